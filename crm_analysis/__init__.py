@@ -1,0 +1,46 @@
+"""crm-analysis: customer-relationship analytics for research, teaching and consulting.
+
+The public names are re-exported here; see each module for details:
+:mod:`~crm_analysis.transactions` (validation, RFM summary),
+:mod:`~crm_analysis.datasets` (real data loaders) and
+:mod:`~crm_analysis.plotting` (charts and the shared style).
+"""
+
+from . import datasets, plotting, transactions
+from .datasets import (
+    list_datasets,
+    load_brand_panel,
+    load_cdnow,
+    load_cdnow_summary,
+    load_complete_journey,
+    load_donations,
+    load_sbg_cohorts,
+    load_telco_churn,
+    load_telecom_service_calls,
+)
+from .errors import CRMDataError
+from .plotting import set_style
+from .transactions import ValidationResult, period_totals, rfm_summary, validate_transactions
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CRMDataError",
+    "ValidationResult",
+    "datasets",
+    "list_datasets",
+    "load_brand_panel",
+    "load_cdnow",
+    "load_cdnow_summary",
+    "load_complete_journey",
+    "load_donations",
+    "load_sbg_cohorts",
+    "load_telco_churn",
+    "load_telecom_service_calls",
+    "period_totals",
+    "plotting",
+    "rfm_summary",
+    "set_style",
+    "transactions",
+    "validate_transactions",
+]

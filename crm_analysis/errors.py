@@ -1,0 +1,49 @@
+"""The package's single exception family for bad input."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+__all__ = ["CRMDataError", "describe_rows"]
+
+
+class CRMDataError(ValueError):
+    """Raised when input data cannot be analysed as given.
+
+    The message always names the column, the problem and, where rows are at
+    fault, up to five offending rows, so that the caller can fix the data
+    rather than guess.
+
+    Examples
+    --------
+    >>> raise CRMDataError("column 'date': 2 values are not dates")
+    Traceback (most recent call last):
+    ...
+    crm_analysis.errors.CRMDataError: column 'date': 2 values are not dates
+    """
+
+
+def describe_rows(data: pd.DataFrame, mask, columns=None, limit: int = 5) -> str:
+    """Format up to ``limit`` offending rows of ``data`` for an error message.
+
+    Parameters
+    ----------
+    data : DataFrame
+        The frame the rows come from.
+    mask : array-like of bool
+        True for the offending rows.
+    columns : list of str, optional
+        Columns to show; all columns when omitted.
+    limit : int, default 5
+        How many rows at most.
+
+    Returns
+    -------
+    str
+        ``"<n> rows, e.g.:\\n<table>"``.
+    """
+    mask = pd.Series(mask, index=data.index).fillna(False).astype(bool)
+    bad = data.loc[mask, columns] if columns is not None else data.loc[mask]
+    n = int(mask.sum())
+    shown = bad.head(limit).to_string(max_colwidth=40)
+    return f"{n} row{'s' if n != 1 else ''}, e.g.:\n{shown}"

@@ -1,0 +1,20 @@
+"""Plot functions: each takes ``ax=None``, draws, and returns the Axes.
+
+One shared style (:func:`set_style`, the colour-blind-safe :data:`PALETTE`,
+line styles and hatches that survive greyscale printing); the chart functions
+live in one module per analysis and are re-exported here.
+"""
+
+from ._style import HATCHES, LINESTYLES, MARKERS, PALETTE, set_style
+from .transactions import plot_frequency_distribution, plot_group_distribution, plot_period_totals
+
+__all__ = [
+    "HATCHES",
+    "LINESTYLES",
+    "MARKERS",
+    "PALETTE",
+    "set_style",
+    "plot_frequency_distribution",
+    "plot_group_distribution",
+    "plot_period_totals",
+]

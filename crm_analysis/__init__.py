@@ -6,7 +6,7 @@ The public names are re-exported here; see each module for details:
 :mod:`~crm_analysis.plotting` (charts and the shared style).
 """
 
-from . import datasets, plotting, transactions
+from . import datasets, plotting, simulate, transactions
 from .datasets import (
     list_datasets,
     load_brand_panel,
@@ -41,6 +41,7 @@ __all__ = [
     "plotting",
     "rfm_summary",
     "set_style",
+    "simulate",
     "transactions",
     "validate_transactions",
 ]

@@ -1,0 +1,10 @@
+"""Seeded simulators with documented generating processes and known truth.
+
+Used only where no real data exists (survey responses, lost-customer exit
+reasons, a brokerage base with cost-to-serve, lock-in experiments).  Each
+simulator takes a ``seed``, documents its generating process in its
+docstring, and returns the data together with the truth the analyses must
+recover.  One module per simulated world; public names are re-exported here.
+"""
+
+__all__: list[str] = []

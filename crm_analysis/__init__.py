@@ -20,6 +20,7 @@ from .datasets import (
 )
 from .errors import CRMDataError
 from .plotting import set_style
+from .simulate import SurveySimulation, simulate_restaurant_survey
 from .transactions import ValidationResult, period_totals, rfm_summary, validate_transactions
 
 __version__ = "0.1.0"
@@ -42,6 +43,8 @@ __all__ = [
     "rfm_summary",
     "set_style",
     "simulate",
+    "simulate_restaurant_survey",
+    "SurveySimulation",
     "transactions",
     "validate_transactions",
 ]

@@ -7,4 +7,7 @@ docstring, and returns the data together with the truth the analyses must
 recover.  One module per simulated world; public names are re-exported here.
 """
 
+from .survey import SURVEY_ATTRIBUTES, SurveySimulation, simulate_restaurant_survey
+
 __all__: list[str] = []
+__all__ += ["SURVEY_ATTRIBUTES", "SurveySimulation", "simulate_restaurant_survey"]

@@ -6,7 +6,7 @@ The public names are re-exported here; see each module for details:
 :mod:`~crm_analysis.plotting` (charts and the shared style).
 """
 
-from . import datasets, plotting, simulate, transactions
+from . import datasets, plotting, retention, simulate, transactions
 from .datasets import (
     list_datasets,
     load_brand_panel,
@@ -20,6 +20,17 @@ from .datasets import (
 )
 from .errors import CRMDataError
 from .plotting import set_style
+from .retention import (
+    CohortRetention,
+    KaplanMeierResult,
+    SBGModel,
+    acquisition_ratio_needed,
+    cohort_retention,
+    fit_constant_retention,
+    hazard_by_tenure,
+    kaplan_meier,
+    retention_value_sensitivity,
+)
 from .simulate import SurveySimulation, simulate_restaurant_survey
 from .transactions import ValidationResult, period_totals, rfm_summary, validate_transactions
 
@@ -47,4 +58,14 @@ __all__ = [
     "SurveySimulation",
     "transactions",
     "validate_transactions",
+    "retention",
+    "CohortRetention",
+    "KaplanMeierResult",
+    "SBGModel",
+    "acquisition_ratio_needed",
+    "cohort_retention",
+    "fit_constant_retention",
+    "hazard_by_tenure",
+    "kaplan_meier",
+    "retention_value_sensitivity",
 ]

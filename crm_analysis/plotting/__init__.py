@@ -6,6 +6,13 @@ live in one module per analysis and are re-exported here.
 """
 
 from ._style import HATCHES, LINESTYLES, MARKERS, PALETTE, set_style
+from .retention import (
+    plot_cohort_heatmap,
+    plot_hazard,
+    plot_retention_value_heatmap,
+    plot_sbg_projection,
+    plot_survival_curves,
+)
 from .transactions import plot_frequency_distribution, plot_group_distribution, plot_period_totals
 
 __all__ = [
@@ -17,4 +24,9 @@ __all__ = [
     "plot_frequency_distribution",
     "plot_group_distribution",
     "plot_period_totals",
+    "plot_cohort_heatmap",
+    "plot_hazard",
+    "plot_retention_value_heatmap",
+    "plot_sbg_projection",
+    "plot_survival_curves",
 ]

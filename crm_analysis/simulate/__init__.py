@@ -11,3 +11,7 @@ from .survey import SURVEY_ATTRIBUTES, SurveySimulation, simulate_restaurant_sur
 
 __all__: list[str] = []
 __all__ += ["SURVEY_ATTRIBUTES", "SurveySimulation", "simulate_restaurant_survey"]
+
+from .sbg import SBGCohortSimulation, simulate_sbg_cohort  # noqa: E402
+
+__all__ += ["SBGCohortSimulation", "simulate_sbg_cohort"]

@@ -18,6 +18,23 @@ from .datasets import (
     load_telco_churn,
     load_telecom_service_calls,
 )
+from . import churn  # noqa: E402
+from .churn import (
+    DEFECTION_CATEGORIES,
+    AtRiskSplit,
+    DefectionClassification,
+    HazardModel,
+    WinbackPlan,
+    at_risk_split,
+    churn_by_group,
+    churn_hazard_model,
+    classify_defection,
+    complaint_cost,
+    defection_categories,
+    rebirth_clv,
+    rebirth_clv_btyd,
+    winback_priority,
+)
 from .errors import CRMDataError
 from .plotting import set_style
 from .retention import (
@@ -32,12 +49,30 @@ from .retention import (
     retention_value_sensitivity,
 )
 from .simulate import SurveySimulation, simulate_restaurant_survey
+from .simulate import LostCustomers, simulate_lost_customers  # noqa: E402
 from .transactions import ValidationResult, period_totals, rfm_summary, validate_transactions
 
 __version__ = "0.1.0"
 
 __all__ = [
     "CRMDataError",
+    "DEFECTION_CATEGORIES",
+    "AtRiskSplit",
+    "DefectionClassification",
+    "HazardModel",
+    "WinbackPlan",
+    "at_risk_split",
+    "churn",
+    "churn_by_group",
+    "churn_hazard_model",
+    "classify_defection",
+    "complaint_cost",
+    "defection_categories",
+    "rebirth_clv",
+    "rebirth_clv_btyd",
+    "simulate_lost_customers",
+    "LostCustomers",
+    "winback_priority",
     "ValidationResult",
     "datasets",
     "list_datasets",

@@ -6,6 +6,14 @@ live in one module per analysis and are re-exported here.
 """
 
 from ._style import HATCHES, LINESTYLES, MARKERS, PALETTE, set_style
+from .churn import (
+    plot_at_risk,
+    plot_churn_by_group,
+    plot_complaint_cost,
+    plot_defection_shares,
+    plot_hazard_ratios,
+    plot_winback_value,
+)
 from .retention import (
     plot_cohort_heatmap,
     plot_hazard,
@@ -21,6 +29,12 @@ __all__ = [
     "MARKERS",
     "PALETTE",
     "set_style",
+    "plot_at_risk",
+    "plot_churn_by_group",
+    "plot_complaint_cost",
+    "plot_defection_shares",
+    "plot_hazard_ratios",
+    "plot_winback_value",
     "plot_frequency_distribution",
     "plot_group_distribution",
     "plot_period_totals",

@@ -15,3 +15,7 @@ __all__ += ["SURVEY_ATTRIBUTES", "SurveySimulation", "simulate_restaurant_survey
 from .sbg import SBGCohortSimulation, simulate_sbg_cohort  # noqa: E402
 
 __all__ += ["SBGCohortSimulation", "simulate_sbg_cohort"]
+
+from .lost import LostCustomers, simulate_lost_customers  # noqa: E402
+
+__all__ += ["LostCustomers", "simulate_lost_customers"]

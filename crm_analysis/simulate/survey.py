@@ -96,6 +96,36 @@ def _to_rating(z: np.ndarray, low: int = 1, high: int = 10, loc: float = _LOC) -
     return np.clip(np.round(x), low, high).astype(int)
 
 
+def _rectified_sd(mu: np.ndarray, sd: np.ndarray, k: float) -> np.ndarray:
+    """Sd of max(Z - k, 0) for Z ~ N(mu, sd^2) (moments of the rectified normal)."""
+    from scipy.stats import norm
+
+    a = (k - mu) / sd
+    tail = norm.sf(a)
+    m1 = sd * (norm.pdf(a) - a * tail)
+    m2 = sd**2 * ((1 + a**2) * tail - a * norm.pdf(a))
+    return np.sqrt(m2 - m1**2)
+
+
+def _effects(attrs: pd.DataFrame, service_to_people: float, service_to_systems: float) -> pd.DataFrame:
+    """True standardised direct effects: weight x sd of f_j(z_j) (comparable across kinds)."""
+    q = np.where(attrs["group"] == "people", service_to_people, 0.0)
+    q = np.where(attrs["group"] == "systems", service_to_systems, q)
+    sd = np.sqrt(1 + q**2)  # var(z_j) = halo^2 + q_j^2 var(Q) + (1 - halo^2), var(Q) = 1
+    mu = attrs["mean_shift"].to_numpy()
+    kind = attrs["kind"].to_numpy()
+    sd_f = sd.copy()
+    basic, delight = kind == "basic", kind == "delight"
+    # min(z - k, 0) = -max(k - z, 0); k - z ~ N(k - mu, sd^2), rectified at 0
+    k_b, k_d = _latent_for_rating(6), _latent_for_rating(9)
+    sd_f[basic] = _rectified_sd(k_b - mu[basic], sd[basic], 0.0)
+    sd_f[delight] = _rectified_sd(mu[delight], sd[delight], k_d)
+    out = attrs.copy()
+    out["effect_lunch"] = out["weight_lunch"] * sd_f
+    out["effect_dinner"] = out["weight_dinner"] * sd_f
+    return out
+
+
 def _latent_for_rating(r: float) -> float:
     # Inverse of the skewed mapping at the lower edge of rating r (cut between r-1 and r).
     # Solve loc + s (z - k (z^2 - 1)) = r - 0.5 for the root near 0.
@@ -119,7 +149,9 @@ class SurveySimulation:
         (1-10, one decimal).
     attributes : DataFrame
         :data:`SURVEY_ATTRIBUTES`: attribute, group, kind, true weights at lunch
-        and dinner, latent mean shift (performance), label.
+        and dinner, latent mean shift (performance), label, and the true
+        standardised effects ``effect_lunch``/``effect_dinner`` (weight x sd of
+        the attribute's term in latent satisfaction).
     customers : DataFrame
         Per-customer truth: ``customer_id``, ``branch_id``, ``context``,
         ``latent_satisfaction`` and ``latent_attitude`` (population mean 0, sd 1).
@@ -147,8 +179,13 @@ class SurveySimulation:
         return dict(zip(self.attributes["attribute"], self.attributes["group"]))
 
     def true_ranking(self, context: str) -> list[str]:
-        """Attributes ordered by their true weight in ``context`` (largest first)."""
-        col = f"weight_{context}"
+        """Attributes ordered by their true standardised effect in ``context`` (largest first).
+
+        The effect is ``weight x sd(f_j(z_j))`` (columns ``effect_lunch``,
+        ``effect_dinner``), so that a kinked basic or delight attribute, which
+        acts on only part of its range, is ranked by what it actually moves.
+        """
+        col = f"effect_{context}"
         if col not in self.attributes:
             raise CRMDataError(f"context {context!r}: must be 'lunch' or 'dinner'")
         return list(self.attributes.sort_values(col, ascending=False)["attribute"])
@@ -245,7 +282,7 @@ def simulate_restaurant_survey(
     if satisfaction_noise <= 0:
         raise CRMDataError(f"satisfaction_noise: must be positive, got {satisfaction_noise!r}")
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    attrs = SURVEY_ATTRIBUTES.copy()
+    attrs = _effects(SURVEY_ATTRIBUTES, service_to_people, service_to_systems)
     k = len(attrs)
 
     # 1. branches

@@ -79,13 +79,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--in-place", action="store_true",
                         help="re-execute notebooks/*.ipynb in place instead of building the site")
     parser.add_argument("--timeout", type=int, default=900, help="seconds per cell")
+    parser.add_argument("--no-execute", action="store_true",
+                        help="render the committed outputs as they are (no kernel)")
     args = parser.parse_args(argv)
 
     paths = notebook_paths()
     if not paths:
         print("no notebooks found in notebooks/", file=sys.stderr)
         return 1
-    out = (ROOT / args.out).resolve()
+    out = Path(args.out) if Path(args.out).is_absolute() else (ROOT / args.out).resolve()
     if not args.in_place:
         out.mkdir(parents=True, exist_ok=True)
     exporter = HTMLExporter(template_name="lab")
@@ -93,7 +95,8 @@ def main(argv: list[str] | None = None) -> int:
     for path in paths:
         start = time.perf_counter()
         nb = nbformat.read(path, as_version=4)
-        execute(nb, path, args.timeout)
+        if not args.no_execute:
+            execute(nb, path, args.timeout)
         took = time.perf_counter() - start
         if args.in_place:
             nbformat.write(nb, path)
@@ -109,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
             f'<li><a href="{html.escape(target.name)}">{html.escape(title or path.stem)}</a>'
             f"<br>{html.escape(desc)}</li>"
         )
-        print(f"rendered {target.relative_to(ROOT)} in {took:.1f} s")
+        print(f"rendered {target} in {took:.1f} s")
     if not args.in_place:
         (out / "index.html").write_text(
             INDEX.format(items="\n".join(items), stamp=time.strftime("%Y-%m-%d %H:%M")),

@@ -1,0 +1,99 @@
+"""Open rendered HTML pages in headless Chromium and report what a reader would see.
+
+Used by the site and report tests: every image must have loaded (non-zero
+natural size) and no output area may show a Python traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+CHROMIUM_FLAGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def chromium_path() -> str | None:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def require_browser() -> str:
+    """Path of Chromium and a working Playwright; skip locally, fail in CI, when missing."""
+    path = chromium_path()
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        path = None
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail("headless Chromium / playwright missing in CI (see .ci/run)")
+        pytest.skip("Chromium or playwright not installed (apt-get install chromium)")
+    return path
+
+
+@dataclass
+class PageCheck:
+    url: str
+    title: str
+    images: int
+    broken_images: list[str] = field(default_factory=list)
+    tracebacks: int = 0
+    links: list[str] = field(default_factory=list)
+
+
+def check_pages(paths: list[Path], screenshot_dir: Path) -> list[PageCheck]:
+    """Load each page, wait for images, count broken ones and tracebacks, screenshot it."""
+    from playwright.sync_api import sync_playwright
+
+    screenshot_dir.mkdir(parents=True, exist_ok=True)
+    results = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        # The pages are self-contained: anything fetched from the network is a defect.
+        page.route("http*://**", lambda route: route.abort())
+        for path in paths:
+            page.goto(path.resolve().as_uri(), wait_until="load")
+            info = page.evaluate(
+                """() => {
+                  const imgs = Array.from(document.images);
+                  const broken = imgs.filter(i => !(i.complete && i.naturalWidth > 0))
+                                     .map(i => (i.getAttribute('src') || '').slice(0, 40));
+                  const outputs = Array.from(document.querySelectorAll(
+                      '.jp-OutputArea-output, .output_subarea, pre'));
+                  const tracebacks = outputs.filter(o =>
+                      /Traceback \\(most recent call last\\)/.test(o.innerText)).length;
+                  const links = Array.from(document.querySelectorAll('a[href]'))
+                                     .map(a => a.getAttribute('href'));
+                  return {title: document.title, images: imgs.length, broken, tracebacks, links};
+                }"""
+            )
+            page.screenshot(path=str(screenshot_dir / f"{path.stem}.png"), full_page=False)
+            results.append(
+                PageCheck(
+                    url=path.name,
+                    title=info["title"],
+                    images=info["images"],
+                    broken_images=info["broken"],
+                    tracebacks=info["tracebacks"],
+                    links=info["links"],
+                )
+            )
+        browser.close()
+    return results

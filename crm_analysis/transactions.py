@@ -24,6 +24,7 @@ __all__ = [
     "rfm_summary",
     "period_totals",
     "SUPPORTED_FREQS",
+    "period_codes",
 ]
 
 #: Period units accepted by :func:`rfm_summary`.
@@ -322,6 +323,36 @@ def _period_codes(ns: np.ndarray, freq: str) -> np.ndarray:
     raise CRMDataError(f"freq must be one of {SUPPORTED_FREQS}, got {freq!r}.")
 
 
+def period_codes(dates, freq: str = "D") -> np.ndarray:
+    """Integer period numbers of timestamps, as :func:`rfm_summary` counts them.
+
+    Day, hour and calendar-month numbers since 1970-01-01, and week numbers
+    with weeks starting on Monday (pandas' ``W-SUN``).  The difference of two
+    codes is the number of periods between the period starts.  The other
+    engines of :mod:`crm_analysis.largedata` use it so that every path counts
+    periods the same way.
+
+    Parameters
+    ----------
+    dates : array-like of datetime64 or date-like scalar
+        Timestamps (naive; time zones are dropped by the callers).
+    freq : {"D", "W", "M", "h"}
+        Period unit.
+
+    Returns
+    -------
+    ndarray of int64
+        One code per timestamp.
+
+    Examples
+    --------
+    >>> period_codes(["1970-01-02", "1970-01-05"], "W").tolist()
+    [0, 1]
+    """
+    ns = np.asarray(pd.to_datetime(np.atleast_1d(dates)), dtype="datetime64[ns]")
+    return _period_codes(ns, freq)
+
+
 def _to_code(when, freq: str) -> int:
     ts = pd.Timestamp(when)
     if ts.tzinfo is not None:
@@ -439,8 +470,13 @@ def rfm_summary(
 
     Parameters
     ----------
-    data : DataFrame
-        Transaction log, one row per purchase; never modified.
+    data : DataFrame, path, glob or Dask DataFrame
+        Transaction log, one row per purchase; never modified.  A path, glob
+        or list of Parquet/CSV files is aggregated out of core by DuckDB
+        (:func:`crm_analysis.largedata.rfm_summary_files`), a Dask DataFrame
+        on the user's Dask cluster
+        (:func:`crm_analysis.largedata.rfm_summary_dask`); both give the same
+        result as a pandas frame.
     customer_id, date : str
         Column names.
     amount : str, optional
@@ -499,6 +535,23 @@ def rfm_summary(
         raise CRMDataError(f"freq must be one of {SUPPORTED_FREQS}, got {freq!r}.")
     if not freq_multiplier or freq_multiplier <= 0:
         raise CRMDataError(f"freq_multiplier must be positive, got {freq_multiplier!r}.")
+    if not isinstance(data, pd.DataFrame):
+        # Files (DuckDB, out of core) and Dask frames (the user's cluster)
+        # are summarised by crm_analysis.largedata with the same semantics.
+        from . import largedata
+
+        engine = None
+        if largedata.is_file_source(data):
+            engine = largedata.rfm_summary_files
+        elif largedata.is_dask_frame(data):
+            engine = largedata.rfm_summary_dask
+        if engine is not None:
+            return engine(
+                data, customer_id=customer_id, date=date, amount=amount, freq=freq,
+                freq_multiplier=freq_multiplier, observation_end=observation_end,
+                calibration_end=calibration_end,
+                include_first_transaction=include_first_transaction,
+            )
     ids, ns, values = _checked_inputs(data, customer_id, date, amount, "rfm_summary")
 
     obs_ts = pd.Timestamp(ns.max()) if observation_end is None else pd.Timestamp(observation_end)

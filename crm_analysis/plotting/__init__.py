@@ -6,6 +6,14 @@ live in one module per analysis and are re-exported here.
 """
 
 from ._style import HATCHES, LINESTYLES, MARKERS, PALETTE, set_style
+from .drivers import (
+    plot_asymmetric_effects,
+    plot_context_comparison,
+    plot_driver_importance,
+    plot_importance_performance,
+    plot_nps,
+    plot_service_profit_chain,
+)
 from .churn import (
     plot_at_risk,
     plot_churn_by_group,
@@ -21,6 +29,12 @@ from .retention import (
     plot_sbg_projection,
     plot_survival_curves,
 )
+from .loyalty import (
+    plot_lock_in,
+    plot_loyalty_matrix,
+    plot_switching_matrix,
+    plot_traits_vs_index,
+)
 from .transactions import plot_frequency_distribution, plot_group_distribution, plot_period_totals
 
 __all__ = [
@@ -29,12 +43,22 @@ __all__ = [
     "MARKERS",
     "PALETTE",
     "set_style",
+    "plot_asymmetric_effects",
+    "plot_context_comparison",
+    "plot_driver_importance",
+    "plot_importance_performance",
+    "plot_nps",
+    "plot_service_profit_chain",
     "plot_at_risk",
     "plot_churn_by_group",
     "plot_complaint_cost",
     "plot_defection_shares",
     "plot_hazard_ratios",
     "plot_winback_value",
+    "plot_lock_in",
+    "plot_loyalty_matrix",
+    "plot_switching_matrix",
+    "plot_traits_vs_index",
     "plot_frequency_distribution",
     "plot_group_distribution",
     "plot_period_totals",

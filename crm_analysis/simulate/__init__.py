@@ -19,3 +19,8 @@ __all__ += ["SBGCohortSimulation", "simulate_sbg_cohort"]
 from .lost import LostCustomers, simulate_lost_customers  # noqa: E402
 
 __all__ += ["LostCustomers", "simulate_lost_customers"]
+
+from .joint import JointLoyaltySimulation, simulate_loyalty_joint  # noqa: E402
+from .lockin import LockInSimulation, simulate_lock_in  # noqa: E402
+
+__all__ += ["JointLoyaltySimulation", "simulate_loyalty_joint", "LockInSimulation", "simulate_lock_in"]

@@ -1,0 +1,1524 @@
+"""Customer lifetime value: buy-till-you-die models, predictions, CLV and equity.
+
+The customer base is an asset (concept C15): its value is the discounted sum
+of what each customer will still buy.  This module fits the standard
+"buy-till-you-die" (BTYD) models to the RFM summary of
+:func:`crm_analysis.rfm_summary` and turns them into forward-looking numbers
+(concept C16: past revenue looks in the rear-view mirror, CLV looks ahead).
+
+* Non-contractual, continuous time: BG/NBD, Pareto/NBD and MBG/NBD
+  (:func:`fit_btyd`, returning a :class:`BTYDModel`).
+* Discrete transaction opportunities: BG/BB (:func:`fit_bgbb`,
+  :class:`BGBBModel`).
+* Spend per transaction: Gamma-Gamma (:func:`fit_gamma_gamma`,
+  :class:`SpendModel`).
+* Value: :func:`customer_lifetime_value`, :func:`customer_equity`,
+  :func:`compare_rankings` (past revenue vs CLV).
+* Validation: :func:`holdout_by_frequency`, :func:`holdout_metrics`,
+  :func:`tracking_data`, :func:`compare_models`.
+
+The likelihoods and conditional expectations are those of ``lifetimes``
+(Davidson-Pilon); this module adds one consistent interface, input checks,
+log-likelihoods in the caller's time unit, standard errors for every model,
+fitting on distinct (frequency, recency, T) patterns with counts as weights,
+and working replacements for the lifetimes utilities that break under
+pandas 3 / matplotlib 3.11.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, stats
+
+from .errors import CRMDataError, describe_rows
+
+__all__ = [
+    "BTYDModel",
+    "BGBBModel",
+    "SpendModel",
+    "RankComparison",
+    "ModelFitWarning",
+    "fit_btyd",
+    "fit_bgbb",
+    "fit_gamma_gamma",
+    "customer_lifetime_value",
+    "customer_equity",
+    "compare_rankings",
+    "compare_models",
+    "holdout_by_frequency",
+    "holdout_metrics",
+    "tracking_data",
+    "p_alive_history",
+    "TIME_UNIT_DAYS",
+]
+
+#: Length of each supported time unit in days (calendar conversions).
+TIME_UNIT_DAYS = {
+    "hours": 1 / 24,
+    "days": 1.0,
+    "weeks": 7.0,
+    "months": 365.25 / 12,
+    "quarters": 365.25 / 4,
+    "years": 365.25,
+}
+_FREQ_DAYS = {"h": 1 / 24, "D": 1.0, "W": 7.0, "M": 365.25 / 12, "Q": 365.25 / 4, "Y": 365.25}
+
+_MODEL_ALIASES = {
+    "bgnbd": "bgnbd", "bg/nbd": "bgnbd", "bg_nbd": "bgnbd", "betageo": "bgnbd",
+    "pareto": "pareto", "paretonbd": "pareto", "pareto/nbd": "pareto", "pareto_nbd": "pareto",
+    "mbgnbd": "mbgnbd", "mbg/nbd": "mbgnbd", "mbg_nbd": "mbgnbd",
+}
+_PARAM_NAMES = {
+    "bgnbd": ["r", "alpha", "a", "b"],
+    "pareto": ["r", "alpha", "s", "beta"],
+    "mbgnbd": ["r", "alpha", "a", "b"],
+    "bgbb": ["alpha", "beta", "gamma", "delta"],
+    "gamma_gamma": ["p", "q", "v"],
+}
+_LABELS = {"bgnbd": "BG/NBD", "pareto": "Pareto/NBD", "mbgnbd": "MBG/NBD", "bgbb": "BG/BB"}
+
+_ADVICE = (
+    "Try a small penalizer (e.g. penalizer=0.001), or rescale time (e.g. weeks "
+    "instead of days: rfm_summary(..., freq='D', freq_multiplier=7)), and check "
+    "that the summary has enough repeat buyers."
+)
+
+
+class ModelFitWarning(UserWarning):
+    """A fit finished but its result deserves suspicion (flat likelihood, violated assumption)."""
+
+
+# --------------------------------------------------------------------------------------
+# input checks
+# --------------------------------------------------------------------------------------
+
+
+def _resolve(data: pd.DataFrame, name: str) -> str:
+    """Column ``name``, or ``name + '_cal'`` when given a calibration/holdout summary."""
+    if name in data.columns:
+        return name
+    if f"{name}_cal" in data.columns:
+        return f"{name}_cal"
+    # A model fitted on calibration columns predicts for a plain summary too.
+    if name.endswith("_cal") and name[:-4] in data.columns:
+        return name[:-4]
+    raise CRMDataError(
+        f"column {name!r} not found (nor {name + '_cal'!r}). "
+        f"Available columns: {list(data.columns)[:20]}."
+    )
+
+
+def _numeric(data: pd.DataFrame, col: str, where: str) -> np.ndarray:
+    values = pd.to_numeric(data[col], errors="coerce")
+    bad = values.isna() | ~np.isfinite(values.fillna(0))
+    if bad.any():
+        raise CRMDataError(
+            f"{where}: column {col!r} has missing or non-numeric values: "
+            + describe_rows(data, bad, [col])
+        )
+    return values.to_numpy(dtype=float)
+
+
+def _check_frame(data, where: str) -> None:
+    if not isinstance(data, pd.DataFrame):
+        raise CRMDataError(f"{where} expects a pandas DataFrame, got {type(data).__name__}.")
+    if data.empty:
+        raise CRMDataError(f"{where}: the summary is empty (0 rows).")
+
+
+def _frt(
+    data: pd.DataFrame, frequency: str, recency: str, T: str, where: str, *, fitting: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """Checked frequency, recency, T arrays (continuous-time models)."""
+    _check_frame(data, where)
+    cols = [_resolve(data, frequency), _resolve(data, recency), _resolve(data, T)]
+    x, tx, age = (_numeric(data, c, where) for c in cols)
+    checks = [
+        (x < 0, cols[0], "negative repeat-purchase counts"),
+        (np.abs(x - np.round(x)) > 1e-9, cols[0], "non-integer repeat-purchase counts"),
+        (tx < 0, cols[1], "negative recency"),
+        (tx > age + 1e-9, cols[1], f"recency larger than {cols[2]!r} (last purchase after the end)"),
+        ((x == 0) & (tx > 1e-12), cols[1], "positive recency with zero repeat purchases"),
+    ]
+    if fitting:
+        checks.append((age <= 0, cols[2], "non-positive customer age T"))
+    for mask, col, problem in checks:
+        if mask.any():
+            raise CRMDataError(
+                f"{where}: column {col!r}: {problem}: " + describe_rows(data, mask, cols)
+            )
+    return np.round(x), tx, age, cols
+
+
+def _weights(data: pd.DataFrame, weights: str | None, where: str) -> np.ndarray:
+    if weights is None:
+        return np.ones(len(data))
+    if weights not in data.columns:
+        raise CRMDataError(f"{where}: weights column {weights!r} not found.")
+    w = _numeric(data, weights, where)
+    if (w < 0).any() or w.sum() <= 0:
+        raise CRMDataError(
+            f"{where}: column {weights!r} must hold non-negative counts: "
+            + describe_rows(data, w < 0, [weights])
+        )
+    return w
+
+
+def _aggregate(*arrays: np.ndarray, weights: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+    """Distinct rows of the given columns with summed weights."""
+    frame = pd.DataFrame({f"c{i}": a for i, a in enumerate(arrays)})
+    frame["w"] = weights
+    grouped = frame.groupby([f"c{i}" for i in range(len(arrays))], sort=True)["w"].sum().reset_index()
+    return [grouped[f"c{i}"].to_numpy() for i in range(len(arrays))], grouped["w"].to_numpy(dtype=float)
+
+
+def _as_output(values, data: pd.DataFrame, name: str) -> pd.Series:
+    return pd.Series(np.asarray(values, dtype=float).reshape(-1), index=data.index, name=name)
+
+
+# --------------------------------------------------------------------------------------
+# likelihoods (original time units) and numerical standard errors
+# --------------------------------------------------------------------------------------
+
+
+def _row_loglik(model: str, params: np.ndarray, cols: list[np.ndarray]) -> np.ndarray:
+    """Per-row log-likelihood of each model (lifetimes' formulas, original time units)."""
+    from lifetimes import BetaGeoBetaBinomFitter, ParetoNBDFitter
+    from scipy.special import gammaln
+
+    if model == "bgnbd":
+        return _bgnbd_rows(params, *cols)
+    if model == "mbgnbd":
+        return _mbgnbd_rows(params, *cols)
+    if model == "pareto":
+        return np.asarray(ParetoNBDFitter._conditional_log_likelihood(list(params), *cols), float)
+    if model == "bgbb":
+        return np.asarray(BetaGeoBetaBinomFitter._loglikelihood(list(params), *cols), float)
+    if model == "gamma_gamma":
+        x, m = cols
+        p, q, v = params
+        return (gammaln(p * x + q) - gammaln(p * x) - gammaln(q) + q * np.log(v)
+                + (p * x - 1) * np.log(m) + p * x * np.log(x) - (p * x + q) * np.log(x * m + v))
+    raise CRMDataError(f"unknown model {model!r}")  # pragma: no cover
+
+
+def _bgnbd_rows(params, x, tx, T):
+    """BG/NBD individual log-likelihood (Fader, Hardie & Lee 2005a, eq. 6)."""
+    from scipy.special import gammaln
+
+    r, alpha, a, b = params
+    a1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
+    a2 = gammaln(a + b) + gammaln(b + x) - gammaln(b) - gammaln(a + b + x)
+    a3 = -(r + x) * np.log(alpha + T)
+    a4 = np.log(a) - np.log(b + np.maximum(x, 1) - 1) - (r + x) * np.log(tx + alpha)
+    return a1 + a2 + np.where(x > 0, np.logaddexp(a3, a4), a3)
+
+
+def _mbgnbd_rows(params, x, tx, T):
+    """MBG/NBD individual log-likelihood (Batislam et al. 2007)."""
+    from scipy.special import gammaln
+
+    r, alpha, a, b = params
+    a1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
+    a2 = gammaln(a + b) + gammaln(b + x + 1) - gammaln(b) - gammaln(a + b + x + 1)
+    a3 = -(r + x) * np.log(alpha + T)
+    a4 = np.log(a) - np.log(b + x) + (r + x) * (np.log(alpha + T) - np.log(alpha + tx))
+    return a1 + a2 + a3 + np.logaddexp(a4, 0)
+
+
+def _total_loglik(model, params, cols, w) -> float:
+    return float(np.sum(w * _row_loglik(model, np.asarray(params, float), cols)))
+
+
+def _standard_errors(model, params, cols, w) -> tuple[pd.Series, pd.DataFrame]:
+    """Delta-method standard errors from a numerical Hessian in log-parameters."""
+    theta = np.log(np.asarray(params, float))
+    k = len(theta)
+    h = 1e-4
+
+    def f(t):
+        return _total_loglik(model, np.exp(t), cols, w)
+
+    hess = np.empty((k, k))
+    f0 = f(theta)
+    for i in range(k):
+        for j in range(i, k):
+            ei = np.eye(k)[i] * h
+            ej = np.eye(k)[j] * h
+            if i == j:
+                val = (f(theta + ei) - 2 * f0 + f(theta - ei)) / h**2
+            else:
+                val = (f(theta + ei + ej) - f(theta + ei - ej) - f(theta - ei + ej)
+                       + f(theta - ei - ej)) / (4 * h**2)
+            hess[i, j] = hess[j, i] = val
+    names = _PARAM_NAMES[model]
+    try:
+        cov_log = np.linalg.inv(-hess)
+    except np.linalg.LinAlgError:
+        cov_log = np.full((k, k), np.nan)
+    cov = cov_log * np.outer(params, params)
+    diag = np.diag(cov)
+    se = np.sqrt(np.where(diag > 0, diag, np.nan))
+    return pd.Series(se, index=names), pd.DataFrame(cov, index=names, columns=names)
+
+
+def _run_quietly(fn, what: str):
+    """Call a lifetimes fit, turning its convergence failure into CRMDataError."""
+    from lifetimes.utils import ConvergenceError
+
+    buffer = io.StringIO()
+    try:
+        # lifetimes prints the optimiser's output before raising; keep it for the message.
+        with contextlib.redirect_stdout(buffer), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return fn()
+    except ConvergenceError as exc:
+        raise CRMDataError(
+            f"{what}: the maximum-likelihood fit did not converge. {_ADVICE}\n"
+            f"Optimiser said: {buffer.getvalue().strip()[:400]}"
+        ) from exc
+
+
+def _check_fit(params: pd.Series, se: pd.Series, what: str) -> None:
+    if not np.all(np.isfinite(params.to_numpy())) or (params <= 0).any():
+        raise CRMDataError(f"{what}: the fit returned invalid parameters {params.to_dict()}. {_ADVICE}")
+    if se.isna().any() or (se > 1e3 * params.abs()).any():
+        warnings.warn(
+            f"{what}: the likelihood is flat around the estimate (standard errors "
+            f"{se.round(4).to_dict()}); parameters are poorly identified. {_ADVICE}",
+            ModelFitWarning,
+            stacklevel=3,
+        )
+
+
+def _summary_table(params: pd.Series, se: pd.Series) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "coef": params,
+            "se": se,
+            "lower 95%": params - 1.96 * se,
+            "upper 95%": params + 1.96 * se,
+        }
+    )
+
+
+# --------------------------------------------------------------------------------------
+# continuous-time transaction models
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class BTYDModel:
+    """A fitted BG/NBD, Pareto/NBD or MBG/NBD model.
+
+    Attributes
+    ----------
+    model : str
+        ``"bgnbd"``, ``"pareto"`` or ``"mbgnbd"``.
+    time_unit : str
+        Unit of ``recency``, ``T`` and every ``t`` (e.g. ``"weeks"``).
+    params_ : Series
+        Maximum-likelihood estimates (``r, alpha, a, b`` or ``r, alpha, s, beta``);
+        ``alpha`` and ``beta`` are in ``time_unit``.
+    standard_errors_ : Series
+        Delta-method standard errors from the observed information.
+    covariance_ : DataFrame
+        Estimated covariance of ``params_``.
+    log_likelihood_, aic_, bic_ : float
+        Log-likelihood of the data in ``time_unit`` and the information criteria.
+    n_customers_ : int
+        Customers fitted (sum of weights).
+    n_patterns_ : int
+        Distinct rows the likelihood was evaluated on.
+    penalizer : float
+        L2 penalty used (0 = plain maximum likelihood).
+    columns : dict
+        Column names used for frequency, recency and T.
+    """
+
+    model: str
+    time_unit: str
+    params_: pd.Series
+    standard_errors_: pd.Series
+    covariance_: pd.DataFrame
+    log_likelihood_: float
+    n_customers_: int
+    n_patterns_: int = 0
+    penalizer: float = 0.0
+    columns: dict = field(default_factory=lambda: {"frequency": "frequency", "recency": "recency", "T": "T"})
+
+    @property
+    def aic_(self) -> float:
+        return 2 * len(self.params_) - 2 * self.log_likelihood_
+
+    @property
+    def bic_(self) -> float:
+        return len(self.params_) * np.log(self.n_customers_) - 2 * self.log_likelihood_
+
+    @property
+    def label(self) -> str:
+        """Display name, e.g. ``"BG/NBD"``."""
+        return _LABELS[self.model]
+
+    @classmethod
+    def from_params(cls, model: str, params, *, time_unit: str = "weeks") -> BTYDModel:
+        """A model with given parameters (no data), e.g. published estimates.
+
+        Examples
+        --------
+        >>> m = BTYDModel.from_params("bgnbd", [0.243, 4.414, 0.793, 2.426])
+        >>> round(m.expected_purchases_new(39.0), 3)
+        1.197
+        """
+        key = _model_key(model)
+        p = pd.Series(np.asarray(params, float), index=_PARAM_NAMES[key])
+        nan = pd.Series(np.nan, index=p.index)
+        return cls(key, time_unit, p, nan, pd.DataFrame(np.nan, index=p.index, columns=p.index),
+                   np.nan, 0)
+
+    def __repr__(self) -> str:
+        ps = ", ".join(f"{k}={v:.4g}" for k, v in self.params_.items())
+        return (f"<{self.label} fitted on {self.n_customers_:,} customers "
+                f"({self.time_unit}): {ps}; LL={self.log_likelihood_:.1f}>")
+
+    def summary(self) -> pd.DataFrame:
+        """Parameters with standard errors and 95% Wald intervals."""
+        return _summary_table(self.params_, self.standard_errors_)
+
+    @property
+    def fitter_(self):
+        """An equivalent lifetimes fitter object (for its other methods)."""
+        from lifetimes import BetaGeoFitter, ModifiedBetaGeoFitter, ParetoNBDFitter
+
+        cls = {"bgnbd": BetaGeoFitter, "pareto": ParetoNBDFitter, "mbgnbd": ModifiedBetaGeoFitter}
+        f = cls[self.model](penalizer_coef=self.penalizer)
+        f.params_ = self.params_.copy()
+        return f
+
+    def _cols(self, data, frequency, recency, T, where):
+        return _frt(
+            data,
+            frequency or self.columns["frequency"],
+            recency or self.columns["recency"],
+            T or self.columns["T"],
+            where,
+        )[:3]
+
+    def p_alive(self, data: pd.DataFrame, *, frequency=None, recency=None, T=None) -> pd.Series:
+        """Probability that each customer is still active at the end of ``T``.
+
+        Parameters
+        ----------
+        data : DataFrame
+            Summary with frequency, recency and T (calibration ``*_cal`` columns
+            are found automatically).
+        frequency, recency, T : str, optional
+            Column names; default to those used in fitting.
+
+        Returns
+        -------
+        Series
+            ``p_alive``, indexed like ``data``.
+        """
+        x, tx, age = self._cols(data, frequency, recency, T, "p_alive")
+        with np.errstate(all="ignore"):
+            if self.model == "pareto":
+                out = _pareto_p_alive(self.params_.to_numpy(), x, tx, age)
+            else:
+                out = self.fitter_.conditional_probability_alive(x, tx, age)
+        return _as_output(out, data, "p_alive")
+
+    def expected_purchases(
+        self, t: float, data: pd.DataFrame, *, frequency=None, recency=None, T=None
+    ) -> pd.Series:
+        """Expected repeat purchases in the next ``t`` time units, given each history.
+
+        Returns
+        -------
+        Series
+            ``expected_purchases``, indexed like ``data``.
+        """
+        if np.ndim(t) == 0 and t < 0:
+            raise CRMDataError(f"expected_purchases: horizon t must be >= 0, got {t}.")
+        x, tx, age = self._cols(data, frequency, recency, T, "expected_purchases")
+        if np.ndim(t) == 0 and t == 0:
+            return _as_output(np.zeros(len(x)), data, "expected_purchases")
+        with np.errstate(all="ignore"):
+            out = self.fitter_.conditional_expected_number_of_purchases_up_to_time(t, x, tx, age)
+        return _as_output(out, data, "expected_purchases")
+
+    def expected_purchases_new(self, t) -> float | pd.Series:
+        """Expected repeat purchases of a newly acquired customer by time ``t``.
+
+        A scalar ``t`` gives a float, an array of times a Series indexed by ``t``.
+        """
+        ts = np.atleast_1d(np.asarray(t, dtype=float))
+        if (ts < 0).any():
+            raise CRMDataError("expected_purchases_new: times must be >= 0.")
+        with np.errstate(all="ignore"):
+            out = np.asarray(self.fitter_.expected_number_of_purchases_up_to_time(ts), float)
+        out = np.where(ts == 0, 0.0, out)
+        if np.ndim(t) == 0:
+            return float(out[0])
+        return pd.Series(out, index=pd.Index(ts, name=f"t ({self.time_unit})"), name="expected_purchases")
+
+    def p_alive_matrix(self, *, max_frequency: int | None = None, max_recency: float | None = None,
+                       T: float | None = None, n_recency: int = 50) -> pd.DataFrame:
+        """P(alive) on a grid of frequency (columns) and recency (rows) for age ``T``.
+
+        Defaults: frequencies 0..max observed (or 30), recencies 0..T, T = the
+        longest age in the fitted data (or 52 time units).
+        """
+        return self._grid(lambda d: self.p_alive(d, frequency="frequency", recency="recency", T="T"),
+                          max_frequency, max_recency, T, n_recency)
+
+    def expected_purchases_matrix(self, t: float, *, max_frequency: int | None = None,
+                                  max_recency: float | None = None, T: float | None = None,
+                                  n_recency: int = 50) -> pd.DataFrame:
+        """Conditional expected purchases in the next ``t`` on the frequency/recency grid."""
+        return self._grid(
+            lambda d: self.expected_purchases(t, d, frequency="frequency", recency="recency", T="T"),
+            max_frequency, max_recency, T, n_recency)
+
+    def _grid(self, fn, max_frequency, max_recency, T, n_recency):
+        age = float(T if T is not None else getattr(self, "_max_T", 52.0))
+        fmax = int(max_frequency if max_frequency is not None else getattr(self, "_max_freq", 30))
+        rmax = float(max_recency if max_recency is not None else age)
+        if rmax > age:
+            raise CRMDataError(f"max_recency ({rmax}) cannot exceed T ({age}).")
+        rec = np.linspace(0, rmax, n_recency)
+        freqs = np.arange(fmax + 1)
+        xx, rr = np.meshgrid(freqs, rec)
+        grid = pd.DataFrame({"frequency": xx.ravel().astype(float), "recency": rr.ravel(), "T": age})
+        # Zero repeat purchases imply recency 0; other cells of that column repeat it.
+        grid.loc[grid["frequency"] == 0, "recency"] = 0.0
+        vals = fn(grid).to_numpy().reshape(len(rec), len(freqs))
+        return pd.DataFrame(vals, index=pd.Index(rec, name=f"recency ({self.time_unit})"),
+                            columns=pd.Index(freqs, name="frequency"))
+
+
+def _pareto_p_alive(params, x, tx, T):
+    from lifetimes import ParetoNBDFitter
+
+    r, alpha, s, beta = params
+    log_a0 = ParetoNBDFitter._log_A_0([r, alpha, s, beta], x, tx, T)
+    z = np.log(s) - np.log(r + s + x) + (r + x) * np.log(alpha + T) + s * np.log(beta + T) + log_a0
+    return 1.0 / (1.0 + np.exp(z))
+
+
+def _model_key(model: str) -> str:
+    key = _MODEL_ALIASES.get(str(model).lower())
+    if key is None:
+        raise CRMDataError(
+            f"model must be one of 'bgnbd', 'pareto', 'mbgnbd', got {model!r}."
+        )
+    return key
+
+
+def _fit_pareto(x, tx, T, w, penalizer):
+    """Pareto/NBD maximum likelihood from a fixed start.
+
+    lifetimes' own fitter starts Nelder-Mead from random values and stops at a
+    loose tolerance; a fixed start and tight tolerance make fits reproducible
+    and let weighted and unweighted fits land on the same optimum.
+    """
+    from lifetimes import ParetoNBDFitter
+
+    scale = 1.0 / T.max()
+    args = (x, tx * scale, T * scale)
+    wsum = w.sum()
+
+    def nll(logp):
+        p = np.exp(logp)
+        with np.errstate(all="ignore"):
+            ll = ParetoNBDFitter._conditional_log_likelihood(list(p), *args)
+        val = -np.sum(w * ll) / wsum + penalizer * np.sum(p**2)
+        return val if np.isfinite(val) else 1e10
+
+    res = optimize.minimize(nll, np.zeros(4), method="Nelder-Mead",
+                            options={"xatol": 1e-7, "fatol": 1e-11, "maxiter": 8000, "maxfev": 16000})
+    # A gradient polish from the simplex optimum tightens the last digits.
+    res2 = optimize.minimize(nll, res.x, method="BFGS", options={"gtol": 1e-9})
+    best = res2 if res2.fun <= res.fun and np.all(np.isfinite(res2.x)) else res
+    if not np.isfinite(best.fun) or best.fun >= 1e10:
+        from lifetimes.utils import ConvergenceError
+
+        raise ConvergenceError("Pareto/NBD fit failed")
+    p = np.exp(best.x)
+    p[1] /= scale
+    p[3] /= scale
+    return p
+
+
+def fit_btyd(
+    summary: pd.DataFrame,
+    *,
+    model: str = "bgnbd",
+    frequency: str = "frequency",
+    recency: str = "recency",
+    T: str = "T",
+    weights: str | None = None,
+    time_unit: str = "weeks",
+    penalizer: float = 0.0,
+    aggregate: bool = False,
+) -> BTYDModel:
+    """Fit a continuous-time buy-till-you-die model to an RFM summary.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        Output of :func:`crm_analysis.rfm_summary`, one row per customer (or per
+        pattern with ``weights``).  A calibration/holdout summary works too: the
+        ``*_cal`` columns are used when ``frequency`` etc. are absent.  Never modified.
+    model : {"bgnbd", "pareto", "mbgnbd"}, default "bgnbd"
+        BG/NBD (Fader, Hardie & Lee 2005a), Pareto/NBD (Schmittlein, Morrison &
+        Colombo 1987) or MBG/NBD (Batislam, Denizel & Filiztekin 2007).
+    frequency, recency, T : str
+        Column names: repeat purchases, time of the last minus first purchase,
+        time from first purchase to the end of observation.
+    weights : str, optional
+        Column of customer counts when rows are purchase patterns.
+    time_unit : str, default "weeks"
+        Unit of recency and T, recorded on the model (``"days"``, ``"weeks"``,
+        ``"months"`` ... enable calendar conversions).
+    penalizer : float, default 0.0
+        L2 penalty on the (time-rescaled) parameters, as in lifetimes; use a
+        small value when the plain fit fails.
+    aggregate : bool, default False
+        Fit on the distinct (frequency, recency, T) rows with their counts as
+        weights.  Same likelihood, same parameters; much faster on large bases
+        with coarse time (see ``bench/bench_fit.py``).
+
+    Returns
+    -------
+    BTYDModel
+
+    Raises
+    ------
+    CRMDataError
+        Missing columns, missing/negative/non-integer frequencies, recency
+        above T, an unknown model, or a fit that did not converge (with advice).
+
+    Warns
+    -----
+    ModelFitWarning
+        When the likelihood is flat at the optimum (standard errors undefined or huge).
+
+    References
+    ----------
+    Fader, P. S., Hardie, B. G. S. & Lee, K. L. (2005a). "Counting your customers"
+    the easy way: An alternative to the Pareto/NBD model. *Marketing Science*, 24(2), 275-284.
+    Schmittlein, D. C., Morrison, D. G. & Colombo, R. (1987). Counting your customers:
+    Who are they and what will they do next? *Management Science*, 33(1), 1-24.
+    Batislam, E. P., Denizel, M. & Filiztekin, A. (2007). Empirical validation and
+    comparison of models for customer base analysis. *IJRM*, 24(3), 201-209.
+
+    Examples
+    --------
+    >>> import crm_analysis as crm
+    >>> cal = crm.rfm_summary(crm.load_cdnow(), freq="D", freq_multiplier=7,
+    ...                       calibration_end="1997-09-30", observation_end="1998-06-30")
+    >>> bg = fit_btyd(cal, model="bgnbd")
+    >>> bg.params_.round(3).tolist()
+    [0.243, 4.414, 0.793, 2.426]
+    """
+    key = _model_key(model)
+    if penalizer < 0:
+        raise CRMDataError(f"penalizer must be >= 0, got {penalizer}.")
+    x, tx, age, cols = _frt(summary, frequency, recency, T, "fit_btyd", fitting=True)
+    w = _weights(summary, weights, "fit_btyd")
+    if aggregate:
+        (x, tx, age), w = _aggregate(x, tx, age, weights=w)
+    keep = w > 0
+    x, tx, age, w = x[keep], tx[keep], age[keep], w[keep]
+    what = f"fit_btyd(model={key!r})"
+    if key == "pareto":
+        params = _run_quietly(lambda: _fit_pareto(x, tx, age, w, penalizer), what)
+    else:
+        from lifetimes import BetaGeoFitter, ModifiedBetaGeoFitter
+
+        cls = BetaGeoFitter if key == "bgnbd" else ModifiedBetaGeoFitter
+        fitter = _run_quietly(lambda: cls(penalizer_coef=penalizer).fit(x, tx, age, weights=w), what)
+        params = fitter.params_.to_numpy()
+    params = pd.Series(np.asarray(params, float), index=_PARAM_NAMES[key])
+    if not np.all(np.isfinite(params)) or (params <= 0).any():
+        raise CRMDataError(f"{what}: invalid parameters {params.to_dict()}. {_ADVICE}")
+    data_cols = [x, tx, age]
+    ll = _total_loglik(key, params.to_numpy(), data_cols, w)
+    se, cov = _standard_errors(key, params.to_numpy(), data_cols, w)
+    _check_fit(params, se, what)
+    out = BTYDModel(
+        model=key, time_unit=time_unit, params_=params, standard_errors_=se, covariance_=cov,
+        log_likelihood_=ll, n_customers_=int(round(w.sum())), n_patterns_=len(x),
+        penalizer=penalizer,
+        columns={"frequency": cols[0], "recency": cols[1], "T": cols[2]},
+    )
+    out._max_T = float(age.max())
+    out._max_freq = int(min(x.max(), 30))
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# discrete-time BG/BB
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class BGBBModel:
+    """A fitted BG/BB model for discrete transaction opportunities.
+
+    Attributes
+    ----------
+    params_ : Series
+        ``alpha, beta`` (purchase probability) and ``gamma, delta`` (dropout).
+    standard_errors_, covariance_, log_likelihood_, aic_, bic_, n_customers_
+        As in :class:`BTYDModel`.
+    time_unit : str
+        What one opportunity is (e.g. ``"years"``).
+    """
+
+    params_: pd.Series
+    standard_errors_: pd.Series
+    covariance_: pd.DataFrame
+    log_likelihood_: float
+    n_customers_: int
+    time_unit: str = "periods"
+    penalizer: float = 0.0
+    columns: dict = field(default_factory=lambda: {"frequency": "frequency", "recency": "recency",
+                                                    "n_periods": "periods"})
+    model: str = "bgbb"
+
+    @property
+    def aic_(self) -> float:
+        return 2 * len(self.params_) - 2 * self.log_likelihood_
+
+    @property
+    def bic_(self) -> float:
+        return len(self.params_) * np.log(self.n_customers_) - 2 * self.log_likelihood_
+
+    @property
+    def label(self) -> str:
+        return "BG/BB"
+
+    def summary(self) -> pd.DataFrame:
+        """Parameters with standard errors and 95% Wald intervals."""
+        return _summary_table(self.params_, self.standard_errors_)
+
+    @property
+    def fitter_(self):
+        from lifetimes import BetaGeoBetaBinomFitter
+
+        f = BetaGeoBetaBinomFitter(penalizer_coef=self.penalizer)
+        f.params_ = self.params_.copy()
+        return f
+
+    def _cols(self, data, frequency, recency, n_periods, where):
+        _check_frame(data, where)
+        names = [frequency or self.columns["frequency"], recency or self.columns["recency"],
+                 n_periods or self.columns["n_periods"]]
+        cols = [_resolve(data, c) for c in names]
+        # lifetimes' BG/BB formulas need arrays (``.max()``), never Python scalars.
+        return [np.atleast_1d(_numeric(data, c, where)) for c in cols]
+
+    def p_alive(self, data: pd.DataFrame, m: int = 0, *, frequency=None, recency=None,
+                n_periods=None) -> pd.Series:
+        """P(alive) at opportunity ``n + m`` given each history (Fader, Hardie & Shang 2010, A10)."""
+        x, tx, n = self._cols(data, frequency, recency, n_periods, "p_alive")
+        out = self.fitter_.conditional_probability_alive(m, x, tx, n)
+        return _as_output(out, data, "p_alive")
+
+    def expected_purchases(self, t: int, data: pd.DataFrame, *, frequency=None, recency=None,
+                           n_periods=None) -> pd.Series:
+        """Expected transactions in the next ``t`` opportunities given each history (FHS 2010, eq. 13)."""
+        x, tx, n = self._cols(data, frequency, recency, n_periods, "expected_purchases")
+        if t == 0:
+            return _as_output(np.zeros(len(x)), data, "expected_purchases")
+        out = self.fitter_.conditional_expected_number_of_purchases_up_to_time(t, x, tx, n)
+        return _as_output(out, data, "expected_purchases")
+
+    def expected_purchases_new(self, n) -> float | pd.Series:
+        """Expected transactions of a new customer in the first ``n`` opportunities."""
+        ns = np.atleast_1d(np.asarray(n, dtype=int))
+        out = np.array([_bgbb_expected_new(self.params_.to_numpy(), int(k)) for k in ns])
+        if np.ndim(n) == 0:
+            return float(out[0])
+        return pd.Series(out, index=pd.Index(ns, name="opportunities"), name="expected_purchases")
+
+
+def _bgbb_expected_new(params, n: int) -> float:
+    """E[X(n)] for a new customer (Fader, Hardie & Shang 2010, eq. 8)."""
+    from scipy.special import gammaln
+
+    alpha, beta, gamma, delta = params
+    if n <= 0:
+        return 0.0
+    return float(alpha / (alpha + beta) * delta / (gamma - 1)
+                 * (1 - np.exp(gammaln(gamma + delta) - gammaln(1 + delta)
+                               + gammaln(1 + delta + n) - gammaln(gamma + delta + n))))
+
+
+def fit_bgbb(
+    summary: pd.DataFrame,
+    *,
+    frequency: str = "frequency",
+    recency: str = "recency",
+    n_periods: str = "periods",
+    weights: str | None = None,
+    time_unit: str = "periods",
+    penalizer: float = 0.0,
+) -> BGBBModel:
+    """Fit the BG/BB model (discrete transaction opportunities, e.g. annual donations).
+
+    Parameters
+    ----------
+    summary : DataFrame
+        One row per customer or pattern: ``frequency`` (opportunities with a
+        transaction after the first), ``recency`` (opportunity of the last one,
+        0 if none) and ``n_periods`` (opportunities observed).  Never modified.
+    weights : str, optional
+        Column of customer counts per pattern (e.g. ``"weights"`` in
+        :func:`crm_analysis.load_donations`).
+    time_unit : str
+        What one opportunity is, for labels.
+    penalizer : float
+        L2 penalty, as in :func:`fit_btyd`.
+
+    Returns
+    -------
+    BGBBModel
+
+    Raises
+    ------
+    CRMDataError
+        Missing columns, non-integer or inconsistent counts (frequency >
+        recency, recency > n_periods), or a failed fit.
+
+    References
+    ----------
+    Fader, P. S., Hardie, B. G. S. & Shang, J. (2010). Customer-base analysis in a
+    discrete-time noncontractual setting. *Marketing Science*, 29(6), 1086-1108.
+
+    Examples
+    --------
+    >>> import crm_analysis as crm
+    >>> fit_bgbb(crm.load_donations(), weights="weights").params_.round(3).tolist()
+    [1.204, 0.75, 0.657, 2.783]
+    """
+    from lifetimes import BetaGeoBetaBinomFitter
+
+    _check_frame(summary, "fit_bgbb")
+    cols = [_resolve(summary, c) for c in (frequency, recency, n_periods)]
+    x, tx, n = (_numeric(summary, c, "fit_bgbb") for c in cols)
+    w = _weights(summary, weights, "fit_bgbb")
+    for mask, col, problem in [
+        ((x < 0) | (np.abs(x - np.round(x)) > 1e-9), cols[0], "not a non-negative integer"),
+        ((tx < 0) | (np.abs(tx - np.round(tx)) > 1e-9), cols[1], "not a non-negative integer"),
+        ((n <= 0) | (np.abs(n - np.round(n)) > 1e-9), cols[2], "not a positive integer"),
+        (x > tx, cols[0], "more transactions than the opportunity of the last one"),
+        (tx > n, cols[1], "recency beyond the number of opportunities"),
+    ]:
+        if mask.any():
+            raise CRMDataError(f"fit_bgbb: column {col!r}: {problem}: "
+                               + describe_rows(summary, mask, cols))
+    if penalizer < 0:
+        raise CRMDataError(f"penalizer must be >= 0, got {penalizer}.")
+    (x, tx, n), w = _aggregate(x, tx, n, weights=w)
+    x, tx, n = x.astype(int), tx.astype(int), n.astype(int)
+    fitter = _run_quietly(
+        lambda: BetaGeoBetaBinomFitter(penalizer_coef=penalizer).fit(x, tx, n, weights=w), "fit_bgbb")
+    params = pd.Series(fitter.params_.to_numpy(float), index=_PARAM_NAMES["bgbb"])
+    ll = _total_loglik("bgbb", params.to_numpy(), [x, tx, n], w)
+    se, cov = _standard_errors("bgbb", params.to_numpy(), [x, tx, n], w)
+    _check_fit(params, se, "fit_bgbb")
+    return BGBBModel(params, se, cov, ll, int(round(w.sum())), time_unit, penalizer,
+                     {"frequency": cols[0], "recency": cols[1], "n_periods": cols[2]})
+
+
+# --------------------------------------------------------------------------------------
+# spend
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class SpendModel:
+    """A fitted Gamma-Gamma spend model.
+
+    Attributes
+    ----------
+    params_ : Series
+        ``p, q, v`` (``v`` is the paper's gamma).
+    standard_errors_, covariance_, log_likelihood_ : as in :class:`BTYDModel`
+    n_customers_ : int
+        Repeat customers the model was fitted on.
+    n_excluded_ : int
+        Customers left out because they have no repeat purchase (no spend data).
+    correlation_ : float
+        Pearson correlation of frequency and average spend among repeat customers;
+        the model assumes it is near zero.
+    """
+
+    params_: pd.Series
+    standard_errors_: pd.Series
+    covariance_: pd.DataFrame
+    log_likelihood_: float
+    n_customers_: int
+    n_excluded_: int
+    correlation_: float
+    penalizer: float = 0.0
+    columns: dict = field(default_factory=lambda: {"frequency": "frequency",
+                                                    "monetary_value": "monetary_value"})
+
+    def summary(self) -> pd.DataFrame:
+        """Parameters with standard errors and 95% Wald intervals."""
+        return _summary_table(self.params_, self.standard_errors_)
+
+    @property
+    def mean_spend_(self) -> float:
+        """Population mean spend per transaction, ``p v / (q - 1)``."""
+        p, q, v = self.params_
+        return float(p * v / (q - 1)) if q > 1 else np.inf
+
+    def expected_spend(self, data: pd.DataFrame, *, frequency=None, monetary_value=None) -> pd.Series:
+        """Expected average spend per future transaction, given each customer's history.
+
+        A weighted mean of the customer's observed average and the population
+        mean; customers without repeat purchases get the population mean
+        (Fader, Hardie & Lee 2005b, eq. 5).
+        """
+        _check_frame(data, "expected_spend")
+        fcol = _resolve(data, frequency or self.columns["frequency"])
+        mcol = _resolve(data, monetary_value or self.columns["monetary_value"])
+        x = _numeric(data, fcol, "expected_spend")
+        m = _numeric(data, mcol, "expected_spend")
+        p, q, v = self.params_
+        weight = p * x / (p * x + q - 1)
+        out = (1 - weight) * self.mean_spend_ + weight * np.where(x > 0, m, 0.0)
+        return _as_output(out, data, "expected_spend")
+
+
+def fit_gamma_gamma(
+    summary: pd.DataFrame,
+    *,
+    frequency: str = "frequency",
+    monetary_value: str = "monetary_value",
+    penalizer: float = 0.0,
+    max_correlation: float = 0.3,
+) -> SpendModel:
+    """Fit the Gamma-Gamma model of spend per transaction.
+
+    Only customers with at least one repeat purchase carry spend information;
+    the others are excluded explicitly and counted in ``n_excluded_``.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        RFM summary with repeat-purchase counts and the mean repeat spend
+        (``*_cal`` columns are found automatically).  Never modified.
+    frequency, monetary_value : str
+        Column names.
+    penalizer : float
+        L2 penalty on the parameters.
+    max_correlation : float, default 0.3
+        Warn when |corr(frequency, monetary value)| among repeat customers
+        exceeds this: the model assumes spend is independent of frequency.
+
+    Returns
+    -------
+    SpendModel
+
+    Raises
+    ------
+    CRMDataError
+        Missing columns, zero or negative monetary values among repeat
+        customers, fewer than 10 repeat customers, or a failed fit.
+
+    Warns
+    -----
+    ModelFitWarning
+        When the independence assumption looks violated.
+
+    References
+    ----------
+    Fader, P. S., Hardie, B. G. S. & Lee, K. L. (2005b). RFM and CLV: Using
+    iso-value curves for customer base analysis. *Journal of Marketing
+    Research*, 42(4), 415-430.
+
+    Examples
+    --------
+    >>> import crm_analysis as crm
+    >>> cal = crm.rfm_summary(crm.load_cdnow(), amount="amount", freq="D", freq_multiplier=7,
+    ...                       calibration_end="1997-09-30", observation_end="1998-06-30")
+    >>> gg = fit_gamma_gamma(cal)
+    >>> gg.params_.round(2).tolist(), gg.n_excluded_
+    ([6.25, 3.74, 15.44], 1411)
+    """
+    from lifetimes import GammaGammaFitter
+
+    _check_frame(summary, "fit_gamma_gamma")
+    fcol, mcol = _resolve(summary, frequency), _resolve(summary, monetary_value)
+    x = _numeric(summary, fcol, "fit_gamma_gamma")
+    m = _numeric(summary, mcol, "fit_gamma_gamma")
+    repeat = x > 0
+    bad = repeat & (m <= 0)
+    if bad.any():
+        raise CRMDataError(
+            f"fit_gamma_gamma: column {mcol!r}: zero or negative average spend for repeat "
+            "customers (the model needs positive spend; drop or net these first): "
+            + describe_rows(summary, bad, [fcol, mcol])
+        )
+    if repeat.sum() < 10:
+        raise CRMDataError(
+            f"fit_gamma_gamma: only {int(repeat.sum())} customers with repeat purchases in "
+            f"{fcol!r}; at least 10 are needed."
+        )
+    xr, mr = x[repeat], m[repeat]
+    corr = float(np.corrcoef(xr, mr)[0, 1]) if np.std(xr) > 0 and np.std(mr) > 0 else 0.0
+    if abs(corr) > max_correlation:
+        warnings.warn(
+            f"fit_gamma_gamma: frequency and average spend are correlated (r = {corr:.2f}); "
+            "the Gamma-Gamma model assumes they are independent, so expected spend and "
+            "CLV will be biased. Consider modelling spend by segment instead.",
+            ModelFitWarning,
+            stacklevel=2,
+        )
+    if penalizer < 0:
+        raise CRMDataError(f"penalizer must be >= 0, got {penalizer}.")
+    fitter = _run_quietly(lambda: GammaGammaFitter(penalizer_coef=penalizer).fit(xr, mr),
+                          "fit_gamma_gamma")
+    params = pd.Series(fitter.params_.to_numpy(float), index=_PARAM_NAMES["gamma_gamma"])
+    w = np.ones(len(xr))
+    ll = _total_loglik("gamma_gamma", params.to_numpy(), [xr, mr], w)
+    se, cov = _standard_errors("gamma_gamma", params.to_numpy(), [xr, mr], w)
+    _check_fit(params, se, "fit_gamma_gamma")
+    return SpendModel(params, se, cov, ll, int(repeat.sum()), int((~repeat).sum()), corr, penalizer,
+                      {"frequency": fcol, "monetary_value": mcol})
+
+
+# --------------------------------------------------------------------------------------
+# value
+# --------------------------------------------------------------------------------------
+
+
+def _period_length(freq, time_unit: str | None) -> float:
+    if isinstance(freq, str):
+        if freq not in _FREQ_DAYS:
+            raise CRMDataError(f"freq must be one of {list(_FREQ_DAYS)} or a number, got {freq!r}.")
+        if time_unit not in TIME_UNIT_DAYS:
+            raise CRMDataError(
+                f"cannot convert freq={freq!r} into the model's time unit {time_unit!r}; "
+                "pass freq as the discount-period length in model time units."
+            )
+        return _FREQ_DAYS[freq] / TIME_UNIT_DAYS[time_unit]
+    length = float(freq)
+    if not length > 0:
+        raise CRMDataError(f"freq (discount-period length) must be positive, got {freq!r}.")
+    return length
+
+
+def customer_lifetime_value(
+    transaction_model,
+    spend_model,
+    data: pd.DataFrame,
+    *,
+    horizon: int,
+    discount_rate: float,
+    margin: float = 1.0,
+    freq: str | float = 1.0,
+) -> pd.Series:
+    """Discounted expected margin of each customer over a finite horizon.
+
+    CLV_i = margin x E[spend_i] x sum_{k=1..horizon} (E[X_i(k L)] - E[X_i((k-1) L)]) / (1 + d)^k
+
+    where X_i(t) is the conditional number of purchases in the next t model
+    time units, L the length of one discount period and d the discount rate
+    *per period*; cash flows are discounted at the end of the period in which
+    they happen.
+
+    Parameters
+    ----------
+    transaction_model : BTYDModel or BGBBModel
+        Anything with ``expected_purchases(t, data)`` and a ``time_unit``.
+    spend_model : SpendModel, float or Series
+        Expected spend per transaction: a fitted model, one number for every
+        customer, or a Series aligned with ``data``.
+    data : DataFrame
+        Customer summary (as fitted).
+    horizon : int
+        Number of discount periods.
+    discount_rate : float
+        Discount rate per period, e.g. 0.01 per month (about 12.7% a year).
+    margin : float, default 1.0
+        Profit margin applied to spend (1.0 = revenue CLV).
+    freq : {"D", "W", "M", "Q", "Y"} or float, default 1.0
+        Discount period: a calendar unit (converted with the model's time unit)
+        or its length in model time units.
+
+    Returns
+    -------
+    Series
+        ``clv``, indexed like ``data``.
+
+    Raises
+    ------
+    CRMDataError
+        Non-positive horizon, negative discount rate or margin, unknown freq.
+
+    References
+    ----------
+    Fader, P. S., Hardie, B. G. S. & Lee, K. L. (2005b). RFM and CLV: Using
+    iso-value curves for customer base analysis. *JMR*, 42(4), 415-430.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> bg = BTYDModel.from_params("bgnbd", [0.243, 4.414, 0.793, 2.426])
+    >>> one = pd.DataFrame({"frequency": [2.0], "recency": [30.43], "T": [38.86]})
+    >>> round(float(customer_lifetime_value(bg, 35.0, one, horizon=12,
+    ...       discount_rate=0.01, freq="M").iloc[0]), 2)
+    51.53
+    """
+    if not isinstance(horizon, (int, np.integer)) or horizon <= 0:
+        raise CRMDataError(f"horizon must be a positive whole number of periods, got {horizon!r}.")
+    if discount_rate < 0 or not np.isfinite(discount_rate):
+        raise CRMDataError(f"discount_rate must be >= 0 (per period), got {discount_rate!r}.")
+    if margin < 0:
+        raise CRMDataError(f"margin must be >= 0, got {margin!r}.")
+    length = _period_length(freq, getattr(transaction_model, "time_unit", None))
+    if isinstance(spend_model, SpendModel):
+        spend = spend_model.expected_spend(data).to_numpy()
+    elif isinstance(spend_model, pd.Series):
+        spend = spend_model.reindex(data.index).to_numpy(dtype=float)
+        if np.isnan(spend).any():
+            raise CRMDataError("spend Series does not cover every customer in data.")
+    else:
+        spend = np.full(len(data), float(spend_model))
+    total = np.zeros(len(data))
+    previous = np.zeros(len(data))
+    for k in range(1, horizon + 1):
+        cumulative = transaction_model.expected_purchases(k * length, data).to_numpy()
+        total += (cumulative - previous) / (1 + discount_rate) ** k
+        previous = cumulative
+    return pd.Series(margin * spend * total, index=data.index, name="clv")
+
+
+def customer_equity(clv: pd.Series | pd.DataFrame, by=None, *, value: str = "clv") -> pd.DataFrame:
+    """Customer equity: the sum of CLV, overall or by segment.
+
+    Parameters
+    ----------
+    clv : Series or DataFrame
+        CLV per customer (or a frame with a ``value`` column).
+    by : str, Series or array, optional
+        Segment labels: a column of ``clv`` (DataFrame) or values aligned with it.
+    value : str
+        CLV column when ``clv`` is a DataFrame.
+
+    Returns
+    -------
+    DataFrame
+        Per segment (or one row ``"all customers"``): ``customers``, ``equity``,
+        ``mean_clv``, ``median_clv`` and ``share`` of total equity; sorted by equity.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> customer_equity(pd.Series([10.0, 30.0]))["equity"].tolist()
+    [40.0]
+    """
+    if isinstance(clv, pd.DataFrame):
+        if value not in clv.columns:
+            raise CRMDataError(f"customer_equity: column {value!r} not found.")
+        frame = clv
+        values = clv[value]
+    else:
+        values = pd.Series(clv)
+        frame = values.to_frame(value)
+    values = pd.to_numeric(values, errors="coerce")
+    if values.isna().any():
+        raise CRMDataError("customer_equity: missing or non-numeric CLV values: "
+                           + describe_rows(frame, values.isna()))
+    if by is None:
+        groups = pd.Series("all customers", index=values.index, name="segment")
+    elif isinstance(by, str):
+        if by not in frame.columns:
+            raise CRMDataError(f"customer_equity: segment column {by!r} not found.")
+        groups = frame[by]
+    else:
+        groups = pd.Series(np.asarray(by), index=values.index, name="segment") if not isinstance(
+            by, pd.Series) else by.reindex(values.index)
+    g = values.groupby(groups, observed=True, dropna=False)
+    out = pd.DataFrame({"customers": g.size(), "equity": g.sum(), "mean_clv": g.mean(),
+                        "median_clv": g.median()})
+    out["share"] = out["equity"] / values.sum() if values.sum() != 0 else np.nan
+    return out.sort_values("equity", ascending=False)
+
+
+@dataclass
+class RankComparison:
+    """Backward-looking vs forward-looking ranking of the same customers.
+
+    Attributes
+    ----------
+    table : DataFrame
+        ``past``, ``future``, their ranks (1 = best) and ``top_past``/``top_future`` flags.
+    spearman_ : float
+        Rank correlation of past and future value.
+    n_top_ : int
+        Customers in each top group.
+    n_past_only_ : int
+        In the top by past value but not by future value.
+    """
+
+    table: pd.DataFrame
+    spearman_: float
+    n_top_: int
+    n_past_only_: int
+
+    @property
+    def overlap_(self) -> float:
+        """Share of the past-value top group that is also in the future-value top group."""
+        return 1 - self.n_past_only_ / self.n_top_
+
+    def past_only(self) -> pd.DataFrame:
+        """Customers ranked top by past value but not by future value."""
+        return self.table[self.table["top_past"] & ~self.table["top_future"]]
+
+
+def compare_rankings(past: pd.Series, future: pd.Series, *, top: float = 0.1) -> RankComparison:
+    """Compare a ranking by past value (e.g. revenue) with one by future value (CLV).
+
+    Parameters
+    ----------
+    past, future : Series
+        Values per customer with the same index.
+    top : float, default 0.1
+        Size of the top group as a share of customers (0.1 = top decile).
+
+    Returns
+    -------
+    RankComparison
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> rc = compare_rankings(pd.Series([1.0, 2, 3, 4]), pd.Series([4.0, 3, 2, 1]), top=0.25)
+    >>> rc.spearman_, rc.n_past_only_
+    (-1.0, 1)
+    """
+    if not 0 < top < 1:
+        raise CRMDataError(f"top must be a share between 0 and 1, got {top!r}.")
+    if not past.index.equals(future.index):
+        if set(past.index) != set(future.index):
+            raise CRMDataError("compare_rankings: past and future must cover the same customers.")
+        future = future.reindex(past.index)
+    table = pd.DataFrame({"past": past.astype(float), "future": future.astype(float)})
+    if table.isna().any().any():
+        raise CRMDataError("compare_rankings: missing values: " + describe_rows(table, table.isna().any(axis=1)))
+    n_top = max(1, int(round(top * len(table))))
+    table["past_rank"] = table["past"].rank(ascending=False, method="first").astype(int)
+    table["future_rank"] = table["future"].rank(ascending=False, method="first").astype(int)
+    table["top_past"] = table["past_rank"] <= n_top
+    table["top_future"] = table["future_rank"] <= n_top
+    rho = float(stats.spearmanr(table["past"], table["future"]).statistic)
+    n_past_only = int((table["top_past"] & ~table["top_future"]).sum())
+    return RankComparison(table, rho, n_top, n_past_only)
+
+
+# --------------------------------------------------------------------------------------
+# validation
+# --------------------------------------------------------------------------------------
+
+
+def holdout_by_frequency(
+    model,
+    summary: pd.DataFrame,
+    *,
+    max_frequency: int = 7,
+    frequency: str = "frequency_cal",
+    holdout: str = "frequency_holdout",
+    duration: str = "duration_holdout",
+) -> pd.DataFrame:
+    """Mean actual vs predicted holdout transactions by calibration frequency.
+
+    The classic conditional-expectation check (Fader, Hardie & Lee 2005a,
+    Figure 4): customers are grouped by their number of repeat purchases in
+    the calibration period (the last group pools ``max_frequency`` and more).
+
+    Parameters
+    ----------
+    model : BTYDModel
+        Fitted on the calibration columns.
+    summary : DataFrame
+        Calibration/holdout output of :func:`crm_analysis.rfm_summary`.
+    max_frequency : int, default 7
+        Last group, labelled ``"7+"``.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by group label: ``customers``, ``actual``, ``predicted`` (means
+        per customer), ``actual_total``, ``predicted_total``.
+    """
+    _check_frame(summary, "holdout_by_frequency")
+    for col in (frequency, holdout, duration):
+        if col not in summary.columns:
+            raise CRMDataError(f"holdout_by_frequency: column {col!r} not found; pass the "
+                               "output of rfm_summary(..., calibration_end=...).")
+    pred = _holdout_prediction(model, summary, frequency, duration)
+    x = _numeric(summary, frequency, "holdout_by_frequency").astype(int)
+    group = np.minimum(x, max_frequency)
+    labels = [str(i) for i in range(max_frequency)] + [f"{max_frequency}+"]
+    frame = pd.DataFrame({"group": group, "actual": summary[holdout].to_numpy(float),
+                          "predicted": pred.to_numpy()})
+    g = frame.groupby("group")
+    out = pd.DataFrame({"customers": g.size(), "actual": g["actual"].mean(),
+                        "predicted": g["predicted"].mean(), "actual_total": g["actual"].sum(),
+                        "predicted_total": g["predicted"].sum()})
+    out.index = pd.Index([labels[i] for i in out.index], name="calibration frequency")
+    return out
+
+
+def _holdout_prediction(model, summary, frequency, duration) -> pd.Series:
+    dur = _numeric(summary, duration, "holdout")
+    t = float(dur[0])
+    if not np.allclose(dur, t):
+        raise CRMDataError(f"column {duration!r}: holdout durations differ between customers.")
+    kwargs = {"frequency": frequency}
+    return model.expected_purchases(t, summary, **kwargs)
+
+
+def holdout_metrics(
+    models,
+    summary: pd.DataFrame,
+    *,
+    frequency: str = "frequency_cal",
+    holdout: str = "frequency_holdout",
+    duration: str = "duration_holdout",
+) -> pd.DataFrame:
+    """Error of each model's holdout predictions, per customer and in total.
+
+    Parameters
+    ----------
+    models : BTYDModel, list or dict of them
+        Fitted on the calibration columns of ``summary``.
+    summary : DataFrame
+        Calibration/holdout summary.
+
+    Returns
+    -------
+    DataFrame
+        One row per model: ``actual_total``, ``predicted_total``,
+        ``total_error_pct`` (predicted vs actual total), ``mae`` and ``rmse``
+        (per customer), ``correlation`` (per customer).
+    """
+    if not isinstance(models, dict):
+        models = models if isinstance(models, (list, tuple)) else [models]
+        models = {m.label: m for m in models}
+    if holdout not in summary.columns:
+        raise CRMDataError(f"holdout_metrics: column {holdout!r} not found.")
+    actual = summary[holdout].to_numpy(float)
+    rows = {}
+    for name, m in models.items():
+        pred = _holdout_prediction(m, summary, frequency, duration).to_numpy()
+        err = pred - actual
+        rows[name] = {
+            "actual_total": actual.sum(),
+            "predicted_total": pred.sum(),
+            "total_error_pct": 100 * (pred.sum() - actual.sum()) / actual.sum(),
+            "mae": np.mean(np.abs(err)),
+            "rmse": np.sqrt(np.mean(err**2)),
+            "correlation": np.corrcoef(pred, actual)[0, 1],
+        }
+    return pd.DataFrame(rows).T.rename_axis("model")
+
+
+def compare_models(
+    summary: pd.DataFrame,
+    models=("bgnbd", "pareto", "mbgnbd"),
+    *,
+    frequency: str = "frequency",
+    recency: str = "recency",
+    T: str = "T",
+    time_unit: str = "weeks",
+    penalizer: float = 0.0,
+    aggregate: bool = True,
+) -> pd.DataFrame:
+    """Fit several models on the same summary and tabulate fit and holdout accuracy.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        RFM summary; with calibration/holdout columns the table adds holdout
+        metrics (see :func:`holdout_metrics`).
+    models : iterable of str or fitted BTYDModel
+        Model names to fit, or models already fitted on ``summary`` (not refitted).
+
+    Returns
+    -------
+    DataFrame
+        One row per model: ``n_params``, ``log_likelihood``, ``aic``, ``bic``
+        and, with a holdout, the :func:`holdout_metrics` columns.  Sorted as given.
+    """
+    fitted = []
+    for m in models:
+        if isinstance(m, (BTYDModel, BGBBModel)):
+            fitted.append(m)
+        else:
+            fitted.append(fit_btyd(summary, model=m, frequency=frequency, recency=recency, T=T,
+                                   time_unit=time_unit, penalizer=penalizer, aggregate=aggregate))
+    table = pd.DataFrame(
+        {m.label: {"n_params": len(m.params_), "log_likelihood": m.log_likelihood_,
+                   "aic": m.aic_, "bic": m.bic_} for m in fitted}
+    ).T.rename_axis("model")
+    if "frequency_holdout" in summary.columns and "duration_holdout" in summary.columns:
+        fcol = _resolve(summary, frequency)
+        table = table.join(holdout_metrics({m.label: m for m in fitted}, summary, frequency=fcol))
+    table["n_params"] = table["n_params"].astype(int)
+    return table
+
+
+def tracking_data(
+    model,
+    transactions: pd.DataFrame,
+    *,
+    customer_id: str = "customer_id",
+    date: str = "date",
+    calibration_end,
+    observation_end=None,
+    period_days: int = 7,
+) -> pd.DataFrame:
+    """Weekly (or other) actual vs predicted repeat transactions of a cohort.
+
+    Recreates the Fader-Hardie tracking charts without lifetimes'
+    ``expected_cumulative_transactions``: the cohort is every customer whose
+    first purchase falls on or before ``calibration_end``; actual repeat
+    transactions are their purchase days after the first (same-day purchases
+    count once, as in :func:`crm_analysis.rfm_summary` with ``freq="D"``);
+    the prediction at the end of period k sums a new customer's expected
+    repeat purchases E[X(t)] over the cohort, with t each customer's time since
+    first purchase.  The model must be fitted in a calendar ``time_unit``.
+
+    Parameters
+    ----------
+    model : BTYDModel
+    transactions : DataFrame
+        The raw log the model's summary was built from.
+    calibration_end, observation_end : date-like
+        End of calibration; end of tracking (default: last date in the log).
+    period_days : int, default 7
+        Period length in days (7 = weekly), counted from the first date in the log.
+
+    Returns
+    -------
+    DataFrame
+        One row per period: ``period`` (1, 2, ...), ``start`` (date), ``actual``,
+        ``predicted``, ``actual_cumulative``, ``predicted_cumulative``,
+        ``holdout`` (period after ``calibration_end``).
+
+    References
+    ----------
+    Fader, P. S., Hardie, B. G. S. & Lee, K. L. (2005a), Figures 2 and 3.
+    """
+    if model.time_unit not in TIME_UNIT_DAYS:
+        raise CRMDataError(f"tracking_data needs a calendar time unit, model has {model.time_unit!r}.")
+    from .transactions import rfm_summary  # public function, for its input checks
+
+    rfm_summary(transactions.head(1), customer_id=customer_id, date=date)  # column checks
+    dates = pd.to_datetime(transactions[date])
+    if dates.isna().any():
+        raise CRMDataError(f"tracking_data: column {date!r} has missing dates: "
+                           + describe_rows(transactions, dates.isna(), [customer_id, date]))
+    days = dates.dt.normalize()
+    start = days.min()
+    day = ((days - start) / pd.Timedelta(days=1)).astype(int).to_numpy()
+    cal_day = int((pd.Timestamp(calibration_end).normalize() - start) / pd.Timedelta(days=1))
+    end_ts = days.max() if observation_end is None else pd.Timestamp(observation_end).normalize()
+    end_day = int((end_ts - start) / pd.Timedelta(days=1))
+    log = pd.DataFrame({"c": transactions[customer_id].to_numpy(), "d": day})
+    log = log[log["d"] <= end_day].drop_duplicates()
+    first = log.groupby("c")["d"].transform("min")
+    cohort = first <= cal_day
+    repeats = log.loc[cohort & (log["d"] > first), "d"].to_numpy()
+    firsts = log.loc[cohort].groupby("c")["d"].min()
+    n_periods = end_day // period_days + 1
+    actual = np.bincount(repeats // period_days, minlength=n_periods)[:n_periods]
+    unit = TIME_UNIT_DAYS[model.time_unit]
+    starts, counts = np.unique(firsts.to_numpy(), return_counts=True)
+    cum_pred = np.zeros(n_periods)
+    for k in range(n_periods):
+        last_day = min((k + 1) * period_days - 1, end_day)
+        age = (last_day - starts) / unit
+        ok = age > 0
+        if ok.any():
+            e = model.expected_purchases_new(age[ok])
+            cum_pred[k] = float(np.sum(counts[ok] * np.asarray(e)))
+    out = pd.DataFrame({
+        "period": np.arange(1, n_periods + 1),
+        "start": start + pd.to_timedelta(np.arange(n_periods) * period_days, unit="D"),
+        "actual": actual.astype(float),
+        "predicted": np.diff(np.concatenate(([0.0], cum_pred))),
+    })
+    out["actual_cumulative"] = out["actual"].cumsum()
+    out["predicted_cumulative"] = cum_pred
+    out["holdout"] = np.arange(n_periods) * period_days > cal_day
+    return out
+
+
+def p_alive_history(
+    model: BTYDModel,
+    transactions: pd.DataFrame,
+    customer,
+    *,
+    customer_id: str = "customer_id",
+    date: str = "date",
+    end=None,
+) -> pd.DataFrame:
+    """Day-by-day P(alive) of one customer, replacing lifetimes' ``plot_history_alive``.
+
+    Parameters
+    ----------
+    model : BTYDModel
+        Fitted in a calendar time unit (days, weeks, ...).
+    transactions : DataFrame
+        Raw log.
+    customer
+        The id to trace.
+    end : date-like, optional
+        Last day (default: last date in the log).
+
+    Returns
+    -------
+    DataFrame
+        One row per day from the first purchase: ``date``, ``frequency``,
+        ``recency``, ``T`` (model units), ``p_alive``, ``purchase`` (bool).
+    """
+    if model.time_unit not in TIME_UNIT_DAYS:
+        raise CRMDataError(f"p_alive_history needs a calendar time unit, model has {model.time_unit!r}.")
+    for col in (customer_id, date):
+        if col not in transactions.columns:
+            raise CRMDataError(f"p_alive_history: column {col!r} not found.")
+    mine = transactions.loc[transactions[customer_id] == customer, date]
+    if mine.empty:
+        raise CRMDataError(f"p_alive_history: customer {customer!r} has no transactions in {customer_id!r}.")
+    days = pd.to_datetime(mine).dt.normalize().drop_duplicates().sort_values()
+    end_ts = pd.to_datetime(transactions[date]).max().normalize() if end is None else pd.Timestamp(end)
+    grid = pd.date_range(days.iloc[0], end_ts, freq="D")
+    unit = TIME_UNIT_DAYS[model.time_unit]
+    bought = np.isin(grid.values, days.values)
+    n_before = np.cumsum(bought)  # purchase days so far, including today
+    last = pd.Series(np.where(bought, grid.values, np.datetime64("NaT")), dtype="datetime64[ns]").ffill()
+    frame = pd.DataFrame({
+        "date": grid,
+        "frequency": (n_before - 1).astype(float),
+        "recency": ((last.to_numpy() - grid[0].to_datetime64()) / np.timedelta64(1, "D")) / unit,
+        "T": ((grid - grid[0]) / pd.Timedelta(days=1)).to_numpy() / unit,
+        "purchase": bought,
+    })
+    frame["p_alive"] = model.p_alive(frame, frequency="frequency", recency="recency", T="T").to_numpy()
+    return frame[["date", "frequency", "recency", "T", "p_alive", "purchase"]]

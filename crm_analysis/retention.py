@@ -187,11 +187,9 @@ def cohort_retention(
     >>> log = pd.DataFrame({"customer_id": [1, 1, 2, 3, 3],
     ...     "date": pd.to_datetime(["2020-01-05", "2020-03-01", "2020-01-20",
     ...                             "2020-02-02", "2020-03-09"])})
-    >>> cohort_retention(log, observation_end="2020-03-31").share
-               0    1    2
-    cohort                
-    2020-01  1.0  0.0  0.5
-    2020-02  1.0  1.0  NaN
+    >>> out = cohort_retention(log, observation_end="2020-03-31")
+    >>> [str(c) for c in out.share.index], out.share.values.tolist()
+    (['2020-01', '2020-02'], [[1.0, 0.0, 0.5], [1.0, 1.0, nan]])
     """
     where = "cohort_retention"
     _require_frame(data, where, {"customer_id": customer_id, "date": date})
@@ -238,8 +236,8 @@ def cohort_retention(
     active = active.fillna(0).where(observed)
     share = active.div(size, axis=0)
 
-    to_period = (lambda c: pd.Period(np.datetime64(int(c) * step, "M"), freq))
-    labels = pd.Index([to_period(c) for c in active.index], name="cohort")
+    labels = pd.Index([pd.Period(np.datetime64(int(c) * step, "M"), freq) for c in active.index],
+                      name="cohort")
     for frame in (active, share):
         frame.index = labels
         frame.columns = pd.Index(frame.columns.astype(int)).rename(None)
@@ -387,14 +385,12 @@ def kaplan_meier(
             "events": sf.n_events.astype(int), "survival": sf.surv_prob,
             "se": sf.surv_prob_se, "lower": lower, "upper": upper,
         }))
-        if (sf.surv_prob <= 0.5).any():
-            med = float(sf.quantile(0.5))
-            lo, hi = sf.quantile_ci(0.5, alpha=alpha, method="cloglog")
-        else:
-            med, lo, hi = np.inf, np.nan, np.inf
-            if len(sf.surv_prob):
-                lo_hi = sf.quantile_ci(0.5, alpha=alpha, method="cloglog")
-                lo, hi = lo_hi
+        med = float(sf.quantile(0.5)) if (sf.surv_prob <= 0.5).any() else np.inf
+        lo, hi = np.nan, np.inf
+        if len(sf.surv_prob):
+            # S = 0 or 1 makes log(-log S) infinite; those times simply drop out.
+            with np.errstate(divide="ignore", invalid="ignore"):
+                lo, hi = sf.quantile_ci(0.5, alpha=alpha, method="cloglog")
         medians.append({"group": name, "customers": int(mask.sum()), "events": int(ev[mask].sum()),
                         "median": med, "median_lower": float(lo), "median_upper": float(hi)})
         curves[name] = dur[mask]
@@ -745,7 +741,7 @@ class SBGModel:
         """
         a, b = self._check_fitted()
         _check_discount(discount)
-        return float(special.hyp2f1(1.0, b, a + b, 1.0 / (1.0 + discount)))
+        return _hyp2f1_one(b, a + b, 1.0 / (1.0 + discount))
 
     def derl(self, discount: float, renewals: int = 0) -> float:
         """Discounted expected residual lifetime (Fader & Hardie 2010).
@@ -766,7 +762,7 @@ class SBGModel:
         if n < 0:
             raise CRMDataError(f"renewals must be >= 0, got {renewals!r}.")
         return float((b + n) / (a + b + n)
-                     * special.hyp2f1(1.0, b + n + 1, a + b + n + 1, 1.0 / (1.0 + discount)))
+                     * _hyp2f1_one(b + n + 1, a + b + n + 1, 1.0 / (1.0 + discount)))
 
     def summary(self) -> pd.DataFrame:
         """Estimates with standard errors and 95% Wald intervals."""
@@ -781,6 +777,21 @@ class SBGModel:
             return "SBGModel()"
         a, b = self.params_
         return f"SBGModel(alpha={a:.3f}, beta={b:.3f}, n_customers={self.n_customers_})"
+
+
+def _hyp2f1_one(b: float, c: float, x: float) -> float:
+    """Gaussian hypergeometric 2F1(1, b; c; x) for 0 < b < c, 0 <= x < 1.
+
+    scipy's ``hyp2f1`` returns NaN for very large b and c (nearly homogeneous
+    customers); the series then converges at least as fast as x^k, so it is
+    summed directly.
+    """
+    val = float(special.hyp2f1(1.0, b, c, x))
+    if np.isfinite(val):
+        return val
+    k = np.arange(int(np.ceil(np.log(1e-17) / np.log(x))) + 1 if x > 0 else 1)
+    terms = np.exp(np.cumsum(np.r_[0.0, np.log((b + k[:-1]) / (c + k[:-1]) * x)]))
+    return float(terms.sum())
 
 
 def _check_discount(discount: float) -> None:

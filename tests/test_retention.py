@@ -1,0 +1,469 @@
+"""Retention module against hand computations, closed forms, brute force and Fader & Hardie (2007)."""
+
+from fractions import Fraction
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from crm_analysis import (
+    CRMDataError,
+    SBGModel,
+    acquisition_ratio_needed,
+    cohort_retention,
+    fit_constant_retention,
+    hazard_by_tenure,
+    kaplan_meier,
+    load_cdnow,
+    load_complete_journey,
+    load_sbg_cohorts,
+    load_telco_churn,
+    retention_value_sensitivity,
+)
+from crm_analysis.plotting import (
+    plot_cohort_heatmap,
+    plot_hazard,
+    plot_retention_value_heatmap,
+    plot_sbg_projection,
+    plot_survival_curves,
+)
+from crm_analysis.simulate import simulate_sbg_cohort
+
+# --------------------------------------------------------------------------- Kaplan-Meier
+
+# Seven customers: (months, left?) - small enough to do the product-limit by hand.
+SMALL = pd.DataFrame({"tenure": [1, 2, 2, 3, 4, 5, 5], "churn": [1, 1, 0, 1, 0, 1, 0]})
+
+
+def test_kaplan_meier_equals_hand_computation():
+    km = kaplan_meier(SMALL)
+    tab = km.table_
+    # Event times 1, 2, 3, 5 with (at risk, events) = (7,1), (6,1), (4,1), (2,1).
+    assert tab["time"].tolist() == [1, 2, 3, 5]
+    assert tab["at_risk"].tolist() == [7, 6, 4, 2]
+    assert tab["events"].tolist() == [1, 1, 1, 1]
+    s = [Fraction(6, 7)]
+    s.append(s[-1] * Fraction(5, 6))
+    s.append(s[-1] * Fraction(3, 4))
+    s.append(s[-1] * Fraction(1, 2))
+    np.testing.assert_allclose(tab["survival"], [float(x) for x in s], rtol=1e-12)
+    # Greenwood: Var S(t) = S(t)^2 sum d / (n (n - d)).
+    terms = np.cumsum([1 / 42, 1 / 30, 1 / 12, 1 / 2])
+    se = np.array([float(x) for x in s]) * np.sqrt(terms)
+    np.testing.assert_allclose(tab["se"], se, rtol=1e-10)
+    # log(-log) band (R survival conf.type = "log-log"): S^exp(+-z se / (S |log S|)).
+    z = stats.norm.ppf(0.975)
+    surv = np.array([float(x) for x in s])
+    w = z * se / (surv * np.abs(np.log(surv)))
+    np.testing.assert_allclose(tab["lower"], surv ** np.exp(w), rtol=1e-10)
+    np.testing.assert_allclose(tab["upper"], surv ** np.exp(-w), rtol=1e-10)
+    assert (tab["lower"] <= tab["survival"]).all() and (tab["survival"] <= tab["upper"]).all()
+    # Median: first time S <= 0.5 is 5 (S(3) = 15/28 > 0.5).
+    assert km.median_.loc["all", "median"] == 5
+    assert km.logrank_ is None
+
+
+def test_kaplan_meier_survival_at_and_at_risk_are_step_functions():
+    km = kaplan_meier(SMALL)
+    got = km.survival_at([0, 1, 1.5, 4, 6])["all"].tolist()
+    np.testing.assert_allclose(got, [1, 6 / 7, 6 / 7, 15 / 28, 15 / 56])
+    assert km.at_risk([0, 2, 5, 6])["all"].tolist() == [7, 6, 2, 0]
+
+
+def _logrank_by_hand(time, event, group):
+    """Textbook log-rank: sum over event times of O - E and the hypergeometric variance."""
+    labels = sorted(set(group))
+    k = len(labels)
+    o_e = np.zeros(k)
+    var = np.zeros((k, k))
+    for t in sorted(set(time[event == 1])):
+        at_risk = np.array([((time >= t) & (group == g)).sum() for g in labels], dtype=float)
+        deaths = np.array([((time == t) & (event == 1) & (group == g)).sum() for g in labels])
+        n, d = at_risk.sum(), deaths.sum()
+        o_e += deaths - d * at_risk / n
+        if n > 1:
+            frac = at_risk / n
+            var += d * (n - d) / (n - 1) * (np.diag(frac) - np.outer(frac, frac))
+    o_e, var = o_e[:-1], var[:-1, :-1]
+    chi2 = float(o_e @ np.linalg.solve(var, o_e))
+    return chi2, k - 1
+
+
+def test_logrank_matches_hand_computation(rng):
+    n = 120
+    grp = rng.choice(["a", "b", "c"], size=n)
+    dur = rng.integers(1, 25, size=n) + np.where(grp == "a", 0, 6)
+    ev = (rng.random(n) < 0.7).astype(int)
+    data = pd.DataFrame({"tenure": dur, "churn": ev, "g": grp})
+    km = kaplan_meier(data, group="g")
+    chi2, df = _logrank_by_hand(dur, ev, grp)
+    assert km.logrank_["df"] == df == 2
+    assert km.logrank_["chi2"] == pytest.approx(chi2, rel=1e-9)
+    assert km.logrank_["p_value"] == pytest.approx(stats.chi2.sf(chi2, df), rel=1e-6)
+
+
+def test_kaplan_meier_by_group_equals_separate_fits():
+    data = pd.concat([SMALL.assign(g="x"), SMALL.assign(tenure=SMALL["tenure"] * 2, g="y")])
+    km = kaplan_meier(data, group="g")
+    y = km.table_[km.table_["group"] == "y"]
+    np.testing.assert_allclose(y["time"], [2, 4, 6, 10])
+    np.testing.assert_allclose(y["survival"], kaplan_meier(SMALL).table_["survival"])
+    assert km.median_.loc["y", "median"] == 10
+
+
+def test_telco_contracts_order_survival():
+    telco = load_telco_churn()
+    km = kaplan_meier(telco, group="contract")
+    s24 = km.survival_at([24]).iloc[0]
+    # Longer contracts keep more customers (C3), and the difference is far from chance.
+    assert s24["Month-to-month"] < s24["One year"] < s24["Two year"]
+    assert km.logrank_["p_value"] < 1e-10
+    assert km.median_["customers"].sum() == 7043
+
+
+# --------------------------------------------------------------------------- hazard
+
+
+def test_hazard_by_tenure_hand_example():
+    h = hazard_by_tenure(SMALL)
+    # Period: at risk (duration >= t), leavers with duration t.
+    assert h["period"].tolist() == [1, 2, 3, 4, 5]
+    assert h["at_risk"].tolist() == [7, 6, 4, 3, 2]
+    assert h["events"].tolist() == [1, 1, 1, 0, 1]
+    np.testing.assert_allclose(h["hazard"], [1 / 7, 1 / 6, 1 / 4, 0, 1 / 2])
+
+
+def test_hazard_reproduces_kaplan_meier_product():
+    telco = load_telco_churn()
+    h = hazard_by_tenure(telco)
+    km = kaplan_meier(telco)
+    s = np.cumprod(1 - h["hazard"].to_numpy())
+    np.testing.assert_allclose(s, km.survival_at(h["period"])["all"].to_numpy(), rtol=1e-12)
+
+
+def test_hazard_by_group_counts_add_up():
+    telco = load_telco_churn()
+    h = hazard_by_tenure(telco, group="contract")
+    assert set(h["group"]) == {"Month-to-month", "One year", "Two year"}
+    assert h["events"].sum() == telco.loc[telco["tenure"] >= 1, "churn"].sum()
+
+
+# --------------------------------------------------------------------------- cohorts
+
+
+def _cohorts_by_loop(log):
+    first = {}
+    for c, d in zip(log["customer_id"], log["date"], strict=True):
+        m = d.year * 12 + d.month - 1
+        first[c] = min(first.get(c, m), m)
+    active = {}
+    for c, d in zip(log["customer_id"], log["date"], strict=True):
+        m = d.year * 12 + d.month - 1
+        active.setdefault((first[c], m - first[c]), set()).add(c)
+    return first, {k: len(v) for k, v in active.items()}
+
+
+def test_cohort_table_equals_brute_force(rng):
+    n = 400
+    log = pd.DataFrame({
+        "customer_id": rng.integers(0, 60, size=n),
+        "date": pd.Timestamp("2021-01-01") + pd.to_timedelta(rng.integers(0, 365, size=n), "D"),
+    })
+    out = cohort_retention(log, observation_end="2021-12-31")
+    first, active = _cohorts_by_loop(log)
+    sizes = pd.Series(first).value_counts()
+    for cohort, row in out.active.iterrows():
+        code = cohort.year * 12 + cohort.month - 1
+        assert out.size[cohort] == sizes[code]
+        for k, v in row.items():
+            if 2021 * 12 + 11 - code >= k:
+                assert v == active.get((code, k), 0)
+                assert out.share.loc[cohort, k] == pytest.approx(v / sizes[code])
+            else:
+                assert np.isnan(v)
+
+
+def test_cohort_incomplete_last_period_is_dropped():
+    log = pd.DataFrame({"customer_id": [1, 1, 2], "date": pd.to_datetime(
+        ["2020-01-10", "2020-02-10", "2020-03-02"])})
+    out = cohort_retention(log)  # log ends 2 March: March is incomplete
+    assert list(out.share.columns) == [0, 1]
+    assert out.n_excluded_rows == 1
+    assert list(cohort_retention(log, complete_periods=False).share.index.astype(str)) == [
+        "2020-01", "2020-03"]
+
+
+def test_cohort_cdnow_full_cohort():
+    out = cohort_retention(load_cdnow(sample=False), freq="Q")
+    # All 23,570 CDNOW customers first bought in 1997Q1 (Fader, Hardie & Lee 2005).
+    assert out.size.to_dict() == {pd.Period("1997Q1", "Q"): 23570}
+    # 1998Q2 ends on 30 June 1998, the last day of the data: quarters 0..5.
+    assert list(out.share.columns) == [0, 1, 2, 3, 4, 5]
+    assert out.share[0].iloc[0] == 1
+
+
+def test_cohort_complete_journey_all_households():
+    cj = load_complete_journey()
+    out = cohort_retention(cj)
+    assert out.size.sum() == 2469  # households in the panel
+    assert len(out.share) == 12  # 2017 monthly cohorts; 1 Jan 2018 is an incomplete month
+    assert ((out.share >= 0) & (out.share <= 1) | out.share.isna()).all().all()
+
+
+# --------------------------------------------------------------------------- sBG
+
+
+@pytest.mark.parametrize("segment,alpha,beta", [("regular", 0.704, 1.182), ("high_end", 0.668, 3.806)])
+def test_sbg_reproduces_fader_hardie_2007(segment, alpha, beta):
+    cohorts = load_sbg_cohorts()
+    model = SBGModel().fit(cohorts[segment].iloc[:8])  # years 0-7
+    assert model.params_["alpha"] == pytest.approx(alpha, rel=0.005)
+    assert model.params_["beta"] == pytest.approx(beta, rel=0.005)
+    # Projection of years 8-12: the sBG tracks the data (F&H 2007, Figure 3);
+    # constant retention is worse in every year and drifts further off.
+    observed = cohorts[segment].iloc[8:].to_numpy()
+    sbg = model.project(12)["survivors"].iloc[8:].to_numpy()
+    const = 1000 * fit_constant_retention(cohorts[segment].iloc[:8]) ** np.arange(8, 13)
+    assert np.abs(sbg / observed - 1).max() < 0.05
+    assert (np.abs(const / observed - 1) > np.abs(sbg / observed - 1)).all()
+    assert np.all(np.diff(np.abs(const / observed - 1)) > 0)
+
+
+def test_sbg_lifetimes_fit_equals_survivor_fit():
+    cohorts = load_sbg_cohorts()["regular"].iloc[:8].to_numpy()
+    lost = cohorts[:-1] - cohorts[1:]
+    rows = [(t, 1) for t, n in zip(range(1, 8), lost, strict=True) for _ in range(n)]
+    rows += [(7, 0)] * cohorts[-1]
+    data = pd.DataFrame(rows, columns=["duration", "churned"])
+    a = SBGModel().fit(cohorts)
+    b = SBGModel().fit_lifetimes(data)
+    np.testing.assert_allclose(a.params_, b.params_, rtol=1e-5)
+    assert a.log_likelihood_ == pytest.approx(b.log_likelihood_, rel=1e-9)
+
+
+def test_sbg_recovers_simulated_parameters():
+    sim = simulate_sbg_cohort(20000, alpha=0.9, beta=2.5, periods=10, seed=7)
+    m = SBGModel().fit(sim.survivors)
+    for name, truth in (("alpha", 0.9), ("beta", 2.5)):
+        assert abs(m.params_[name] - truth) < 3 * m.se_[name]
+        assert m.params_[name] == pytest.approx(truth, rel=0.1)
+    # Per-customer data with censoring give the same answer.
+    m2 = SBGModel().fit_lifetimes(sim.customers)
+    np.testing.assert_allclose(m2.params_, m.params_, rtol=1e-4)
+
+
+def test_sbg_standard_errors_match_monte_carlo_spread():
+    est, ses = [], []
+    for seed in range(60):
+        sim = simulate_sbg_cohort(1000, alpha=0.7, beta=1.2, periods=7, seed=seed)
+        m = SBGModel().fit(sim.survivors)
+        est.append(m.params_.to_numpy())
+        ses.append(m.se_.to_numpy())
+    spread = np.std(est, axis=0, ddof=1)
+    # Inverse-Hessian SEs describe the sampling spread (within Monte Carlo noise).
+    np.testing.assert_allclose(np.median(ses, axis=0), spread, rtol=0.3)
+
+
+def test_sbg_closed_forms_against_brute_force():
+    m = SBGModel().fit(load_sbg_cohorts()["high_end"].iloc[:8])
+    a, b = m.params_
+    t = np.arange(0, 4000)
+    # S(t) as the product of the retention rates; P(T = t) = S(t-1) - S(t).
+    np.testing.assert_allclose(m.survival(t[1:50]), np.cumprod(m.retention_rate(t[1:50])))
+    np.testing.assert_allclose(m.churn_probability(t[1:50]),
+                               m.survival(t[0:49]) - m.survival(t[1:50]), rtol=1e-10)
+    # Retention rates rise with tenure (heterogeneity sorting).
+    assert np.all(np.diff(m.retention_rate(np.arange(1, 30))) > 0)
+    for d in (0.05, 0.1, 0.25):
+        disc = (1 + d) ** -t.astype(float)
+        surv = m.survival(t)
+        assert m.del_(d) == pytest.approx((surv * disc).sum(), rel=1e-8)
+        for n in (0, 3, 7):
+            # Customer alive at the start of period n; payments of periods n+1, n+2, ...,
+            # the first one (at the renewal now due) undiscounted.
+            brute = (m.survival(n + 1 + t) / m.survival(n) * disc).sum()
+            assert m.derl(d, renewals=n) == pytest.approx(brute, rel=1e-8)
+    assert m.expected_lifetime(horizon=10) == pytest.approx(m.survival(np.arange(10)).sum())
+    assert a < 1 and m.expected_lifetime() == np.inf
+
+
+def test_sbg_expected_lifetime_closed_form_when_alpha_above_one():
+    m = SBGModel()
+    m.params_ = pd.Series([3.0, 2.0], index=["alpha", "beta"])
+    # E[T] = E[1/theta] for theta ~ Beta(3, 2): (a + b - 1) / (a - 1) = 2.
+    assert m.expected_lifetime() == pytest.approx(2.0)
+    assert m.expected_lifetime() == pytest.approx(m.survival(np.arange(20000)).sum(), rel=1e-6)
+
+
+def test_constant_retention_is_the_geometric_mle():
+    counts = load_sbg_cohorts()["regular"].iloc[:8].to_numpy()
+    lost = counts[:-1] - counts[1:]
+    t = np.arange(1, 8)
+    grid = np.linspace(0.5, 0.99, 49001)
+    ll = [(lost * (np.log1p(-r) + (t - 1) * np.log(r))).sum() + counts[-1] * 7 * np.log(r)
+          for r in grid]
+    assert fit_constant_retention(counts) == pytest.approx(grid[int(np.argmax(ll))], abs=2e-5)
+
+
+# --------------------------------------------------------------------------- economics
+
+
+def test_sensitivity_matches_closed_form_and_series():
+    out = retention_value_sensitivity(retention=[0.6, 0.8], margin=[50, 100], discount=0.1,
+                                      acquisition_cost=120)
+    assert len(out) == 4
+    for row in out.itertuples():
+        closed = row.margin * 1.1 / (1.1 - row.retention)
+        series = sum(row.margin * (row.retention / 1.1) ** k for k in range(2000))
+        assert row.clv == pytest.approx(closed) == pytest.approx(series)
+        up = row.margin * 1.1 / (1.1 - row.retention - 0.05)
+        assert row.clv_up == pytest.approx(up)
+        if closed > 120:
+            assert row.profit_change_pct == pytest.approx(100 * (up - closed) / (closed - 120))
+        else:
+            assert np.isnan(row.profit_change_pct)
+
+
+def test_sensitivity_with_sbg_model_approaches_constant_retention():
+    # A nearly homogeneous sBG (alpha + beta huge) is constant retention r = beta / (alpha + beta).
+    m = SBGModel()
+    m.params_ = pd.Series([2e5, 8e5], index=["alpha", "beta"])
+    het = retention_value_sensitivity(model=m, margin=100, discount=0.1)
+    hom = retention_value_sensitivity(retention=0.8, margin=100, discount=0.1)
+    np.testing.assert_allclose(het[["clv", "clv_up"]], hom[["clv", "clv_up"]], rtol=1e-4)
+    # and with heterogeneity (same mean churn) the value is higher: the stayers stay longer.
+    m.params_ = pd.Series([0.4, 1.6], index=["alpha", "beta"])
+    assert retention_value_sensitivity(model=m, margin=100, discount=0.1)["clv"].item() > hom["clv"].item()
+
+
+def test_acquisition_ratio_needed_reproduces_target():
+    for target in (30, 50, 85):
+        a = acquisition_ratio_needed(target, retention=0.8, discount=0.1)
+        out = retention_value_sensitivity(retention=0.8, margin=10, acquisition_cost=10 * a,
+                                          discount=0.1)
+        assert out["profit_change_pct"].item() == pytest.approx(target)
+
+
+def test_margin_growth_closed_form():
+    out = retention_value_sensitivity(retention=0.7, margin=100, discount=0.1, margin_growth=0.05)
+    series = sum(100 * (0.7 * 1.05 / 1.1) ** k for k in range(3000))
+    assert out["clv"].item() == pytest.approx(series)
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+def test_negative_durations_raise():
+    bad = SMALL.copy()
+    bad.loc[3, "tenure"] = -2
+    for call in (lambda: kaplan_meier(bad), lambda: hazard_by_tenure(bad),
+                 lambda: SBGModel().fit_lifetimes(bad, duration="tenure", event="churn")):
+        with pytest.raises(CRMDataError, match=r"'tenure'.*negative durations(.|\n)*-2"):
+            call()
+
+
+def test_bad_events_and_columns_raise():
+    bad = SMALL.assign(churn=[1, 2, 0, 1, 0, 1, 0])
+    with pytest.raises(CRMDataError, match=r"'churn' must be 0 .* or 1"):
+        kaplan_meier(bad)
+    with pytest.raises(CRMDataError, match=r"not found: event='left'"):
+        kaplan_meier(SMALL, event="left")
+    with pytest.raises(CRMDataError, match="whole periods"):
+        hazard_by_tenure(SMALL.assign(tenure=SMALL["tenure"] + 0.5))
+    with pytest.raises(CRMDataError, match=">= 1 period"):
+        SBGModel().fit_lifetimes(pd.DataFrame({"duration": [0, 2], "churned": [1, 0]}))
+
+
+def test_increasing_survivors_raise():
+    for call in (SBGModel().fit, fit_constant_retention):
+        with pytest.raises(CRMDataError, match=r"'survivors' increases over time(.|\n)*610"):
+            call([1000, 600, 610, 500])
+    with pytest.raises(CRMDataError, match="negative"):
+        SBGModel().fit([1000, -1])
+
+
+@pytest.mark.parametrize("r", [0.0, 1.0, 1.2, -0.1])
+def test_retention_outside_unit_interval_raises(r):
+    with pytest.raises(CRMDataError, match=r"'retention' must lie strictly between 0 and 1"):
+        retention_value_sensitivity(retention=[0.5, r], margin=100)
+
+
+def test_retention_plus_delta_reaching_one_raises():
+    with pytest.raises(CRMDataError, match="reaches 1"):
+        retention_value_sensitivity(retention=0.97, margin=100, delta=0.05)
+
+
+def test_unfitted_model_and_bad_discount_raise():
+    with pytest.raises(CRMDataError, match="fit"):
+        SBGModel().survival(3)
+    m = SBGModel().fit([100, 60, 40])
+    with pytest.raises(CRMDataError, match="discount"):
+        m.derl(0.0)
+
+
+def test_inputs_not_mutated():
+    telco = load_telco_churn()
+    before = telco.copy()
+    kaplan_meier(telco, group="contract")
+    hazard_by_tenure(telco, group="contract")
+    pd.testing.assert_frame_equal(telco, before)
+    log = load_cdnow()
+    before = log.copy()
+    cohort_retention(log)
+    pd.testing.assert_frame_equal(log, before)
+
+
+# --------------------------------------------------------------------------- plots
+
+
+def test_plot_cohort_heatmap_draws_the_shares():
+    log = load_cdnow()
+    cohorts = cohort_retention(log)
+    ax = plot_cohort_heatmap(cohorts)
+    drawn = np.asarray(ax.collections[0].get_array()).reshape(3, -1)
+    expected = 100 * cohorts.share.drop(columns=0).to_numpy()
+    np.testing.assert_allclose(drawn, expected)
+    assert ax.get_xlabel() == "Months since first purchase"
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["1997-01", "1997-02", "1997-03"]
+
+
+def test_plot_survival_curves_draws_each_group():
+    km = kaplan_meier(pd.concat([SMALL.assign(g="x"), SMALL.assign(g="y", tenure=SMALL.tenure * 2)]),
+                      group="g")
+    ax = plot_survival_curves(km)
+    lines = ax.get_lines()
+    assert [line.get_label() for line in lines] == ["x", "y"]
+    np.testing.assert_allclose(lines[0].get_xdata(), [0, 1, 2, 3, 5])
+    np.testing.assert_allclose(lines[0].get_ydata(), 100 * np.array([1, 6 / 7, 5 / 7, 15 / 28, 15 / 56]))
+    assert ax.get_ylabel() == "Still a customer (%)"
+    assert len(ax.collections) == 2  # two bands
+
+
+def test_plot_hazard_draws_percentages():
+    h = hazard_by_tenure(SMALL)
+    ax = plot_hazard(h)
+    np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), 100 * np.array([1 / 7, 1 / 6, 1 / 4, 0, 1 / 2]))
+    assert "%" in ax.get_ylabel()
+
+
+def test_plot_sbg_projection_lines():
+    counts = load_sbg_cohorts()["regular"].to_numpy()
+    m = SBGModel().fit(counts[:8])
+    r = fit_constant_retention(counts[:8])
+    ax = plot_sbg_projection(counts, m, calibration_periods=7, constant_retention=r)
+    lines = {line.get_label(): line for line in ax.get_lines() if not line.get_label().startswith("_")}
+    assert set(lines) == {"observed", "sBG", "constant retention"}
+    np.testing.assert_allclose(lines["observed"].get_ydata(), counts)
+    np.testing.assert_allclose(lines["constant retention"].get_ydata(), 1000 * r ** np.arange(13))
+
+
+def test_plot_retention_value_heatmap_values():
+    grid = retention_value_sensitivity(retention=[0.7, 0.8, 0.9], margin=[50, 100], discount=0.1,
+                                       acquisition_cost=200)
+    ax = plot_retention_value_heatmap(grid, vmax=None)
+    drawn = np.ma.filled(np.asarray(ax.collections[0].get_array(), dtype=float).reshape(3, 2),
+                         np.nan)
+    exp = grid.pivot(index="retention", columns="margin", values="profit_change_pct")
+    np.testing.assert_allclose(drawn, exp.sort_index(ascending=False).to_numpy())
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["90%", "80%", "70%"]

@@ -349,7 +349,7 @@ def period_codes(dates, freq: str = "D") -> np.ndarray:
     >>> period_codes(["1970-01-02", "1970-01-05"], "W").tolist()
     [0, 1]
     """
-    ns = np.asarray(pd.to_datetime(np.atleast_1d(dates)), dtype="datetime64[ns]")
+    ns = np.asarray(pd.to_datetime(np.atleast_1d(dates), format="mixed"), dtype="datetime64[ns]")
     return _period_codes(ns, freq)
 
 

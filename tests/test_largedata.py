@@ -1,0 +1,212 @@
+"""Large-data paths: DuckDB over files and Dask give the pandas (= lifetimes) summary."""
+
+import logging
+
+import numpy as np
+import pandas as pd
+import pytest
+from lifetimes.utils import calibration_and_holdout_data, summary_data_from_transaction_data
+from scipy.special import hyp2f1
+
+import crm_analysis as crm
+from crm_analysis import CRMDataError, rfm_summary
+from crm_analysis.largedata import (
+    is_dask_frame,
+    is_file_source,
+    rfm_summary_dask,
+    rfm_summary_files,
+    score_dask,
+    score_in_chunks,
+    synthetic_log,
+    write_synthetic_parquet,
+)
+from crm_analysis.transactions import period_codes
+
+HOLDOUT = dict(calibration_end="2020-04-01", observation_end="2020-06-30")
+CASES = [
+    ("D", 1, {}),
+    ("W", 1, {}),
+    ("D", 7, HOLDOUT),
+    ("h", 24, {}),
+    ("M", 1, {}),
+    ("W", 1, HOLDOUT),
+    ("D", 1, {"observation_end": "2020-05-03 10:00"}),
+]
+
+
+@pytest.fixture(scope="module")
+def log():
+    return synthetic_log(2500, seed=7, days=200)
+
+
+@pytest.fixture(scope="module")
+def files(log, tmp_path_factory):
+    d = tmp_path_factory.mktemp("logs")
+    log.iloc[:1200].to_parquet(d / "part-1.parquet")
+    log.iloc[1200:].to_parquet(d / "part-2.parquet")
+    log.to_csv(d / "log.csv", index=False)
+    return d
+
+
+@pytest.fixture(scope="module")
+def client():
+    pytest.importorskip("distributed")
+    from dask.distributed import Client, LocalCluster
+
+    logging.getLogger("distributed.shuffle").setLevel(logging.ERROR)
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                      dashboard_address=None) as cluster, Client(cluster) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def ddf(log, client):
+    import dask.dataframe as dd
+
+    return dd.from_pandas(log, npartitions=3)
+
+
+# --------------------------------------------------------------------- helpers
+
+
+def test_period_codes_weeks_start_on_monday():
+    # 1970-01-01 was a Thursday: the week of Mon 1969-12-29 is week 0.
+    codes = period_codes(["1969-12-29", "1970-01-04 23:59", "1970-01-05", "1969-12-28"], "W")
+    assert codes.tolist() == [0, 0, 1, -1]
+    assert period_codes(["1970-03-01"], "M").tolist() == [2]
+    assert period_codes(["1970-01-02 05:30"], "h").tolist() == [29]
+
+
+def test_synthetic_log_is_seeded_unsorted_with_same_day_repeats():
+    a, b = synthetic_log(3000, seed=3), synthetic_log(3000, seed=3)
+    pd.testing.assert_frame_equal(a, b)
+    assert not a["date"].is_monotonic_increasing
+    day = a["date"].dt.floor("D")
+    same_day = a.assign(day=day).duplicated(["customer_id", "day"]).sum()
+    assert same_day > 100
+    assert a.groupby("customer_id").size().mean() > 3
+
+
+def test_write_synthetic_parquet_in_chunks(tmp_path):
+    import pyarrow.parquet as pq
+
+    path = write_synthetic_parquet(tmp_path / "x.parquet", 10_000, chunk_lines=3_000, seed=1)
+    meta = pq.ParquetFile(path).metadata
+    assert meta.num_rows == 10_000 and meta.num_row_groups == 4
+    again = write_synthetic_parquet(tmp_path / "y.parquet", 10_000, chunk_lines=3_000, seed=1)
+    pd.testing.assert_frame_equal(pd.read_parquet(path), pd.read_parquet(again))
+
+
+def test_source_detection(log, files):
+    assert is_file_source(str(files / "*.parquet")) and is_file_source([files / "log.csv"])
+    assert not is_file_source(log) and not is_dask_frame(log)
+
+
+# --------------------------------------------------------------------- DuckDB
+
+
+@pytest.mark.parametrize("freq,mult,kw", CASES)
+def test_files_equal_pandas_path(log, files, freq, mult, kw):
+    ref = rfm_summary(log, amount="amount", freq=freq, freq_multiplier=mult, **kw)
+    for source in (str(files / "*.parquet"), files / "log.csv"):
+        got = rfm_summary(source, amount="amount", freq=freq, freq_multiplier=mult, **kw)
+        pd.testing.assert_frame_equal(got, ref, rtol=1e-12)
+
+
+def test_files_equal_lifetimes(log, files):
+    got = rfm_summary(str(files / "*.parquet"), amount="amount", freq="W")
+    ref = summary_data_from_transaction_data(log, "customer_id", "date", "amount", freq="W")
+    pd.testing.assert_frame_equal(got, ref, check_names=False, rtol=1e-9)
+    got = rfm_summary_files(files / "log.csv", amount="amount", threads=1, **HOLDOUT)
+    ref = calibration_and_holdout_data(log, "customer_id", "date", HOLDOUT["calibration_end"],
+                                       HOLDOUT["observation_end"], monetary_value_col="amount")
+    pd.testing.assert_frame_equal(got, ref[got.columns], check_names=False, rtol=1e-9)
+
+
+def test_files_without_amount_and_first_transaction(log, files):
+    src = str(files / "*.parquet")
+    pd.testing.assert_frame_equal(rfm_summary(src, freq="W"), rfm_summary(log, freq="W"))
+    pd.testing.assert_frame_equal(
+        rfm_summary(src, amount="amount", include_first_transaction=True),
+        rfm_summary(log, amount="amount", include_first_transaction=True), rtol=1e-12)
+
+
+def test_files_string_ids_and_string_dates(log, tmp_path):
+    text = log.assign(customer_id="c" + log["customer_id"].astype(str),
+                      date=log["date"].dt.strftime("%Y-%m-%d %H:%M:%S"))
+    text.to_parquet(tmp_path / "t.parquet")
+    got = rfm_summary(tmp_path / "t.parquet", amount="amount")
+    ref = rfm_summary(text, amount="amount")
+    np.testing.assert_array_equal(got.index.astype(str), ref.index.astype(str))
+    np.testing.assert_allclose(got.to_numpy(), ref.to_numpy(), rtol=1e-12)
+
+
+def _bad(log, tmp_path, **changes):
+    bad = log.head(50).copy()
+    for col, (row, value) in changes.items():
+        bad[col] = bad[col].astype(object) if col == "date" else bad[col]
+        bad.loc[row, col] = value
+    path = tmp_path / "bad.csv"
+    bad.to_csv(path, index=False)
+    return path
+
+
+def test_file_errors_name_column_problem_and_rows(log, tmp_path):
+    with pytest.raises(CRMDataError, match=r"no file matches"):
+        rfm_summary(str(tmp_path / "nothing-*.parquet"))
+    log.head(5).to_parquet(tmp_path / "ok.parquet")
+    with pytest.raises(CRMDataError, match=r"amount='spend'.*Available"):
+        rfm_summary(tmp_path / "ok.parquet", amount="spend")
+    bad = log.head(50).astype({"customer_id": "float"})
+    bad.loc[3, "customer_id"] = np.nan
+    bad.to_parquet(tmp_path / "noid.parquet")
+    with pytest.raises(CRMDataError, match=r"'customer_id' has missing ids: 1 row") as err:
+        rfm_summary(tmp_path / "noid.parquet")
+    assert "2020" in str(err.value)  # the offending row is shown
+    with pytest.raises(CRMDataError, match=r"(?s)'date' has missing or non-date values: 1 row.*yesterday"):
+        rfm_summary(_bad(log, tmp_path, date=(4, "yesterday")))
+    with pytest.raises(CRMDataError, match=r"(?s)'amount' has negative amounts.*-5"):
+        rfm_summary(_bad(log, tmp_path, amount=(2, -5.0)), amount="amount")
+    log.head(0).to_parquet(tmp_path / "empty.parquet")
+    with pytest.raises(CRMDataError, match="empty"):
+        rfm_summary(tmp_path / "empty.parquet")
+    with pytest.raises(CRMDataError, match="holdout"):
+        rfm_summary(tmp_path / "ok.parquet", calibration_end="2030-01-01",
+                    observation_end="2030-02-01")
+    with pytest.raises(CRMDataError, match="freq"):
+        rfm_summary(tmp_path / "ok.parquet", freq="Q")
+
+
+# --------------------------------------------------------------------- Dask
+
+
+@pytest.mark.parametrize("freq,mult,kw", [CASES[0], CASES[2], CASES[5], CASES[6]])
+def test_dask_equals_pandas_path(log, ddf, freq, mult, kw):
+    ref = rfm_summary(log, amount="amount", freq=freq, freq_multiplier=mult, **kw)
+    got = rfm_summary(ddf, amount="amount", freq=freq, freq_multiplier=mult, **kw)
+    pd.testing.assert_frame_equal(got, ref, rtol=1e-12)
+
+
+def test_dask_lazy_result_and_string_dates(log, ddf, client):
+    import dask.dataframe as dd
+
+    lazy = rfm_summary_dask(ddf, amount="amount", compute=False)
+    assert is_dask_frame(lazy)
+    pd.testing.assert_frame_equal(lazy.compute().sort_index(), rfm_summary(log, amount="amount"))
+    text = log.assign(date=log["date"].dt.strftime("%Y-%m-%d %H:%M:%S"))
+    got = rfm_summary(dd.from_pandas(text, npartitions=2), freq="W")
+    pd.testing.assert_frame_equal(got, rfm_summary(log, freq="W"))
+
+
+def test_dask_errors(log, client):
+    import dask.dataframe as dd
+
+    with pytest.raises(CRMDataError, match="amount='spend'"):
+        rfm_summary(dd.from_pandas(log, npartitions=2), amount="spend")
+    bad = log.head(40).copy()
+    bad.loc[5, "amount"] = -1.0
+    with pytest.raises(CRMDataError, match=r"negative amounts"):
+        rfm_summary(dd.from_pandas(bad, npartitions=2), amount="amount")
+    with pytest.raises(CRMDataError, match="holdout"):
+        rfm_summary(dd.from_pandas(log, npartitions=2), calibration_end="2030-01-01",
+                    observation_end="2030-02-01")

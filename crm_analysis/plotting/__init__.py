@@ -35,6 +35,26 @@ from .loyalty import (
     plot_switching_matrix,
     plot_traits_vs_index,
 )
+from .segments import (
+    plot_fee_policy,
+    plot_lorenz_curve,
+    plot_profit_heatmap,
+    plot_segment_shares,
+    plot_whale_curve,
+)
+from .clv import (
+    plot_clv_distribution,
+    plot_customer_equity,
+    plot_expected_purchases_matrix,
+    plot_expected_repeat_purchases,
+    plot_holdout_by_frequency,
+    plot_p_alive_history,
+    plot_p_alive_matrix,
+    plot_rank_comparison,
+    plot_tracking,
+)
+from .basket import plot_breadth_retention, plot_migration_flow, plot_rules
+from .equity import plot_lever_waterfall, plot_relationship_cylinders
 from .transactions import plot_frequency_distribution, plot_group_distribution, plot_period_totals
 
 __all__ = [
@@ -67,4 +87,32 @@ __all__ = [
     "plot_retention_value_heatmap",
     "plot_sbg_projection",
     "plot_survival_curves",
+]
+
+__all__ += [
+    "plot_fee_policy",
+    "plot_lorenz_curve",
+    "plot_profit_heatmap",
+    "plot_segment_shares",
+    "plot_whale_curve",
+]
+
+__all__ += [
+    "plot_clv_distribution",
+    "plot_customer_equity",
+    "plot_expected_purchases_matrix",
+    "plot_expected_repeat_purchases",
+    "plot_holdout_by_frequency",
+    "plot_p_alive_history",
+    "plot_p_alive_matrix",
+    "plot_rank_comparison",
+    "plot_tracking",
+]
+
+__all__ += [
+    "plot_breadth_retention",
+    "plot_migration_flow",
+    "plot_rules",
+    "plot_lever_waterfall",
+    "plot_relationship_cylinders",
 ]

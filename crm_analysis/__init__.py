@@ -69,6 +69,28 @@ from .drivers import (
     service_profit_chain,
 )
 from .errors import CRMDataError
+from . import basket, equity  # noqa: E402
+from .basket import (  # noqa: E402
+    BreadthRetention,
+    Migration,
+    RuleSet,
+    basket_matrix,
+    breadth_retention,
+    category_migration,
+    cross_sell_candidates,
+    entry_sequence,
+    mine_rules,
+    offer_hit_rate,
+    price_tiers,
+)
+from .equity import (  # noqa: E402
+    LeverResult,
+    base_from_model,
+    equity_decomposition,
+    expected_lifetime,
+    implied_retention,
+    lever_simulation,
+)
 from . import loyalty  # noqa: E402
 from .loyalty import (
     C10_COMPONENTS,
@@ -248,4 +270,26 @@ __all__ += [
     "FeePolicyResult",
     "simulate_brokerage_customers",
     "simulate_fee_policy",
+]
+
+__all__ += [
+    "basket",
+    "BreadthRetention",
+    "Migration",
+    "RuleSet",
+    "basket_matrix",
+    "breadth_retention",
+    "category_migration",
+    "cross_sell_candidates",
+    "entry_sequence",
+    "mine_rules",
+    "offer_hit_rate",
+    "price_tiers",
+    "equity",
+    "LeverResult",
+    "base_from_model",
+    "equity_decomposition",
+    "expected_lifetime",
+    "implied_retention",
+    "lever_simulation",
 ]

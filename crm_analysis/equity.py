@@ -1,0 +1,442 @@
+"""Customer equity as more x longer x deeper, and what each growth lever is worth.
+
+The seed text *CRM goals: more, longer, deeper* says a firm grows its
+customer relationships in three directions: more relationships, longer
+relationships and deeper (better) relationships, and draws each relationship
+as a cylinder whose height is its lifetime and whose thickness is its quality
+(concept C22).  Customer equity then factorises, group by group, as
+
+    equity_g = N_g x L_g x m_g
+
+with ``N_g`` live relationships, ``L_g`` the expected (discounted) lifetime in
+periods and ``m_g`` the value (margin) per period of a live relationship.
+Under a constant per-period retention rate ``r`` and discount rate ``d``, with
+each period's value received at the end of the period and the relationship
+surviving into the next period with probability ``r``,
+
+    L(r, d, H) = sum_{k=1..H} r^(k-1) / (1 + d)^k
+               = (1 - q^H) / (1 + d - r),   q = r / (1 + d),
+
+and ``L = 1 / (1 + d - r)`` for an unlimited horizon (``1 / (1 - r)`` periods
+without discounting: the mean of a geometric lifetime).
+
+:func:`expected_lifetime` and :func:`equity_decomposition` compute this
+closed form; :func:`base_from_model` calibrates ``N``, ``L`` (hence ``r``) and
+``m`` per customer group from a fitted buy-till-you-die model of a real base
+(the public API of :mod:`crm_analysis.clv`), so that ``N x L x m`` equals the
+model's customer equity; :func:`lever_simulation` then raises acquisition
+(more), retention (longer) and value per period (deeper) separately and
+together and reports the interaction.
+
+References
+----------
+Blattberg, R. C. & Deighton, J. (1996). Manage marketing by the customer
+equity test. *Harvard Business Review*, 74(4), 136-144.
+Gupta, S., Lehmann, D. R. & Stuart, J. A. (2004). Valuing customers. *Journal
+of Marketing Research*, 41(1), 7-18.
+Rust, R. T., Lemon, K. N. & Zeithaml, V. A. (2004). Return on marketing: using
+customer equity to focus marketing strategy. *Journal of Marketing*, 68(1),
+109-127.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import optimize
+
+from .errors import CRMDataError, describe_rows
+
+__all__ = [
+    "LeverResult",
+    "expected_lifetime",
+    "implied_retention",
+    "equity_decomposition",
+    "base_from_model",
+    "lever_simulation",
+]
+
+_MAX_RETENTION = 0.999
+
+
+def _check_rates(retention, discount: float, horizon) -> None:
+    r = np.asarray(retention, dtype=float)
+    if np.isnan(r).any() or (r < 0).any() or (r > 1).any():
+        raise CRMDataError(f"retention must lie in [0, 1], got {retention!r}.")
+    if not np.isfinite(discount) or discount < 0:
+        raise CRMDataError(f"discount must be >= 0 per period, got {discount!r}.")
+    if horizon is None:
+        if discount == 0 and (r >= 1).any():
+            raise CRMDataError("retention 1 with no discounting and no horizon gives an "
+                               "infinite lifetime; set horizon= or discount > 0.")
+    elif not isinstance(horizon, (int, np.integer)) or horizon <= 0:
+        raise CRMDataError(f"horizon must be a positive whole number of periods, got {horizon!r}.")
+
+
+def expected_lifetime(
+    retention: float | np.ndarray,
+    *,
+    discount: float = 0.0,
+    horizon: int | None = None,
+) -> float | np.ndarray:
+    """Expected discounted lifetime of a live relationship, in periods.
+
+    L = sum_{k=1..H} r^(k-1) / (1 + d)^k, i.e. the present value of one unit
+    of value per period received at the end of each period survived.
+
+    Parameters
+    ----------
+    retention : float or array
+        Probability a live relationship survives one more period, in [0, 1].
+    discount : float, default 0.0
+        Discount rate per period.
+    horizon : int, optional
+        Periods counted; unlimited when omitted.
+
+    Returns
+    -------
+    float or ndarray
+
+    Raises
+    ------
+    CRMDataError
+        Retention outside [0, 1], negative discount, bad horizon, or an
+        infinite lifetime (r = 1, d = 0, no horizon).
+
+    Examples
+    --------
+    >>> expected_lifetime(0.8)          # 1 / (1 - 0.8): geometric mean lifetime
+    5.0
+    >>> round(expected_lifetime(0.8, discount=0.1), 4)   # 1 / (1.1 - 0.8)
+    3.3333
+    """
+    _check_rates(retention, discount, horizon)
+    r = np.asarray(retention, dtype=float)
+    q = r / (1 + discount)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if horizon is None:
+            out = 1 / (1 + discount - r)
+        else:
+            # (1 - q^H) / (1 + d - r); the limit at q = 1 is H / (1 + d).
+            out = np.where(np.isclose(q, 1.0), horizon / (1 + discount),
+                           (1 - q**horizon) / (1 + discount - r))
+    return float(out) if np.ndim(retention) == 0 else out
+
+
+def implied_retention(
+    lifetime: float, *, discount: float = 0.0, horizon: int | None = None
+) -> float:
+    """The retention rate whose :func:`expected_lifetime` equals ``lifetime`` (inverse).
+
+    Raises
+    ------
+    CRMDataError
+        When no retention in [0, 1] gives that lifetime.
+
+    Examples
+    --------
+    >>> round(implied_retention(5.0), 6)
+    0.8
+    """
+    lo = expected_lifetime(0.0, discount=discount, horizon=horizon)
+    top = 1.0 if (horizon is not None or discount > 0) else _MAX_RETENTION
+    hi = expected_lifetime(top, discount=discount, horizon=horizon)
+    if not lo - 1e-9 <= lifetime <= hi + 1e-9:
+        raise CRMDataError(f"no retention rate in [0, 1] gives a lifetime of {lifetime:.4g} "
+                           f"periods (possible: {lo:.4g} to {hi:.4g}).")
+    if lifetime <= lo:
+        return 0.0
+    if lifetime >= hi:
+        return top
+    return float(optimize.brentq(
+        lambda r: expected_lifetime(r, discount=discount, horizon=horizon) - lifetime,
+        0.0, top, xtol=1e-12))
+
+
+def equity_decomposition(
+    groups: pd.DataFrame,
+    *,
+    customers: str = "customers",
+    retention: str = "retention",
+    value: str = "value",
+    discount: float = 0.0,
+    horizon: int | None = None,
+) -> pd.DataFrame:
+    """Customer equity of each group as customers x expected lifetime x value per period.
+
+    Parameters
+    ----------
+    groups : DataFrame
+        One row per customer group (index = group name) with the number of
+        live relationships, the per-period retention rate and the value
+        (margin) per period of a live relationship.  Never modified.
+    customers, retention, value : str
+        Column names.
+    discount : float, default 0.0
+        Discount rate per period.
+    horizon : int, optional
+        Periods counted; unlimited when omitted.
+
+    Returns
+    -------
+    DataFrame
+        Per group plus a ``"total"`` row: ``customers``, ``retention``,
+        ``expected_lifetime`` (periods), ``value`` (per period), ``clv``
+        (= lifetime x value, per customer), ``equity`` (= customers x clv)
+        and ``share`` of total equity.  In the total row retention, lifetime
+        and value are customer-weighted means, and ``clv`` = equity /
+        customers.
+
+    Raises
+    ------
+    CRMDataError
+        Missing columns, negative customers or values, retention outside
+        [0, 1].
+
+    Examples
+    --------
+    >>> g = pd.DataFrame({"customers": [100, 50], "retention": [0.5, 0.8],
+    ...                   "value": [10.0, 20.0]}, index=["light", "heavy"])
+    >>> equity_decomposition(g)["equity"].tolist()   # 100*2*10, 50*5*20
+    [2000.0, 5000.0, 7000.0]
+    """
+    where = "equity_decomposition"
+    if not isinstance(groups, pd.DataFrame) or groups.empty:
+        raise CRMDataError(f"{where} expects a non-empty DataFrame of customer groups.")
+    missing = [c for c in (customers, retention, value) if c not in groups.columns]
+    if missing:
+        raise CRMDataError(f"{where}: column(s) not found: {missing}. "
+                           f"Available columns: {list(groups.columns)}.")
+    frame = groups[[customers, retention, value]].apply(pd.to_numeric, errors="coerce")
+    for col, lo, hi in ((customers, 0, np.inf), (retention, 0, 1), (value, 0, np.inf)):
+        bad = frame[col].isna() | (frame[col] < lo) | (frame[col] > hi)
+        if bad.any():
+            raise CRMDataError(f"{where}: column {col!r} must be numeric in [{lo}, {hi}]; "
+                               f"offending {describe_rows(groups, bad)}")
+    n = frame[customers].to_numpy(float)
+    r = frame[retention].to_numpy(float)
+    m = frame[value].to_numpy(float)
+    life = np.atleast_1d(expected_lifetime(r, discount=discount, horizon=horizon))
+    out = pd.DataFrame({"customers": n, "retention": r, "expected_lifetime": life,
+                        "value": m, "clv": life * m, "equity": n * life * m},
+                       index=groups.index)
+    total_n = n.sum()
+    w = n / total_n if total_n > 0 else np.full(len(n), 1 / len(n))
+    total = pd.DataFrame({
+        "customers": [total_n], "retention": [w @ r], "expected_lifetime": [w @ life],
+        "value": [w @ m], "clv": [out["equity"].sum() / total_n if total_n else np.nan],
+        "equity": [out["equity"].sum()],
+    }, index=["total"])
+    out = pd.concat([out, total])
+    out["share"] = out["equity"] / out.loc["total", "equity"] if total["equity"].item() else np.nan
+    out.index.name = groups.index.name or "group"
+    return out
+
+
+def base_from_model(
+    transaction_model,
+    spend_model,
+    summary: pd.DataFrame,
+    *,
+    by=None,
+    period: str | float = "M",
+    horizon: int = 36,
+    discount: float = 0.01,
+    margin: float = 1.0,
+) -> pd.DataFrame:
+    """Customers, retention and value per period of each group, from a fitted BTYD model.
+
+    Uses only the public API of :mod:`crm_analysis.clv`: ``p_alive`` and
+    ``expected_purchases`` of the transaction model (e.g. from
+    :func:`crm_analysis.fit_btyd`), the spend model (e.g. from
+    :func:`crm_analysis.fit_gamma_gamma`) and
+    :func:`crm_analysis.customer_lifetime_value`.  Per group:
+
+    * ``customers`` N = sum of P(alive): the live relationships today;
+    * ``value`` m = margin x expected spend x expected purchases in the
+      next period, summed over the group and divided by N: the value per
+      period of a live relationship;
+    * ``expected_lifetime`` L = group CLV / (N m), the discounted lifetime
+      the model implies; ``retention`` is the constant per-period rate with
+      that lifetime (:func:`implied_retention`).
+
+    By construction N x L x m equals the model's customer equity of the
+    group, so the decomposition starts from the fitted base exactly; the
+    constant-retention reading of L is the simplification that lets the
+    levers be pulled one at a time.
+
+    Parameters
+    ----------
+    transaction_model : BTYDModel
+        Fitted transaction model with a ``time_unit``.
+    spend_model : SpendModel, float or Series
+        Expected spend per transaction.
+    summary : DataFrame
+        The RFM summary the model was fitted to.
+    by : str, Series or array, optional
+        Group labels (a column of ``summary`` or values aligned with it); one
+        group ``"all customers"`` when omitted.
+    period : {"W", "M", "Q", "Y"} or float, default "M"
+        Length of one period (as in :func:`crm_analysis.customer_lifetime_value`).
+    horizon : int, default 36
+        Periods of CLV.
+    discount : float, default 0.01
+        Discount rate per period.
+    margin : float, default 1.0
+
+    Returns
+    -------
+    DataFrame
+        Per group: ``customers``, ``retention``, ``value``,
+        ``expected_lifetime``, ``clv_model`` (the model's group equity); feed
+        it to :func:`equity_decomposition` / :func:`lever_simulation` with the
+        same ``discount`` and ``horizon``.
+    """
+    from .clv import customer_lifetime_value
+
+    clv = customer_lifetime_value(transaction_model, spend_model, summary, horizon=horizon,
+                                  discount_rate=discount, margin=margin, freq=period)
+    alive = transaction_model.p_alive(summary)
+    # One period's expected purchases, in model time units: the CLV of a one-period
+    # horizon without discounting is margin x spend x E[X(one period)].
+    first = customer_lifetime_value(transaction_model, spend_model, summary, horizon=1,
+                                    discount_rate=0.0, margin=margin, freq=period)
+    if by is None:
+        labels = pd.Series("all customers", index=summary.index)
+    elif isinstance(by, str):
+        if by not in summary.columns:
+            raise CRMDataError(f"base_from_model: group column {by!r} not found.")
+        labels = summary[by]
+    else:
+        labels = pd.Series(np.asarray(by), index=summary.index)
+    frame = pd.DataFrame({"g": labels.to_numpy(), "alive": alive.to_numpy(),
+                          "first": first.to_numpy(), "clv": clv.to_numpy()})
+    agg = frame.groupby("g", observed=True, sort=True)[["alive", "first", "clv"]].sum()
+    out = pd.DataFrame(index=agg.index)
+    out.index.name = "group"
+    out["customers"] = agg["alive"]
+    out["value"] = agg["first"] / agg["alive"]
+    out["expected_lifetime"] = agg["clv"] / agg["first"]
+    out["retention"] = [implied_retention(v, discount=discount, horizon=horizon)
+                        for v in out["expected_lifetime"]]
+    out["clv_model"] = agg["clv"]
+    return out[["customers", "retention", "value", "expected_lifetime", "clv_model"]]
+
+
+@dataclass
+class LeverResult:
+    """Equity under each combination of the three growth levers (:func:`lever_simulation`).
+
+    Attributes
+    ----------
+    table : DataFrame
+        One row per scenario (``base``, ``more``, ``longer``, ``deeper``, the
+        three pairs and ``all three``): ``more``/``longer``/``deeper`` flags,
+        ``customers``, ``expected_lifetime``, ``value``, ``equity``,
+        ``change`` and ``change_pct`` against the base.
+    interaction_ : float
+        Change of ``all three`` minus the sum of the three single changes:
+        what the levers add by working together.
+    settings : dict
+        The lever sizes used.
+    """
+
+    table: pd.DataFrame
+    interaction_: float
+    settings: dict
+
+    def waterfall(self) -> pd.DataFrame:
+        """Steps from base equity to all-three equity: each lever alone, then the interaction."""
+        t = self.table["change"]
+        steps = pd.DataFrame({
+            "step": ["base", "more", "longer", "deeper", "interaction", "all three"],
+            "amount": [self.table.loc["base", "equity"], t["more"], t["longer"], t["deeper"],
+                       self.interaction_, self.table.loc["all three", "equity"]],
+            "kind": ["total", "lever", "lever", "lever", "interaction", "total"],
+        })
+        return steps
+
+    def summary(self) -> pd.DataFrame:
+        """Equity change per scenario (the ``table``'s key columns)."""
+        return self.table[["equity", "change", "change_pct"]]
+
+
+def lever_simulation(
+    base: pd.DataFrame,
+    *,
+    acquisition: float = 0.05,
+    retention: float = 0.02,
+    spend: float = 0.05,
+    discount: float = 0.0,
+    horizon: int | None = None,
+    customers: str = "customers",
+    retention_col: str = "retention",
+    value: str = "value",
+) -> LeverResult:
+    """Customer equity when each growth lever is pulled, alone and together.
+
+    * more: every group gains ``acquisition`` x 100% relationships (new
+      customers assumed to behave like the group's current ones);
+    * longer: each group's per-period retention rises by ``retention``
+      (points, capped at 0.999);
+    * deeper: value per period rises by ``spend`` x 100% (cross-sell, up-sell).
+
+    Equity is multiplicative in the three, so pulling them together gives
+    more than the sum of the single effects: with one group, no horizon and
+    discount d, equity = N m / (1 + d - r) and the all-three change is
+    (1 + a)(1 + s) N m / (1 + d - r - x) - N m / (1 + d - r).
+
+    Parameters
+    ----------
+    base : DataFrame
+        Groups with ``customers``, ``retention`` and ``value`` (e.g. from
+        :func:`base_from_model`).
+    acquisition : float, default 0.05
+        Relative increase in the number of relationships.
+    retention : float, default 0.02
+        Absolute increase of the per-period retention rate.
+    spend : float, default 0.05
+        Relative increase of value per period.
+    discount, horizon :
+        As in :func:`equity_decomposition`.
+
+    Returns
+    -------
+    LeverResult
+
+    Examples
+    --------
+    >>> g = pd.DataFrame({"customers": [100.0], "retention": [0.8], "value": [10.0]})
+    >>> res = lever_simulation(g, acquisition=0.1, retention=0.1, spend=0.1)
+    >>> round(res.table.loc["all three", "equity"], 2)   # 110 * 11 / (1 - 0.9)
+    12100.0
+    """
+    if min(acquisition, spend) <= -1:
+        raise CRMDataError("acquisition and spend changes must be above -100%.")
+    frame = base.rename(columns={customers: "customers", retention_col: "retention",
+                                 value: "value"})
+    rows = {}
+    combos = {"base": (0, 0, 0), "more": (1, 0, 0), "longer": (0, 1, 0), "deeper": (0, 0, 1),
+              "more + longer": (1, 1, 0), "more + deeper": (1, 0, 1),
+              "longer + deeper": (0, 1, 1), "all three": (1, 1, 1)}
+    for name, (a, b, c) in combos.items():
+        g = frame[["customers", "retention", "value"]].copy()
+        g["customers"] = g["customers"] * (1 + acquisition * a)
+        g["retention"] = np.clip(g["retention"] + retention * b, 0.0, _MAX_RETENTION)
+        g["value"] = g["value"] * (1 + spend * c)
+        dec = equity_decomposition(g, discount=discount, horizon=horizon)
+        tot = dec.loc["total"]
+        rows[name] = {"more": bool(a), "longer": bool(b), "deeper": bool(c),
+                      "customers": tot["customers"], "expected_lifetime": tot["expected_lifetime"],
+                      "value": tot["value"], "equity": tot["equity"]}
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.name = "scenario"
+    base_eq = table.loc["base", "equity"]
+    table["change"] = table["equity"] - base_eq
+    table["change_pct"] = 100 * table["change"] / base_eq if base_eq else np.nan
+    inter = table.loc["all three", "change"] - table.loc[["more", "longer", "deeper"], "change"].sum()
+    return LeverResult(table=table, interaction_=float(inter),
+                       settings={"acquisition": acquisition, "retention": retention,
+                                 "spend": spend, "discount": discount, "horizon": horizon})

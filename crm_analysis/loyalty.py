@@ -409,7 +409,10 @@ def loyalty_index(
     --------
     >>> from crm_analysis.simulate import simulate_loyalty_joint
     >>> world = simulate_loyalty_joint(n_customers=300, seed=1)
-    >>> idx = loyalty_index(world.survey, item_range=(1, 7))
+    >>> scales = {"overall_satisfaction": (1, 10), "initiative": (1, 10),
+    ...           "repurchase_intent": (1, 10), "recommend": (0, 10),
+    ...           "resistance_to_switching": (1, 10)}
+    >>> idx = loyalty_index(world.survey, item_range=scales)
     >>> list(idx.diagnostics_.index)[-1]
     'overall'
     """
@@ -462,6 +465,11 @@ def loyalty_index(
         if item_range is None:
             lo, hi = items[col].min(), items[col].max()
         else:
+            if isinstance(item_range, dict) and col not in item_range:
+                raise CRMDataError(
+                    f"loyalty_index: item_range has no scale for column {col!r}; give "
+                    "every item's (lo, hi) or one pair for all."
+                )
             lo, hi = item_range[col] if isinstance(item_range, dict) else item_range
             outside = (items[col] < lo) | (items[col] > hi)
             if outside.any():
@@ -1113,19 +1121,19 @@ def _two_component_threshold(x: np.ndarray, n_iter: int = 500, tol: float = 1e-1
 
 def _threshold(values: pd.Series, rule, axis: str) -> float:
     if isinstance(rule, str):
+        if rule not in ("median", "split"):
+            raise CRMDataError(
+                f"dick_basu_segments: unknown threshold rule {rule!r} for {axis}; use "
+                "'median', 'split' or a number."
+            )
         if values.nunique() < 2:
             raise CRMDataError(
                 f"dick_basu_segments: column {values.name!r} ({axis}) has a single value "
-                f"({values.iloc[0]!r}); a {rule!r} cut cannot split it. Give a number."
+                f"({float(values.iloc[0]):g}); a {rule!r} cut cannot split it. Give a number."
             )
         if rule == "median":
             return float(values.median())
-        if rule == "split":
-            return _two_component_threshold(values.to_numpy())
-        raise CRMDataError(
-            f"dick_basu_segments: unknown threshold rule {rule!r} for {axis}; use "
-            "'median', 'split' or a number."
-        )
+        return _two_component_threshold(values.to_numpy())
     try:
         return float(rule)
     except (TypeError, ValueError):

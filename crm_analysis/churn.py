@@ -374,6 +374,7 @@ def classify_defection(
     >>> import pandas as pd
     >>> lost = pd.DataFrame({"reason_code": ["moved", None, "zzz"],
     ...                      "firm_terminated": [0, 1, 0]})
+    >>> import warnings; warnings.simplefilter("ignore")
     >>> out = classify_defection(lost, relocated=None, discount_share=None,
     ...                          days_after_price_cut=None, complaint=None, ported=None)
     >>> out.data["category"].tolist()
@@ -545,8 +546,8 @@ def rebirth_clv(
 
     Examples
     --------
-    >>> float(rebirth_clv(100.0, 0.8, discount_rate=0.1, horizon=None))  # 100 * 1.1 / 0.3
-    366.66666666666674
+    >>> round(float(rebirth_clv(100.0, 0.8, discount_rate=0.1, horizon=None)), 2)  # 100 * 1.1 / 0.3
+    366.67
 
     References
     ----------
@@ -1091,7 +1092,7 @@ def churn_hazard_model(
     >>> telco = crm.load_telco_churn()
     >>> m = churn_hazard_model(telco, duration="tenure", event="churn",
     ...                        covariates=["contract", "monthly_charges"])
-    >>> m.summary().loc["contract[Two year]", "hazard_ratio"] < 0.1
+    >>> bool(m.summary().loc["contract[Two year]", "hazard_ratio"] < 0.1)
     True
 
     References

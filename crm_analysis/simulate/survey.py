@@ -75,7 +75,7 @@ SURVEY_ATTRIBUTES = pd.DataFrame(
         ("menu_choice", "value", "performance", 0.07, 0.18, 0.35, "Menu choice"),
         ("staff_friendliness", "people", "performance", 0.16, 0.28, 0.05, "Staff friendliness"),
         ("staff_knowledge", "people", "performance", 0.10, 0.22, -0.15, "Staff knowledge"),
-        ("personal_touch", "people", "delight", 0.45, 0.65, -0.40, "Personal touch"),
+        ("personal_touch", "people", "delight", 0.70, 0.90, -0.30, "Personal touch"),
     ],
     columns=["attribute", "group", "kind", "weight_lunch", "weight_dinner", "mean_shift", "label"],
 )

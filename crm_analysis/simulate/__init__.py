@@ -24,3 +24,14 @@ from .joint import JointLoyaltySimulation, simulate_loyalty_joint  # noqa: E402
 from .lockin import LockInSimulation, simulate_lock_in  # noqa: E402
 
 __all__ += ["JointLoyaltySimulation", "simulate_loyalty_joint", "LockInSimulation", "simulate_lock_in"]
+
+from .brokerage import (  # noqa: E402
+    BROKERAGE_DEFAULTS,
+    BrokerageSample,
+    FeePolicyResult,
+    simulate_brokerage_customers,
+    simulate_fee_policy,
+)
+
+__all__ += ["BROKERAGE_DEFAULTS", "BrokerageSample", "FeePolicyResult",
+            "simulate_brokerage_customers", "simulate_fee_policy"]

@@ -360,7 +360,8 @@ def _duckdb_periods(con, typed, freq, where, max_code, end_code, amount, freq_mu
                sum(s) AS total, arg_min(s, code) AS first_s
         FROM periods GROUP BY cid
     """
-    res = con.execute(query).df().set_index("cid").sort_index()
+    # fetchnumpy skips the per-column pandas conversion of .df().
+    res = pd.DataFrame(con.execute(query).fetchnumpy()).set_index("cid").sort_index()
     n = res["n"].to_numpy(dtype=float)
     first = res["first"].to_numpy(dtype=float)
     last = res["last"].to_numpy(dtype=float)

@@ -145,6 +145,8 @@ from .simulate import BrokerageSample, FeePolicyResult, simulate_brokerage_custo
 from .simulate import LostCustomers, simulate_lost_customers  # noqa: E402
 from .simulate import JointLoyaltySimulation, LockInSimulation, simulate_lock_in, simulate_loyalty_joint  # noqa: E402
 from .transactions import ValidationResult, period_totals, rfm_summary, validate_transactions
+from . import largedata  # noqa: E402
+from .largedata import rfm_summary_dask, rfm_summary_files, score_dask, score_in_chunks  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -196,6 +198,11 @@ __all__ = [
     "load_telco_churn",
     "load_telecom_service_calls",
     "period_totals",
+    "largedata",
+    "rfm_summary_dask",
+    "rfm_summary_files",
+    "score_dask",
+    "score_in_chunks",
     "plotting",
     "rfm_summary",
     "set_style",

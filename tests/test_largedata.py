@@ -210,3 +210,85 @@ def test_dask_errors(log, client):
     with pytest.raises(CRMDataError, match="holdout"):
         rfm_summary(dd.from_pandas(log, npartitions=2), calibration_end="2030-01-01",
                     observation_end="2030-02-01")
+
+
+# --------------------------------------------------------------------- scoring
+
+# Fader, Hardie & Lee (2005), CDNOW BG/NBD estimates (weeks).
+R, ALPHA, A, B = 0.243, 4.414, 0.793, 2.426
+
+
+def _bgnbd_closed_form(x, tx, T, t):
+    """P(alive) and E[Y(t) | x, tx, T] from FHL (2005), eqs. (10) and the appendix."""
+    odds = np.where(x > 0, A / (B + x - 1) * ((ALPHA + T) / (ALPHA + tx)) ** (R + x), 0.0)
+    p_alive = 1 / (1 + odds)
+    z = t / (ALPHA + T + t)
+    head = (A + B + x - 1) / (A - 1)
+    tail = 1 - ((ALPHA + T) / (ALPHA + T + t)) ** (R + x) * hyp2f1(R + x, B + x, A + B + x - 1, z)
+    return p_alive, head * tail * p_alive
+
+
+@pytest.fixture(scope="module")
+def cdnow_model():
+    from crm_analysis.clv import BTYDModel
+
+    return BTYDModel.from_params("bgnbd", [R, ALPHA, A, B])
+
+
+@pytest.fixture(scope="module")
+def big_summary():
+    rng = np.random.default_rng(11)
+    n = 12_000
+    T = rng.uniform(27, 39, n).round(2)
+    x = rng.poisson(1.5, n).astype(float)
+    tx = np.where(x > 0, (rng.uniform(0, 1, n) * T).round(2), 0.0)
+    return pd.DataFrame({"frequency": x, "recency": tx, "T": T},
+                        index=pd.Index(np.arange(n) * 3, name="customer_id"))
+
+
+def test_published_cdnow_customer_expected_purchases(cdnow_model):
+    # FHL (2005): x=2, tx=30.43, T=38.86 -> 1.226 purchases expected in the next 39 weeks.
+    one = pd.DataFrame({"frequency": [2.0], "recency": [30.43], "T": [38.86]})
+    got = score_in_chunks(cdnow_model, one, t=39, progress=False)
+    assert got["expected_purchases"].iloc[0] == pytest.approx(1.226, abs=5e-4)
+
+
+def test_chunked_scores_equal_closed_form(cdnow_model, big_summary):
+    got = score_in_chunks(cdnow_model, big_summary, t=52, chunk_size=5_000, progress=False)
+    assert got.index.equals(big_summary.index)
+    p, ey = _bgnbd_closed_form(*(big_summary[c].to_numpy() for c in ("frequency", "recency", "T")),
+                               52.0)
+    np.testing.assert_allclose(got["p_alive"], p, rtol=1e-9)
+    np.testing.assert_allclose(got["expected_purchases"], ey, rtol=1e-7)
+
+
+def test_chunked_clv_undiscounted_is_spend_times_purchases(cdnow_model, big_summary):
+    # With no discounting, CLV over k periods of 4 weeks = margin x spend x E[Y(4k)].
+    got = score_in_chunks(cdnow_model, big_summary.head(3000), t=52, spend=30.0, horizon=13,
+                          discount_rate=0.0, margin=0.25, period=4.0, chunk_size=700,
+                          progress=False)
+    np.testing.assert_allclose(got["clv"], 0.25 * 30.0 * got["expected_purchases"], rtol=1e-9)
+    with pytest.raises(CRMDataError, match="spend and horizon"):
+        score_in_chunks(cdnow_model, big_summary, spend=30.0)
+    with pytest.raises(CRMDataError, match="chunk_size"):
+        score_in_chunks(cdnow_model, big_summary, chunk_size=0)
+
+
+def test_dask_scores_by_partition_equal_closed_form(cdnow_model, big_summary, client):
+    import dask.dataframe as dd
+
+    lazy = score_dask(cdnow_model, dd.from_pandas(big_summary, npartitions=4), t=52,
+                      spend=30.0, horizon=6, discount_rate=0.01, period=4.0)
+    got = lazy.compute().sort_index()
+    p, ey = _bgnbd_closed_form(*(big_summary[c].to_numpy() for c in ("frequency", "recency", "T")),
+                               52.0)
+    np.testing.assert_allclose(got["p_alive"], p, rtol=1e-9)
+    np.testing.assert_allclose(got["expected_purchases"], ey, rtol=1e-7)
+    # Discounted CLV: sum over 6 periods of the period's expected purchases / 1.01^k.
+    steps = np.array([_bgnbd_closed_form(big_summary["frequency"].to_numpy(),
+                                         big_summary["recency"].to_numpy(),
+                                         big_summary["T"].to_numpy(), 4.0 * k)[1]
+                      for k in range(0, 7)])
+    clv = 30.0 * sum((steps[k] - steps[k - 1]) / 1.01 ** k for k in range(1, 7))
+    np.testing.assert_allclose(got["clv"], clv, rtol=1e-7)
+    assert crm.__name__ == "crm_analysis"

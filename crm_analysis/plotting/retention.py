@@ -23,7 +23,31 @@ def _heatmap(ax: Axes, values: pd.DataFrame, *, fmt: str, vmin: float, vmax: flo
 
     sns.heatmap(values, ax=ax, vmin=vmin, vmax=vmax, cmap=cmap, annot=annotate, fmt=fmt,
                 annot_kws={"fontsize": 7}, cbar_kws={"label": cbar_label}, linewidths=0.3)
+    ax.grid(False)  # the style's grid would show through empty (unobserved) cells
     return ax
+
+
+def _outline(ax: Axes, inside: np.ndarray, **kwargs) -> None:
+    """Draw the boundary of the cells where ``inside`` is True (heat-map cell coordinates)."""
+    from matplotlib.collections import LineCollection
+
+    padded = np.pad(inside, 1, constant_values=False)
+    segments = []
+    rows, cols = inside.shape
+    for i in range(rows):
+        for j in range(cols):
+            if not inside[i, j]:
+                continue
+            if not padded[i, j + 1]:        # cell above
+                segments.append([(j, i), (j + 1, i)])
+            if not padded[i + 2, j + 1]:    # cell below
+                segments.append([(j, i + 1), (j + 1, i + 1)])
+            if not padded[i + 1, j]:        # cell left
+                segments.append([(j, i), (j, i + 1)])
+            if not padded[i + 1, j + 2]:    # cell right
+                segments.append([(j + 1, i), (j + 1, i + 1)])
+    if segments:
+        ax.add_collection(LineCollection(segments, **kwargs))
 
 
 def plot_cohort_heatmap(
@@ -196,7 +220,7 @@ def plot_retention_value_heatmap(
     xlabel: str = "Margin per customer and year (US$)",
     title: str = "Profit gain from +5 points of retention", ax: Axes | None = None,
 ) -> Axes:
-    """Heat map of a retention-economics grid with the cells at or above ``threshold`` outlined.
+    """Heat map of a retention-economics grid with the region at or above ``threshold`` outlined.
 
     Parameters
     ----------
@@ -207,8 +231,8 @@ def plot_retention_value_heatmap(
     x, y : str
         Grid columns across and down.
     threshold : float, optional
-        Cells with ``value >= threshold`` get a contour line (60 for the
-        "+60% profit" claim).
+        The region of cells with ``value >= threshold`` is outlined with a
+        dashed line (60 for the "+60% profit" claim).
     vmax : float, optional
         Top of the colour scale (larger values saturate).
     xlabel, title : str
@@ -226,11 +250,10 @@ def plot_retention_value_heatmap(
     _heatmap(ax, grid, fmt=".0f", vmin=0, vmax=vmax, cmap="magma_r",
              annotate=grid.size <= 160, cbar_label=f"{value.replace('_pct', '').replace('_', ' ')} (%)")
     if threshold is not None:
-        mask = (grid.to_numpy() >= threshold).astype(float)
-        if 0 < mask.sum() < mask.size:
-            xs, ys = np.arange(mask.shape[1]) + 0.5, np.arange(mask.shape[0]) + 0.5
-            ax.contour(xs, ys, mask, levels=[0.5], colors="white", linewidths=2.5,
-                       linestyles="--")
+        with np.errstate(invalid="ignore"):
+            inside = np.nan_to_num(grid.to_numpy(dtype=float), nan=-np.inf) >= threshold
+        _outline(ax, inside, colors=PALETTE[5], linewidths=2.5, linestyles="--",
+                 label=f">= {threshold:g}%")
     ax.set(title=title, xlabel=xlabel,
            ylabel="Retention rate per year (%)" if y == "retention" else y)
     return ax

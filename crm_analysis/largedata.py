@@ -347,42 +347,40 @@ def _duckdb_summary(
 
 def _duckdb_periods(con, typed, freq, where, max_code, end_code, amount, freq_multiplier,
                     include_first_transaction) -> pd.DataFrame:
-    """Frequency, recency, T (and monetary value) per customer, in SQL."""
+    """Frequency, recency, T (and monetary value) per customer, in SQL.
+
+    The arithmetic is done in SQL with the same IEEE operations as the pandas
+    path (integer differences, then one division), and the rows come back
+    sorted, so that Python holds just the output columns once.
+    """
     code = _code_sql("ts", freq)
+    mult = float(freq_multiplier)
+    repeat = "n" if include_first_transaction else "n - 1"
+    spent = "total" if include_first_transaction else "total - first_s"
+    monetary = (
+        f", CASE WHEN {repeat} > 0 THEN ({spent}) / CAST({repeat} AS DOUBLE) ELSE 0.0 END "
+        "AS monetary_value" if amount is not None else ""
+    )
     query = f"""
         WITH periods AS (
             SELECT cid, code, sum(amt) AS s
             FROM (SELECT cid, {code} AS code, amt FROM {typed} WHERE {where})
             WHERE code <= {int(max_code)}
             GROUP BY cid, code
+        ), customers AS (
+            SELECT cid, count(*) AS n, min(code) AS first, max(code) AS last,
+                   sum(s) AS total, arg_min(s, code) AS first_s
+            FROM periods GROUP BY cid
         )
-        SELECT cid, count(*) AS n, min(code) AS first, max(code) AS last,
-               sum(s) AS total, arg_min(s, code) AS first_s
-        FROM periods GROUP BY cid
+        SELECT cid, CAST({repeat} AS DOUBLE) AS frequency,
+               CAST(last - first AS DOUBLE) / {mult!r} AS recency,
+               CAST({int(end_code)} - first AS DOUBLE) / {mult!r} AS T{monetary}
+        FROM customers ORDER BY cid
     """
     # fetchnumpy skips the per-column pandas conversion of .df().
-    res = pd.DataFrame(con.execute(query).fetchnumpy()).set_index("cid").sort_index()
-    n = res["n"].to_numpy(dtype=float)
-    first = res["first"].to_numpy(dtype=float)
-    last = res["last"].to_numpy(dtype=float)
-    out = pd.DataFrame(
-        {
-            "frequency": n if include_first_transaction else n - 1,
-            "recency": (last - first) / freq_multiplier,
-            "T": (end_code - first) / freq_multiplier,
-        },
-        index=res.index,
-    )
-    if amount is not None:
-        total = res["total"].to_numpy(dtype=float)
-        if include_first_transaction:
-            used, spent = n, total
-        else:
-            used, spent = n - 1, total - res["first_s"].to_numpy(dtype=float)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out["monetary_value"] = np.where(used > 0, spent / np.maximum(used, 1), 0.0)
-    out.index.name = None
-    return out.astype(float)
+    res = con.execute(query).fetchnumpy()
+    index = pd.Index(res.pop("cid"))
+    return pd.DataFrame({k: np.asarray(v, dtype=float) for k, v in res.items()}, index=index)
 
 
 # --------------------------------------------------------------------------- Dask

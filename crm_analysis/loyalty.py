@@ -550,6 +550,7 @@ def behavioural_loyalty(
     * ``regularity_cv`` - coefficient of variation of the inter-purchase
       times (needs two gaps, i.e. three purchases; NaN otherwise).  A Poisson
       buyer has CV about 1; regular buyers are well below it;
+    * ``weeks_since_last`` - weeks from the last purchase to the observation end;
     * ``recency_ratio`` - weeks since the last purchase divided by the
       customer's own mean inter-purchase time: about 1 is "on rhythm",
       well above 1 is overdue (NaN with fewer than two purchases);
@@ -624,6 +625,7 @@ def behavioural_loyalty(
     g = gap_stats.reindex(out.index)
     out["regularity_cv"] = np.where(g["count"] >= 2, g["std"] / g["mean"], np.nan)
     since_last = summ["T"] - summ["recency"]
+    out["weeks_since_last"] = since_last
     out["recency_ratio"] = np.where(
         (g["count"] >= 1) & (g["mean"] > 0), since_last / g["mean"], np.nan
     )

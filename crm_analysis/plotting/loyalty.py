@@ -212,11 +212,15 @@ def plot_traits_vs_index(
         known = f.notna()
         yes.append(idx[known & f.fillna(False).astype(bool)].mean())
         no.append(idx[known & ~f.fillna(True).astype(bool)].mean())
-        labels.append(f"{c.replace('_', ' ')}\n(n={int(known.sum()):,})")
+        labels.append(f"{c.replace('_', chr(10))}\n(n={int(known.sum()):,})")
     x = np.arange(len(flags))
     ax.bar(x - 0.2, yes, width=0.4, color=PALETTE[2], label="trait shown")
     ax.bar(x + 0.2, no, width=0.4, color=PALETTE[3], hatch=HATCHES[1], edgecolor="white",
            label="trait not shown")
     ax.set_xticks(x, labels, fontsize="small")
-    return finish(ax, title=title, xlabel="C26 trait (customers with data)",
-                  ylabel="Mean loyalty index (0-100)", legend=True)
+    top = np.nanmax(np.r_[yes, no, 1.0])
+    ax.set_ylim(0, 1.25 * top)  # headroom for the legend
+    finish(ax, title=title, xlabel="C26 trait (customers with data)",
+           ylabel="Mean loyalty index (0-100)", legend=False)
+    ax.legend(loc="upper left", ncol=2)
+    return ax

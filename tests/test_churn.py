@@ -345,7 +345,7 @@ def _neg_partial_loglik(beta, time, status, X, ties):
         if ties == "breslow":
             ll -= d * np.log(s_risk)
         else:
-            ll -= sum(np.log(s_risk - l / d * s_dead) for l in range(d))
+            ll -= sum(np.log(s_risk - k / d * s_dead) for k in range(d))
     return -ll
 
 

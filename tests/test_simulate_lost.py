@@ -39,7 +39,7 @@ def test_survey_and_behaviour_follow_the_generating_process():
     answered = d["reason_code"].notna()
     assert answered.mean() == pytest.approx(0.6, abs=0.015)
     # respondents: 5% "other", then 90% of the rest give one of their own category's codes
-    own = np.array([code in REASON_CODES_BY_CATEGORY[c] for code, c in zip(d["reason_code"], t)])
+    own = np.array([code in REASON_CODES_BY_CATEGORY[c] for code, c in zip(d["reason_code"], t, strict=True)])
     other = d["reason_code"] == "other"
     assert other[answered].mean() == pytest.approx(0.05, abs=0.01)
     assert own[answered & ~other].mean() == pytest.approx(0.9, abs=0.015)

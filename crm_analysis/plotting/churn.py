@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
@@ -29,7 +31,9 @@ def _policy_legend(ax: Axes, policies) -> None:
     handles = [Patch(facecolor=_POLICY_STYLE[p][0], hatch=_POLICY_STYLE[p][1],
                      edgecolor="white", label=p.replace("_", " "))
                for p in ("pursue", "case_by_case", "skip") if p in set(policies)]
-    ax.legend(handles=handles, title="Win-back policy")
+    # outside the axes: the bars fill the plot area
+    ax.legend(handles=handles, title="Win-back policy", loc="center left",
+              bbox_to_anchor=(1.01, 0.5))
 
 
 def plot_defection_shares(classification, *, truth: pd.Series | None = None,
@@ -54,7 +58,7 @@ def plot_defection_shares(classification, *, truth: pd.Series | None = None,
     ax = get_ax(ax)
     summ = classification.summary()
     y = np.arange(len(summ))[::-1]
-    for yi, (_, row) in zip(y, summ.iterrows()):
+    for yi, (_, row) in zip(y, summ.iterrows(), strict=True):
         colour, hatch = _POLICY_STYLE[row["policy"]]
         ax.barh(yi, 100 * row["share"], color=colour, hatch=hatch, edgecolor="white")
     ax.set_yticks(y, summ["label"].tolist())
@@ -66,7 +70,8 @@ def plot_defection_shares(classification, *, truth: pd.Series | None = None,
         handles, labels = ax.get_legend_handles_labels()
         old = ax.get_legend()
         ax.legend(handles=list(old.legend_handles) + handles,
-                  labels=[t.get_text() for t in old.get_texts()] + labels)
+                  labels=[t.get_text() for t in old.get_texts()] + labels,
+                  title="Win-back policy", loc="center left", bbox_to_anchor=(1.01, 0.5))
     return finish(ax, title=title, xlabel="Lost customers (%)", ylabel="", legend=False)
 
 
@@ -94,7 +99,7 @@ def plot_winback_value(plan, *, title: str = "Expected net value of winning cust
     by = plan.by_category
     x = np.arange(len(by))
     width = 0.4
-    for xi, (_, row) in zip(x, by.iterrows()):
+    for xi, (_, row) in zip(x, by.iterrows(), strict=True):
         colour, hatch = _POLICY_STYLE[row["policy"]]
         ax.bar(xi - width / 2, row["value_pursued"] / 1000, width, color=colour, hatch=hatch,
                edgecolor="white")
@@ -102,11 +107,12 @@ def plot_winback_value(plan, *, title: str = "Expected net value of winning cust
            hatch="..", edgecolor="white", label="excluded, if pursued")
     labels = [DEFECTION_CATEGORIES[c]["label"] if c in DEFECTION_CATEGORIES else "Unclassified"
               for c in by.index]
-    ax.set_xticks(x, [lab.replace(" ", "\n", 1) for lab in labels], fontsize="small")
+    ax.set_xticks(x, [textwrap.fill(lab, 14) for lab in labels], fontsize="small")
     ax.axhline(0, color="black", linewidth=0.8)
+    in_plan = set(by.loc[by["pursued"] > 0, "policy"])
     handles = [Patch(facecolor=_POLICY_STYLE[p][0], hatch=_POLICY_STYLE[p][1], edgecolor="white",
-                     label=f"pursued ({p.replace('_', ' ')})")
-               for p in ("pursue", "case_by_case", "skip") if p in set(by["policy"])]
+                     label=f"in the plan ({p.replace('_', ' ')} policy)")
+               for p in ("pursue", "case_by_case", "skip") if p in in_plan]
     handles.append(Patch(facecolor="#BBBBBB", hatch="..", edgecolor="white",
                          label="excluded, if pursued"))
     ax.legend(handles=handles, fontsize="small")
@@ -143,14 +149,17 @@ def plot_at_risk(split, *, x: str = "frequency", y: str | None = None,
     kwargs.setdefault("s", 12)
     kwargs.setdefault("alpha", 0.6)
     for (seg, colour, marker) in zip(["not at risk", "potentially dangerous", "worth keeping"],
-                                     ["#BBBBBB", PALETTE[3], PALETTE[0]], MARKERS[2::-1]):
+                                     ["#BBBBBB", PALETTE[3], PALETTE[0]], MARKERS[2::-1], strict=True):
         part = df[df["segment"] == seg]
         ax.scatter(part[x], part[y], color=colour, marker=marker,
                    label=f"{seg} (n={len(part):,})", **kwargs)
     default_y = {"p_alive": "P(alive) (probability)",
                  "gap_ratio": "Gap since last purchase / usual gap (ratio)"}
-    return finish(ax, title=title, xlabel=xlabel, ylabel=ylabel or default_y.get(y, y),
-                  legend=True)
+    finish(ax, title=title, xlabel=xlabel, ylabel=ylabel or default_y.get(y, y), legend=True)
+    for handle in ax.get_legend().legend_handles:  # legible markers whatever the point size
+        handle.set_alpha(1)
+        handle.set_sizes([40])
+    return ax
 
 
 def plot_hazard_ratios(model, *, alpha: float = 0.05, title: str = "Hazard ratios of churn",
@@ -219,9 +228,9 @@ def plot_churn_by_group(table: pd.DataFrame, *, highlight_from=None,
                            table["ci_upper"] - table["churn_rate"]])
     colours = [PALETTE[3] if h else PALETTE[0] for h in hot]
     bars = ax.bar(labels, rate, color=colours, yerr=err, capsize=3, edgecolor="white")
-    for bar, h in zip(bars, hot):
+    for bar, h in zip(bars, hot, strict=True):
         bar.set_hatch(HATCHES[1] if h else "")
-    for bar, n in zip(bars, table["customers"]):
+    for bar, n in zip(bars, table["customers"], strict=True):
         ax.annotate(f"n={n:,}", (bar.get_x() + bar.get_width() / 2, 0), xytext=(0, 3),
                     textcoords="offset points", ha="center", fontsize="x-small", color="white")
     return finish(ax, title=title, xlabel=xlabel or str(table.index.name),
@@ -256,5 +265,6 @@ def plot_complaint_cost(cost: pd.DataFrame, *, row: int = 0,
            label="value lost despite recovery")
     ax.bar(["recovered"], [r["recovery_cost"]], bottom=[wom_rec], color=PALETTE[0],
            hatch="xx", edgecolor="white", label="cost of recovery")
-    return finish(ax, title=title, xlabel="", ylabel="Expected loss per complaint (US$)",
-                  legend=True)
+    finish(ax, title=title, xlabel="", ylabel="Expected loss per complaint (US$)", legend=False)
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5))  # outside: the bars fill the plot
+    return ax

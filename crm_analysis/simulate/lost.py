@@ -219,7 +219,7 @@ def simulate_lost_customers(
     )
     truth = pd.Series(true, index=data.index, name="true_category")
     params = {
-        "shares": dict(zip(cats, probs.tolist())),
+        "shares": dict(zip(cats, probs.tolist(), strict=True)),
         "response_rate": response_rate,
         "survey_noise": survey_noise,
         "profile": _PROFILE,

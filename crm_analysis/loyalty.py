@@ -308,7 +308,8 @@ class LoyaltyIndex:
     n_dropped_: int = 0
 
     def summary(self) -> pd.DataFrame:
-        """The reliability table, with the one-factor share as an extra row."""
+        """The reliability table (``diagnostics_``); the first-eigenvalue share of the
+        one-factor check is in ``attrs["first_eigenvalue_share"]``."""
         out = self.diagnostics_.copy()
         out.attrs["first_eigenvalue_share"] = self.factor_.first_share_
         return out

@@ -398,3 +398,36 @@ def test_plot_switching_and_traits():
     ax2 = plot_traits_vs_index(traits, index)
     heights = [p.get_height() for p in ax2.patches]
     assert heights == pytest.approx([70.0, 20.0])
+
+
+def test_functions_do_not_modify_inputs(world):
+    tx, survey, events = world.transactions.copy(), world.survey.copy(), world.events.copy()
+    beh = crm.behavioural_loyalty(world.transactions, amount="amount", category="category", p_alive=False)
+    crm.loyalty_traits(beh, survey=world.survey, transactions=world.transactions, events=world.events)
+    panel = crm.load_brand_panel("yogurt")
+    before = panel.copy()
+    crm.brand_loyalty(panel)
+    crm.switching_matrix(panel)
+    d = pd.DataFrame({"loyalty_index": [3.0, 1.0, 2.0], "repeat_rate": [0.3, 0.1, 0.2]})
+    d_before = d.copy()
+    crm.dick_basu_segments(d, thresholds="split")
+    pd.testing.assert_frame_equal(world.transactions, tx)
+    pd.testing.assert_frame_equal(world.survey, survey)
+    pd.testing.assert_frame_equal(world.events, events)
+    pd.testing.assert_frame_equal(panel, before)
+    pd.testing.assert_frame_equal(d, d_before)
+
+
+def test_more_named_errors():
+    p = pd.DataFrame({"customer_id": [1, 1], "occasion": [1, 2], "choice": ["a", "b"],
+                      "price.a": [1.0, 1.0], "price.b": [2.0, 2.0]})
+    with pytest.raises(CRMDataError, match=r"unit_sizes lacks option\(s\) \['b'\]"):
+        crm.brand_loyalty(p, unit_sizes={"a": 1})
+    with pytest.raises(CRMDataError, match="missing household id or brand choice"):
+        crm.brand_loyalty(p.assign(choice=["a", None]))
+    beh = pd.DataFrame({"repeat_purchases": [1]}, index=[1])
+    events = pd.DataFrame({"customer_id": [1], "event": ["complaint"], "date": ["2024-01-01"]})
+    with pytest.raises(CRMDataError, match="events need the transactions"):
+        crm.loyalty_traits(beh, events=events)
+    with pytest.raises(CRMDataError, match="no scale for column 'satisfaction_2'"):
+        crm.loyalty_index(_survey(), item_range={"satisfaction_1": (1, 7)})

@@ -236,8 +236,24 @@ def _total_loglik(model, params, cols, w) -> float:
     return float(np.sum(w * _row_loglik(model, np.asarray(params, float), cols)))
 
 
-def _standard_errors(model, params, cols, w) -> tuple[pd.Series, pd.DataFrame]:
-    """Delta-method standard errors from a numerical Hessian in log-parameters."""
+_TIME_PARAMS = {"bgnbd": [1], "mbgnbd": [1], "pareto": [1, 3]}
+
+
+def _rescale(model: str, params, scale: float) -> np.ndarray:
+    """Parameters for time measured in units of ``1/scale`` (alpha, beta are times)."""
+    out = np.asarray(params, float).copy()
+    out[_TIME_PARAMS[model]] *= scale
+    return out
+
+
+def _standard_errors(model, params, cols, w, out_params=None) -> tuple[pd.Series, pd.DataFrame]:
+    """Delta-method standard errors from a numerical Hessian in log-parameters.
+
+    The Hessian in log-parameters does not change when time is rescaled, so it
+    can be taken at rescaled ``params``/``cols`` (numerically safer) and turned
+    into standard errors of ``out_params``, the estimates in the caller's units.
+    """
+    out_params = params if out_params is None else out_params
     theta = np.log(np.asarray(params, float))
     k = len(theta)
     h = 1e-4
@@ -262,7 +278,7 @@ def _standard_errors(model, params, cols, w) -> tuple[pd.Series, pd.DataFrame]:
         cov_log = np.linalg.inv(-hess)
     except np.linalg.LinAlgError:
         cov_log = np.full((k, k), np.nan)
-    cov = cov_log * np.outer(params, params)
+    cov = cov_log * np.outer(out_params, out_params)
     diag = np.diag(cov)
     se = np.sqrt(np.where(diag > 0, diag, np.nan))
     return pd.Series(se, index=names), pd.DataFrame(cov, index=names, columns=names)
@@ -394,12 +410,24 @@ class BTYDModel:
     @property
     def fitter_(self):
         """An equivalent lifetimes fitter object (for its other methods)."""
+        return self._fitter(1.0)
+
+    def _fitter(self, scale: float):
+        """lifetimes fitter with parameters for time multiplied by ``scale``."""
         from lifetimes import BetaGeoFitter, ModifiedBetaGeoFitter, ParetoNBDFitter
 
         cls = {"bgnbd": BetaGeoFitter, "pareto": ParetoNBDFitter, "mbgnbd": ModifiedBetaGeoFitter}
         f = cls[self.model](penalizer_coef=self.penalizer)
-        f.params_ = self.params_.copy()
+        f.params_ = pd.Series(_rescale(self.model, self.params_.to_numpy(), scale),
+                              index=self.params_.index)
         return f
+
+    @staticmethod
+    def _scale_for(*times) -> float:
+        # P(alive) and expected counts do not depend on the time unit; computing
+        # them with the longest time scaled to 1 keeps the hypergeometric terms finite.
+        top = max(float(np.max(t)) for t in times)
+        return 1.0 / top if top > 0 else 1.0
 
     def _cols(self, data, frequency, recency, T, where):
         return _frt(
@@ -427,11 +455,12 @@ class BTYDModel:
             ``p_alive``, indexed like ``data``.
         """
         x, tx, age = self._cols(data, frequency, recency, T, "p_alive")
+        c = self._scale_for(age)
         with np.errstate(all="ignore"):
             if self.model == "pareto":
-                out = _pareto_p_alive(self.params_.to_numpy(), x, tx, age)
+                out = _pareto_p_alive(_rescale("pareto", self.params_.to_numpy(), c), x, tx * c, age * c)
             else:
-                out = self.fitter_.conditional_probability_alive(x, tx, age)
+                out = self._fitter(c).conditional_probability_alive(x, tx * c, age * c)
         return _as_output(out, data, "p_alive")
 
     def expected_purchases(
@@ -449,8 +478,10 @@ class BTYDModel:
         x, tx, age = self._cols(data, frequency, recency, T, "expected_purchases")
         if np.ndim(t) == 0 and t == 0:
             return _as_output(np.zeros(len(x)), data, "expected_purchases")
+        c = self._scale_for(age, t)
         with np.errstate(all="ignore"):
-            out = self.fitter_.conditional_expected_number_of_purchases_up_to_time(t, x, tx, age)
+            out = self._fitter(c).conditional_expected_number_of_purchases_up_to_time(
+                t * c, x, tx * c, age * c)
         return _as_output(out, data, "expected_purchases")
 
     def expected_purchases_new(self, t) -> float | pd.Series:
@@ -461,8 +492,9 @@ class BTYDModel:
         ts = np.atleast_1d(np.asarray(t, dtype=float))
         if (ts < 0).any():
             raise CRMDataError("expected_purchases_new: times must be >= 0.")
+        c = self._scale_for(ts)
         with np.errstate(all="ignore"):
-            out = np.asarray(self.fitter_.expected_number_of_purchases_up_to_time(ts), float)
+            out = np.asarray(self._fitter(c).expected_number_of_purchases_up_to_time(ts * c), float)
         out = np.where(ts == 0, 0.0, out)
         if np.ndim(t) == 0:
             return float(out[0])
@@ -654,9 +686,14 @@ def fit_btyd(
     params = pd.Series(np.asarray(params, float), index=_PARAM_NAMES[key])
     if not np.all(np.isfinite(params)) or (params <= 0).any():
         raise CRMDataError(f"{what}: invalid parameters {params.to_dict()}. {_ADVICE}")
-    data_cols = [x, tx, age]
-    ll = _total_loglik(key, params.to_numpy(), data_cols, w)
-    se, cov = _standard_errors(key, params.to_numpy(), data_cols, w)
+    # Evaluate on time rescaled to max(T) = 1 (hypergeometric terms overflow for
+    # long histories in raw units); a density of x purchase times picks up
+    # x log(scale), which converts the log-likelihood back to the caller's unit.
+    scale = 1.0 / age.max()
+    p_scaled = _rescale(key, params.to_numpy(), scale)
+    data_cols = [x, tx * scale, age * scale]
+    ll = _total_loglik(key, p_scaled, data_cols, w) + float(np.sum(w * x)) * np.log(scale)
+    se, cov = _standard_errors(key, p_scaled, data_cols, w, out_params=params.to_numpy())
     _check_fit(params, se, what)
     out = BTYDModel(
         model=key, time_unit=time_unit, params_=params, standard_errors_=se, covariance_=cov,

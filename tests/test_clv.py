@@ -400,3 +400,25 @@ def test_bgbb_inconsistent_patterns():
     bad = pd.DataFrame({"frequency": [3], "recency": [2], "periods": [6]})
     with pytest.raises(CRMDataError, match="more transactions"):
         fit_bgbb(bad)
+
+
+def test_time_unit_invariance(cal, bg):
+    # Same data in days: alpha scales by 7, r/a/b unchanged, and the log-likelihood of
+    # purchase-time densities shifts by -sum(x) log 7 (closed form).
+    days = cal.assign(recency_cal=cal["recency_cal"] * 7, T_cal=cal["T_cal"] * 7)
+    bd = fit_btyd(days, model="bgnbd", time_unit="days", aggregate=True)
+    assert bd.params_["alpha"] == pytest.approx(7 * bg.params_["alpha"], rel=1e-4)
+    assert bd.params_["r"] == pytest.approx(bg.params_["r"], rel=1e-4)
+    shift = cal["frequency_cal"].sum() * np.log(7)
+    assert bd.log_likelihood_ == pytest.approx(bg.log_likelihood_ - shift, abs=0.01)
+    np.testing.assert_allclose(bd.p_alive(days.iloc[:50]), bg.p_alive(cal.iloc[:50]), rtol=1e-4)
+
+
+def test_pareto_predictions_finite_for_long_histories(pnbd):
+    # Raw-unit hypergeometric terms overflow for heavy buyers; predictions must stay finite.
+    heavy = pd.DataFrame({"frequency": [0.0, 50.0, 190.0], "recency": [0.0, 300.0, 360.0],
+                          "T": [365.0, 365.0, 365.0]})
+    p = pnbd.p_alive(heavy)
+    e = pnbd.expected_purchases(52, heavy)
+    assert np.isfinite(p).all() and np.isfinite(e).all()
+    assert (p > 0).all() and (p <= 1).all() and e.is_monotonic_increasing

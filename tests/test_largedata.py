@@ -292,3 +292,37 @@ def test_dask_scores_by_partition_equal_closed_form(cdnow_model, big_summary, cl
     clv = 30.0 * sum((steps[k] - steps[k - 1]) / 1.01 ** k for k in range(1, 7))
     np.testing.assert_allclose(got["clv"], clv, rtol=1e-7)
     assert crm.__name__ == "crm_analysis"
+
+
+# --------------------------------------------------------------------- property
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+rows = st.lists(
+    st.tuples(st.integers(0, 5), st.integers(0, 120), st.integers(0, 23),
+              st.floats(0.0, 500.0, allow_nan=False)),
+    min_size=2, max_size=50,
+)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=rows, freq=st.sampled_from(["D", "W", "h"]), cut=st.integers(10, 100))
+def test_property_files_equal_lifetimes_on_random_logs(tmp_path, rows, freq, cut):
+    log = pd.DataFrame(rows, columns=["customer_id", "day", "hour", "amount"])
+    log["date"] = (pd.Timestamp("2021-03-01") + pd.to_timedelta(log["day"], "D")
+                   + pd.to_timedelta(log["hour"], "h"))
+    path = tmp_path / "log.parquet"
+    log.sample(frac=1, random_state=0).to_parquet(path)
+    got = rfm_summary(path, amount="amount", freq=freq)
+    ref = summary_data_from_transaction_data(log, "customer_id", "date", "amount", freq=freq)
+    pd.testing.assert_frame_equal(got, ref, check_names=False, rtol=1e-9)
+    cal_end = pd.Timestamp("2021-03-01") + pd.Timedelta(days=cut)
+    if (log["date"] <= cal_end).any() and (log["date"] > cal_end).any():
+        got = rfm_summary(path, amount="amount", calibration_end=cal_end,
+                          observation_end="2021-07-01")
+        ref = calibration_and_holdout_data(log, "customer_id", "date", cal_end, "2021-07-01",
+                                           monetary_value_col="amount")
+        pd.testing.assert_frame_equal(got, ref[got.columns], check_names=False,
+                                      check_dtype=False, rtol=1e-9)

@@ -103,5 +103,76 @@ def datasets(export: str | None, out: Path | None) -> None:
     click.echo(f"wrote {len(frame):,} rows to {target}")
 
 
+TEMPLATE = Path(__file__).resolve().parent.parent / "notebooks" / "templates" / "client_report.ipynb"
+
+
+@main.command()
+@click.argument("transactions", type=click.Path(dir_okay=False, path_type=Path))
+@_columns_options
+@click.option("--survey", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Survey file (customer_id, overall_satisfaction, attribute ratings, loyalty items).")
+@click.option("--cost-per-order", type=float, default=None,
+              help="Cost to serve one order; adds profit and the whale curve.")
+@click.option("--margin", type=float, default=1.0, show_default=True,
+              help="Gross margin as a share of revenue.")
+@click.option("--discount-rate", type=float, default=0.10, show_default=True,
+              help="Annual discount rate for CLV.")
+@click.option("--calibration-end", default=None,
+              help="Fit up to this date and check predictions on the rest (YYYY-MM-DD).")
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("crm_report"), show_default=True, help="Output folder.")
+@click.option("--show-code", is_flag=True, help="Keep the code cells in the HTML report.")
+def report(transactions: Path, customer_id: str, date: str, amount: str | None, sep: str | None,
+           survey: Path | None, cost_per_order: float | None, margin: float, discount_rate: float,
+           calibration_end: str | None, out: Path, show_code: bool) -> None:
+    """Validate TRANSACTIONS, fit the models and write report.html and customer_scores.csv."""
+    from .io import read_table
+    from .report import analyse_client
+
+    amount = amount or "amount"
+    out.mkdir(parents=True, exist_ok=True)
+    click.echo(f"[1/3] reading and checking {transactions.name}")
+    try:
+        # Fail fast, with a one-line reason, before starting a notebook kernel.
+        data = read_table(transactions, sep=sep, expect=[customer_id, date, amount])
+        if survey is not None:
+            read_table(survey, expect=["customer_id", "overall_satisfaction"])
+        checked = analyse_client(data, customer_id=customer_id, date=date, amount=amount,
+                                 margin=margin, cost_per_order=cost_per_order,
+                                 calibration_end=calibration_end,
+                                 annual_discount_rate=discount_rate)
+    except CRMDataError as exc:
+        raise _Fail(_one_line(exc)) from None
+    click.echo(checked.validation.summary())
+
+    click.echo("[2/3] fitting the models and running the report notebook")
+    import nbformat
+    import papermill as pm
+    from nbconvert import HTMLExporter
+
+    params = {
+        "transactions_path": str(transactions.resolve()), "customer_id": customer_id, "date": date,
+        "amount": amount, "sep": sep, "survey_path": str(survey.resolve()) if survey else None,
+        "cost_per_order": cost_per_order, "margin": margin, "calibration_end": calibration_end,
+        "annual_discount_rate": discount_rate,
+        "scores_path": str((out / "customer_scores.csv").resolve()),
+    }
+    executed = out / "report.ipynb"
+    try:
+        pm.execute_notebook(str(TEMPLATE), str(executed), parameters=params, kernel_name="python3",
+                            cwd=str(out), progress_bar=True)
+    except pm.PapermillExecutionError as exc:
+        raise _Fail(f"the report failed at cell {exc.exec_count}: {exc.ename}: {exc.evalue}") from None
+
+    click.echo("[3/3] rendering report.html")
+    nb = nbformat.read(executed, as_version=4)
+    exporter = HTMLExporter(template_name="lab", exclude_input=not show_code,
+                            exclude_input_prompt=True, exclude_output_prompt=True)
+    body, _ = exporter.from_notebook_node(
+        nb, resources={"metadata": {"name": "Customer-relationship report"}})
+    (out / "report.html").write_text(body, encoding="utf-8")
+    click.echo(f"done: {out / 'report.html'} and {out / 'customer_scores.csv'}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -102,12 +102,12 @@ def main(argv: list[str] | None = None) -> int:
             nbformat.write(nb, path)
             print(f"executed {path.relative_to(ROOT)} in {took:.1f} s")
             continue
-        body, _ = exporter.from_notebook_node(nb)
+        title, desc = title_and_description(nb)
+        body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title or path.stem}})
         # Links between notebooks point at their rendered pages in the site.
         body = re.sub(r'href="(\d\d_[\w-]+)\.ipynb', r'href="\1.html', body)
         target = out / f"{path.stem}.html"
         target.write_text(body, encoding="utf-8")
-        title, desc = title_and_description(nb)
         items.append(
             f'<li><a href="{html.escape(target.name)}">{html.escape(title or path.stem)}</a>'
             f"<br>{html.escape(desc)}</li>"

@@ -1,0 +1,224 @@
+"""The client analysis: one call from a raw transaction log to per-customer scores.
+
+:func:`analyse_client` strings the package's analyses together the way the
+consultant's report (``crm-analysis report``) presents them: validation and
+cleaning, the RFM summary, BG/NBD + Gamma-Gamma CLV (with a holdout check
+when a calibration end is given), RFM segments, profit where costs are given,
+and the at-risk split with recommended actions.  Each step calls the public
+function of the module that owns it; nothing is re-implemented here.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .churn import at_risk_split
+from .clv import BTYDModel, SpendModel, customer_lifetime_value, fit_btyd, fit_gamma_gamma
+from .errors import CRMDataError
+from .loyalty import behavioural_loyalty, loyalty_traits
+from .segments import customer_profitability, rfm_scores, rfm_segments
+from .transactions import ValidationResult, rfm_summary, validate_transactions
+
+__all__ = ["ClientAnalysis", "analyse_client", "SEGMENT_ACTIONS"]
+
+#: Recommended action for customers who are not at risk, by RFM segment.
+SEGMENT_ACTIONS: dict[str, str] = {
+    "champions": "Reward and involve: early access, referral invitations, cross-sell the next category.",
+    "loyal": "Deepen: cross-sell and up-sell; invite to the customer club.",
+    "potential loyalists": "Encourage the second and third purchase with relevant offers.",
+    "new customers": "Onboard: welcome contact, make the second purchase easy.",
+    "need attention": "Re-engage with a personal offer before they slip.",
+    "can't lose them": "Win back urgently: senior contact and a tailored offer.",
+    "at risk": "Win back: personal contact; find and fix what went wrong.",
+    "about to sleep": "Reactivate with a limited-time offer; ask why they buy less.",
+    "hibernating": "Low-cost reactivation only (e-mail); do not discount deeply.",
+}
+
+# Weeks in a year, for the annual discount rate and the one-year horizon.
+_WEEKS_PER_YEAR = 52
+
+
+@dataclass
+class ClientAnalysis:
+    """Everything the client report shows, computed once.
+
+    Attributes
+    ----------
+    validation : ValidationResult
+        Cleaning report of the raw log.
+    summary : DataFrame
+        RFM summary in weeks over the whole log (the scoring base).
+    transaction_model, spend_model : BTYDModel, SpendModel or None
+        BG/NBD fitted on the whole log; Gamma-Gamma when amounts allow it.
+    holdout_summary, holdout_model : DataFrame, BTYDModel or None
+        Calibration/holdout summary and the BG/NBD fitted on the calibration
+        period, when ``calibration_end`` was given.
+    scores : DataFrame
+        One row per customer: RFM values and scores, segment, P(alive),
+        expected purchases next year, CLV, profit (when costs are given),
+        at-risk segment and recommended action.
+    settings : dict
+        The parameters used (margin, discount rate, costs ...).
+    notes : list of str
+        Plain-language caveats met on the way (model warnings, exclusions).
+    """
+
+    validation: ValidationResult
+    summary: pd.DataFrame
+    transaction_model: BTYDModel
+    spend_model: SpendModel | None
+    scores: pd.DataFrame
+    holdout_summary: pd.DataFrame | None = None
+    holdout_model: BTYDModel | None = None
+    settings: dict = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def actions(self) -> pd.DataFrame:
+        """Customers, CLV and profit per recommended action, largest CLV first."""
+        agg = {"customers": ("clv", "size"), "clv": ("clv", "sum")}
+        if "profit" in self.scores:
+            agg["profit"] = ("profit", "sum")
+        out = self.scores.groupby("recommended_action").agg(**agg)
+        out["share_of_customers"] = out["customers"] / out["customers"].sum()
+        return out.sort_values("clv", ascending=False)
+
+
+def analyse_client(
+    transactions: pd.DataFrame,
+    *,
+    customer_id: str = "customer_id",
+    date: str = "date",
+    amount: str = "amount",
+    margin: float = 1.0,
+    cost_per_order: float | None = None,
+    calibration_end=None,
+    observation_end=None,
+    annual_discount_rate: float = 0.10,
+    horizon_weeks: int = _WEEKS_PER_YEAR,
+) -> ClientAnalysis:
+    """Validate a client's log, fit the CLV models and score every customer.
+
+    Time is measured in weeks from day-level dates (several purchases on one
+    day are one purchase occasion), as in the published BTYD analyses.
+
+    Parameters
+    ----------
+    transactions : DataFrame
+        One row per purchase; never modified.
+    customer_id, date, amount : str
+        Column names.
+    margin : float, default 1.0
+        Gross margin as a share of revenue (1.0 scores revenue, not profit).
+    cost_per_order : float, optional
+        Cost to serve one order; adds ``profit`` = margin x revenue - cost x
+        orders over the observed period.
+    calibration_end : date-like, optional
+        Adds a holdout check: BG/NBD fitted up to this date, predicted vs
+        actual repeat purchases after it.
+    observation_end : date-like, optional
+        Last day of the data (default: the last date in the log).
+    annual_discount_rate : float, default 0.10
+        Converted to a weekly rate for CLV.
+    horizon_weeks : int, default 52
+        CLV and expected-purchase horizon.
+
+    Returns
+    -------
+    ClientAnalysis
+
+    Raises
+    ------
+    CRMDataError
+        Bad input (see :func:`crm_analysis.validate_transactions`), or no
+        customer with a repeat purchase (nothing to fit).
+
+    Examples
+    --------
+    >>> import crm_analysis as crm
+    >>> result = analyse_client(crm.load_cdnow(), margin=0.3)  # doctest: +SKIP
+    >>> result.scores.columns[:4].tolist()  # doctest: +SKIP
+    ['frequency', 'recency', 'T', 'monetary_value']
+    """
+    if not 0 < margin <= 1:
+        raise CRMDataError(f"margin must be a share in (0, 1], got {margin!r}.")
+    if cost_per_order is not None and cost_per_order < 0:
+        raise CRMDataError(f"cost_per_order must be >= 0, got {cost_per_order!r}.")
+    validation = validate_transactions(
+        transactions, customer_id=customer_id, date=date, amount=amount,
+        observation_end=observation_end, zero_amounts="keep",
+    )
+    log = validation.data
+    notes: list[str] = []
+    end = pd.Timestamp(observation_end) if observation_end is not None else log[date].max()
+    weeks = {"customer_id": customer_id, "date": date, "amount": amount,
+             "freq": "D", "freq_multiplier": 7, "observation_end": end}
+    summary = rfm_summary(log, **weeks)
+    if (summary["frequency"] > 0).sum() < 10:
+        raise CRMDataError(
+            f"column {customer_id!r}: only {(summary['frequency'] > 0).sum()} customers bought more "
+            "than once; the CLV models need repeat customers."
+        )
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = fit_btyd(summary, model="bgnbd", time_unit="weeks")
+        spend = None
+        if (summary["monetary_value"] > 0).sum() >= 10:
+            spend = fit_gamma_gamma(summary[summary["monetary_value"] > 0]
+                                    if (summary["monetary_value"] < 0).any() else summary)
+    # Keep the model's own warnings (convergence, independence checks), not library deprecations.
+    noise = (DeprecationWarning, PendingDeprecationWarning, FutureWarning)
+    notes += [str(w.message).splitlines()[0] for w in caught if not issubclass(w.category, noise)]
+
+    weekly_rate = (1 + annual_discount_rate) ** (1 / _WEEKS_PER_YEAR) - 1
+    scores = summary.copy()
+    scores["p_alive"] = model.p_alive(summary)
+    scores["expected_purchases"] = model.expected_purchases(horizon_weeks, summary)
+    spend_per_order = spend if spend is not None else float(log[amount].mean())
+    scores["clv"] = customer_lifetime_value(
+        model, spend_per_order, summary, horizon=horizon_weeks,
+        discount_rate=weekly_rate, margin=margin, freq=1.0,
+    )
+
+    rfm = rfm_segments(rfm_scores(summary))
+    scores = scores.join(rfm.drop(columns=[c for c in rfm.columns if c in scores.columns]))
+
+    totals = log.groupby(customer_id).agg(revenue=(amount, "sum"))
+    totals["orders"] = scores["frequency"].reindex(totals.index) + 1  # purchase days
+    scores["revenue"] = totals["revenue"].reindex(scores.index)
+    if cost_per_order is not None:
+        prof = customer_profitability(
+            totals.reset_index(), customer_id=customer_id, revenue="revenue", margin=margin,
+            costs={"order handling": ("orders", cost_per_order)},
+        )
+        scores["profit"] = prof.profit.reindex(scores.index).to_numpy()
+
+    behaviour = behavioural_loyalty(log, customer_id=customer_id, date=date,
+                                    observation_end=end, p_alive=False, clv_weeks=None)
+    traits = loyalty_traits(behaviour)
+    trait_cols = [c for c in traits.columns if traits[c].notna().any()]
+    active = scores.join(traits[trait_cols].fillna(False).astype(bool))
+    split = at_risk_split(active, traits=trait_cols, p_alive="p_alive")
+    scores["at_risk"] = split.data["segment"].reindex(scores.index)
+    scores["recommended_action"] = np.where(
+        scores["at_risk"] == "not at risk",
+        scores["segment"].astype(str).map(SEGMENT_ACTIONS).fillna("Keep serving."),
+        split.data["action"].reindex(scores.index),
+    )
+
+    holdout_summary = holdout_model = None
+    if calibration_end is not None:
+        holdout_summary = rfm_summary(log, calibration_end=calibration_end, **weeks)
+        holdout_model = fit_btyd(holdout_summary, model="bgnbd", time_unit="weeks")
+
+    settings = {"margin": margin, "cost_per_order": cost_per_order,
+                "annual_discount_rate": annual_discount_rate, "weekly_discount_rate": weekly_rate,
+                "horizon_weeks": horizon_weeks, "calibration_end": calibration_end,
+                "observation_end": end, "time_unit": "weeks (days / 7)"}
+    return ClientAnalysis(validation=validation, summary=summary, transaction_model=model,
+                          spend_model=spend, scores=scores, holdout_summary=holdout_summary,
+                          holdout_model=holdout_model, settings=settings, notes=notes)

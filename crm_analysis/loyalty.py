@@ -607,12 +607,15 @@ def behavioural_loyalty(
         transactions, customer_id=customer_id, date=date, amount=amount,
         freq="D", freq_multiplier=7, observation_end=observation_end,
     )
-    days = pd.DataFrame({
-        "c": transactions[customer_id].to_numpy(),
-        "d": pd.to_datetime(transactions[date]).dt.floor("D").to_numpy(),
-    })
+    when = pd.to_datetime(transactions[date], format="mixed").dt.floor("D")
+    if getattr(when.dt, "tz", None) is not None:
+        when = when.dt.tz_localize(None)
+    tx = transactions
     if observation_end is not None:
-        days = days.loc[days["d"] <= pd.Timestamp(observation_end)]
+        # later purchases are outside the window for every measure, not only for RFM
+        inside = when <= pd.Timestamp(observation_end)
+        tx, when = transactions.loc[inside], when.loc[inside]
+    days = pd.DataFrame({"c": tx[customer_id].to_numpy(), "d": when.to_numpy()})
     days = days.drop_duplicates().sort_values(["c", "d"])
     gaps = days.groupby("c")["d"].diff().dt.days / 7.0
     gap_stats = gaps.groupby(days["c"]).agg(["mean", "std", "count"])
@@ -633,11 +636,11 @@ def behavioural_loyalty(
     if category is not None:
         if category not in transactions.columns:
             raise CRMDataError(f"behavioural_loyalty: column {category!r} not found.")
-        cats = transactions[[customer_id, category]].dropna()
+        cats = tx[[customer_id, category]].dropna()
         out["breadth"] = cats.groupby(customer_id)[category].nunique().reindex(out.index).fillna(0)
     if amount is not None:
         out["monetary_value"] = (
-            transactions.groupby(customer_id)[amount].sum().reindex(out.index) / out["purchases"]
+            tx.groupby(customer_id)[amount].sum().reindex(out.index) / out["purchases"]
         )
     if p_alive:
         from . import clv  # the CLV module owns the BTYD models

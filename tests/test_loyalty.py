@@ -183,6 +183,12 @@ def test_behavioural_measures_by_hand():
     assert one["monetary_value"] == pytest.approx(40 / 3)
     two = out.loc[2]
     assert np.isnan(two["regularity_cv"]) and np.isnan(two["recency_ratio"])
+    # a purchase after the observation end counts for no measure
+    late = pd.DataFrame({"customer_id": [1], "date": pd.to_datetime(["2024-03-01"]),
+                         "category": ["z"], "amount": [999.0]})
+    again = crm.behavioural_loyalty(pd.concat([log, late], ignore_index=True), amount="amount",
+                                    category="category", observation_end="2024-02-05", p_alive=False)
+    pd.testing.assert_frame_equal(again, out)
 
 
 def test_p_alive_separates_simulated_active_customers(world):

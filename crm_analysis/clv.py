@@ -1282,6 +1282,7 @@ def holdout_by_frequency(
     summary: pd.DataFrame,
     *,
     max_frequency: int = 7,
+    bins=None,
     frequency: str = "frequency_cal",
     holdout: str = "frequency_holdout",
     duration: str = "duration_holdout",
@@ -1300,6 +1301,9 @@ def holdout_by_frequency(
         Calibration/holdout output of :func:`crm_analysis.rfm_summary`.
     max_frequency : int, default 7
         Last group, labelled ``"7+"``.
+    bins : sequence of int, optional
+        Left edges of wider groups for frequent buyers, e.g. ``[0, 5, 10, 20]``
+        gives ``"0-4", "5-9", "10-19", "20+"`` (overrides ``max_frequency``).
 
     Returns
     -------
@@ -1314,8 +1318,16 @@ def holdout_by_frequency(
                                "output of rfm_summary(..., calibration_end=...).")
     pred = _holdout_prediction(model, summary, frequency, duration)
     x = _numeric(summary, frequency, "holdout_by_frequency").astype(int)
-    group = np.minimum(x, max_frequency)
-    labels = [str(i) for i in range(max_frequency)] + [f"{max_frequency}+"]
+    if bins is None:
+        group = np.minimum(x, max_frequency)
+        labels = [str(i) for i in range(max_frequency)] + [f"{max_frequency}+"]
+    else:
+        edges = np.asarray(sorted(bins), dtype=int)
+        if edges[0] != 0:
+            raise CRMDataError(f"bins must start at 0, got {list(bins)}.")
+        group = np.searchsorted(edges, x, side="right") - 1
+        labels = [f"{lo}-{hi - 1}" if hi - 1 > lo else str(lo)
+                  for lo, hi in zip(edges[:-1], edges[1:], strict=True)] + [f"{edges[-1]}+"]
     frame = pd.DataFrame({"group": group, "actual": summary[holdout].to_numpy(float),
                           "predicted": pred.to_numpy()})
     g = frame.groupby("group")

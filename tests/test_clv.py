@@ -422,3 +422,12 @@ def test_pareto_predictions_finite_for_long_histories(pnbd):
     e = pnbd.expected_purchases(52, heavy)
     assert np.isfinite(p).all() and np.isfinite(e).all()
     assert (p > 0).all() and (p <= 1).all() and e.is_monotonic_increasing
+
+
+def test_holdout_by_frequency_bins_pool_groups(bg, cal):
+    fine = holdout_by_frequency(bg, cal, max_frequency=7)
+    wide = holdout_by_frequency(bg, cal, bins=[0, 1, 3, 7])
+    assert wide.index.tolist() == ["0", "1-2", "3-6", "7+"]
+    assert wide.loc["1-2", "customers"] == fine.loc[["1", "2"], "customers"].sum()
+    assert wide.loc["3-6", "actual_total"] == fine.loc[["3", "4", "5", "6"], "actual_total"].sum()
+    assert wide["predicted_total"].sum() == pytest.approx(fine["predicted_total"].sum())

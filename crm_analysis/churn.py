@@ -1237,9 +1237,14 @@ def churn_by_group(
     _require_columns(data, {"by": by, "event": event}, where)
     ev = _event(data, event, where)
     groups = data[by]
+    missing = groups.isna()
+    if missing.any():
+        warnings.warn(f"{where}: column {by!r}: {int(missing.sum())} rows with a missing group "
+                      "left out; " + describe_rows(data, missing.to_numpy(), [by, event]),
+                      stacklevel=2)
     if top is not None:
         num = _numeric(data, by, where)
-        groups = num.astype("Int64").astype(str).where(num < top, f"{top}+")
+        groups = num.astype("Int64").astype(str).where(num < top, f"{top}+").where(~missing)
         keys = sorted(num[num < top].dropna().unique().astype(int).tolist())
         order = [str(k) for k in keys] + ([f"{top}+"] if (num >= top).any() else [])
     else:

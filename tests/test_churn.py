@@ -10,6 +10,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import optimize
 from statsmodels.stats.proportion import proportion_confint
 
@@ -505,6 +507,26 @@ def test_churn_by_group_counts_and_wilson_interval():
     assert table["churn_rate"].iloc[4:].min() > 2.5 * table["churn_rate"].iloc[:4].max()
     with pytest.raises(CRMDataError, match="event must be 0 or 1"):
         churn_by_group(calls.assign(churn="yes"), by="state")
+
+
+def test_churn_by_group_reports_missing_groups():
+    d = pd.DataFrame({"calls": [0, 1, None, 7], "churn": [0, 1, 1, 1]})
+    with pytest.warns(UserWarning, match="1 rows with a missing group"):
+        table = churn_by_group(d, by="calls", top=5)
+    assert table["customers"].tolist() == [1, 1, 1]  # the missing row is not pooled into 5+
+    assert table.index.tolist() == ["0", "1", "5+"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(m=st.floats(1, 1e4), r1=st.floats(0, 0.98), r2=st.floats(0, 0.98),
+       d=st.floats(0, 0.5), h=st.integers(1, 40))
+def test_rebirth_clv_monotone_in_retention_and_horizon(m, r1, r2, d, h):
+    lo, hi = sorted((r1, r2))
+    assert rebirth_clv(m, lo, discount_rate=d, horizon=h) <= rebirth_clv(m, hi, discount_rate=d,
+                                                                          horizon=h) + 1e-9
+    assert rebirth_clv(m, lo, discount_rate=d, horizon=h) <= rebirth_clv(m, lo, discount_rate=d,
+                                                                          horizon=h + 1) + 1e-9
+    assert m <= rebirth_clv(m, lo, discount_rate=d, horizon=h) + 1e-9  # first margin on return
 
 
 def test_complaint_cost_arithmetic():

@@ -5,6 +5,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import crm_analysis as crm
 from crm_analysis import CRMDataError
@@ -437,3 +439,34 @@ def test_more_named_errors():
         crm.loyalty_traits(beh, events=events)
     with pytest.raises(CRMDataError, match="no scale for column 'satisfaction_2'"):
         crm.loyalty_index(_survey(), item_range={"satisfaction_1": (1, 7)})
+
+pairs = st.lists(st.tuples(st.integers(0, 20), st.integers(0, 20)), min_size=2, max_size=40)
+
+
+@settings(max_examples=60, deadline=None)
+@given(pairs, st.integers(0, 20), st.integers(0, 20))
+def test_cells_equal_brute_force_comparison(rows, cut_a, cut_p):
+    d = pd.DataFrame(rows, columns=["loyalty_index", "repeat_rate"]).astype(float)
+    r = crm.dick_basu_segments(d, thresholds=(cut_a, cut_p))
+    for (a, p), label in zip(rows, r.labels_, strict=True):
+        expected = {(True, True): "true loyalty", (True, False): "latent loyalty",
+                    (False, True): "spurious loyalty", (False, False): "no loyalty"}[(a > cut_a, p > cut_p)]
+        assert label == expected
+    s = r.summary()
+    assert s["customers"].sum() == len(rows) and s["share"].sum() == pytest.approx(1.0)
+
+
+choices = st.lists(st.sampled_from("abc"), min_size=1, max_size=12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(choices, min_size=1, max_size=5))
+def test_brand_measures_stay_in_range(histories):
+    p = pd.DataFrame([(h, k + 1, c) for h, seq in enumerate(histories) for k, c in enumerate(seq)],
+                     columns=["customer_id", "occasion", "choice"])
+    out = crm.brand_loyalty(p, price_prefix=None)
+    assert (out["share_favourite"] >= 1 / out["brands"] - 1e-12).all()
+    assert (out["share_favourite"] <= 1).all()
+    assert out["switch_rate"].dropna().between(0, 1).all()
+    counts = crm.switching_matrix(p, normalize=False)
+    assert counts.to_numpy().sum() == len(p) - len(histories)

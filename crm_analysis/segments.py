@@ -19,6 +19,7 @@ actively trading customers, not from the big clients.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -39,6 +40,7 @@ __all__ = [
     "lorenz_curve",
     "gini",
     "profit_by_segment",
+    "profitability_sensitivity",
     "rank_disagreement",
     "quantile_scores",
     "rfm_scores",
@@ -617,7 +619,7 @@ def profit_by_segment(
     by: str | Sequence[str],
     *,
     revenue: str = "revenue",
-    profit: str = "profit",
+    profit: str | None = "profit",
 ) -> pd.DataFrame:
     """Share of customers, revenue and profit per segment (or per cell of two tiers).
 
@@ -632,7 +634,8 @@ def profit_by_segment(
         asset tier x activity tier).  Categorical order is kept; empty
         categories are left out.
     revenue, profit : str
-        Money columns.
+        Money columns; ``profit=None`` when only revenue is known (the
+        profit columns are then left out).
 
     Returns
     -------
@@ -659,7 +662,7 @@ def profit_by_segment(
     where = "profit_by_segment"
     by = [by] if isinstance(by, str) else list(by)
     _require_frame(data, where)
-    _require_columns(data, [*by, revenue, profit], where)
+    _require_columns(data, [*by, revenue] + ([profit] if profit is not None else []), where)
     for column in by:
         if data[column].isna().any():
             raise CRMDataError(
@@ -667,25 +670,127 @@ def profit_by_segment(
                 + describe_rows(data, data[column].isna(), by)
                 + "\nDrop or label these customers first (and say how many)."
             )
-    money = pd.DataFrame({
-        "revenue": _numeric(data, revenue, where, by),
-        "profit": _numeric(data, profit, where, by),
-    }, index=data.index)
+    money = pd.DataFrame({"revenue": _numeric(data, revenue, where, by)}, index=data.index)
+    if profit is not None:
+        money["profit"] = _numeric(data, profit, where, by)
     keys = [data[c] for c in by]
     grouped = money.groupby(keys, observed=True, sort=True)
     out = grouped.sum()
     out.insert(0, "customers", grouped.size())
-    total_profit = out["profit"].sum()
-    if total_profit == 0:
-        raise CRMDataError(f"{where}: total profit is zero; profit shares are undefined.")
     out["customer_share"] = out["customers"] / out["customers"].sum()
     out["revenue_share"] = out["revenue"] / out["revenue"].sum() if out["revenue"].sum() else np.nan
-    out["profit_share"] = out["profit"] / total_profit
     out["revenue_per_customer"] = out["revenue"] / out["customers"]
-    out["profit_per_customer"] = out["profit"] / out["customers"]
-    out["margin_pct"] = 100 * out["profit"] / out["revenue"].where(out["revenue"] != 0)
+    if profit is not None:
+        total_profit = out["profit"].sum()
+        if total_profit == 0:
+            raise CRMDataError(f"{where}: total profit is zero; profit shares are undefined.")
+        out["profit_share"] = out["profit"] / total_profit
+        out["profit_per_customer"] = out["profit"] / out["customers"]
+        out["margin_pct"] = 100 * out["profit"] / out["revenue"].where(out["revenue"] != 0)
+        out = out[["customers", "revenue", "profit", "customer_share", "revenue_share", "profit_share",
+                   "revenue_per_customer", "profit_per_customer", "margin_pct"]]
     out.index.names = by
     return out
+
+
+def profitability_sensitivity(
+    data: pd.DataFrame,
+    *,
+    customer_id: str = "customer_id",
+    revenue: str = "revenue",
+    margins: Sequence[float] = (1.0,),
+    costs: Mapping[str, str | float | tuple[str, float]] | None = None,
+    rates: Mapping[str, Sequence[float]] | None = None,
+    by: str | None = None,
+    top: float = 0.1,
+) -> pd.DataFrame:
+    """Re-run the profitability analysis over a grid of margin and cost assumptions.
+
+    Cost-to-serve rates are rarely known precisely; a conclusion a manager
+    acts on should survive reasonable changes to them.  For every margin and
+    every combination of the unit costs in ``rates`` this computes
+    :func:`customer_profitability`, the :func:`whale_curve` and the
+    :func:`rank_disagreement` of revenue and profit.
+
+    Parameters
+    ----------
+    data : DataFrame
+        As for :func:`customer_profitability`; never modified.
+    customer_id, revenue : str
+    margins : sequence of float
+        Gross-margin fractions to try.
+    costs : mapping
+        The base cost specification of :func:`customer_profitability`.
+    rates : mapping of str to sequence of float, optional
+        ``{cost name: unit costs to try}``; the cost must be written as
+        ``(column, rate)`` in ``costs``.  A rate of 0 switches a component off.
+    by : str, optional
+        A per-customer segment column; adds the segments with the highest and
+        the lowest profit per customer.
+    top : float, default 0.1
+        Top group for :func:`rank_disagreement`.
+
+    Returns
+    -------
+    DataFrame
+        One row per assumption: ``margin``, one column per varied rate,
+        ``profit``, ``profit_pct_of_revenue``, ``loss_making_pct``,
+        ``whale_peak_pct`` and ``customers_at_peak_pct`` (NaN when total
+        profit is not positive), ``spearman`` and ``top_overlap`` (revenue vs
+        profit), and with ``by`` ``best_<by>`` and ``worst_<by>``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> d = pd.DataFrame({"customer_id": [1, 2], "revenue": [100.0, 50.0], "visits": [10, 1]})
+    >>> out = profitability_sensitivity(d, margins=[0.5], costs={"visits": ("visits", 1.0)},
+    ...                                 rates={"visits": [1.0, 5.0]})
+    >>> out["profit"].tolist()
+    [64.0, 20.0]
+    """
+    where = "profitability_sensitivity"
+    if costs is None:
+        raise CRMDataError(f"{where}: costs is required (see customer_profitability).")
+    rates = dict(rates or {})
+    for name in rates:
+        item = costs.get(name)
+        if not (isinstance(item, tuple) and len(item) == 2):
+            raise CRMDataError(f"{where}: cost {name!r} must be given as (column, rate) in costs to vary it.")
+    segments = None
+    if by is not None:
+        _require_frame(data, where)
+        _require_columns(data, [customer_id, by], where)
+        segments = data.groupby(customer_id, sort=True)[by].first()
+    rows = []
+    names = list(rates)
+    for margin in margins:
+        for combo in itertools.product(*(rates[k] for k in names)):
+            spec = dict(costs)
+            for name, rate in zip(names, combo):
+                spec[name] = (costs[name][0], float(rate))
+            res = customer_profitability(data, customer_id=customer_id, revenue=revenue,
+                                         margin=margin, costs=spec)
+            t = res.table
+            total = float(t["profit"].sum())
+            row = {"margin": float(margin), **{f"{k}_rate": float(r) for k, r in zip(names, combo)},
+                   "profit": total,
+                   "profit_pct_of_revenue": 100 * total / float(t["revenue"].sum()),
+                   "loss_making_pct": 100 * float((t["profit"] < 0).mean())}
+            if total > 0:
+                w = whale_curve(t["profit"])
+                row["whale_peak_pct"] = 100 * w.peak_
+                row["customers_at_peak_pct"] = 100 * w.peak_customer_share_
+            else:
+                row["whale_peak_pct"] = row["customers_at_peak_pct"] = np.nan
+            rd = rank_disagreement(t, x="revenue", y="profit", top=top)
+            row["spearman"] = rd.spearman_
+            row["top_overlap"] = rd.top_overlap_
+            if segments is not None:
+                per = t["profit"].groupby(segments.reindex(t.index), observed=True).mean()
+                row[f"best_{by}"] = per.idxmax()
+                row[f"worst_{by}"] = per.idxmin()
+            rows.append(row)
+    return pd.DataFrame(rows)
 
 
 @dataclass

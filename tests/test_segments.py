@@ -358,6 +358,7 @@ def test_plot_lorenz_and_heatmap_and_shares():
     assert ax2.get_xlabel() == "b" and ax2.get_ylabel() == "a"
     _, ax3 = plt.subplots()
     plot_segment_shares(table, ax=ax3)
+    assert [t.get_text() for t in ax3.get_legend().get_texts()] == ["Customers", "Revenue", "Profit"]
     heights = [p.get_height() for p in ax3.patches]
     assert heights[:4] == pytest.approx([25.0] * 4)  # customer shares
     assert heights[8:] == pytest.approx(list(100 * table["profit_share"]))
@@ -371,3 +372,37 @@ def test_plot_fee_policy_lines():
     ys = [ln.get_ydata() for ln in ax.get_lines()]
     assert len(ys) == 2 and len(ys[0]) == 5
     np.testing.assert_allclose(ys[1], res.years.query("scenario == 'fee'")["profit"] / 1e6)
+    import matplotlib.pyplot as plt
+
+    _, ax2 = plt.subplots()
+    plot_fee_policy(res, value="customers", ax=ax2)
+    np.testing.assert_allclose(ax2.get_lines()[0].get_ydata(), 300 * 0.85 ** np.arange(5))
+    assert "(count)" in ax2.get_ylabel()
+
+
+# ---------------------------------------------------------------- sensitivity and revenue-only segments
+
+def test_profitability_sensitivity_grid_equals_direct_runs(base):
+    grid = crm.profitability_sensitivity(
+        base, margins=[0.4, 0.5], costs=COSTS, rates={"orders": [0.0, 2.0], "calls": [10.0, 20.0]}, by="tier",
+    )
+    assert len(grid) == 8
+    row = grid[(grid["margin"] == 0.5) & (grid["orders_rate"] == 2.0) & (grid["calls_rate"] == 10.0)].iloc[0]
+    assert row["profit"] == pytest.approx(174.0)  # the hand case of test_profitability_by_hand
+    assert row["loss_making_pct"] == pytest.approx(25.0)
+    assert row["whale_peak_pct"] == pytest.approx(100 * (105 + 55 + 41) / 174)
+    # Profit per customer: small (41 - 27) / 2 = 7, mid 105, large 55.
+    assert row["best_tier"] == "mid" and row["worst_tier"] == "small"
+    off = grid[(grid["margin"] == 0.4) & (grid["orders_rate"] == 0.0) & (grid["calls_rate"] == 20.0)].iloc[0]
+    direct = customer_profitability(base, margin=0.4, costs={**COSTS, "orders": ("orders", 0.0),
+                                                             "calls": ("calls", 20.0)})
+    assert off["profit"] == pytest.approx(direct.table["profit"].sum())
+    with pytest.raises(CRMDataError, match="must be given as"):
+        crm.profitability_sensitivity(base, costs=COSTS, rates={"account": [1.0]})
+
+
+def test_profit_by_segment_revenue_only():
+    d = pd.DataFrame({"tier": ["a", "b", "b"], "revenue": [1.0, 1.0, 2.0]})
+    out = profit_by_segment(d, "tier", profit=None)
+    assert "profit_share" not in out.columns
+    assert out["revenue_share"].tolist() == pytest.approx([0.25, 0.75])

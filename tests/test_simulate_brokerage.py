@@ -30,10 +30,13 @@ def test_truth_cells_match_hand_computation():
 def test_stated_c14_finding_holds_in_truth():
     cells = simulate_brokerage_customers(10, seed=0).truth["cells"]
     by_tier = cells.groupby(level=0, sort=False)[["profit_share", "revenue_share"]].sum()
-    assert by_tier.loc["large", "revenue_share"] > 0.45  # big clients bring the revenue...
-    assert by_tier.loc["large", "profit_share"] < 0.10  # ...but not the profit
+    # The figures stated in the docstring.
+    assert by_tier.loc["large", "revenue_share"] == pytest.approx(0.72, abs=0.005)  # big clients bring the revenue...
+    assert by_tier.loc["large", "profit_share"] == pytest.approx(0.08, abs=0.005)  # ...but not the profit
     assert cells["profit_share"].idxmax() == ("mid", "active")
-    assert cells.loc[("mid", "active"), "profit_share"] > 0.5
+    assert cells.loc[("mid", "active"), "profit_share"] == pytest.approx(0.85, abs=0.005)
+    assert cells.loc[("mid", "active"), "revenue_share"] == pytest.approx(0.20, abs=0.005)
+    assert cells.loc[("small", "passive"), "profit"] < 0 and cells.loc[("large", "passive"), "profit"] < 0
 
 
 def test_simulated_cells_reproduce_truth(big):

@@ -64,8 +64,8 @@ def plot_whale_curve(whale, *, title: str = "Whale curve: cumulative profit by c
                   ylabel="Cumulative share of total (%)", legend=True)
 
 
-def plot_lorenz_curve(values, *, label: str = "Revenue", ax: Axes | None = None,
-                      **kwargs) -> Axes:
+def plot_lorenz_curve(values, *, label: str = "Revenue", title: str | None = None,
+                      ax: Axes | None = None, **kwargs) -> Axes:
     """Classic Lorenz curve (smallest customers first) with the equality line and the Gini.
 
     Parameters
@@ -74,6 +74,8 @@ def plot_lorenz_curve(values, *, label: str = "Revenue", ax: Axes | None = None,
         Non-negative amounts per customer.
     label : str
         What the amount is, for the legend.
+    title : str, optional
+        Defaults to "Lorenz curve of <label>".
     ax : Axes, optional
     **kwargs
         Passed to ``ax.plot``.
@@ -98,7 +100,7 @@ def plot_lorenz_curve(values, *, label: str = "Revenue", ax: Axes | None = None,
     ax.plot([0, 100], [0, 100], color=PALETTE[7], linestyle="--", linewidth=1, label="Equal shares")
     ax.set_xlim(0, 100)
     ax.set_ylim(0, 100)
-    return finish(ax, title=f"Lorenz curve of {label.lower()}",
+    return finish(ax, title=title or f"Lorenz curve of {label.lower()}",
                   xlabel="Customers, smallest first (%)", ylabel=f"Cumulative {label.lower()} (%)",
                   legend=True)
 
@@ -156,6 +158,9 @@ def plot_profit_heatmap(table: pd.DataFrame, *, value: str = "profit_share",
                   legend=False)
 
 
+_SHARE_LABELS = {"customer_share": "Customers", "revenue_share": "Revenue", "profit_share": "Profit"}
+
+
 def plot_segment_shares(table: pd.DataFrame, *, shares=("customer_share", "revenue_share", "profit_share"),
                         title: str = "Share of customers, revenue and profit by segment",
                         ax: Axes | None = None) -> Axes:
@@ -182,25 +187,39 @@ def plot_segment_shares(table: pd.DataFrame, *, shares=("customer_share", "reven
     for i, col in enumerate(shares):
         ax.bar(x + (i - (len(shares) - 1) / 2) * width, 100 * table[col].to_numpy(), width,
                color=PALETTE[i], hatch=HATCHES[i], edgecolor="white",
-               label=col.replace("_share", "").capitalize())
+               label=_SHARE_LABELS.get(col, col.replace("_", " ").capitalize()))
     ax.axhline(0, color=PALETTE[7], linewidth=0.8)
     ax.set_xticks(x, labels, rotation=30 if len(labels) > 4 else 0, ha="right" if len(labels) > 4 else "center")
     return finish(ax, title=title, xlabel="Segment", ylabel="Share of total (%)", legend=True)
 
 
-def plot_fee_policy(result, *, title: str = "Simulated small-balance fee: profit per year",
+def plot_fee_policy(result, *, value: str = "profit",
+                    title: str = "Simulated small-balance fee: profit per year",
                     ax: Axes | None = None) -> Axes:
-    """Expected profit per year with and without the fee (output of ``simulate_fee_policy``).
+    """Expected profit (or customers) per year with and without the fee.
+
+    Parameters
+    ----------
+    result : FeePolicyResult
+        Output of :func:`crm_analysis.simulate_fee_policy`.
+    value : {"profit", "customers"}, default "profit"
+        Profit including fees (US$ million) or customers at the start of each year.
+    title : str
+    ax : Axes, optional
 
     Returns
     -------
     Axes
     """
+    if value not in ("profit", "customers"):
+        raise CRMDataError(f"plot_fee_policy: value must be 'profit' or 'customers', got {value!r}.")
     ax = get_ax(ax)
     y = result.years
+    scale = 1e6 if value == "profit" else 1.0
     for i, (name, label) in enumerate((("no fee", "No fee"), ("fee", "Small-balance fee"))):
         part = y[y["scenario"] == name]
-        ax.plot(part["year"], part["profit"] / 1e6, color=PALETTE[i], linestyle=["-", "--"][i],
+        ax.plot(part["year"], part[value] / scale, color=PALETTE[i], linestyle=["-", "--"][i],
                 marker=["o", "s"][i], label=label)
-    return finish(ax, title=title, xlabel="Year", ylabel="Expected profit incl. fees (US$ million)",
-                  legend=True)
+    ylabel = ("Expected profit incl. fees (US$ million)" if value == "profit"
+              else "Expected customers at start of year (count)")
+    return finish(ax, title=title, xlabel="Year", ylabel=ylabel, legend=True)

@@ -125,9 +125,11 @@ def simulate_brokerage_customers(n: int = 5_000, seed: int | np.random.Generator
     5. ``profit = commission paid - cost to serve``.
 
     With the defaults the closed-form truth (``truth["cells"]``) is: large
-    clients bring about 48% of revenue but under 10% of profit; mid-asset
-    active traders (10.5% of customers) bring more than 100% of total profit;
-    small accounts and passive large accounts lose money.
+    clients (10% of customers) bring 72% of list-price commission (48% of the
+    commission actually paid) but 8% of profit, because passive large
+    accounts lose almost as much as active ones earn; mid-asset active
+    traders (10.5% of customers) bring 20% of list commission and 85% of
+    profit; passive small accounts lose money.
 
     Parameters
     ----------

@@ -57,17 +57,23 @@ def main(n: int = 1_000_000) -> None:
     t0 = time.perf_counter()
     res = crm.driver_importance(df, "overall", drivers, method="shapley", progress=False)
     t_fast = time.perf_counter() - t0
-    print(f"exact Shapley, 2^{k} = {2**k:,} subsets, {n:,} rows: {t_fast:.2f} s "
-          f"(R² = {res['r2'].iloc[0]:.4f}, sum of importances = {res['importance'].sum():.4f})")
+    print(
+        f"exact Shapley, 2^{k} = {2**k:,} subsets, {n:,} rows: {t_fast:.2f} s "
+        f"(R² = {res['r2'].iloc[0]:.4f}, sum of importances = {res['importance'].sum():.4f})"
+    )
 
     n_sub, n_fits = 100_000, 200
     sub = df.sample(n_sub, random_state=0)
-    per_fit = naive_r2_all_subsets(sub[drivers].to_numpy(float), sub["overall"].to_numpy(float), n_fits)
+    per_fit = naive_r2_all_subsets(
+        sub[drivers].to_numpy(float), sub["overall"].to_numpy(float), n_fits
+    )
     naive_sub = per_fit * (2**k - 1)
     naive_full = naive_sub * n / n_sub  # lstsq cost is linear in rows
-    print(f"naive per-subset OLS: {per_fit * 1e3:.1f} ms per fit on {n_sub:,} rows "
-          f"(timed {n_fits} of {2**k - 1:,} fits) -> {naive_sub:.0f} s for all subsets on the subsample, "
-          f"~{naive_full:.0f} s extrapolated to {n:,} rows")
+    print(
+        f"naive per-subset OLS: {per_fit * 1e3:.1f} ms per fit on {n_sub:,} rows "
+        f"(timed {n_fits} of {2**k - 1:,} fits) -> {naive_sub:.0f} s for all subsets on the subsample, "
+        f"~{naive_full:.0f} s extrapolated to {n:,} rows"
+    )
     print(f"ratio naive / exact-from-correlations: ~{naive_full / t_fast:,.0f}x")
 
 

@@ -122,7 +122,9 @@ def _prepare(
         raise CRMDataError(f"data: {len(df)} complete rows is too few for {len(columns)} variables")
     for c in columns:
         if df[c].std() == 0 or df[c].nunique() < 2:
-            raise CRMDataError(f"column {c!r}: is constant ({df[c].iloc[0]!r}); it cannot drive anything")
+            raise CRMDataError(
+                f"column {c!r}: is constant ({df[c].iloc[0]!r}); it cannot drive anything"
+            )
     return df, n_na
 
 
@@ -224,7 +226,9 @@ def _ranks(imp: np.ndarray, method: str) -> np.ndarray:
 def _method(method: str) -> str:
     m = _ALIASES.get(method, method)
     if m not in IMPORTANCE_METHODS:
-        raise CRMDataError(f"method {method!r}: must be one of {IMPORTANCE_METHODS} or {list(_ALIASES)}")
+        raise CRMDataError(
+            f"method {method!r}: must be one of {IMPORTANCE_METHODS} or {list(_ALIASES)}"
+        )
     return m
 
 
@@ -318,7 +322,7 @@ def driver_importance(
     >>> import crm_analysis as crm
     >>> sim = crm.simulate_restaurant_survey(800, 10, seed=1)
     >>> t = driver_importance(sim.data, "overall_satisfaction", sim.attribute_names, progress=False)
-    >>> round(t["share"].sum(), 6)
+    >>> float(round(t["share"].sum(), 6))
     1.0
 
     References
@@ -333,11 +337,19 @@ def driver_importance(
     m = _method(method)
     drivers = list(drivers)
     if len(drivers) < 1 or len(set(drivers)) != len(drivers) or outcome in drivers:
-        raise CRMDataError(f"drivers {drivers}: need distinct driver columns, not including the outcome")
+        raise CRMDataError(
+            f"drivers {drivers}: need distinct driver columns, not including the outcome"
+        )
     if len(drivers) > 20 and m == "shapley":
-        raise CRMDataError(f"drivers: exact Shapley over {len(drivers)} drivers needs 2^{len(drivers)} fits; use <= 20")
+        raise CRMDataError(
+            f"drivers: exact Shapley over {len(drivers)} drivers needs 2^{len(drivers)} fits; use <= 20"
+        )
     df, n_na = _prepare(
-        data, [outcome, *drivers], scale=scale, scale_columns=drivers, dropna=dropna,
+        data,
+        [outcome, *drivers],
+        scale=scale,
+        scale_columns=drivers,
+        dropna=dropna,
         extra=[by] if by else None,
     )
     rng = _rng(seed)
@@ -490,8 +502,12 @@ def compare_contexts(
     rng = _rng(seed)
     alpha = (1 - ci) / 2
     table = pd.DataFrame(
-        {"driver": drivers, f"importance_{levels[0]}": imps[0], f"importance_{levels[1]}": imps[1],
-         "difference": diff}
+        {
+            "driver": drivers,
+            f"importance_{levels[0]}": imps[0],
+            f"importance_{levels[1]}": imps[1],
+            "difference": diff,
+        }
     )
     if n_boot:
         b0, _ = _bootstrap_importance(parts[0], m, n_boot, rng, progress, f"bootstrap {levels[0]}")
@@ -511,7 +527,10 @@ def compare_contexts(
             a, b = pooled[perm[:n0]], pooled[perm[n0:]]
             try:
                 Ca, Cb = np.corrcoef(a, rowvar=False), np.corrcoef(b, rowvar=False)
-                dp = _importance(Ca[1:, 1:], Ca[1:, 0], m)[0] - _importance(Cb[1:, 1:], Cb[1:, 0], m)[0]
+                dp = (
+                    _importance(Ca[1:, 1:], Ca[1:, 0], m)[0]
+                    - _importance(Cb[1:, 1:], Cb[1:, 0], m)[0]
+                )
             except np.linalg.LinAlgError:
                 continue
             done += 1
@@ -520,8 +539,15 @@ def compare_contexts(
         table["p_value"] = (1 + exceed) / (1 + done)
         p_glob = (1 + exceed_glob) / (1 + done)
     table.attrs["n_dropped"] = n_na
-    return ContextComparison(table=table, statistic=stat, p_value=float(p_glob), groups=tuple(levels),
-                             method=m, n_perm=n_perm, n_boot=n_boot)
+    return ContextComparison(
+        table=table,
+        statistic=stat,
+        p_value=float(p_glob),
+        groups=tuple(levels),
+        method=m,
+        n_perm=n_perm,
+        n_boot=n_boot,
+    )
 
 
 # --------------------------------------------------------------------------- groups (C11)
@@ -607,8 +633,13 @@ def group_importance(
     _check_collinear(C[1:, 1:], drivers)
     imp, r2 = _grp(C)
     out = pd.DataFrame(
-        {"group": names, "n_drivers": [len(groups[g]) for g in names], "importance": imp,
-         "share": imp / imp.sum(), "r2": r2}
+        {
+            "group": names,
+            "n_drivers": [len(groups[g]) for g in names],
+            "importance": imp,
+            "share": imp / imp.sum(),
+            "r2": r2,
+        }
     )
     if n_boot:
         rng = _rng(seed)
@@ -676,18 +707,29 @@ def importance_performance(
     """
     if cross not in ("mean", "median"):
         raise CRMDataError(f"cross {cross!r}: must be 'mean' or 'median'")
-    imp = driver_importance(data, outcome, drivers, method=method, scale=scale, dropna=dropna,
-                            progress=False)
+    imp = driver_importance(
+        data, outcome, drivers, method=method, scale=scale, dropna=dropna, progress=False
+    )
     df, _ = _prepare(data, [outcome, *drivers], dropna=dropna)
     perf = df[drivers].mean().to_numpy()
-    out = pd.DataFrame({"driver": drivers, "importance": imp["share"].to_numpy(), "performance": perf})
+    out = pd.DataFrame(
+        {"driver": drivers, "importance": imp["share"].to_numpy(), "performance": perf}
+    )
     agg = np.mean if cross == "mean" else np.median
     icut, pcut = float(agg(out["importance"])), float(agg(out["performance"]))
     out["quadrant"] = [
-        QUADRANTS[(i >= icut, p >= pcut)] for i, p in zip(out["importance"], out["performance"])
+        QUADRANTS[(i >= icut, p >= pcut)]
+        for i, p in zip(out["importance"], out["performance"], strict=True)
     ]
-    order = {"Concentrate here": 0, "Keep up the good work": 1, "Low priority": 2, "Possible overkill": 3}
-    out = out.assign(_o=out["quadrant"].map(order)).sort_values(["_o", "importance"], ascending=[True, False])
+    order = {
+        "Concentrate here": 0,
+        "Keep up the good work": 1,
+        "Low priority": 2,
+        "Possible overkill": 3,
+    }
+    out = out.assign(_o=out["quadrant"].map(order)).sort_values(
+        ["_o", "importance"], ascending=[True, False]
+    )
     out = out.drop(columns="_o").reset_index(drop=True)
     out["priority"] = np.arange(1, len(out) + 1)
     out.attrs.update(importance_cut=icut, performance_cut=pcut, method=_method(method))
@@ -766,7 +808,9 @@ def asymmetric_effects(
     if not low < high:
         raise CRMDataError(f"low={low}, high={high}: the low band must lie below the high band")
     drivers = list(drivers)
-    df, n_na = _prepare(data, [outcome, *drivers], scale=scale, scale_columns=drivers, dropna=dropna)
+    df, n_na = _prepare(
+        data, [outcome, *drivers], scale=scale, scale_columns=drivers, dropna=dropna
+    )
     X = {}
     for d in drivers:
         lo, hi = (df[d] <= low).astype(float), (df[d] >= high).astype(float)
@@ -793,10 +837,22 @@ def asymmetric_effects(
             kind = "excitement"
         else:
             kind = "excitement" if asym > 1 / 3 else "basic" if asym < -1 / 3 else "performance"
-        rows.append((d, pen, pp, rew, pr, int(X[f"{d}__low"].sum()), int(X[f"{d}__high"].sum()), asym, kind))
+        rows.append(
+            (d, pen, pp, rew, pr, int(X[f"{d}__low"].sum()), int(X[f"{d}__high"].sum()), asym, kind)
+        )
     out = pd.DataFrame(
-        rows, columns=["driver", "penalty", "penalty_p", "reward", "reward_p", "n_low", "n_high",
-                       "asymmetry", "kind"]
+        rows,
+        columns=[
+            "driver",
+            "penalty",
+            "penalty_p",
+            "reward",
+            "reward_p",
+            "n_low",
+            "n_high",
+            "asymmetry",
+            "kind",
+        ],
     )
     out.attrs.update(n_dropped=n_na, r2=float(fit.rsquared), low=low, high=high)
     return out
@@ -855,7 +911,9 @@ class OrderedSatisfactionModel:
             X1 = self._X.copy()
             X1[d] = X1[d] + delta
             p1 = self.predict_proba(X1).to_numpy()
-            rows.append((d, float((p1 @ cats - e0).mean()), float((p1[:, -top:].sum(axis=1) - t0).mean())))
+            rows.append(
+                (d, float((p1 @ cats - e0).mean()), float((p1[:, -top:].sum(axis=1) - t0).mean()))
+            )
         return pd.DataFrame(rows, columns=["driver", "expected_change", f"top{top}_change"])
 
 
@@ -908,21 +966,29 @@ def ordered_satisfaction_model(
     _check_collinear(Rxx, drivers)
     cats = sorted(df[outcome].unique())
     if len(cats) < 3:
-        raise CRMDataError(f"column {outcome!r}: an ordered model needs >= 3 categories, found {cats}")
+        raise CRMDataError(
+            f"column {outcome!r}: an ordered model needs >= 3 categories, found {cats}"
+        )
     y = pd.Series(pd.Categorical(df[outcome], categories=cats, ordered=True), index=df.index)
     X = df[drivers].astype(float)
     res = OrderedModel(y, X, distr=distr).fit(method="bfgs", disp=False, maxiter=2000)
     k = len(drivers)
     params = pd.DataFrame(
-        {"coef": res.params.iloc[:k].to_numpy(), "se": res.bse.iloc[:k].to_numpy(),
-         "p_value": res.pvalues.iloc[:k].to_numpy()},
+        {
+            "coef": res.params.iloc[:k].to_numpy(),
+            "se": res.bse.iloc[:k].to_numpy(),
+            "p_value": res.pvalues.iloc[:k].to_numpy(),
+        },
         index=pd.Index(drivers, name="driver"),
     )
     params["odds_ratio"] = np.exp(params["coef"])
     cuts = res.model.transform_threshold_params(res.params.to_numpy())[1:-1]
-    thresholds = pd.Series(cuts, index=[f"{a}|{b}" for a, b in zip(cats[:-1], cats[1:])], name="threshold")
-    out = OrderedSatisfactionModel(result_=res, params_=params, thresholds_=thresholds, categories_=cats,
-                                   drivers=drivers, _X=X)
+    thresholds = pd.Series(
+        cuts, index=[f"{a}|{b}" for a, b in zip(cats[:-1], cats[1:], strict=True)], name="threshold"
+    )
+    out = OrderedSatisfactionModel(
+        result_=res, params_=params, thresholds_=thresholds, categories_=cats, drivers=drivers, _X=X
+    )
     out.params_.attrs["n_dropped"] = n_na
     return out
 
@@ -1044,13 +1110,17 @@ def service_profit_chain(
             f"{int(varying.sum())} branches. " + describe_rows(df, bad, [branch, employee])
         )
     br = df.groupby(branch).agg(
-        employee=(employee, "first"), satisfaction=(satisfaction, "mean"), loyalty=("_loyalty", "mean"),
+        employee=(employee, "first"),
+        satisfaction=(satisfaction, "mean"),
+        loyalty=("_loyalty", "mean"),
         n=(satisfaction, "size"),
     )
     small = br["n"] < min_responses
     br = br.loc[~small]
     if len(br) < 5:
-        raise CRMDataError(f"column {branch!r}: {len(br)} branches with >= {min_responses} responses; need >= 5")
+        raise CRMDataError(
+            f"column {branch!r}: {len(br)} branches with >= {min_responses} responses; need >= 5"
+        )
     V = br[["employee", "satisfaction", "loyalty"]].to_numpy(dtype=float)
     if standardize:
         V = (V - V.mean(axis=0)) / V.std(axis=0, ddof=1)
@@ -1060,17 +1130,32 @@ def service_profit_chain(
     boots = []
     for _ in tqdm(range(n_boot), disable=not progress, desc="bootstrap branches", leave=False):
         Vb = V[rng.integers(0, len(V), len(V))]
-        if np.ptp(Vb[:, 0]) > 0 and np.linalg.matrix_rank(np.column_stack([np.ones(len(Vb)), Vb[:, :2]])) == 3:
+        if (
+            np.ptp(Vb[:, 0]) > 0
+            and np.linalg.matrix_rank(np.column_stack([np.ones(len(Vb)), Vb[:, :2]])) == 3
+        ):
             boots.append(_paths(*Vb.T))
     boots = np.array(boots)
-    lo, hi = (np.quantile(boots, [alpha, 1 - alpha], axis=0) if len(boots) else (np.full(5, np.nan),) * 2)
-    paths = pd.DataFrame({"path": ["a", "b", "c_prime", "c", "indirect"], "estimate": est, "ci_low": lo,
-                          "ci_high": hi})
+    lo, hi = (
+        np.quantile(boots, [alpha, 1 - alpha], axis=0) if len(boots) else (np.full(5, np.nan),) * 2
+    )
+    paths = pd.DataFrame(
+        {
+            "path": ["a", "b", "c_prime", "c", "indirect"],
+            "estimate": est,
+            "ci_low": lo,
+            "ci_high": hi,
+        }
+    )
     br = br.reset_index()
     br.attrs.update(n_dropped_rows=n_na, n_small_branches=int(small.sum()))
-    return ServiceProfitChain(branches_=br, paths_=paths, indirect_=float(est[4]),
-                              proportion_mediated_=float(est[4] / est[3]) if est[3] else np.nan,
-                              n_boot=len(boots))
+    return ServiceProfitChain(
+        branches_=br,
+        paths_=paths,
+        indirect_=float(est[4]),
+        proportion_mediated_=float(est[4] / est[3]) if est[3] else np.nan,
+        n_boot=len(boots),
+    )
 
 
 # --------------------------------------------------------------------------- NPS
@@ -1129,19 +1214,31 @@ def nps(
         raise CRMDataError(f"column {recommend!r}: no ratings to score")
     frac = df[recommend] % 1 != 0
     if frac.any():
-        raise CRMDataError(f"column {recommend!r}: ratings must be whole numbers 0-10. "
-                           + describe_rows(df, frac, [recommend]))
+        raise CRMDataError(
+            f"column {recommend!r}: ratings must be whole numbers 0-10. "
+            + describe_rows(df, frac, [recommend])
+        )
     from scipy.stats import norm
 
     z = norm.ppf(1 - (1 - ci) / 2)
     r = df[recommend]
     tmp = df[keys].copy() if keys else pd.DataFrame(index=df.index)
-    tmp["_p"], tmp["_d"], tmp["_m"] = (r >= 9).astype(float), (r <= 6).astype(float), r.between(7, 8).astype(float)
+    tmp["_p"], tmp["_d"], tmp["_m"] = (
+        (r >= 9).astype(float),
+        (r <= 6).astype(float),
+        r.between(7, 8).astype(float),
+    )
     agg = tmp.groupby(keys, observed=True) if keys else tmp.assign(_all=0).groupby("_all")
-    out = agg.agg(n=("_p", "size"), promoters=("_p", "mean"), passives=("_m", "mean"),
-                  detractors=("_d", "mean"))
+    out = agg.agg(
+        n=("_p", "size"),
+        promoters=("_p", "mean"),
+        passives=("_m", "mean"),
+        detractors=("_d", "mean"),
+    )
     out["nps"] = 100 * (out["promoters"] - out["detractors"])
-    var = (out["promoters"] + out["detractors"] - (out["promoters"] - out["detractors"]) ** 2) / out["n"]
+    var = (
+        out["promoters"] + out["detractors"] - (out["promoters"] - out["detractors"]) ** 2
+    ) / out["n"]
     out["se"] = 100 * np.sqrt(var)
     out["ci_low"], out["ci_high"] = out["nps"] - z * out["se"], out["nps"] + z * out["se"]
     out = out.reset_index(drop=not keys)

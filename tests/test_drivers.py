@@ -55,12 +55,24 @@ def _r2(df, y, xs):
 
 
 def test_lmg_swiss_matches_relaimpo(swiss):
-    t = kd.driver_importance(swiss, "Fertility", SWISS_X, method="lmg", progress=False).set_index("driver")
+    t = kd.driver_importance(swiss, "Fertility", SWISS_X, method="lmg", progress=False).set_index(
+        "driver"
+    )
     # relaimpo::calc.relimp(Fertility ~ ., swiss, type = "lmg", rela = FALSE)
-    published = {"Agriculture": 0.0571, "Examination": 0.1712, "Education": 0.2601, "Catholic": 0.1056,
-                 "Infant.Mortality": 0.1128}
-    shares = {"Agriculture": 0.0808, "Examination": 0.2422, "Education": 0.3681, "Catholic": 0.1494,
-              "Infant.Mortality": 0.1596}
+    published = {
+        "Agriculture": 0.0571,
+        "Examination": 0.1712,
+        "Education": 0.2601,
+        "Catholic": 0.1056,
+        "Infant.Mortality": 0.1128,
+    }
+    shares = {
+        "Agriculture": 0.0808,
+        "Examination": 0.2422,
+        "Education": 0.3681,
+        "Catholic": 0.1494,
+        "Infant.Mortality": 0.1596,
+    }
     for d in SWISS_X:
         assert t.loc[d, "importance"] == pytest.approx(published[d], abs=5e-5)
         assert t.loc[d, "share"] == pytest.approx(shares[d], abs=5e-5)
@@ -69,7 +81,9 @@ def test_lmg_swiss_matches_relaimpo(swiss):
 
 
 def test_relative_weights_mtcars_matches_rwa(mtcars):
-    t = kd.driver_importance(mtcars, "mpg", ["cyl", "disp", "hp", "wt"], method="johnson").set_index("driver")
+    t = kd.driver_importance(
+        mtcars, "mpg", ["cyl", "disp", "hp", "wt"], method="johnson"
+    ).set_index("driver")
     # rwa::rwa(mtcars, "mpg", c("cyl", "disp", "hp", "wt")) documentation output
     raw = {"cyl": 0.2097, "disp": 0.1883, "hp": 0.1800, "wt": 0.2707}
     rescaled = {"cyl": 24.71, "disp": 22.19, "hp": 21.21, "wt": 31.90}
@@ -111,10 +125,13 @@ def test_other_methods_against_regressions(mtcars):
     b = np.linalg.lstsq(z[xs].to_numpy(), z["mpg"].to_numpy(), rcond=None)[0]
     for j, d in enumerate(xs):
         assert first.loc[d, "importance"] == pytest.approx(_r2(mtcars, "mpg", [d]), abs=1e-10)
-        assert last.loc[d, "importance"] == pytest.approx(full - _r2(mtcars, "mpg", [x for x in xs if x != d]),
-                                                          abs=1e-10)
+        assert last.loc[d, "importance"] == pytest.approx(
+            full - _r2(mtcars, "mpg", [x for x in xs if x != d]), abs=1e-10
+        )
         assert beta.loc[d, "importance"] == pytest.approx(b[j], abs=1e-10)
-        assert pratt.loc[d, "importance"] == pytest.approx(b[j] * mtcars["mpg"].corr(mtcars[d]), abs=1e-10)
+        assert pratt.loc[d, "importance"] == pytest.approx(
+            b[j] * mtcars["mpg"].corr(mtcars[d]), abs=1e-10
+        )
     assert pratt["importance"].sum() == pytest.approx(full, abs=1e-10)
     assert beta["share"].sum() == pytest.approx(1)
 
@@ -139,8 +156,14 @@ def test_bootstrap_intervals_ranks_and_groups(swiss):
 
 
 def test_recovers_context_specific_ranking(sim):
-    t = kd.driver_importance(sim.data, "overall_satisfaction", sim.attribute_names, by="context",
-                             scale=(1, 10), progress=False)
+    t = kd.driver_importance(
+        sim.data,
+        "overall_satisfaction",
+        sim.attribute_names,
+        by="context",
+        scale=(1, 10),
+        progress=False,
+    )
     for ctx in ("lunch", "dinner"):
         est = t[t["context"] == ctx].set_index("driver")["importance"]
         truth = sim.attributes.set_index("attribute")[f"effect_{ctx}"]
@@ -152,7 +175,9 @@ def test_recovers_context_specific_ranking(sim):
 
 
 def test_recovers_basic_and_delight(sim):
-    a = kd.asymmetric_effects(sim.data, "overall_satisfaction", sim.attribute_names).set_index("driver")
+    a = kd.asymmetric_effects(sim.data, "overall_satisfaction", sim.attribute_names).set_index(
+        "driver"
+    )
     truth = sim.attributes.set_index("attribute")["kind"]
     assert a.loc[truth[truth == "basic"].index[0], "kind"] == "basic"
     assert a.loc[truth[truth == "delight"].index[0], "kind"] == "excitement"
@@ -161,17 +186,28 @@ def test_recovers_basic_and_delight(sim):
 
 
 def test_compare_contexts_finds_the_c7_difference(sim):
-    cmp = kd.compare_contexts(sim.data, "overall_satisfaction", sim.attribute_names, n_boot=100,
-                              n_perm=100, seed=2, progress=False)
+    cmp = kd.compare_contexts(
+        sim.data,
+        "overall_satisfaction",
+        sim.attribute_names,
+        n_boot=100,
+        n_perm=100,
+        seed=2,
+        progress=False,
+    )
     assert cmp.groups == ("dinner", "lunch")
     t = cmp.table.set_index("driver")
     assert t.loc["speed", "ci_high"] < 0 and t.loc["ambience", "ci_low"] > 0
     assert t.loc["speed", "p_value"] < 0.05 and t.loc["ambience", "p_value"] < 0.05
     assert cmp.p_value < 0.05
     # the difference is the difference of the two separate analyses
-    sep = kd.driver_importance(sim.data, "overall_satisfaction", sim.attribute_names, by="context", progress=False)
-    d = sep[sep.context == "dinner"].set_index("driver")["importance"] - sep[sep.context == "lunch"].set_index(
-        "driver")["importance"]
+    sep = kd.driver_importance(
+        sim.data, "overall_satisfaction", sim.attribute_names, by="context", progress=False
+    )
+    d = (
+        sep[sep.context == "dinner"].set_index("driver")["importance"]
+        - sep[sep.context == "lunch"].set_index("driver")["importance"]
+    )
     np.testing.assert_allclose(t["difference"], d.loc[t.index])
 
 
@@ -179,8 +215,11 @@ def test_compare_contexts_null_not_rejected():
     rng = np.random.default_rng(0)
     X = rng.standard_normal((600, 3))
     df = pd.DataFrame(X, columns=["a", "b", "c"]).assign(
-        y=X @ [0.5, 0.3, 0.1] + rng.standard_normal(600), g=rng.choice(["x", "y"], 600))
-    cmp = kd.compare_contexts(df, "y", ["a", "b", "c"], by="g", n_boot=0, n_perm=200, seed=1, progress=False)
+        y=X @ [0.5, 0.3, 0.1] + rng.standard_normal(600), g=rng.choice(["x", "y"], 600)
+    )
+    cmp = kd.compare_contexts(
+        df, "y", ["a", "b", "c"], by="g", n_boot=0, n_perm=200, seed=1, progress=False
+    )
     assert cmp.p_value > 0.05
 
 
@@ -192,7 +231,9 @@ def test_group_importance(sim, swiss):
     # two groups: Shapley = half of (own R² + marginal gain over the other), by brute force
     A, B = ["Agriculture", "Examination"], ["Education", "Catholic", "Infant.Mortality"]
     two = kd.group_importance(swiss, "Fertility", {"A": A, "B": B}).set_index("group")
-    exp_a = 0.5 * (_r2(swiss, "Fertility", A) + _r2(swiss, "Fertility", A + B) - _r2(swiss, "Fertility", B))
+    exp_a = 0.5 * (
+        _r2(swiss, "Fertility", A) + _r2(swiss, "Fertility", A + B) - _r2(swiss, "Fertility", B)
+    )
     assert two.loc["A", "importance"] == pytest.approx(exp_a, abs=1e-10)
     # singleton groups reduce to the driver-level Shapley values
     single = kd.group_importance(swiss, "Fertility", {d: d for d in SWISS_X}).set_index("group")
@@ -210,13 +251,18 @@ def test_importance_performance_quadrants(sim):
     assert icut == pytest.approx(ipa["importance"].mean()) and pcut == pytest.approx(means.mean())
     for r in ipa.itertuples():
         hi_i, hi_p = r.importance >= icut, r.performance >= pcut
-        expected = {(True, False): "Concentrate here", (True, True): "Keep up the good work",
-                    (False, False): "Low priority", (False, True): "Possible overkill"}[(hi_i, hi_p)]
+        expected = {
+            (True, False): "Concentrate here",
+            (True, True): "Keep up the good work",
+            (False, False): "Low priority",
+            (False, True): "Possible overkill",
+        }[(hi_i, hi_p)]
         assert r.quadrant == expected
     assert ipa["priority"].tolist() == list(range(1, len(ipa) + 1))
     # speed matters most at lunch and is the chain's weakest systems attribute -> act there
-    lunch = kd.importance_performance(sim.data[sim.data.context == "lunch"], "overall_satisfaction",
-                                      sim.attribute_names)
+    lunch = kd.importance_performance(
+        sim.data[sim.data.context == "lunch"], "overall_satisfaction", sim.attribute_names
+    )
     assert lunch.iloc[0]["driver"] == "speed" and lunch.iloc[0]["quadrant"] == "Concentrate here"
 
 
@@ -235,7 +281,10 @@ def test_asymmetric_effects_dummy_coding():
     assert a.loc["x", "n_low"] == (x <= 5).sum() and a.loc["w", "n_high"] == (w >= 9).sum()
     # symmetric linear attribute -> performance
     df["y2"] = 0.5 * df["x"] + rng.normal(0, 0.5, n)
-    assert kd.asymmetric_effects(df, "y2", ["x", "w"]).set_index("driver").loc["x", "kind"] == "performance"
+    assert (
+        kd.asymmetric_effects(df, "y2", ["x", "w"]).set_index("driver").loc["x", "kind"]
+        == "performance"
+    )
 
 
 def test_ordered_model_recovers_coefficients():
@@ -257,13 +306,18 @@ def test_ordered_model_recovers_coefficients():
 
 
 def test_service_profit_chain(sim):
-    spc = kd.service_profit_chain(sim.data, loyalty=["repurchase_intent", "recommend"], n_boot=300,
-                                  seed=1, progress=False)
+    spc = kd.service_profit_chain(
+        sim.data, loyalty=["repurchase_intent", "recommend"], n_boot=300, seed=1, progress=False
+    )
     p = spc.paths_.set_index("path")
     # OLS identity of simple mediation: total = direct + a*b
-    assert p.loc["c", "estimate"] == pytest.approx(p.loc["c_prime", "estimate"] + p.loc["indirect", "estimate"])
+    assert p.loc["c", "estimate"] == pytest.approx(
+        p.loc["c_prime", "estimate"] + p.loc["indirect", "estimate"]
+    )
     b = spc.branches_
-    assert p.loc["a", "estimate"] == pytest.approx(np.polyfit(b["employee"], b["satisfaction"], 1)[0])
+    assert p.loc["a", "estimate"] == pytest.approx(
+        np.polyfit(b["employee"], b["satisfaction"], 1)[0]
+    )
     assert p.loc["indirect", "ci_low"] > 0  # the simulated chain has a positive indirect effect
     assert p.loc["c_prime", "ci_low"] < 0 < p.loc["c_prime", "ci_high"]  # and no direct path
     bad = sim.data.copy()
@@ -339,7 +393,9 @@ def test_other_bad_input(small):
     with pytest.raises(crm.CRMDataError, match="numeric"):
         kd.driver_importance(small.assign(a="x"), "y", ["a", "b"])
     with pytest.raises(crm.CRMDataError, match="exactly two groups"):
-        kd.compare_contexts(small.assign(g=np.arange(50) % 3), "y", ["a", "b"], by="g", progress=False)
+        kd.compare_contexts(
+            small.assign(g=np.arange(50) % 3), "y", ["a", "b"], by="g", progress=False
+        )
     with pytest.raises(crm.CRMDataError, match="constant"):
         kd.ordered_satisfaction_model(small.assign(y=np.round(small["y"]), c=1.0), "y", ["a", "c"])
 
@@ -355,7 +411,8 @@ def test_plot_driver_importance_draws_values(swiss):
     assert ax.get_yticklabels()[-1].get_text() == "Education"  # largest on top
     assert "R²" in ax.get_xlabel()
     ax2 = crm.plotting.plot_driver_importance(
-        t.assign(g="x"), by="g", value="share", ax=plt.figure().gca())
+        t.assign(g="x"), by="g", value="share", ax=plt.figure().gca()
+    )
     np.testing.assert_allclose(sorted(p.get_width() for p in ax2.patches), sorted(100 * t["share"]))
 
 
@@ -377,8 +434,14 @@ def test_plot_nps_context_and_chain(sim):
     ax = pdrv.plot_nps(t, by="context")
     y = np.asarray(ax.lines[0].get_ydata(), dtype=float)
     np.testing.assert_allclose(y, sorted(t["nps"]))
-    cmp = kd.compare_contexts(sim.data, "overall_satisfaction", ["speed", "ambience"], n_boot=20, n_perm=20,
-                              progress=False)
+    cmp = kd.compare_contexts(
+        sim.data,
+        "overall_satisfaction",
+        ["speed", "ambience"],
+        n_boot=20,
+        n_perm=20,
+        progress=False,
+    )
     ax2 = pdrv.plot_context_comparison(cmp, ax=plt.figure().gca())
     assert "dinner minus at lunch" in ax2.get_xlabel()
     spc = kd.service_profit_chain(sim.data, n_boot=20, progress=False)

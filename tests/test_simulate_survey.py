@@ -24,8 +24,13 @@ def test_columns_scales_and_ids(sim):
     assert d["customer_id"].iloc[0] == "C00001" and d["customer_id"].iloc[-1] == "C03000"
     assert set(d["context"]) == {"lunch", "dinner"}
     assert d["branch_id"].nunique() <= 30 and d["branch_id"].str.match(r"^B\d{2}$").all()
-    for col in [*sim.attribute_names, "overall_satisfaction", "initiative", "repurchase_intent",
-                "resistance_to_switching"]:
+    for col in [
+        *sim.attribute_names,
+        "overall_satisfaction",
+        "initiative",
+        "repurchase_intent",
+        "resistance_to_switching",
+    ]:
         assert d[col].between(1, 10).all() and pd.api.types.is_integer_dtype(d[col]), col
     assert d["recommend"].between(0, 10).all()
     assert 8 <= len(sim.attribute_names) <= 12
@@ -58,8 +63,10 @@ def test_truth_tables(sim):
     r = np.corrcoef(cust["latent_satisfaction"], cust["latent_attitude"])[0, 1]
     assert abs(r - sim.params["satisfaction_to_loyalty"]) < 0.05
     # the loyalty items are noisy indicators of the attitude: ordered by loading
-    cors = {i: np.corrcoef(cust["latent_attitude"], sim.data[i])[0, 1]
-            for i in ["repurchase_intent", "initiative", "resistance_to_switching"]}
+    cors = {
+        i: np.corrcoef(cust["latent_attitude"], sim.data[i])[0, 1]
+        for i in ["repurchase_intent", "initiative", "resistance_to_switching"]
+    }
     assert cors["repurchase_intent"] > cors["initiative"] > cors["resistance_to_switching"] > 0.4
     # branch truth: employee satisfaction drives service quality
     br = sim.branches

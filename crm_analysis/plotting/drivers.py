@@ -70,12 +70,21 @@ def plot_driver_importance(
         part = part.set_index("driver").loc[order].reset_index()
         err = _err(part, value) if value == "importance" else None
         ax.barh(
-            y + (i - (len(groups) - 1) / 2) * h, part[value] * mult, height=h,
-            color=PALETTE[i % len(PALETTE)], hatch=HATCHES[i % len(HATCHES)], edgecolor="white",
-            xerr=err, capsize=2, label=None if g is None else str(g), **kwargs,
+            y + (i - (len(groups) - 1) / 2) * h,
+            part[value] * mult,
+            height=h,
+            color=PALETTE[i % len(PALETTE)],
+            hatch=HATCHES[i % len(HATCHES)],
+            edgecolor="white",
+            xerr=err,
+            capsize=2,
+            label=None if g is None else str(g),
+            **kwargs,
         )
     ax.set_yticks(y, [labels.get(d, d) for d in order])
-    xlabel = "Share of explained variance (%)" if value == "share" else "Importance (R² contribution)"
+    xlabel = (
+        "Share of explained variance (%)" if value == "share" else "Importance (R² contribution)"
+    )
     method = table["method"].iloc[0] if "method" in table else ""
     if value == "importance" and method in ("beta", "pratt"):
         xlabel = f"Importance ({method})"
@@ -83,8 +92,12 @@ def plot_driver_importance(
 
 
 def plot_context_comparison(
-    comparison, *, labels: dict | None = None, ax: Axes | None = None,
-    title: str = "Difference in driver importance", **kwargs,
+    comparison,
+    *,
+    labels: dict | None = None,
+    ax: Axes | None = None,
+    title: str = "Difference in driver importance",
+    **kwargs,
 ) -> Axes:
     """Dot-and-interval chart of the importance difference between two contexts.
 
@@ -109,22 +122,41 @@ def plot_context_comparison(
     y = np.arange(len(t))
     err = _err(t, "difference")
     sig = t["p_value"] < 0.05 if "p_value" in t else pd.Series(False, index=t.index)
-    for flag, colour, marker, lab in ((True, PALETTE[3], MARKERS[1], "p < 0.05 (permutation)"),
-                                      (False, PALETTE[0], MARKERS[0], "not significant")):
+    for flag, colour, marker, lab in (
+        (True, PALETTE[3], MARKERS[1], "p < 0.05 (permutation)"),
+        (False, PALETTE[0], MARKERS[0], "not significant"),
+    ):
         m = (sig == flag).to_numpy()
         if m.any():
-            ax.errorbar(t["difference"][m], y[m], xerr=None if err is None else err[:, m], fmt=marker,
-                        color=colour, capsize=3, label=lab, **kwargs)
+            ax.errorbar(
+                t["difference"][m],
+                y[m],
+                xerr=None if err is None else err[:, m],
+                fmt=marker,
+                color=colour,
+                capsize=3,
+                label=lab,
+                **kwargs,
+            )
     ax.axvline(0, color="grey", lw=1, ls="--")
     ax.set_yticks(y, [labels.get(d, d) for d in t["driver"]])
     g0, g1 = comparison.groups
-    return finish(ax, title=title, xlabel=f"Importance at {g0} minus at {g1} (R² contribution)",
-                  ylabel="Driver", legend=True)
+    return finish(
+        ax,
+        title=title,
+        xlabel=f"Importance at {g0} minus at {g1} (R² contribution)",
+        ylabel="Driver",
+        legend=True,
+    )
 
 
 def plot_importance_performance(
-    ipa: pd.DataFrame, *, labels: dict | None = None, ax: Axes | None = None,
-    title: str = "Importance-performance map", **kwargs,
+    ipa: pd.DataFrame,
+    *,
+    labels: dict | None = None,
+    ax: Axes | None = None,
+    title: str = "Importance-performance map",
+    **kwargs,
 ) -> Axes:
     """Martilla-James quadrant chart: each driver placed by performance and importance.
 
@@ -149,22 +181,44 @@ def plot_importance_performance(
     for i, q in enumerate(quads):
         part = ipa[ipa["quadrant"] == q]
         if len(part):
-            ax.scatter(part["performance"], part["importance"] * 100, color=PALETTE[i], marker=MARKERS[i],
-                       s=60, label=q, zorder=3, **kwargs)
+            ax.scatter(
+                part["performance"],
+                part["importance"] * 100,
+                color=PALETTE[i],
+                marker=MARKERS[i],
+                s=60,
+                label=q,
+                zorder=3,
+                **kwargs,
+            )
     for row in ipa.itertuples():
-        ax.annotate(labels.get(row.driver, row.driver), (row.performance, row.importance * 100),
-                    xytext=(5, 4), textcoords="offset points", fontsize="small")
+        ax.annotate(
+            labels.get(row.driver, row.driver),
+            (row.performance, row.importance * 100),
+            xytext=(5, 4),
+            textcoords="offset points",
+            fontsize="small",
+        )
     icut, pcut = ipa.attrs.get("importance_cut"), ipa.attrs.get("performance_cut")
     if icut is not None:
         ax.axhline(icut * 100, color="grey", lw=1, ls="--")
         ax.axvline(pcut, color="grey", lw=1, ls="--")
-    return finish(ax, title=title, xlabel="Performance (mean rating, 1-10)",
-                  ylabel="Importance (share of R², %)", legend=True)
+    return finish(
+        ax,
+        title=title,
+        xlabel="Performance (mean rating, 1-10)",
+        ylabel="Importance (share of R², %)",
+        legend=True,
+    )
 
 
 def plot_asymmetric_effects(
-    table: pd.DataFrame, *, labels: dict | None = None, ax: Axes | None = None,
-    title: str = "Penalties and rewards", **kwargs,
+    table: pd.DataFrame,
+    *,
+    labels: dict | None = None,
+    ax: Axes | None = None,
+    title: str = "Penalties and rewards",
+    **kwargs,
 ) -> Axes:
     """Penalty (low rating vs middle) and reward (high vs middle) bars per attribute.
 
@@ -187,19 +241,44 @@ def plot_asymmetric_effects(
     labels = labels or {}
     t = table.reset_index(drop=True)
     y = np.arange(len(t))
-    ax.barh(y, t["penalty"], color=PALETTE[3], hatch=HATCHES[1], edgecolor="white",
-            label="penalty (low rating)", **kwargs)
-    ax.barh(y, t["reward"], color=PALETTE[2], hatch=HATCHES[0], edgecolor="white",
-            label="reward (high rating)", **kwargs)
+    ax.barh(
+        y,
+        t["penalty"],
+        color=PALETTE[3],
+        hatch=HATCHES[1],
+        edgecolor="white",
+        label="penalty (low rating)",
+        **kwargs,
+    )
+    ax.barh(
+        y,
+        t["reward"],
+        color=PALETTE[2],
+        hatch=HATCHES[0],
+        edgecolor="white",
+        label="reward (high rating)",
+        **kwargs,
+    )
     ax.axvline(0, color="black", lw=0.8)
-    ax.set_yticks(y, [f"{labels.get(d, d)} [{k}]" for d, k in zip(t["driver"], t["kind"])])
+    ax.set_yticks(
+        y, [f"{labels.get(d, d)} [{k}]" for d, k in zip(t["driver"], t["kind"], strict=True)]
+    )
     ax.invert_yaxis()
-    return finish(ax, title=title, xlabel="Change in overall satisfaction vs a middle rating (points)",
-                  ylabel="Attribute [classification]", legend=True)
+    return finish(
+        ax,
+        title=title,
+        xlabel="Change in overall satisfaction vs a middle rating (points)",
+        ylabel="Attribute [classification]",
+        legend=True,
+    )
 
 
 def plot_service_profit_chain(
-    chain, *, ax: Axes | None = None, title: str = "Service-profit chain across branches", **kwargs,
+    chain,
+    *,
+    ax: Axes | None = None,
+    title: str = "Service-profit chain across branches",
+    **kwargs,
 ) -> Axes:
     """Branch scatter of employee vs customer satisfaction, coloured by loyalty, with the a-path line.
 
@@ -218,18 +297,36 @@ def plot_service_profit_chain(
     """
     ax = get_ax(ax)
     b = chain.branches_
-    sc = ax.scatter(b["employee"], b["satisfaction"], c=b["loyalty"], cmap="viridis", s=20 + 2 * b["n"],
-                    edgecolor="black", linewidth=0.5, **kwargs)
+    sc = ax.scatter(
+        b["employee"],
+        b["satisfaction"],
+        c=b["loyalty"],
+        cmap="viridis",
+        s=20 + 2 * b["n"],
+        edgecolor="black",
+        linewidth=0.5,
+        **kwargs,
+    )
     slope, icept = np.polyfit(b["employee"], b["satisfaction"], 1)
     xs = np.linspace(b["employee"].min(), b["employee"].max(), 2)
     ax.plot(xs, icept + slope * xs, color=PALETTE[1], ls="--", label=f"fit: {slope:.2f} per point")
     ax.figure.colorbar(sc, ax=ax, label="Mean loyalty (branch, 1-10)")
-    return finish(ax, title=title, xlabel="Employee satisfaction (branch mean, 1-10)",
-                  ylabel="Customer satisfaction (branch mean, 1-10)", legend=True)
+    return finish(
+        ax,
+        title=title,
+        xlabel="Employee satisfaction (branch mean, 1-10)",
+        ylabel="Customer satisfaction (branch mean, 1-10)",
+        legend=True,
+    )
 
 
 def plot_nps(
-    table: pd.DataFrame, *, by: str, ax: Axes | None = None, title: str = "Net Promoter Score", **kwargs,
+    table: pd.DataFrame,
+    *,
+    by: str,
+    ax: Axes | None = None,
+    title: str = "Net Promoter Score",
+    **kwargs,
 ) -> Axes:
     """NPS per group with its confidence interval.
 
@@ -251,7 +348,14 @@ def plot_nps(
     ax = get_ax(ax)
     t = table.sort_values("nps").reset_index(drop=True)
     x = np.arange(len(t))
-    ax.errorbar(x, t["nps"], yerr=_err(t, "nps"), fmt=MARKERS[0], color=PALETTE[0], capsize=3, **kwargs)
+    ax.errorbar(
+        x, t["nps"], yerr=_err(t, "nps"), fmt=MARKERS[0], color=PALETTE[0], capsize=3, **kwargs
+    )
     ax.axhline(0, color="grey", lw=1, ls="--")
     ax.set_xticks(x, t[by].astype(str), rotation=90 if len(t) > 8 else 0)
-    return finish(ax, title=title, xlabel=by.replace("_", " ").capitalize(), ylabel="NPS (points, -100 to 100)")
+    return finish(
+        ax,
+        title=title,
+        xlabel=by.replace("_", " ").capitalize(),
+        ylabel="NPS (points, -100 to 100)",
+    )

@@ -107,7 +107,9 @@ def _rectified_sd(mu: np.ndarray, sd: np.ndarray, k: float) -> np.ndarray:
     return np.sqrt(m2 - m1**2)
 
 
-def _effects(attrs: pd.DataFrame, service_to_people: float, service_to_systems: float) -> pd.DataFrame:
+def _effects(
+    attrs: pd.DataFrame, service_to_people: float, service_to_systems: float
+) -> pd.DataFrame:
     """True standardised direct effects: weight x sd of f_j(z_j) (comparable across kinds)."""
     q = np.where(attrs["group"] == "people", service_to_people, 0.0)
     q = np.where(attrs["group"] == "systems", service_to_systems, q)
@@ -176,7 +178,7 @@ class SurveySimulation:
     @property
     def groups(self) -> dict[str, str]:
         """Mapping attribute -> C11 group (value / systems / people)."""
-        return dict(zip(self.attributes["attribute"], self.attributes["group"]))
+        return dict(zip(self.attributes["attribute"], self.attributes["group"], strict=True))
 
     def true_ranking(self, context: str) -> list[str]:
         """Attributes ordered by their true standardised effect in ``context`` (largest first).
@@ -315,7 +317,9 @@ def simulate_restaurant_survey(
     f[:, kinds == "basic"] = np.minimum(z[:, kinds == "basic"] - k_basic, 0)
     f[:, kinds == "delight"] = np.maximum(z[:, kinds == "delight"] - k_delight, 0)
     w = np.where(
-        lunch[:, None], attrs["weight_lunch"].to_numpy()[None, :], attrs["weight_dinner"].to_numpy()[None, :]
+        lunch[:, None],
+        attrs["weight_lunch"].to_numpy()[None, :],
+        attrs["weight_dinner"].to_numpy()[None, :],
     )
     s_raw = (w * f).sum(axis=1) + satisfaction_noise * rng.standard_normal(n)
     s_lat = (s_raw - s_raw.mean()) / s_raw.std()
@@ -378,4 +382,6 @@ def simulate_restaurant_survey(
         "delight_attribute": str(attrs.loc[kinds == "delight", "attribute"].iloc[0]),
         "rating_scale": {"loc": _LOC, "scale": _SCALE, "skew": _SKEW},
     }
-    return SurveySimulation(data=data, attributes=attrs, customers=customers, branches=branches, params=params)
+    return SurveySimulation(
+        data=data, attributes=attrs, customers=customers, branches=branches, params=params
+    )

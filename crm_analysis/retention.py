@@ -324,6 +324,13 @@ def kaplan_meier(
     inverts the same transformed test (``quantile_ci(method="cloglog")``).
     The log-rank test is ``statsmodels.duration.survfunc.survdiff``.
 
+    statsmodels itself offers only a *simultaneous* band
+    (``SurvfuncRight.simultaneous_cb``, Hall-Wellner, 95% only), which is
+    wider than the pointwise band computed here; R's ``survfit(...,
+    conf.type = "log-log")`` gives the same pointwise band as this function.
+    The median is the smallest time with S(t) <= 0.5 (R takes the midpoint
+    when S is exactly 0.5 over an interval).
+
     Parameters
     ----------
     data : DataFrame
@@ -385,7 +392,10 @@ def kaplan_meier(
             "events": sf.n_events.astype(int), "survival": sf.surv_prob,
             "se": sf.surv_prob_se, "lower": lower, "upper": upper,
         }))
-        med = float(sf.quantile(0.5)) if (sf.surv_prob <= 0.5).any() else np.inf
+        # Median: smallest time with S(t) <= 0.5 (statsmodels' quantile() uses a strict <).
+        # statsmodels multiplies via exp(cumsum(log)): allow for rounding at exactly 0.5.
+        below = np.flatnonzero(sf.surv_prob <= 0.5 + 1e-12)
+        med = float(sf.surv_times[below[0]]) if below.size else np.inf
         lo, hi = np.nan, np.inf
         if len(sf.surv_prob):
             # S = 0 or 1 makes log(-log S) infinite; those times simply drop out.
@@ -554,9 +564,10 @@ class SBGModel:
     log(alpha), log(beta), standard errors from the inverse Hessian of the
     log-likelihood in (alpha, beta).
 
-    Attributes (after fitting)
-    --------------------------
+    Attributes
+    ----------
     params_ : Series
+        (after fitting)
         ``alpha``, ``beta``.
     se_ : Series
         Standard errors.

@@ -64,6 +64,23 @@ def test_kaplan_meier_equals_hand_computation():
     assert km.logrank_ is None
 
 
+def test_median_and_its_interval_by_hand():
+    # S = 3/4, 1/2, 1/4, 0: the median is the first time S <= 0.5.
+    km = kaplan_meier(pd.DataFrame({"tenure": [1, 2, 3, 4], "churn": [1, 1, 1, 1]}))
+    assert km.median_.loc["all", "median"] == 2
+    # Interval: times whose S is compatible with 0.5 on the log(-log) scale, by hand.
+    km = kaplan_meier(SMALL)
+    tab = km.table_
+    s, se = tab["survival"].to_numpy(), tab["se"].to_numpy()
+    g = np.log(-np.log(s))
+    zstat = (g - np.log(-np.log(0.5))) / (se / (s * np.abs(np.log(s))))
+    ok = np.flatnonzero(np.abs(zstat) <= stats.norm.ppf(0.975))
+    lower = tab["time"].iloc[ok[0]]
+    upper = np.inf if ok[-1] == len(tab) - 1 else tab["time"].iloc[ok[-1] + 1]
+    assert km.median_.loc["all", "median_lower"] == lower
+    assert km.median_.loc["all", "median_upper"] == upper
+
+
 def test_kaplan_meier_survival_at_and_at_risk_are_step_functions():
     km = kaplan_meier(SMALL)
     got = km.survival_at([0, 1, 1.5, 4, 6])["all"].tolist()

@@ -154,11 +154,9 @@ def customer_totals(
     >>> import pandas as pd
     >>> lines = pd.DataFrame({"customer_id": [1, 1, 2], "basket_id": [10, 10, 11],
     ...                       "sales": [2.0, 3.0, 4.0]})
-    >>> customer_totals(lines, sums=["sales"], counts={"baskets": "basket_id"})
-                 sales  baskets
-    customer_id                
-    1              5.0        1
-    2              4.0        1
+    >>> out = customer_totals(lines, sums=["sales"], counts={"baskets": "basket_id"})
+    >>> out["sales"].tolist(), out["baskets"].tolist()
+    ([5.0, 4.0], [1, 1])
     """
     where = "customer_totals"
     counts = dict(counts or {})
@@ -766,13 +764,13 @@ def profitability_sensitivity(
     for margin in margins:
         for combo in itertools.product(*(rates[k] for k in names)):
             spec = dict(costs)
-            for name, rate in zip(names, combo):
+            for name, rate in zip(names, combo, strict=True):
                 spec[name] = (costs[name][0], float(rate))
             res = customer_profitability(data, customer_id=customer_id, revenue=revenue,
                                          margin=margin, costs=spec)
             t = res.table
             total = float(t["profit"].sum())
-            row = {"margin": float(margin), **{f"{k}_rate": float(r) for k, r in zip(names, combo)},
+            row = {"margin": float(margin), **{f"{k}_rate": float(r) for k, r in zip(names, combo, strict=True)},
                    "profit": total,
                    "profit_pct_of_revenue": 100 * total / float(t["revenue"].sum()),
                    "loss_making_pct": 100 * float((t["profit"] < 0).mean())}
@@ -1077,6 +1075,6 @@ def rfm_segments(scores: pd.DataFrame, *, q: int = 5) -> pd.DataFrame:
     out["R_band"] = _band(out["R"], q)
     out["FM_band"] = _band(out["FM"], q)
     lookup = {(r, fm): s for s, r, fm in RFM_SEGMENTS[["segment", "R_band", "FM_band"]].itertuples(index=False)}
-    names = [lookup[(r, fm)] for r, fm in zip(out["R_band"], out["FM_band"])]
+    names = [lookup[(r, fm)] for r, fm in zip(out["R_band"], out["FM_band"], strict=True)]
     out["segment"] = pd.Categorical(names, categories=RFM_SEGMENTS["segment"].tolist(), ordered=True)
     return out

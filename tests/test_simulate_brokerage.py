@@ -5,7 +5,11 @@ import pandas as pd
 import pytest
 
 from crm_analysis import CRMDataError, customer_profitability, profit_by_segment
-from crm_analysis.simulate import BROKERAGE_DEFAULTS, simulate_brokerage_customers, simulate_fee_policy
+from crm_analysis.simulate import (
+    BROKERAGE_DEFAULTS,
+    simulate_brokerage_customers,
+    simulate_fee_policy,
+)
 
 
 @pytest.fixture(scope="module")
@@ -58,10 +62,10 @@ def test_mechanisms_exact(big):
     data, truth = big
     p = truth["params"]
     ratio = (data["commission"] / data["list_commission"]).groupby(data["asset_tier"], observed=True).agg(["min", "max"])
-    for tier, share in zip(p["tiers"], p["rate_paid"]):
+    for tier, share in zip(p["tiers"], p["rate_paid"], strict=True):
         assert ratio.loc[tier, "min"] == pytest.approx(share) and ratio.loc[tier, "max"] == pytest.approx(share)
     assert (data["relationship_manager"] == (data["asset_tier"] == "large")).all()
-    for tier, (lo, hi) in zip(p["tiers"], p["asset_bounds"]):
+    for tier, (lo, hi) in zip(p["tiers"], p["asset_bounds"], strict=True):
         a = data.loc[data["asset_tier"] == tier, "assets"]
         assert a.min() >= lo - 0.01 and a.max() <= hi + 0.01
     trades = data.groupby("trader_type")["trades"].mean()

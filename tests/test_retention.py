@@ -5,6 +5,8 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 from crm_analysis import (
@@ -484,3 +486,51 @@ def test_plot_retention_value_heatmap_values():
     exp = grid.pivot(index="retention", columns="margin", values="profit_change_pct")
     np.testing.assert_allclose(drawn, exp.sort_index(ascending=False).to_numpy())
     assert [t.get_text() for t in ax.get_yticklabels()] == ["90%", "80%", "70%"]
+
+
+def test_cohort_bad_input_raises():
+    log = pd.DataFrame({"customer_id": [1, None, 2], "date": ["2020-01-01", "2020-01-02", "x"]})
+    with pytest.raises(CRMDataError, match=r"'customer_id' has missing ids"):
+        cohort_retention(log)
+    with pytest.raises(CRMDataError, match=r"'date' has missing or non-date values(.|\n)*x"):
+        cohort_retention(log.dropna())
+    with pytest.raises(CRMDataError, match="freq must be 'M' or 'Q'"):
+        cohort_retention(log.dropna(), freq="W")
+    with pytest.raises(CRMDataError, match="not found"):
+        cohort_retention(log, date="when")
+
+
+def test_missing_group_raises():
+    with pytest.raises(CRMDataError, match=r"'g' has missing groups"):
+        kaplan_meier(SMALL.assign(g=["a", None, "a", "b", "b", "a", "b"]), group="g")
+
+
+# --------------------------------------------------------------------------- properties
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 30), st.integers(0, 1)), min_size=1, max_size=40))
+def test_kaplan_meier_properties(rows):
+    data = pd.DataFrame(rows, columns=["tenure", "churn"])
+    tab = kaplan_meier(data).table_
+    s = tab["survival"].to_numpy()
+    assert ((s >= 0) & (s <= 1)).all()
+    assert (np.diff(s) <= 1e-12).all()  # never rises
+    assert ((tab["lower"] <= s + 1e-12) & (s <= tab["upper"] + 1e-12)).all()
+    # With no censoring the curve is the empirical survival function.
+    if data["churn"].all():
+        t = tab["time"].to_numpy()
+        np.testing.assert_allclose(s, [(data["tenure"] > x).mean() for x in t], atol=1e-12)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.floats(0.05, 5), st.floats(0.05, 5), st.integers(1, 12))
+def test_sbg_survival_and_rates_properties(alpha, beta, n):
+    m = SBGModel()
+    m.params_ = pd.Series([alpha, beta], index=["alpha", "beta"])
+    s = m.survival(np.arange(n + 1))
+    assert s[0] == pytest.approx(1.0)
+    assert (np.diff(s) < 0).all()
+    r = m.retention_rate(np.arange(1, n + 1))
+    assert ((r > 0) & (r < 1)).all() and (np.diff(r) > 0).all()
+    assert m.churn_probability(np.arange(1, 2000)).sum() == pytest.approx(1 - m.survival(1999), abs=1e-9)

@@ -326,3 +326,15 @@ def test_property_files_equal_lifetimes_on_random_logs(tmp_path, rows, freq, cut
                                            monetary_value_col="amount")
         pd.testing.assert_frame_equal(got, ref[got.columns], check_names=False,
                                       check_dtype=False, rtol=1e-9)
+
+
+def test_dask_summary_to_scores_end_to_end(log, ddf, cdnow_model):
+    # Summary in weeks, kept on the cluster, scored where it lies.
+    lazy = rfm_summary_dask(ddf, freq="D", freq_multiplier=7, compute=False)
+    got = score_dask(cdnow_model, lazy, t=26).compute().sort_index()
+    summary = rfm_summary(log, freq="D", freq_multiplier=7)
+    assert got.index.equals(summary.index)
+    p, ey = _bgnbd_closed_form(*(summary[c].to_numpy() for c in ("frequency", "recency", "T")),
+                               26.0)
+    np.testing.assert_allclose(got["p_alive"], p, rtol=1e-9)
+    np.testing.assert_allclose(got["expected_purchases"], ey, rtol=1e-7)

@@ -69,7 +69,7 @@ def validate(file: Path, customer_id: str, date: str, amount: str | None, sep: s
         data = read_table(file, sep=sep, expect=expect)
         result = validate_transactions(data, customer_id=customer_id, date=date, amount=amount,
                                        observation_end=observation_end, strict=strict)
-    except CRMDataError as exc:
+    except ValueError as exc:  # CRMDataError and unparseable option values
         raise _Fail(_one_line(exc)) from None
     click.echo(result.summary())
     n_customers = result.data[customer_id].nunique()
@@ -127,7 +127,7 @@ def report(transactions: Path, customer_id: str, date: str, amount: str | None, 
            calibration_end: str | None, out: Path, show_code: bool) -> None:
     """Validate TRANSACTIONS, fit the models and write report.html and customer_scores.csv."""
     from .io import read_table
-    from .report import analyse_client
+    from .report import check_client_log
 
     amount = amount or "amount"
     out.mkdir(parents=True, exist_ok=True)
@@ -137,13 +137,13 @@ def report(transactions: Path, customer_id: str, date: str, amount: str | None, 
         data = read_table(transactions, sep=sep, expect=[customer_id, date, amount])
         if survey is not None:
             read_table(survey, expect=["customer_id", "overall_satisfaction"])
-        checked = analyse_client(data, customer_id=customer_id, date=date, amount=amount,
-                                 margin=margin, cost_per_order=cost_per_order,
-                                 calibration_end=calibration_end,
-                                 annual_discount_rate=discount_rate)
-    except CRMDataError as exc:
+        if not 0 < margin <= 1:
+            raise CRMDataError(f"--margin must be a share in (0, 1], got {margin}.")
+        checked = check_client_log(data, customer_id=customer_id, date=date, amount=amount,
+                                   calibration_end=calibration_end)
+    except ValueError as exc:  # CRMDataError and unparseable option values
         raise _Fail(_one_line(exc)) from None
-    click.echo(checked.validation.summary())
+    click.echo(checked.summary())
 
     click.echo("[2/3] fitting the models and running the report notebook")
     import nbformat

@@ -23,7 +23,7 @@ from .loyalty import behavioural_loyalty, loyalty_traits
 from .segments import customer_profitability, rfm_scores, rfm_segments
 from .transactions import ValidationResult, rfm_summary, validate_transactions
 
-__all__ = ["ClientAnalysis", "analyse_client", "SEGMENT_ACTIONS"]
+__all__ = ["ClientAnalysis", "analyse_client", "check_client_log", "SEGMENT_ACTIONS"]
 
 #: Recommended action for customers who are not at risk, by RFM segment.
 SEGMENT_ACTIONS: dict[str, str] = {
@@ -85,6 +85,56 @@ class ClientAnalysis:
         out = self.scores.groupby("recommended_action").agg(**agg)
         out["share_of_customers"] = out["customers"] / out["customers"].sum()
         return out.sort_values("clv", ascending=False)
+
+
+_MIN_REPEAT_CUSTOMERS = 10
+
+
+def _require_repeat_customers(summary: pd.DataFrame, customer_id: str) -> None:
+    repeaters = int((summary["frequency"] > 0).sum())
+    if repeaters < _MIN_REPEAT_CUSTOMERS:
+        raise CRMDataError(
+            f"column {customer_id!r}: only {repeaters} customers bought on more than one day; "
+            f"the CLV models need at least {_MIN_REPEAT_CUSTOMERS} repeat customers."
+        )
+
+
+def _fit_bgnbd(summary: pd.DataFrame, notes: list[str]) -> BTYDModel:
+    """BG/NBD, retried once with a small penalizer when the plain fit does not converge."""
+    try:
+        return fit_btyd(summary, model="bgnbd", time_unit="weeks")
+    except CRMDataError as exc:
+        if "converge" not in str(exc):
+            raise
+        notes.append("The unpenalised BG/NBD fit did not converge; refitted with penalizer 0.001.")
+        return fit_btyd(summary, model="bgnbd", time_unit="weeks", penalizer=0.001)
+
+
+def check_client_log(
+    transactions: pd.DataFrame, *, customer_id: str = "customer_id", date: str = "date",
+    amount: str = "amount", calibration_end=None,
+) -> ValidationResult:
+    """The checks :func:`analyse_client` needs, without fitting anything.
+
+    Validates the log, makes sure enough customers bought more than once for
+    the CLV models and, with ``calibration_end``, that both the calibration
+    and the holdout period hold purchases.
+
+    Returns
+    -------
+    ValidationResult
+
+    Raises
+    ------
+    CRMDataError
+        Any validation failure or too few repeat customers.
+    """
+    result = validate_transactions(transactions, customer_id=customer_id, date=date, amount=amount)
+    summary = rfm_summary(result.data, customer_id=customer_id, date=date)
+    _require_repeat_customers(summary, customer_id)
+    if calibration_end is not None:
+        rfm_summary(result.data, customer_id=customer_id, date=date, calibration_end=calibration_end)
+    return result
 
 
 def analyse_client(
@@ -157,15 +207,11 @@ def analyse_client(
     weeks = {"customer_id": customer_id, "date": date, "amount": amount,
              "freq": "D", "freq_multiplier": 7, "observation_end": end}
     summary = rfm_summary(log, **weeks)
-    if (summary["frequency"] > 0).sum() < 10:
-        raise CRMDataError(
-            f"column {customer_id!r}: only {(summary['frequency'] > 0).sum()} customers bought more "
-            "than once; the CLV models need repeat customers."
-        )
+    _require_repeat_customers(summary, customer_id)
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        model = fit_btyd(summary, model="bgnbd", time_unit="weeks")
+        model = _fit_bgnbd(summary, notes)
         spend = None
         if (summary["monetary_value"] > 0).sum() >= 10:
             spend = fit_gamma_gamma(summary[summary["monetary_value"] > 0]
@@ -213,7 +259,7 @@ def analyse_client(
     holdout_summary = holdout_model = None
     if calibration_end is not None:
         holdout_summary = rfm_summary(log, calibration_end=calibration_end, **weeks)
-        holdout_model = fit_btyd(holdout_summary, model="bgnbd", time_unit="weeks")
+        holdout_model = _fit_bgnbd(holdout_summary, notes)
 
     settings = {"margin": margin, "cost_per_order": cost_per_order,
                 "annual_discount_rate": annual_discount_rate, "weekly_discount_rate": weekly_rate,

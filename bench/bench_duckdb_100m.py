@@ -55,7 +55,8 @@ def child(kind: str, path: str, memory_limit: str, threads: int) -> None:
         res = crm.rfm_summary_files(path, amount="amount", threads=threads,
                                     memory_limit=memory_limit,
                                     temp_directory=str(OUT / "duckdb_tmp"))
-        rows, extra = len(res), {"repeat_customers": int((res["frequency"] > 0).sum())}
+        rows, extra = len(res), {"repeat_customers": int((res["frequency"] > 0).sum()),
+                                 "result_mb": res.memory_usage(index=True).sum() / 2**20}
     else:
         con = duckdb.connect()
         con.execute(f"SET threads = {threads}")
@@ -120,7 +121,8 @@ def main() -> None:
             results.append((n, ours, floor))
             print(
                 f"  ours  (rfm_summary, DuckDB): {ours['seconds']:.1f} s, peak RSS "
-                f"{ours['peak_mb']:,.0f} MB, {ours['customers']:,} customers\n"
+                f"{ours['peak_mb']:,.0f} MB, {ours['customers']:,} customers "
+                f"(the summary frame itself: {ours['result_mb']:,.0f} MB)\n"
                 f"  floor (bare GROUP BY):       {floor['seconds']:.1f} s, peak RSS "
                 f"{floor['peak_mb']:,.0f} MB\n"
                 f"  ours / floor = {ours['seconds'] / floor['seconds']:.2f}x time, "

@@ -1466,7 +1466,8 @@ def tracking_data(
     calibration_end, observation_end : date-like
         End of calibration; end of tracking (default: last date in the log).
     period_days : int, default 7
-        Period length in days (7 = weekly), counted from the first date in the log.
+        Period length in days (7 = weekly), counted from the first date in the log;
+        a trailing incomplete period is left out.
 
     Returns
     -------
@@ -1495,12 +1496,16 @@ def tracking_data(
     end_ts = days.max() if observation_end is None else pd.Timestamp(observation_end).normalize()
     end_day = int((end_ts - start) / pd.Timedelta(days=1))
     log = pd.DataFrame({"c": transactions[customer_id].to_numpy(), "d": day})
-    log = log[log["d"] <= end_day].drop_duplicates()
+    n_complete = (end_day + 1) // period_days
+    log = log[log["d"] < max(n_complete, 1) * period_days].drop_duplicates()
     first = log.groupby("c")["d"].transform("min")
     cohort = first <= cal_day
     repeats = log.loc[cohort & (log["d"] > first), "d"].to_numpy()
     firsts = log.loc[cohort].groupby("c")["d"].min()
-    n_periods = end_day // period_days + 1
+    # Complete periods only: a trailing partial period would look like a collapse.
+    n_periods = (end_day + 1) // period_days
+    if n_periods < 1:
+        raise CRMDataError(f"tracking_data: less than one {period_days}-day period of data.")
     actual = np.bincount(repeats // period_days, minlength=n_periods)[:n_periods]
     unit = TIME_UNIT_DAYS[model.time_unit]
     starts, counts = np.unique(firsts.to_numpy(), return_counts=True)

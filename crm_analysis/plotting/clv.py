@@ -7,9 +7,11 @@ matplotlib 3.11 (``plot_history_alive``, ``plot_expected_repeat_purchases``,
 
 from __future__ import annotations
 
+import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.ticker import MaxNLocator
 
 from ._style import MARKERS, PALETTE, finish, get_ax
 
@@ -34,6 +36,7 @@ def _heatmap(ax: Axes, matrix: pd.DataFrame, cbar_label: str, vmin=None, vmax=No
                          **kwargs)
     cbar = ax.figure.colorbar(mesh, ax=ax)
     cbar.set_label(cbar_label)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.grid(False)
     return mesh
 
@@ -113,6 +116,9 @@ def plot_p_alive_history(history: pd.DataFrame, *, title: str | None = None,
         ax.axvline(d, color=PALETTE[3], linestyle="--", linewidth=1,
                    label="purchase day" if i == 0 else None)
     ax.set_ylim(0, 1.05)
+    locator = mdates.AutoDateLocator()
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     return finish(ax, title=title or "Probability the customer is still active",
                   xlabel="Date", ylabel="P(alive) (probability)", legend=True)
 
@@ -264,7 +270,10 @@ def plot_rank_comparison(comparison, *, past_label: str = "past revenue",
     ax.axhline(cut, color="grey", linestyle=":")
     ax.invert_xaxis()
     ax.invert_yaxis()
-    return finish(ax, title=f"Ranking by {past_label} vs by {future_label} "
-                            f"(Spearman {comparison.spearman_:.2f})",
-                  xlabel=f"Rank by {past_label} (percentile, 0 = best)",
-                  ylabel=f"Rank by {future_label} (percentile, 0 = best)", legend=True)
+    finish(ax, title=f"Ranking by {past_label} vs by {future_label} "
+                     f"(Spearman {comparison.spearman_:.2f})",
+           xlabel=f"Rank by {past_label} (percentile, 0 = best)",
+           ylabel=f"Rank by {future_label} (percentile, 0 = best)", legend=True)
+    # Outside the plot: the interesting corner (top-right) is where the points are.
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), markerscale=1.5)
+    return ax

@@ -277,7 +277,8 @@ def base_from_model(
         The RFM summary the model was fitted to.
     by : str, Series or array, optional
         Group labels (a column of ``summary`` or values aligned with it); one
-        group ``"all customers"`` when omitted.
+        group ``"all customers"`` when omitted.  Groups come out in sorted
+        order, or in category order for a categorical.
     period : {"W", "M", "Q", "Y"} or float, default "M"
         Length of one period (as in :func:`crm_analysis.customer_lifetime_value`).
     horizon : int, default 36
@@ -309,9 +310,14 @@ def base_from_model(
         if by not in summary.columns:
             raise CRMDataError(f"base_from_model: group column {by!r} not found.")
         labels = summary[by]
+    elif isinstance(by, pd.Series):
+        labels = by.reindex(summary.index)      # keeps a categorical's group order
     else:
         labels = pd.Series(np.asarray(by), index=summary.index)
-    frame = pd.DataFrame({"g": labels.to_numpy(), "alive": alive.to_numpy(),
+    if labels.isna().any():
+        raise CRMDataError("base_from_model: group labels missing for "
+                           + describe_rows(summary, labels.isna()))
+    frame = pd.DataFrame({"g": labels.array, "alive": alive.to_numpy(),
                           "first": first.to_numpy(), "clv": clv.to_numpy()})
     agg = frame.groupby("g", observed=True, sort=True)[["alive", "first", "clv"]].sum()
     out = pd.DataFrame(index=agg.index)

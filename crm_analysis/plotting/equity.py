@@ -124,6 +124,7 @@ def plot_relationship_cylinders(
     ax.set_xlim(-gap / 2, x - gap / 2)
     ax.set_ylim(-0.25 * heights.max(), 1.3 * heights.max())
     ax.set_xticks([])
+    ax.set_yticks([t for t in ax.get_yticks() if 0 <= t <= 1.3 * heights.max()])
     ax.grid(axis="x", visible=False)
     return finish(ax, title="Relationship cylinders: height = lifetime, width = value",
                   xlabel=f"Value per {period} of a live relationship ({unit}, cylinder width)",

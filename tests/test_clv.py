@@ -442,3 +442,22 @@ def test_holdout_split_without_monetary_column(cdnow, bg):
     assert plain["frequency_holdout"].sum() == 1882
     m = holdout_metrics(bg, plain)
     assert m.loc["BG/NBD", "predicted_total"] == pytest.approx(1653.4, rel=0.01)
+
+
+def test_weights_column_equals_repeated_rows(cal):
+    # Brute force: a pattern table with counts gives the fit of the expanded customer table.
+    cols = ["frequency_cal", "recency_cal", "T_cal"]
+    patterns = cal.groupby(cols).size().rename("n").reset_index()
+    by_weight = fit_btyd(patterns, model="mbgnbd", weights="n")
+    expanded = patterns.loc[patterns.index.repeat(patterns["n"]), cols]
+    by_rows = fit_btyd(expanded, model="mbgnbd")
+    np.testing.assert_allclose(by_weight.params_, by_rows.params_, rtol=1e-5)
+    assert by_weight.n_customers_ == len(cal)
+    assert by_weight.log_likelihood_ == pytest.approx(by_rows.log_likelihood_, abs=1e-4)
+
+
+def test_penalizer_shrinks_parameters(cal, bg):
+    pen = fit_btyd(cal, model="bgnbd", penalizer=0.01, aggregate=True)
+    # The L2 penalty acts on the time-rescaled parameters; the penalised fit has a lower likelihood.
+    assert pen.log_likelihood_ < bg.log_likelihood_
+    assert pen.params_["b"] < bg.params_["b"]

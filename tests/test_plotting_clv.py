@@ -67,6 +67,11 @@ def test_holdout_by_frequency_plot():
     assert list(ax.lines[1].get_ydata()) == [0.25, 1.2]
     assert [t.get_text() for t in ax.get_xticklabels()] == ["0", "1+"]
     assert ax.get_legend() is not None
+    plt.close("all")
+    table["pnbd"] = [0.3, 1.1]
+    ax = plot_holdout_by_frequency(table, extra={"pnbd": "Pareto/NBD"})
+    assert list(ax.lines[2].get_ydata()) == [0.3, 1.1]
+    assert ax.lines[2].get_label() == "predicted (Pareto/NBD)"
 
 
 def test_tracking_plot_marks_calibration_end():

@@ -142,6 +142,7 @@ def plot_expected_repeat_purchases(model, t_max: float, *, n_points: int = 100,
 
 
 def plot_holdout_by_frequency(table: pd.DataFrame, *, predicted_label: str = "model",
+                              extra: dict[str, str] | None = None,
                               ax: Axes | None = None) -> Axes:
     """Mean actual vs predicted holdout purchases by calibration frequency.
 
@@ -149,6 +150,11 @@ def plot_holdout_by_frequency(table: pd.DataFrame, *, predicted_label: str = "mo
     ----------
     table : DataFrame
         Output of :func:`crm_analysis.clv.holdout_by_frequency`.
+    predicted_label : str
+        Name of the model behind the ``predicted`` column.
+    extra : dict, optional
+        More prediction columns of ``table`` to draw, ``{column: label}``
+        (e.g. a second model's predictions added to the table).
 
     Returns
     -------
@@ -156,13 +162,16 @@ def plot_holdout_by_frequency(table: pd.DataFrame, *, predicted_label: str = "mo
     """
     ax = get_ax(ax)
     x = np.arange(len(table))
-    ax.plot(x, table["actual"], color=PALETTE[0], marker=MARKERS[0], linestyle="-", label="actual")
-    ax.plot(x, table["predicted"], color=PALETTE[1], marker=MARKERS[1], linestyle="--",
-            label=f"predicted ({predicted_label})")
+    series = {"actual": "actual", "predicted": f"predicted ({predicted_label})"}
+    series.update({col: f"predicted ({label})" for col, label in (extra or {}).items()})
+    styles = ["-", "--", ":", "-."]
+    for i, (col, label) in enumerate(series.items()):
+        ax.plot(x, table[col], color=PALETTE[i], marker=MARKERS[i], linestyle=styles[i % 4],
+                label=label)
     ax.set_xticks(x, table.index.astype(str))
     return finish(ax, title="Holdout purchases by calibration frequency",
                   xlabel="Repeat purchases in calibration period (count)",
-                  ylabel="Mean holdout purchases per customer (count)", legend=True)
+                  ylabel="Holdout purchases (mean per customer)", legend=True)
 
 
 def plot_tracking(tracking: pd.DataFrame, *, cumulative: bool = False, unit: str = "Week",

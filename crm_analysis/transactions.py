@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ._checks import numeric_column, require_columns, require_frame
 from .errors import CRMDataError, describe_rows
 
 __all__ = [
@@ -85,28 +86,7 @@ class ValidationResult:
 
 
 _REPORT_COLUMNS = ["check", "column", "rows", "action", "examples"]
-
-
-def _require_frame(data, where: str) -> None:
-    if not isinstance(data, pd.DataFrame):
-        raise CRMDataError(
-            f"{where} expects a pandas DataFrame, got {type(data).__name__}."
-        )
-    if data.empty:
-        raise CRMDataError(f"{where}: the transaction log is empty (0 rows).")
-
-
-def _require_columns(data: pd.DataFrame, columns: dict[str, str | None], where: str) -> None:
-    missing = [
-        f"{role}={name!r}"
-        for role, name in columns.items()
-        if name is not None and name not in data.columns
-    ]
-    if missing:
-        raise CRMDataError(
-            f"{where}: column(s) not found: {', '.join(missing)}. "
-            f"Available columns: {list(data.columns)[:20]}."
-        )
+_EMPTY = "the transaction log is empty"
 
 
 def _parse_dates(values: pd.Series) -> pd.Series:
@@ -183,8 +163,8 @@ def validate_transactions(
     >>> len(clean), report["check"].tolist()
     (1, ['missing customer id', 'unparseable date'])
     """
-    _require_frame(data, "validate_transactions")
-    _require_columns(
+    require_frame(data, "validate_transactions", empty=_EMPTY)
+    require_columns(
         data, {"customer_id": customer_id, "date": date, "amount": amount},
         "validate_transactions",
     )
@@ -267,8 +247,8 @@ def _checked_inputs(
     data: pd.DataFrame, customer_id: str, date: str, amount: str | None, where: str
 ) -> tuple[pd.Series, np.ndarray, np.ndarray | None]:
     """Validate what rfm_summary needs; raise rather than drop anything."""
-    _require_frame(data, where)
-    _require_columns(data, {"customer_id": customer_id, "date": date, "amount": amount}, where)
+    require_frame(data, where, empty=_EMPTY)
+    require_columns(data, {"customer_id": customer_id, "date": date, "amount": amount}, where)
     ids = data[customer_id]
     if ids.isna().any():
         raise CRMDataError(
@@ -285,13 +265,8 @@ def _checked_inputs(
         )
     values = None
     if amount is not None:
-        numeric = pd.to_numeric(data[amount], errors="coerce")
-        bad = numeric.isna()
-        if bad.any():
-            raise CRMDataError(
-                f"{where}: column {amount!r} has missing or non-numeric values: "
-                + describe_rows(data, bad, [customer_id, date, amount])
-            )
+        # Infinite amounts pass here as they always have; negative ones do not.
+        numeric = numeric_column(data, amount, where, shown=[customer_id, date], finite=False)
         if (numeric < 0).any():
             raise CRMDataError(
                 f"{where}: column {amount!r} has negative amounts (returns?): "
@@ -667,9 +642,9 @@ def period_totals(
     """
     if freq not in ("D", "W", "M"):
         raise CRMDataError(f"freq must be 'D', 'W' or 'M', got {freq!r}.")
-    _require_frame(data, "period_totals")
-    _require_columns(data, {"date": date, "amount": amount, "customer_id": customer_id},
-                     "period_totals")
+    require_frame(data, "period_totals", empty=_EMPTY)
+    require_columns(data, {"date": date, "amount": amount, "customer_id": customer_id},
+                    "period_totals")
     dates = _parse_dates(data[date])
     if dates.isna().any():
         raise CRMDataError(

@@ -461,3 +461,21 @@ def test_penalizer_shrinks_parameters(cal, bg):
     # The L2 penalty acts on the time-rescaled parameters; the penalised fit has a lower likelihood.
     assert pen.log_likelihood_ < bg.log_likelihood_
     assert pen.params_["b"] < bg.params_["b"]
+
+
+def test_compare_models_fits_by_name_without_holdout(cdnow):
+    plain = crm.rfm_summary(cdnow, freq="D", freq_multiplier=7, observation_end="1997-09-30")
+    table = compare_models(plain, ["bgnbd", "mbgnbd"])
+    assert table.index.tolist() == ["BG/NBD", "MBG/NBD"]
+    assert list(table.columns) == ["n_params", "log_likelihood", "aic", "bic"]
+    # Same data as the calibration period: the published BG/NBD log-likelihood.
+    assert table.loc["BG/NBD", "log_likelihood"] == pytest.approx(-9582.4, abs=0.1)
+
+
+def test_customer_equity_from_frame_column():
+    frame = pd.DataFrame({"clv": [5.0, 15.0, 30.0], "tier": ["a", "b", "b"]})
+    eq = customer_equity(frame, by="tier")
+    assert eq.index.tolist() == ["b", "a"]  # sorted by equity
+    assert eq.loc["b", "mean_clv"] == 22.5 and eq.loc["a", "share"] == pytest.approx(0.1)
+    with pytest.raises(CRMDataError, match="'segment'"):
+        customer_equity(frame, by="segment")

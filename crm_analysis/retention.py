@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
+from ._checks import binary_column, require_columns, require_frame
 from .errors import CRMDataError, describe_rows
 
 __all__ = [
@@ -47,20 +48,6 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _require_frame(data, where: str, columns: dict[str, str | None]) -> None:
-    if not isinstance(data, pd.DataFrame):
-        raise CRMDataError(f"{where} expects a pandas DataFrame, got {type(data).__name__}.")
-    if data.empty:
-        raise CRMDataError(f"{where}: the data are empty (0 rows).")
-    missing = [f"{role}={name!r}" for role, name in columns.items()
-               if name is not None and name not in data.columns]
-    if missing:
-        raise CRMDataError(
-            f"{where}: column(s) not found: {', '.join(missing)}. "
-            f"Available columns: {list(data.columns)[:20]}."
-        )
 
 
 def _durations_and_events(
@@ -84,13 +71,8 @@ def _durations_and_events(
             f"{where}: column {duration!r} must count whole periods; non-integer values: "
             + describe_rows(data, dur != np.floor(dur), [duration, event])
         )
-    ev = pd.to_numeric(data[event], errors="coerce")
-    bad = ~ev.isin([0, 1])
-    if bad.any():
-        raise CRMDataError(
-            f"{where}: column {event!r} must be 0 (still a customer / censored) or "
-            f"1 (left); other values: " + describe_rows(data, bad, [duration, event])
-        )
+    ev = binary_column(data, event, where, allowed="0 (still a customer / censored) or 1 (left)",
+                       shown=[duration])
     return dur.to_numpy(dtype=float), ev.to_numpy(dtype=float)
 
 
@@ -192,7 +174,8 @@ def cohort_retention(
     (['2020-01', '2020-02'], [[1.0, 0.0, 0.5], [1.0, 1.0, nan]])
     """
     where = "cohort_retention"
-    _require_frame(data, where, {"customer_id": customer_id, "date": date})
+    require_frame(data, where)
+    require_columns(data, {"customer_id": customer_id, "date": date}, where)
     if freq not in ("M", "Q"):
         raise CRMDataError(f"{where}: freq must be 'M' or 'Q', got {freq!r}.")
     ids = data[customer_id]
@@ -369,7 +352,8 @@ def kaplan_meier(
     from statsmodels.duration.survfunc import SurvfuncRight, survdiff
 
     where = "kaplan_meier"
-    _require_frame(data, where, {"duration": duration, "event": event, "group": group})
+    require_frame(data, where)
+    require_columns(data, {"duration": duration, "event": event, "group": group}, where)
     if not 0 < alpha < 1:
         raise CRMDataError(f"{where}: alpha must lie in (0, 1), got {alpha!r}.")
     dur, ev = _durations_and_events(data, duration, event, where)
@@ -469,7 +453,8 @@ def hazard_by_tenure(
     [0.25, 0.333, 1.0]
     """
     where = "hazard_by_tenure"
-    _require_frame(data, where, {"duration": duration, "event": event, "group": group})
+    require_frame(data, where)
+    require_columns(data, {"duration": duration, "event": event, "group": group}, where)
     dur, ev = _durations_and_events(data, duration, event, where, integer=True)
     dur = dur.astype(np.int64)
     top = int(dur.max()) if max_period is None else int(max_period)
@@ -700,7 +685,8 @@ class SBGModel:
             0/1, a leaver with duration 0.
         """
         where = "SBGModel.fit_lifetimes"
-        _require_frame(data, where, {"duration": duration, "event": event})
+        require_frame(data, where)
+        require_columns(data, {"duration": duration, "event": event}, where)
         dur, ev = _durations_and_events(data, duration, event, where, integer=True)
         bad = (ev == 1) & (dur < 1)
         if bad.any():

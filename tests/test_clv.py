@@ -479,3 +479,17 @@ def test_customer_equity_from_frame_column():
     assert eq.loc["b", "mean_clv"] == 22.5 and eq.loc["a", "share"] == pytest.approx(0.1)
     with pytest.raises(CRMDataError, match="'segment'"):
         customer_equity(frame, by="segment")
+
+
+def test_undefined_standard_errors_warn_with_advice(monkeypatch, cal):
+    import crm_analysis.clv as clv_module
+
+    def nan_se(model, params, cols, w, out_params=None):
+        names = clv_module._PARAM_NAMES[model]
+        return (pd.Series(np.nan, index=names),
+                pd.DataFrame(np.nan, index=names, columns=names))
+
+    monkeypatch.setattr(clv_module, "_standard_errors", nan_se)
+    with pytest.warns(ModelFitWarning, match="flat.*penalizer"):
+        m = fit_btyd(cal, aggregate=True)
+    assert m.params_["r"] == pytest.approx(0.243, rel=0.005)  # the estimate itself is kept

@@ -26,12 +26,14 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ._checks import binary_column, numeric_column, require_columns, require_frame
 from .errors import CRMDataError, describe_rows
 
 __all__ = [
@@ -145,49 +147,11 @@ AT_RISK_ACTIONS: Mapping[str, str] = MappingProxyType(
 
 # --------------------------------------------------------------------------- helpers
 
-def _require_frame(data, where: str) -> None:
-    if not isinstance(data, pd.DataFrame):
-        raise CRMDataError(f"{where} expects a pandas DataFrame, got {type(data).__name__}.")
-    if data.empty:
-        raise CRMDataError(f"{where}: the data are empty (0 rows).")
-
-
-def _require_columns(data: pd.DataFrame, columns: Mapping[str, str | None], where: str) -> None:
-    missing = [f"{role}={name!r}" for role, name in columns.items()
-               if name is not None and name not in data.columns]
-    if missing:
-        raise CRMDataError(
-            f"{where}: column(s) not found: {', '.join(missing)}. "
-            f"Available columns: {list(data.columns)[:20]}."
-        )
-
-
-def _numeric(data: pd.DataFrame, column: str, where: str) -> pd.Series:
-    values = pd.to_numeric(data[column], errors="coerce")
-    bad = data[column].notna() & values.isna()
-    if bad.any():
-        raise CRMDataError(f"{where}: column {column!r}: non-numeric values; "
-                           + describe_rows(data, bad, [column]))
-    return values.astype(float)
-
-
-def _flag(data: pd.DataFrame, column: str, where: str) -> pd.Series:
-    """A 0/1 (or bool) column as float with NaN for unknown; anything else is an error."""
-    values = _numeric(data, column, where)
-    bad = values.notna() & ~values.isin([0.0, 1.0])
-    if bad.any():
-        raise CRMDataError(f"{where}: column {column!r}: flag must be 0/1 or True/False; "
-                           + describe_rows(data, bad, [column]))
-    return values
-
-
-def _event(data: pd.DataFrame, column: str, where: str) -> pd.Series:
-    values = pd.to_numeric(data[column], errors="coerce")
-    bad = values.isna() | ~values.isin([0, 1])
-    if bad.any():
-        raise CRMDataError(f"{where}: column {column!r}: event must be 0 or 1 (1 = churned); "
-                           + describe_rows(data, bad, [column]))
-    return values.astype(int)
+# Churn inputs may have gaps (unknown, kept as NaN); only values that are not
+# numbers, or flags that are not 0/1, are errors.
+_numeric = partial(numeric_column, missing="keep", finite=False)
+_flag = partial(binary_column, what="flag", allowed="0/1 or True/False", missing="keep")
+_event = partial(binary_column, what="event", allowed="0 or 1 (1 = churned)")
 
 
 def _policy_map(policy: Mapping[str, str] | None) -> dict[str, str]:
@@ -389,11 +353,11 @@ def classify_defection(
     the nature of the win-back offer. *Journal of Marketing* 79(4), 34-55.
     """
     where = "classify_defection"
-    _require_frame(lost, where)
+    require_frame(lost, where)
     cols = {"reason": reason, "firm_terminated": firm_terminated, "relocated": relocated,
             "discount_share": discount_share, "days_after_price_cut": days_after_price_cut,
             "complaint": complaint, "ported": ported}
-    _require_columns(lost, cols, where)
+    require_columns(lost, cols, where)
     bad_rules = [r for r in order if r not in DEFAULT_RULE_ORDER]
     if bad_rules:
         raise CRMDataError(f"{where}: unknown rule(s) {bad_rules}; use {list(DEFAULT_RULE_ORDER)}.")
@@ -653,9 +617,9 @@ def rebirth_clv_btyd(
     *Marketing Science* 24(2), 275-284.
     """
     where = "rebirth_clv_btyd"
-    _require_frame(history, where)
-    _require_columns(history, {"frequency": frequency, "T": T, "monetary_value": monetary_value},
-                     where)
+    require_frame(history, where)
+    require_columns(history, {"frequency": frequency, "T": T, "monetary_value": monetary_value},
+                    where)
     freq = _numeric(history, frequency, where)
     tt = _numeric(history, T, where)
     spend = _numeric(history, monetary_value, where)
@@ -709,7 +673,7 @@ class WinbackPlan:
 
 def _per_row(df: pd.DataFrame, spec, cat: pd.Series, name: str, where: str) -> pd.Series:
     if isinstance(spec, str):
-        _require_columns(df, {name: spec}, where)
+        require_columns(df, {name: spec}, where)
         out = _numeric(df, spec, where)
     elif isinstance(spec, Mapping):
         missing = sorted(set(cat.unique()) - set(spec))
@@ -778,8 +742,8 @@ def winback_priority(
     [80.0]
     """
     where = "winback_priority"
-    _require_frame(lost, where)
-    _require_columns(lost, {"category": category, "value": value}, where)
+    require_frame(lost, where)
+    require_columns(lost, {"category": category, "value": value}, where)
     pol = _policy_map(policy)
     df = lost.copy()
     cat = df[category].astype(object)
@@ -929,13 +893,13 @@ def at_risk_split(
     ['worth keeping', 'not at risk', 'potentially dangerous']
     """
     where = "at_risk_split"
-    _require_frame(active, where)
+    require_frame(active, where)
     traits = list(traits)
     if not traits:
         raise CRMDataError(f"{where}: give at least one C26 trait column in traits=[...].")
-    _require_columns(active, {"frequency": frequency, "recency": recency, "T": T,
-                              "p_alive": p_alive, "churn_prob": churn_prob,
-                              **{f"trait {t}": t for t in traits}}, where)
+    require_columns(active, {"frequency": frequency, "recency": recency, "T": T,
+                             "p_alive": p_alive, "churn_prob": churn_prob,
+                             **{f"trait {t}": t for t in traits}}, where)
     df = active.copy()
     freq = _numeric(df, frequency, where)
     if (freq < 0).any() or freq.isna().any():
@@ -1106,12 +1070,12 @@ def churn_hazard_model(
     from statsmodels.duration.hazard_regression import PHReg
 
     where = "churn_hazard_model"
-    _require_frame(data, where)
+    require_frame(data, where)
     covariates = list(covariates)
     if not covariates:
         raise CRMDataError(f"{where}: give at least one covariate.")
-    _require_columns(data, {"duration": duration, "event": event, "strata": strata,
-                            **{f"covariate {c}": c for c in covariates}}, where)
+    require_columns(data, {"duration": duration, "event": event, "strata": strata,
+                           **{f"covariate {c}": c for c in covariates}}, where)
     if ties not in ("efron", "breslow"):
         raise CRMDataError(f"{where}: ties must be 'efron' or 'breslow', got {ties!r}.")
     used = [duration, event] + covariates + ([strata] if strata else [])
@@ -1129,7 +1093,7 @@ def churn_hazard_model(
     if bad.any():
         raise CRMDataError(f"{where}: column {duration!r}: durations must be numbers >= 0; "
                            + describe_rows(df, bad.to_numpy(), [duration, event]))
-    ev = _event(df, event, where)
+    ev = _event(df, event, where).astype(int)
     if ev.sum() == 0:
         raise CRMDataError(f"{where}: column {event!r}: no events (nobody churned); "
                            "hazard ratios cannot be estimated.")
@@ -1233,9 +1197,9 @@ def churn_by_group(
     statistical inference. *JASA* 22, 209-212.
     """
     where = "churn_by_group"
-    _require_frame(data, where)
-    _require_columns(data, {"by": by, "event": event}, where)
-    ev = _event(data, event, where)
+    require_frame(data, where)
+    require_columns(data, {"by": by, "event": event}, where)
+    ev = _event(data, event, where).astype(int)
     groups = data[by]
     missing = groups.isna()
     if missing.any():

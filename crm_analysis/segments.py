@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ._checks import as_series, numeric_column, require_columns, require_frame
 from .errors import CRMDataError, describe_rows
 
 __all__ = [
@@ -48,64 +49,7 @@ __all__ = [
 ]
 
 
-# --------------------------------------------------------------------------
-# input checks
-# --------------------------------------------------------------------------
-
-
-def _require_frame(data, where: str) -> None:
-    if not isinstance(data, pd.DataFrame):
-        raise CRMDataError(f"{where} expects a pandas DataFrame, got {type(data).__name__}.")
-    if data.empty:
-        raise CRMDataError(f"{where}: the table is empty (0 rows).")
-
-
-def _require_columns(data: pd.DataFrame, columns: Sequence[str], where: str) -> None:
-    missing = [c for c in columns if c not in data.columns]
-    if missing:
-        raise CRMDataError(
-            f"{where}: column(s) not found: {missing}. "
-            f"Available columns: {list(data.columns)[:20]}."
-        )
-
-
-def _numeric(data: pd.DataFrame, column: str, where: str, shown: list[str]) -> pd.Series:
-    """The column as float; missing or non-numeric values raise, naming the rows."""
-    raw = data[column]
-    if pd.api.types.is_bool_dtype(raw):
-        raw = raw.astype(float)
-    values = pd.to_numeric(raw, errors="coerce")
-    bad = values.isna() | ~np.isfinite(values.astype(float))
-    if bad.any():
-        problem = "missing values" if raw[bad].isna().all() else "missing or non-numeric values"
-        raise CRMDataError(
-            f"{where}: column {column!r} has {problem}: "
-            + describe_rows(data, bad, list(dict.fromkeys(shown + [column])))
-        )
-    return values.astype(float)
-
-
-def _as_series(values, name: str, where: str) -> pd.Series:
-    """A float Series from a Series / array / list / one-column frame; checks finiteness."""
-    if isinstance(values, pd.DataFrame):
-        if values.shape[1] != 1:
-            raise CRMDataError(
-                f"{where}: pass one column (a Series), got a frame with columns "
-                f"{list(values.columns)[:10]}."
-            )
-        values = values.iloc[:, 0]
-    series = values if isinstance(values, pd.Series) else pd.Series(np.asarray(values))
-    if series.empty:
-        raise CRMDataError(f"{where}: no values (0 customers).")
-    numeric = pd.to_numeric(series, errors="coerce")
-    bad = numeric.isna() | ~np.isfinite(numeric.astype(float))
-    if bad.any():
-        frame = series.rename(series.name or name).to_frame()
-        raise CRMDataError(
-            f"{where}: column {series.name or name!r} has missing or non-numeric values: "
-            + describe_rows(frame, bad)
-        )
-    return numeric.astype(float).rename(series.name or name)
+_EMPTY = "the table is empty"
 
 
 # --------------------------------------------------------------------------
@@ -160,15 +104,16 @@ def customer_totals(
     """
     where = "customer_totals"
     counts = dict(counts or {})
-    _require_frame(data, where)
-    _require_columns(data, [customer_id, *sums, *counts.values(), *firsts], where)
+    require_frame(data, where, empty=_EMPTY)
+    require_columns(data, [customer_id, *sums, *counts.values(), *firsts], where)
     ids = data[customer_id]
     if ids.isna().any():
         raise CRMDataError(
             f"{where}: column {customer_id!r} has missing ids: "
             + describe_rows(data, ids.isna(), [customer_id])
         )
-    frame = pd.DataFrame({c: _numeric(data, c, where, [customer_id]) for c in sums}, index=data.index)
+    frame = pd.DataFrame({c: numeric_column(data, c, where, shown=[customer_id]) for c in sums},
+                         index=data.index)
     grouped = frame.groupby(ids, sort=True)
     out = grouped.sum() if sums else pd.DataFrame(index=pd.Index(sorted(ids.unique())))
     for name, column in counts.items():
@@ -296,7 +241,7 @@ def customer_profitability(
     [35.0, 55.0]
     """
     where = "customer_profitability"
-    _require_frame(data, where)
+    require_frame(data, where, empty=_EMPTY)
     if costs is None:
         raise CRMDataError(
             f"{where}: no cost-to-serve given (costs=None). Profit needs the costs of "
@@ -334,7 +279,7 @@ def customer_profitability(
         margin = float(margin)
         if not 0 <= margin <= 1:
             raise CRMDataError(f"{where}: margin must be a fraction in [0, 1], got {margin!r}.")
-    _require_columns(data, needed, where)
+    require_columns(data, needed, where)
     ids = data[customer_id]
     if ids.isna().any():
         raise CRMDataError(
@@ -342,7 +287,7 @@ def customer_profitability(
             + describe_rows(data, ids.isna(), [customer_id, revenue])
         )
 
-    rev = _numeric(data, revenue, where, [customer_id])
+    rev = numeric_column(data, revenue, where, shown=[customer_id])
     report_rows = []
     keep = pd.Series(True, index=data.index)
     negative = rev < 0
@@ -360,11 +305,11 @@ def customer_profitability(
 
     parts = {"revenue": rev}
     if isinstance(margin, str):
-        parts["gross_margin"] = _numeric(data, margin, where, [customer_id, revenue])
+        parts["gross_margin"] = numeric_column(data, margin, where, shown=[customer_id, revenue])
     for name, (column, rate) in spec.items():
         if column is None:
             continue
-        values = _numeric(data, column, where, [customer_id])
+        values = numeric_column(data, column, where, shown=[customer_id])
         if (values < 0).any():
             raise CRMDataError(
                 f"{where}: column {column!r} (cost {name!r}) has negative values: "
@@ -508,7 +453,7 @@ def whale_curve(profit, *, revenue=None) -> WhaleCurve:
     >>> round(w.peak_, 2), w.peak_customer_share_, w.loss_share_
     (1.5, 0.6, 0.4)
     """
-    p = _as_series(profit, "profit", "whale_curve")
+    p = as_series(profit, "profit", "whale_curve")
     total = float(p.sum())
     if not total > 0:
         raise CRMDataError(
@@ -534,7 +479,7 @@ def whale_curve(profit, *, revenue=None) -> WhaleCurve:
         total_profit_=total,
     )
     if revenue is not None:
-        r = _as_series(revenue, "revenue", "whale_curve")
+        r = as_series(revenue, "revenue", "whale_curve")
         if len(r) != n:
             raise CRMDataError(f"whale_curve: revenue has {len(r)} values, profit {n}.")
         result.revenue_curve = lorenz_curve(r, descending=True).rename(
@@ -545,7 +490,7 @@ def whale_curve(profit, *, revenue=None) -> WhaleCurve:
 
 
 def _nonnegative(values, where: str) -> pd.Series:
-    v = _as_series(values, "value", where)
+    v = as_series(values, "value", where)
     if (v < 0).any():
         frame = v.to_frame()
         raise CRMDataError(
@@ -659,8 +604,8 @@ def profit_by_segment(
     """
     where = "profit_by_segment"
     by = [by] if isinstance(by, str) else list(by)
-    _require_frame(data, where)
-    _require_columns(data, [*by, revenue] + ([profit] if profit is not None else []), where)
+    require_frame(data, where, empty=_EMPTY)
+    require_columns(data, [*by, revenue] + ([profit] if profit is not None else []), where)
     for column in by:
         if data[column].isna().any():
             raise CRMDataError(
@@ -668,9 +613,10 @@ def profit_by_segment(
                 + describe_rows(data, data[column].isna(), by)
                 + "\nDrop or label these customers first (and say how many)."
             )
-    money = pd.DataFrame({"revenue": _numeric(data, revenue, where, by)}, index=data.index)
+    money = pd.DataFrame({"revenue": numeric_column(data, revenue, where, shown=by)},
+                         index=data.index)
     if profit is not None:
-        money["profit"] = _numeric(data, profit, where, by)
+        money["profit"] = numeric_column(data, profit, where, shown=by)
     keys = [data[c] for c in by]
     grouped = money.groupby(keys, observed=True, sort=True)
     out = grouped.sum()
@@ -756,8 +702,8 @@ def profitability_sensitivity(
             raise CRMDataError(f"{where}: cost {name!r} must be given as (column, rate) in costs to vary it.")
     segments = None
     if by is not None:
-        _require_frame(data, where)
-        _require_columns(data, [customer_id, by], where)
+        require_frame(data, where, empty=_EMPTY)
+        require_columns(data, [customer_id, by], where)
         segments = data.groupby(customer_id, sort=True)[by].first()
     rows = []
     names = list(rates)
@@ -858,12 +804,12 @@ def rank_disagreement(
     (0.0, 1.0)
     """
     where = "rank_disagreement"
-    _require_frame(data, where)
-    _require_columns(data, [x, y], where)
+    require_frame(data, where, empty=_EMPTY)
+    require_columns(data, [x, y], where)
     if not 0 < top <= 1:
         raise CRMDataError(f"{where}: top must be in (0, 1], got {top!r}.")
-    a = _numeric(data, x, where, [])
-    b = _numeric(data, y, where, [])
+    a = numeric_column(data, x, where)
+    b = numeric_column(data, y, where)
     n = len(a)
     if n < 2:
         raise CRMDataError(f"{where}: need at least 2 customers, got {n}.")
@@ -917,7 +863,7 @@ def quantile_scores(values, q: int = 5, *, higher_is_better: bool = True) -> pd.
     >>> quantile_scores([10, 20, 20, 30, 40]).tolist()
     [1, 2, 2, 4, 5]
     """
-    v = _as_series(values, "value", "quantile_scores")
+    v = as_series(values, "value", "quantile_scores")
     if int(q) != q or q < 2:
         raise CRMDataError(f"quantile_scores: q must be an integer >= 2, got {q!r}.")
     arr = v.to_numpy() if higher_is_better else -v.to_numpy()
@@ -968,9 +914,9 @@ def rfm_scores(
     [[2, 2, 2], [1, 1, 1]]
     """
     where = "rfm_scores"
-    _require_frame(summary, where)
-    _require_columns(summary, [recency, T, frequency, monetary], where)
-    since = _numeric(summary, T, where, []) - _numeric(summary, recency, where, [])
+    require_frame(summary, where, empty=_EMPTY)
+    require_columns(summary, [recency, T, frequency, monetary], where, frame="summary")
+    since = numeric_column(summary, T, where) - numeric_column(summary, recency, where)
     if (since < 0).any():
         raise CRMDataError(
             f"{where}: {recency!r} exceeds {T!r} (last purchase after the end of observation): "
@@ -979,8 +925,8 @@ def rfm_scores(
     out = pd.DataFrame(index=summary.index)
     out["days_since"] = since
     out["R"] = quantile_scores(since, q, higher_is_better=False).to_numpy()
-    out["F"] = quantile_scores(_numeric(summary, frequency, where, []), q).to_numpy()
-    out["M"] = quantile_scores(_numeric(summary, monetary, where, []), q).to_numpy()
+    out["F"] = quantile_scores(numeric_column(summary, frequency, where), q).to_numpy()
+    out["M"] = quantile_scores(numeric_column(summary, monetary, where), q).to_numpy()
     out["RFM"] = out["R"].astype(str) + out["F"].astype(str) + out["M"].astype(str)
     return out
 
@@ -1059,11 +1005,11 @@ def rfm_segments(scores: pd.DataFrame, *, q: int = 5) -> pd.DataFrame:
     ['champions', 'hibernating']
     """
     where = "rfm_segments"
-    _require_frame(scores, where)
-    _require_columns(scores, ["R", "F", "M"], where)
+    require_frame(scores, where, empty=_EMPTY)
+    require_columns(scores, ["R", "F", "M"], where, frame="scores")
     out = pd.DataFrame(index=scores.index)
     for c in ("R", "F", "M"):
-        values = _numeric(scores, c, where, [])
+        values = numeric_column(scores, c, where)
         bad = (values < 1) | (values > q) | (values != np.round(values))
         if bad.any():
             raise CRMDataError(

@@ -24,9 +24,9 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python scripts/build_site.py --out $(SITE)
 
-## Library tests and notebooks (nbval) in one run.
+## Library tests, docstring examples and notebooks (nbval) in one run.
 test: $(STAMP)
-	$(BIN)/python -m pytest $(XDIST) $(NBVAL) tests notebooks
+	$(BIN)/python -m pytest $(XDIST) $(NBVAL) --doctest-modules tests notebooks crm_analysis
 
 ## Re-execute the committed notebooks in place (run before committing them).
 notebooks: $(STAMP)

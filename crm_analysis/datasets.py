@@ -300,7 +300,7 @@ def load_telco_churn() -> pd.DataFrame:
     Examples
     --------
     >>> telco = load_telco_churn()
-    >>> telco.shape[0], round(telco["churn"].mean(), 3)
+    >>> telco.shape[0], round(float(telco["churn"].mean()), 3)
     (7043, 0.265)
     """
     raw = _rdataset("modeldata", "wa_churn")
@@ -326,7 +326,7 @@ def load_telecom_service_calls() -> pd.DataFrame:
     Examples
     --------
     >>> calls = load_telecom_service_calls()
-    >>> calls.shape[0], round(calls["churn"].mean(), 4)
+    >>> calls.shape[0], round(float(calls["churn"].mean()), 4)
     (5000, 0.1414)
     """
     raw = _rdataset("modeldata", "mlc_churn")

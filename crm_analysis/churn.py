@@ -357,7 +357,7 @@ def classify_defection(
     cols = {"reason": reason, "firm_terminated": firm_terminated, "relocated": relocated,
             "discount_share": discount_share, "days_after_price_cut": days_after_price_cut,
             "complaint": complaint, "ported": ported}
-    require_columns(lost, cols, where)
+    require_columns(lost, cols, where, frame="lost")
     bad_rules = [r for r in order if r not in DEFAULT_RULE_ORDER]
     if bad_rules:
         raise CRMDataError(f"{where}: unknown rule(s) {bad_rules}; use {list(DEFAULT_RULE_ORDER)}.")
@@ -619,7 +619,7 @@ def rebirth_clv_btyd(
     where = "rebirth_clv_btyd"
     require_frame(history, where)
     require_columns(history, {"frequency": frequency, "T": T, "monetary_value": monetary_value},
-                    where)
+                    where, frame="history")
     freq = _numeric(history, frequency, where)
     tt = _numeric(history, T, where)
     spend = _numeric(history, monetary_value, where)
@@ -743,7 +743,7 @@ def winback_priority(
     """
     where = "winback_priority"
     require_frame(lost, where)
-    require_columns(lost, {"category": category, "value": value}, where)
+    require_columns(lost, {"category": category, "value": value}, where, frame="lost")
     pol = _policy_map(policy)
     df = lost.copy()
     cat = df[category].astype(object)
@@ -899,7 +899,8 @@ def at_risk_split(
         raise CRMDataError(f"{where}: give at least one C26 trait column in traits=[...].")
     require_columns(active, {"frequency": frequency, "recency": recency, "T": T,
                              "p_alive": p_alive, "churn_prob": churn_prob,
-                             **{f"trait {t}": t for t in traits}}, where)
+                             **{f"trait {t}": t for t in traits}}, where,
+                    frame="active")
     df = active.copy()
     freq = _numeric(df, frequency, where)
     if (freq < 0).any() or freq.isna().any():

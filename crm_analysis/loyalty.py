@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ._checks import numeric_column, require_columns, require_frame
 from .errors import CRMDataError, describe_rows
 from .transactions import rfm_summary
 
@@ -79,20 +80,14 @@ _CELL = {
 # reliability
 # --------------------------------------------------------------------------
 def _numeric_items(items: pd.DataFrame, where: str) -> pd.DataFrame:
-    if not isinstance(items, pd.DataFrame):
-        raise CRMDataError(f"{where} expects a DataFrame of items, got {type(items).__name__}.")
+    require_frame(items, where, allow_empty=True)  # too few respondents is reported below
     if items.shape[1] < 2:
         raise CRMDataError(
             f"{where}: needs at least two item columns, got {list(items.columns)}."
         )
-    out = items.apply(pd.to_numeric, errors="coerce")
-    bad = out.isna() & items.notna()
-    for col in out.columns:
-        if bad[col].any():
-            raise CRMDataError(
-                f"{where}: column {col!r} has non-numeric answers: "
-                + describe_rows(items, bad[col], [col])
-            )
+    # Gaps are reported together below, as a listwise-deletion decision.
+    out = pd.DataFrame({col: numeric_column(items, col, where, missing="keep", finite=False)
+                        for col in items.columns}, index=items.index)
     missing = out.isna().any(axis=1)
     if missing.any():
         raise CRMDataError(
@@ -417,8 +412,7 @@ def loyalty_index(
     >>> list(idx.diagnostics_.index)[-1]
     'overall'
     """
-    if not isinstance(survey, pd.DataFrame) or survey.empty:
-        raise CRMDataError("loyalty_index expects a non-empty DataFrame of survey answers.")
+    require_frame(survey, "loyalty_index", empty="the survey has no answers")
     if missing not in ("raise", "drop"):
         raise CRMDataError(f"missing must be 'raise' or 'drop', got {missing!r}.")
     comps = _find_components(survey, components)
@@ -656,19 +650,10 @@ def behavioural_loyalty(
     return out
 
 
-def _require(data: pd.DataFrame, cols: dict[str, str | None], where: str) -> None:
-    if not isinstance(data, pd.DataFrame) or data.empty:
-        raise CRMDataError(f"{where} expects a non-empty DataFrame.")
-    missing = [f"{k}={v!r}" for k, v in cols.items() if v is not None and v not in data.columns]
-    if missing:
-        raise CRMDataError(
-            f"{where}: column(s) not found: {', '.join(missing)}. "
-            f"Available columns: {list(data.columns)[:20]}."
-        )
-
-
 def _ordered_panel(panel, customer_id, choice, occasion, where) -> pd.DataFrame:
-    _require(panel, {"customer_id": customer_id, "choice": choice, "occasion": occasion}, where)
+    require_frame(panel, where)
+    require_columns(panel, {"customer_id": customer_id, "choice": choice, "occasion": occasion},
+                    where, frame="panel")
     bad = panel[choice].isna() | panel[customer_id].isna()
     if bad.any():
         raise CRMDataError(
@@ -916,8 +901,8 @@ def loyalty_traits(
     >>> loyalty_traits(b)["n_traits"].tolist()
     [2, 0]
     """
-    if not isinstance(behaviour, pd.DataFrame) or behaviour.empty:
-        raise CRMDataError("loyalty_traits expects the non-empty output of behavioural_loyalty().")
+    require_frame(behaviour, "loyalty_traits",
+                  empty="behaviour (the output of behavioural_loyalty()) is empty")
     idx = behaviour.index
     unknown = pd.Series(pd.NA, index=idx, dtype="boolean")
     out = pd.DataFrame(index=idx)
@@ -935,8 +920,9 @@ def loyalty_traits(
 
     answers = None
     if survey is not None:
-        _require(survey, {"customer_id": customer_id, "recommend": recommend,
-                          "resistance": resistance}, "loyalty_traits")
+        require_frame(survey, "loyalty_traits")
+        require_columns(survey, {"customer_id": customer_id, "recommend": recommend,
+                                 "resistance": resistance}, "loyalty_traits", frame="survey")
         answers = survey.set_index(customer_id).reindex(idx)
 
     def _survey_flag(col):
@@ -951,9 +937,12 @@ def loyalty_traits(
     if events is not None:
         if transactions is None:
             raise CRMDataError("loyalty_traits: events need the transactions to see who bought after them.")
-        _require(events, {"customer_id": customer_id, "event": event, "event_date": event_date},
-                 "loyalty_traits")
-        _require(transactions, {"customer_id": customer_id, "date": date}, "loyalty_traits")
+        require_frame(events, "loyalty_traits")
+        require_columns(events, {"customer_id": customer_id, "event": event,
+                                 "event_date": event_date}, "loyalty_traits", frame="events")
+        require_frame(transactions, "loyalty_traits")
+        require_columns(transactions, {"customer_id": customer_id, "date": date},
+                        "loyalty_traits", frame="transactions")
         after_offer = _bought_after(transactions, events, competitor_offer, customer_id, date,
                                     event, event_date)
         after_complaint = _bought_after(transactions, events, complaint, customer_id, date,
@@ -1249,8 +1238,9 @@ def dick_basu_segments(
     >>> dick_basu_segments(d, thresholds=(50, 0.5)).labels_.tolist()
     ['true loyalty', 'latent loyalty', 'spurious loyalty', 'no loyalty']
     """
-    _require(data, {"attitude": attitude, "patronage": patronage, "clv": clv,
-                    "lapse": lapse, "satisfaction": satisfaction}, "dick_basu_segments")
+    require_frame(data, "dick_basu_segments")
+    require_columns(data, {"attitude": attitude, "patronage": patronage, "clv": clv,
+                           "lapse": lapse, "satisfaction": satisfaction}, "dick_basu_segments")
     if isinstance(thresholds, dict):
         unknown = set(thresholds) - {"attitude", "patronage"}
         if unknown:

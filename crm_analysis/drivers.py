@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from ._checks import require_columns, require_frame
 from .errors import CRMDataError, describe_rows
 
 __all__ = [
@@ -73,14 +74,6 @@ QUADRANTS = {
 # --------------------------------------------------------------------------- validation
 
 
-def _check_columns(data: pd.DataFrame, columns: list[str]) -> None:
-    if not isinstance(data, pd.DataFrame):
-        raise CRMDataError(f"data: expected a pandas DataFrame, got {type(data).__name__}")
-    missing = [c for c in columns if c not in data.columns]
-    if missing:
-        raise CRMDataError(f"column(s) {missing}: not in data (columns are {list(data.columns)})")
-
-
 def _prepare(
     data: pd.DataFrame,
     columns: list[str],
@@ -90,10 +83,13 @@ def _prepare(
     dropna: bool = False,
     extra: list[str] | None = None,
     analysis: bool = True,
+    where: str,
 ) -> tuple[pd.DataFrame, int]:
     """Check columns are present, numeric, on the scale and complete; return a clean copy."""
     extra = [c for c in (extra or []) if c not in columns]
-    _check_columns(data, columns + extra)
+    # An empty frame is reported below as "too few complete rows".
+    require_frame(data, where, allow_empty=True)
+    require_columns(data, columns + extra, where)
     df = data[columns + extra].copy()
     for c in columns:
         if not pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c]):
@@ -351,6 +347,7 @@ def driver_importance(
         scale_columns=drivers,
         dropna=dropna,
         extra=[by] if by else None,
+        where="driver_importance",
     )
     rng = _rng(seed)
     alpha = (1 - ci) / 2
@@ -358,7 +355,8 @@ def driver_importance(
     blocks = []
     for g, part in groups:
         if by is not None:
-            _prepare(part, [outcome, *drivers])  # constant within a group is also fatal
+            # constant within a group is also fatal
+            _prepare(part, [outcome, *drivers], where="driver_importance")
         Rxx, rxy = _corr(part, outcome, drivers)
         _check_collinear(Rxx, drivers)
         imp, r2 = _importance(Rxx, rxy, m)
@@ -481,7 +479,8 @@ def compare_contexts(
     """
     m = _method(method)
     drivers = list(drivers)
-    df, n_na = _prepare(data, [outcome, *drivers], scale=None, dropna=dropna, extra=[by])
+    df, n_na = _prepare(data, [outcome, *drivers], scale=None, dropna=dropna, extra=[by],
+                        where="compare_contexts")
     levels = sorted(df[by].dropna().unique()) if groups is None else list(groups)
     if len(levels) != 2:
         raise CRMDataError(f"column {by!r}: need exactly two groups to compare, found {levels}")
@@ -490,7 +489,7 @@ def compare_contexts(
         part = df.loc[df[by] == g]
         if part.empty:
             raise CRMDataError(f"column {by!r}: no rows in group {g!r}")
-        _prepare(part, [outcome, *drivers])
+        _prepare(part, [outcome, *drivers], where="compare_contexts")
         parts.append(part[[outcome, *drivers]].to_numpy(dtype=float))
     imps = []
     for X in parts:
@@ -614,7 +613,7 @@ def group_importance(
     if len(set(drivers)) != len(drivers):
         dup = sorted({d for d in drivers if drivers.count(d) > 1})
         raise CRMDataError(f"groups: driver(s) {dup} listed in more than one group")
-    df, n_na = _prepare(data, [outcome, *drivers], dropna=dropna)
+    df, n_na = _prepare(data, [outcome, *drivers], dropna=dropna, where="group_importance")
     member = np.array([names.index(g) for g in names for _ in groups[g]])
     G = len(names)
 
@@ -710,7 +709,7 @@ def importance_performance(
     imp = driver_importance(
         data, outcome, drivers, method=method, scale=scale, dropna=dropna, progress=False
     )
-    df, _ = _prepare(data, [outcome, *drivers], dropna=dropna)
+    df, _ = _prepare(data, [outcome, *drivers], dropna=dropna, where="importance_performance")
     perf = df[drivers].mean().to_numpy()
     out = pd.DataFrame(
         {"driver": drivers, "importance": imp["share"].to_numpy(), "performance": perf}
@@ -809,7 +808,8 @@ def asymmetric_effects(
         raise CRMDataError(f"low={low}, high={high}: the low band must lie below the high band")
     drivers = list(drivers)
     df, n_na = _prepare(
-        data, [outcome, *drivers], scale=scale, scale_columns=drivers, dropna=dropna
+        data, [outcome, *drivers], scale=scale, scale_columns=drivers, dropna=dropna,
+        where="asymmetric_effects",
     )
     X = {}
     for d in drivers:
@@ -961,7 +961,8 @@ def ordered_satisfaction_model(
     if distr not in ("logit", "probit"):
         raise CRMDataError(f"distr {distr!r}: must be 'logit' or 'probit'")
     drivers = list(drivers)
-    df, n_na = _prepare(data, [outcome, *drivers], scale=scale, dropna=dropna)
+    df, n_na = _prepare(data, [outcome, *drivers], scale=scale, dropna=dropna,
+                        where="ordered_satisfaction_model")
     Rxx, _ = _corr(df, outcome, drivers)
     _check_collinear(Rxx, drivers)
     cats = sorted(df[outcome].unique())
@@ -1100,7 +1101,7 @@ def service_profit_chain(
     """
     items = [loyalty] if isinstance(loyalty, str) else list(loyalty)
     cols = [employee, satisfaction, *items]
-    df, n_na = _prepare(data, cols, dropna=dropna, extra=[branch])
+    df, n_na = _prepare(data, cols, dropna=dropna, extra=[branch], where="service_profit_chain")
     df["_loyalty"] = df[items].mean(axis=1)
     varying = df.groupby(branch)[employee].nunique() > 1
     if varying.any():
@@ -1209,7 +1210,8 @@ def nps(
     Reichheld, F. F. (2003). The one number you need to grow. *Harvard Business Review* 81(12), 46-54.
     """
     keys = [] if by is None else ([by] if isinstance(by, str) else list(by))
-    df, n_na = _prepare(data, [recommend], scale=(0, 10), dropna=dropna, extra=keys, analysis=False)
+    df, n_na = _prepare(data, [recommend], scale=(0, 10), dropna=dropna, extra=keys,
+                        analysis=False, where="nps")
     if df.empty:
         raise CRMDataError(f"column {recommend!r}: no ratings to score")
     frac = df[recommend] % 1 != 0

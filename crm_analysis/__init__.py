@@ -89,6 +89,7 @@ from .equity import (  # noqa: E402
     equity_decomposition,
     expected_lifetime,
     implied_retention,
+    lever_sensitivity,
     lever_simulation,
 )
 from . import loyalty  # noqa: E402
@@ -301,4 +302,5 @@ __all__ += [
     "expected_lifetime",
     "implied_retention",
     "lever_simulation",
+    "lever_sensitivity",
 ]

@@ -244,7 +244,9 @@ class RuleSet:
     def top(self, n: int = 10, by: str = "lift") -> pd.DataFrame:
         """The ``n`` strongest rules by ``by`` (readable columns only)."""
         cols = [c for c in _RULE_COLUMNS if c not in ("antecedents", "consequents")]
-        return self.rules.sort_values([by, "support"], ascending=False).head(n)[cols]
+        return self.rules.sort_values(
+            [by, "support", "antecedent", "consequent"], ascending=[False, False, True, True],
+            kind="mergesort").head(n)[cols]
 
     def summary(self) -> pd.DataFrame:
         """One-row overview: baskets, items, itemsets, rules, thresholds."""
@@ -307,11 +309,11 @@ def mine_rules(
     Examples
     --------
     >>> lines = pd.DataFrame({"basket_id": [1, 1, 2, 2, 3], "product_id": list("abacb")})
-    >>> rs = mine_rules(basket_matrix(lines), min_support=0.3)
-    >>> rs.rules.loc[rs.rules.antecedent == "b", "confidence"].item()
+    >>> rs = mine_rules(basket_matrix(lines), min_support=0.3, min_lift=0)
+    >>> rs.rules.loc[rs.rules.antecedent == "b", "confidence"].item()   # {a,b},{a,c},{b}
     0.5
     """
-    from mlxtend.frequent_patterns import association_rules, fpgrowth
+    from mlxtend.frequent_patterns import fpgrowth
 
     if not isinstance(onehot, pd.DataFrame) or onehot.empty:
         raise CRMDataError("mine_rules expects a non-empty basket x item DataFrame "
@@ -336,12 +338,18 @@ def mine_rules(
     keep = (rules["confidence"] >= min_confidence) & (rules["lift"] >= min_lift)
     if single_consequent:
         keep &= rules["consequents"].map(len) == 1
-    rules = (rules[keep].sort_values(["lift", "support"], ascending=False)
+    # Full sort keys: FP-growth's output order varies with string hashing between runs.
+    rules = (rules[keep].sort_values(["lift", "support", "antecedent", "consequent"],
+                                     ascending=[False, False, True, True], kind="mergesort")
              .reset_index(drop=True))
-    itemsets = itemsets.sort_values("support", ascending=False).reset_index(drop=True)
+    names = itemsets["itemsets"].map(lambda s: " + ".join(sorted(map(str, s))))
+    itemsets = (itemsets.assign(_name=names)
+                .sort_values(["support", "size", "_name"], ascending=[False, True, True],
+                             kind="mergesort")
+                .drop(columns="_name").reset_index(drop=True))
     return RuleSet(rules=rules, itemsets=itemsets, n_baskets=n, min_support=min_support,
                    level=str(onehot.attrs.get("level", onehot.columns.name or "item")),
-                   _meta={"n_items": onehot.shape[1], "association_rules": association_rules})
+                   _meta={"n_items": onehot.shape[1]})
 
 
 def _rules_from_itemsets(itemsets: pd.DataFrame, n_baskets: int) -> pd.DataFrame:
@@ -352,8 +360,11 @@ def _rules_from_itemsets(itemsets: pd.DataFrame, n_baskets: int) -> pd.DataFrame
         for c in _RULE_COLUMNS})
     if (itemsets["size"] < 2).all():
         return empty
-    raw = association_rules(itemsets, num_itemsets=n_baskets, metric="support",
-                            min_threshold=0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # mlxtend also computes metrics we drop (certainty) that divide by zero for
+        # rules that always hold; those warnings say nothing about our columns.
+        raw = association_rules(itemsets, num_itemsets=n_baskets, metric="support",
+                                min_threshold=0.0)
     if raw.empty:
         return empty
     out = pd.DataFrame({

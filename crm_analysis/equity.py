@@ -56,6 +56,7 @@ __all__ = [
     "equity_decomposition",
     "base_from_model",
     "lever_simulation",
+    "lever_sensitivity",
 ]
 
 _MAX_RETENTION = 0.999
@@ -107,7 +108,7 @@ def expected_lifetime(
 
     Examples
     --------
-    >>> expected_lifetime(0.8)          # 1 / (1 - 0.8): geometric mean lifetime
+    >>> round(expected_lifetime(0.8), 10)   # 1 / (1 - 0.8): geometric mean lifetime
     5.0
     >>> round(expected_lifetime(0.8, discount=0.1), 4)   # 1 / (1.1 - 0.8)
     3.3333
@@ -199,7 +200,7 @@ def equity_decomposition(
     --------
     >>> g = pd.DataFrame({"customers": [100, 50], "retention": [0.5, 0.8],
     ...                   "value": [10.0, 20.0]}, index=["light", "heavy"])
-    >>> equity_decomposition(g)["equity"].tolist()   # 100*2*10, 50*5*20
+    >>> equity_decomposition(g)["equity"].round(6).tolist()   # 100*2*10, 50*5*20
     [2000.0, 5000.0, 7000.0]
     """
     where = "equity_decomposition"
@@ -416,7 +417,7 @@ def lever_simulation(
     --------
     >>> g = pd.DataFrame({"customers": [100.0], "retention": [0.8], "value": [10.0]})
     >>> res = lever_simulation(g, acquisition=0.1, retention=0.1, spend=0.1)
-    >>> round(res.table.loc["all three", "equity"], 2)   # 110 * 11 / (1 - 0.9)
+    >>> round(float(res.table.loc["all three", "equity"]), 6)   # 110 * 11 / (1 - 0.9)
     12100.0
     """
     if min(acquisition, spend) <= -1:
@@ -446,3 +447,50 @@ def lever_simulation(
     return LeverResult(table=table, interaction_=float(inter),
                        settings={"acquisition": acquisition, "retention": retention,
                                  "spend": spend, "discount": discount, "horizon": horizon})
+
+
+def lever_sensitivity(
+    base: pd.DataFrame,
+    *,
+    acquisition: float = 0.05,
+    retention: float = 0.02,
+    spend: float = 0.05,
+    discount: float = 0.0,
+    horizon: int | None = None,
+) -> pd.DataFrame:
+    """Equity change when each lever moves down and up by the same amount (tornado data).
+
+    Each lever is moved alone by -size and +size (retention in points,
+    acquisition and spend in relative terms) with the others held at the base.
+
+    Parameters
+    ----------
+    base : DataFrame
+        Groups with ``customers``, ``retention`` and ``value``.
+    acquisition, retention, spend : float
+        Lever sizes, as in :func:`lever_simulation`.
+    discount, horizon :
+        As in :func:`equity_decomposition`.
+
+    Returns
+    -------
+    DataFrame
+        Index ``more``, ``longer``, ``deeper``; columns ``low`` and ``high``
+        (equity change for -size and +size), ``range`` (high - low), and
+        ``size``; sorted by range, largest first.
+
+    Examples
+    --------
+    >>> g = pd.DataFrame({"customers": [100.0], "retention": [0.5], "value": [1.0]})
+    >>> lever_sensitivity(g, acquisition=0.1)["low"]["more"].round(6)   # -10% of 200
+    np.float64(-20.0)
+    """
+    down = lever_simulation(base, acquisition=-acquisition, retention=-retention, spend=-spend,
+                            discount=discount, horizon=horizon).table["change"]
+    up = lever_simulation(base, acquisition=acquisition, retention=retention, spend=spend,
+                          discount=discount, horizon=horizon).table["change"]
+    levers = ["more", "longer", "deeper"]
+    out = pd.DataFrame({"low": down[levers].to_numpy(), "high": up[levers].to_numpy(),
+                        "size": [acquisition, retention, spend]}, index=pd.Index(levers, name="lever"))
+    out["range"] = out["high"] - out["low"]
+    return out.sort_values("range", ascending=False)[["low", "high", "range", "size"]]

@@ -12,10 +12,15 @@ from crm_analysis import (
     equity_decomposition,
     expected_lifetime,
     implied_retention,
+    lever_sensitivity,
     lever_simulation,
     load_cdnow_summary,
 )
-from crm_analysis.plotting import plot_lever_waterfall, plot_relationship_cylinders
+from crm_analysis.plotting import (
+    plot_lever_tornado,
+    plot_lever_waterfall,
+    plot_relationship_cylinders,
+)
 
 
 @pytest.mark.parametrize("r,d", [(0.0, 0.0), (0.6, 0.0), (0.9, 0.05), (0.97, 0.01)])
@@ -135,3 +140,19 @@ def test_plots_draw_the_data():
     steps = res.waterfall()
     assert heights == pytest.approx(steps["amount"].abs().tolist())
     assert [t.get_text() for t in ax.get_xticklabels()] == steps["step"].tolist()
+
+
+def test_sensitivity_is_symmetric_where_equity_is_linear():
+    n, r, m, d = 200.0, 0.7, 5.0, 0.0
+    g = pd.DataFrame({"customers": [n], "retention": [r], "value": [m]})
+    sens = lever_sensitivity(g, acquisition=0.1, retention=0.05, spend=0.2, discount=d)
+    base = n * m / (1 - r)
+    assert sens.loc["more", "low"] == pytest.approx(-0.1 * base)
+    assert sens.loc["deeper", "high"] == pytest.approx(0.2 * base)
+    # Retention is convex: +5 points gains more than -5 points loses.
+    assert sens.loc["longer", "high"] == pytest.approx(n * m / (1 - r - 0.05) - base)
+    assert sens.loc["longer", "low"] == pytest.approx(n * m / (1 - r + 0.05) - base)
+    assert list(sens.index) == list(sens.sort_values("range", ascending=False).index)
+    ax = plot_lever_tornado(sens)
+    widths = sorted(p.get_width() for p in ax.patches)
+    assert widths == pytest.approx(sorted([*sens["low"], *sens["high"]]))

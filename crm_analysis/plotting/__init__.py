@@ -54,7 +54,7 @@ from .clv import (
     plot_tracking,
 )
 from .basket import plot_breadth_retention, plot_migration_flow, plot_rules
-from .equity import plot_lever_waterfall, plot_relationship_cylinders
+from .equity import plot_lever_tornado, plot_lever_waterfall, plot_relationship_cylinders
 from .transactions import plot_frequency_distribution, plot_group_distribution, plot_period_totals
 
 __all__ = [
@@ -113,6 +113,7 @@ __all__ += [
     "plot_breadth_retention",
     "plot_migration_flow",
     "plot_rules",
+    "plot_lever_tornado",
     "plot_lever_waterfall",
     "plot_relationship_cylinders",
 ]

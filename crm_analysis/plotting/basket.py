@@ -38,7 +38,9 @@ def plot_rules(
     """
     ax = get_ax(ax)
     table = rules.rules if hasattr(rules, "rules") else rules
-    top = table.sort_values([by, "support"], ascending=False).head(n).iloc[::-1]
+    top = table.sort_values([by, "support", "antecedent", "consequent"],
+                            ascending=[False, False, True, True], kind="mergesort")
+    top = top.head(n).iloc[::-1]
     labels = [f"{_short(a)} → {_short(c, 24)}" for a, c in zip(top["antecedent"],
                                                                top["consequent"], strict=True)]
     kwargs.setdefault("color", PALETTE[0])

@@ -8,7 +8,7 @@ from matplotlib.patches import Ellipse, Rectangle
 
 from ._style import HATCHES, PALETTE, finish, get_ax
 
-__all__ = ["plot_lever_waterfall", "plot_relationship_cylinders"]
+__all__ = ["plot_lever_waterfall", "plot_lever_tornado", "plot_relationship_cylinders"]
 
 
 def plot_lever_waterfall(
@@ -132,3 +132,41 @@ def plot_relationship_cylinders(
 
 
 
+
+
+def plot_lever_tornado(
+    sensitivity: pd.DataFrame, *, scale: float = 1.0, unit: str = "US$", ax: Axes | None = None,
+) -> Axes:
+    """Tornado chart: equity change when each lever moves down (left) and up (right).
+
+    Parameters
+    ----------
+    sensitivity : DataFrame
+        Output of :func:`crm_analysis.lever_sensitivity` (largest range first,
+        drawn at the top).
+    scale : float, default 1.0
+        Divide amounts by this (e.g. 1e3 for thousands).
+    unit : str
+
+    Returns
+    -------
+    Axes
+    """
+    ax = get_ax(ax)
+    frame = sensitivity.iloc[::-1]
+    labels = [f"{lever} (±{size:.0%})" if lever != "longer" else f"{lever} (±{100 * size:.0f} pts)"
+              for lever, size in zip(frame.index, frame["size"], strict=True)]
+    low, high = frame["low"].to_numpy() / scale, frame["high"].to_numpy() / scale
+    ax.barh(labels, low, color=PALETTE[3], hatch=HATCHES[2], edgecolor="white", label="lever down")
+    ax.barh(labels, high, color=PALETTE[2], hatch=HATCHES[1], edgecolor="white", label="lever up")
+    ax.axvline(0, color=PALETTE[7], linewidth=1)
+    for y, (lo, hi) in enumerate(zip(low, high, strict=True)):
+        ax.text(hi, y, f" {hi:+,.1f}", va="center", ha="left", fontsize="x-small")
+        ax.text(lo, y, f"{lo:+,.1f} ", va="center", ha="right", fontsize="x-small")
+    span = max(abs(low).max(), abs(high).max())
+    ax.set_xlim(-1.3 * span, 1.3 * span)
+    suffix = ", millions" if scale == 1e6 else (", thousands" if scale == 1e3 else "")
+    finish(ax, title="Equity sensitivity to each lever", ylabel="Lever",
+           xlabel=f"Change in customer equity ({unit}{suffix})", legend=False)
+    ax.legend(loc="lower right")
+    return ax

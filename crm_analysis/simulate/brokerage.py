@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from ..errors import CRMDataError
+from .._checks import numeric_column, require_columns, require_frame
+from ..errors import CRMDataError, describe_rows
 
 __all__ = [
     "BrokerageSample",
@@ -367,11 +368,9 @@ def simulate_fee_policy(
     True
     """
     where = "simulate_fee_policy"
-    if not isinstance(customers, pd.DataFrame) or customers.empty:
-        raise CRMDataError(f"{where} expects a non-empty DataFrame of customers.")
-    missing = [c for c in (profit, assets, trader_type) if c not in customers.columns]
-    if missing:
-        raise CRMDataError(f"{where}: column(s) not found: {missing}.")
+    require_frame(customers, where, empty="no customers")
+    require_columns(customers, {"profit": profit, "assets": assets, "trader_type": trader_type},
+                    where, frame="customers")
     if assessment not in ("month-end", "average"):
         raise CRMDataError(f"{where}: assessment must be 'month-end' or 'average', got {assessment!r}.")
     if not (0 <= retention_drop <= retention <= 1 and 0 <= spillover <= retention):
@@ -382,10 +381,11 @@ def simulate_fee_policy(
     if unknown.any():
         raise CRMDataError(f"{where}: column {trader_type!r} has types without a volatility: "
                            f"{sorted(types[unknown].unique())[:5]}.")
-    prof = pd.to_numeric(customers[profit], errors="coerce").to_numpy(dtype=float)
-    bal = pd.to_numeric(customers[assets], errors="coerce").to_numpy(dtype=float)
-    if np.isnan(prof).any() or np.isnan(bal).any() or (bal <= 0).any():
-        raise CRMDataError(f"{where}: columns {profit!r} and {assets!r} must be numeric, {assets!r} positive.")
+    prof = numeric_column(customers, profit, where, finite=False).to_numpy()
+    bal = numeric_column(customers, assets, where, finite=False).to_numpy()
+    if (bal <= 0).any():
+        raise CRMDataError(f"{where}: column {assets!r} must be positive; "
+                           + describe_rows(customers, bal <= 0, [assets]))
     s = types.map(vol).to_numpy(dtype=float)
 
     if assessment == "month-end":

@@ -278,3 +278,51 @@ def test_breadth_plot_bar_heights(rng):
     ax = plot_breadth_retention(res)
     heights = sorted(p.get_height() for p in ax.patches)
     assert heights == pytest.approx(sorted(100 * res.table["retention"]))
+
+
+def test_breadth_retention_detects_a_real_breadth_effect(rng):
+    """Positive control: when retention does depend on breadth, the odds ratio shows it."""
+    n = 1500
+    freq = rng.integers(1, 25, n)
+    variety = rng.integers(1, 6, n)
+    rows, bid = [], 0
+    breadth = np.zeros(n)
+    for c in range(n):
+        cats = set()
+        for _ in range(freq[c]):
+            bid += 1
+            for cat in rng.choice(60, size=variety[c], replace=False):
+                rows.append((c, bid, pd.Timestamp("2020-02-01"), f"cat{cat}"))
+                cats.add(cat)
+        breadth[c] = len(cats)
+    keep = rng.random(n) < 1 / (1 + np.exp(-(-1.0 + 0.8 * np.log2(breadth))))
+    for c in np.flatnonzero(keep):
+        bid += 1
+        rows.append((c, bid, pd.Timestamp("2020-06-01"), "cat0"))
+    data = pd.DataFrame(rows, columns=["customer_id", "basket_id", "date", "product_category"])
+    data["product_id"] = data.index
+    res = breadth_retention(data, first_window=("2020-01-01", "2020-04-01"),
+                            later_window=("2020-04-01", "2020-12-31"), amount=None)
+    # True odds ratio per doubling of breadth: exp(0.8) = 2.23.
+    assert res.effect_["ci_low"] < np.exp(0.8) < res.effect_["ci_high"]
+    assert res.effect_["ci_low"] > 1
+
+
+def test_more_input_errors():
+    lines = pd.DataFrame({"customer_id": [1, 1], "product_id": ["a", "b"],
+                          "date": ["2020-01-01", "not a date"], "sales_value": [1.0, 2.0],
+                          "tier": ["lo", "hi"]})
+    with pytest.raises(CRMDataError, match="(?s)'date'.*not a date"):
+        category_migration(lines, level="tier")
+    with pytest.raises(CRMDataError, match="windows must be at least 2"):
+        category_migration(lines.assign(date="2020-01-01"), level="tier", windows=1)
+    with pytest.raises(CRMDataError, match="quantity"):
+        price_tiers(lines, level="tier")
+    multi = pd.DataFrame({"antecedent": ["a"], "consequent": ["b + c"],
+                          "antecedents": [frozenset("a")], "consequents": [frozenset("bc")],
+                          "support": [0.1], "confidence": [0.5], "lift": [2.0],
+                          "leverage": [0.05], "conviction": [2.0]})
+    with pytest.raises(CRMDataError, match="single consequent"):
+        cross_sell_candidates(lines, multi)
+    with pytest.raises(CRMDataError, match="level='department' is not a column"):
+        basket_matrix(lines.rename(columns={"customer_id": "basket_id"}), level="department")

@@ -114,6 +114,11 @@ def _bad_numbers(raw: pd.Series, *, missing: str, finite: bool) -> tuple[pd.Seri
     return values, bad
 
 
+def _rows(data: pd.DataFrame, bad: pd.Series, shown: Iterable[str], column: str) -> str:
+    """The offending rows, showing ``shown`` then ``column`` (each once)."""
+    return describe_rows(data, bad, list(dict.fromkeys([*shown, column])))
+
+
 def _check_missing(missing: str) -> None:
     if missing not in ("raise", "keep"):
         raise ValueError(f"missing must be 'raise' or 'keep', got {missing!r}")
@@ -173,7 +178,7 @@ def numeric_column(data: pd.DataFrame, column: str, where: str, *, shown: Iterab
             problem = "missing or non-numeric values"
         raise CRMDataError(
             f"{where}: column {column!r} has {problem}: "
-            + describe_rows(data, bad, list(dict.fromkeys([*shown, column])))
+            + _rows(data, bad, shown, column)
         )
     return values
 
@@ -285,6 +290,6 @@ def binary_column(data: pd.DataFrame, column: str, where: str, *, what: str | No
             kind = "other values"
         raise CRMDataError(
             f"{where}: column {label} must be {allowed}; {kind}: "
-            + describe_rows(data, bad, list(dict.fromkeys([*shown, column])))
+            + _rows(data, bad, shown, column)
         )
     return values

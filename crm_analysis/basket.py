@@ -152,6 +152,9 @@ def basket_matrix(
     -------
     DataFrame
         Boolean, index = basket ids (sorted), columns = item labels (sorted).
+        Every basket with at least one mapped line is a row, also when
+        ``min_baskets`` pruned all its items (so supports are shares of all
+        baskets); baskets whose lines are all unmapped are left out.
         ``attrs`` records ``n_lines``, ``n_lines_unmapped`` (lines whose item
         has no ``level`` in ``products``; dropped), ``n_items_pruned`` and
         ``level``.
@@ -189,10 +192,10 @@ def basket_matrix(
             f"{where}: no (basket, item) pairs left after mapping to {level!r} and pruning "
             f"items in fewer than {min_baskets} baskets."
         )
-    # Re-code to the baskets and items that are left.
-    b_used, rows = np.unique(rows, return_inverse=True)
+    # Re-code to the items that are left.  Baskets emptied by pruning stay as all-False
+    # rows: they are still baskets, and supports must count them in the denominator.
     i_used, cols = np.unique(cols, return_inverse=True)
-    index = pd.Index(b_names[b_used])
+    index = pd.Index(b_names)
     columns = pd.Index(i_names[i_used]).astype(str)
     shape = (len(index), len(columns))
     use_sparse = (shape[0] * shape[1] > _DENSE_CELL_LIMIT) if sparse == "auto" else bool(sparse)

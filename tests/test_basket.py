@@ -326,3 +326,13 @@ def test_more_input_errors():
         cross_sell_candidates(lines, multi)
     with pytest.raises(CRMDataError, match="level='department' is not a column"):
         basket_matrix(lines.rename(columns={"customer_id": "basket_id"}), level="department")
+
+
+def test_pruning_keeps_baskets_in_the_support_denominator(lines):
+    m = basket_matrix(lines, min_baskets=2)          # chips (1 basket) pruned
+    assert "chips" not in m.columns and m.attrs["n_items_pruned"] == 1
+    assert len(m) == 5
+    assert m.loc[4].tolist() == [True, False, False]   # basket 4 keeps beer, loses chips
+    rs = mine_rules(m, min_support=0.2, min_lift=0.0)
+    assert rs.n_baskets == 5
+    assert _rule(rs, "beer", "diapers")["support"] == pytest.approx(2 / 5)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from itertools import cycle
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
+import numpy as np
 from matplotlib.axes import Axes
 
-__all__ = ["PALETTE", "LINESTYLES", "MARKERS", "HATCHES", "set_style", "get_ax", "finish", "style_cycle"]
+__all__ = ["PALETTE", "LINESTYLES", "MARKERS", "HATCHES", "set_style", "get_ax", "finish", "style_cycle",
+           "grouped_bars", "label_cells"]
 
 #: Okabe-Ito colour-blind-safe palette (Okabe & Ito 2008), in a fixed order.
 PALETTE = [
@@ -75,3 +78,56 @@ def finish(ax: Axes, *, title: str, xlabel: str, ylabel: str, legend: bool | Non
 def style_cycle():
     """Endless (colour, linestyle, marker) triples for series drawn one by one."""
     return cycle(zip(PALETTE, LINESTYLES * 2, MARKERS))
+
+
+def grouped_bars(ax: Axes, x, series: Sequence[dict], *, width: float = 0.8) -> list:
+    """Side-by-side bars: one group per ``x`` position, one bar per series, centred on ``x``.
+
+    Parameters
+    ----------
+    ax : Axes
+    x : array-like of float
+        Group centres.
+    series : sequence of dict
+        One dict per series: ``height`` plus any ``ax.bar`` keyword (``color``,
+        ``hatch``, ``label``, ...).
+    width : float, default 0.8
+        Width of a whole group; each bar gets ``width / len(series)``.
+
+    Returns
+    -------
+    list of BarContainer
+        One per series, in order.
+    """
+    x = np.asarray(x, dtype=float)
+    step = width / len(series)
+    return [ax.bar(x + (i - (len(series) - 1) / 2) * step, width=step, **{"edgecolor": "white", **s})
+            for i, s in enumerate(series)]
+
+
+def label_cells(ax: Axes, values: np.ndarray, *, rows, columns, text: Callable[[float], str],
+                dark: Callable[[float], bool], **kwargs) -> None:
+    """Write each finite cell's value on an ``imshow`` grid and name its rows and columns.
+
+    Parameters
+    ----------
+    ax : Axes
+        Axes holding the image (cell ``(i, j)`` centred at ``x=j, y=i``).
+    values : 2-d array
+        The cell values; NaN cells stay blank.
+    rows, columns : sequence
+        Tick labels (shown as ``str``).
+    text : callable
+        Value -> cell text, e.g. ``"{:.0f}%".format``.
+    dark : callable
+        Value -> True where the cell colour is dark (the text is then white).
+    **kwargs
+        Passed to ``ax.text`` (``fontsize``, ``fontweight``).
+    """
+    for (i, j), v in np.ndenumerate(values):
+        if np.isfinite(v):
+            ax.text(j, i, text(v), ha="center", va="center",
+                    color="white" if dark(v) else "black", **kwargs)
+    ax.set_xticks(range(values.shape[1]), [str(c) for c in columns])
+    ax.set_yticks(range(values.shape[0]), [str(r) for r in rows])
+    ax.grid(False)  # the style's grid would cut through the cells

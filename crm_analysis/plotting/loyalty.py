@@ -7,7 +7,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.patches import Rectangle
 
-from ._style import HATCHES, LINESTYLES, MARKERS, PALETTE, finish, get_ax
+from ._style import HATCHES, LINESTYLES, MARKERS, PALETTE, finish, get_ax, grouped_bars, label_cells
 
 __all__ = [
     "plot_loyalty_matrix",
@@ -166,15 +166,8 @@ def plot_switching_matrix(
     ax = get_ax(ax)
     values = matrix.to_numpy(dtype=float)
     img = ax.imshow(100 * values, cmap="Blues", vmin=0, vmax=100)
-    for i in range(values.shape[0]):
-        for j in range(values.shape[1]):
-            v = values[i, j]
-            if np.isfinite(v):
-                ax.text(j, i, f"{100 * v:.0f}%", ha="center", va="center", fontsize="small",
-                        color="white" if v > 0.55 else "black")
-    ax.set_xticks(range(len(matrix.columns)), [str(c) for c in matrix.columns])
-    ax.set_yticks(range(len(matrix.index)), [str(c) for c in matrix.index])
-    ax.grid(False)
+    label_cells(ax, values, rows=matrix.index, columns=matrix.columns,
+                text=lambda v: f"{100 * v:.0f}%", dark=lambda v: v > 0.55, fontsize="small")
     ax.figure.colorbar(img, ax=ax, label="Next purchase (% of row)", shrink=0.8)
     return finish(ax, title=title, xlabel="Brand bought next", ylabel="Brand bought last",
                   legend=False)
@@ -214,9 +207,10 @@ def plot_traits_vs_index(
         no.append(idx[known & ~f.fillna(True).astype(bool)].mean())
         labels.append(f"{c.replace('_', chr(10))}\n(n={int(known.sum()):,})")
     x = np.arange(len(flags))
-    ax.bar(x - 0.2, yes, width=0.4, color=PALETTE[2], label="trait shown")
-    ax.bar(x + 0.2, no, width=0.4, color=PALETTE[3], hatch=HATCHES[1], edgecolor="white",
-           label="trait not shown")
+    grouped_bars(ax, x, [{"height": yes, "color": PALETTE[2], "edgecolor": None,
+                          "label": "trait shown"},
+                         {"height": no, "color": PALETTE[3], "hatch": HATCHES[1],
+                          "label": "trait not shown"}])
     ax.set_xticks(x, labels, fontsize="small")
     top = np.nanmax(np.r_[yes, no, 1.0])
     ax.set_ylim(0, 1.25 * top)  # headroom for the legend

@@ -8,7 +8,7 @@ from matplotlib.axes import Axes
 from matplotlib.colors import TwoSlopeNorm
 
 from ..errors import CRMDataError
-from ._style import HATCHES, PALETTE, finish, get_ax
+from ._style import HATCHES, PALETTE, finish, get_ax, grouped_bars, label_cells
 
 __all__ = [
     "plot_whale_curve",
@@ -142,15 +142,8 @@ def plot_profit_heatmap(table: pd.DataFrame, *, value: str = "profit_share",
     finite = arr[np.isfinite(arr)]
     span = max(abs(finite.min()), abs(finite.max()), 1e-9) if finite.size else 1.0
     ax.imshow(np.ma.masked_invalid(arr), cmap=cmap, norm=TwoSlopeNorm(0, -span, span), aspect="auto")
-    for i in range(arr.shape[0]):
-        for j in range(arr.shape[1]):
-            if np.isfinite(arr[i, j]):
-                dark = abs(arr[i, j]) > 0.6 * span
-                ax.text(j, i, fmt.format(arr[i, j]), ha="center", va="center",
-                        color="white" if dark else "black", fontweight="bold")
-    ax.set_xticks(range(arr.shape[1]), [str(c) for c in grid.columns])
-    ax.set_yticks(range(arr.shape[0]), [str(r) for r in grid.index])
-    ax.grid(False)
+    label_cells(ax, arr, rows=grid.index, columns=grid.columns, text=fmt.format,
+                dark=lambda v: abs(v) > 0.6 * span, fontweight="bold")
     names = table.index.names
     label = value.replace("_", " ")
     return finish(ax, title=title or f"{label.capitalize()} by {names[0]} and {names[1]}",
@@ -183,11 +176,10 @@ def plot_segment_shares(table: pd.DataFrame, *, shares=("customer_share", "reven
     ax = get_ax(ax)
     labels = [" / ".join(map(str, k)) if isinstance(k, tuple) else str(k) for k in table.index]
     x = np.arange(len(labels))
-    width = 0.8 / len(shares)
-    for i, col in enumerate(shares):
-        ax.bar(x + (i - (len(shares) - 1) / 2) * width, 100 * table[col].to_numpy(), width,
-               color=PALETTE[i], hatch=HATCHES[i], edgecolor="white",
-               label=_SHARE_LABELS.get(col, col.replace("_", " ").capitalize()))
+    grouped_bars(ax, x, [{"height": 100 * table[col].to_numpy(), "color": PALETTE[i],
+                          "hatch": HATCHES[i],
+                          "label": _SHARE_LABELS.get(col, col.replace("_", " ").capitalize())}
+                         for i, col in enumerate(shares)])
     ax.axhline(0, color=PALETTE[7], linewidth=0.8)
     ax.set_xticks(x, labels, rotation=30 if len(labels) > 4 else 0, ha="right" if len(labels) > 4 else "center")
     return finish(ax, title=title, xlabel="Segment", ylabel="Share of total (%)", legend=True)

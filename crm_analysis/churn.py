@@ -751,10 +751,7 @@ def winback_priority(
     if unknown.any():
         raise CRMDataError(f"{where}: column {category!r}: unknown categories; "
                            + describe_rows(lost, unknown.to_numpy(), [category]))
-    clv = _numeric(df, value, where)
-    if clv.isna().any():
-        raise CRMDataError(f"{where}: column {value!r}: missing values; "
-                           + describe_rows(lost, clv.isna().to_numpy(), [value]))
+    clv = numeric_column(df, value, where, finite=False)  # a value is needed for every customer
     prob = _per_row(df, winback_prob, cat, "winback_prob", where)
     if ((prob < 0) | (prob > 1)).any():
         raise CRMDataError(f"{where}: winback_prob must be in [0, 1]; "

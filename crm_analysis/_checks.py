@@ -125,7 +125,7 @@ def _check_missing(missing: str) -> None:
 
 
 def numeric_column(data: pd.DataFrame, column: str, where: str, *, shown: Iterable[str] = (),
-                   missing: str = "raise", finite: bool = True) -> pd.Series:
+                   missing: str = "raise", finite: bool = True, specific: bool = True) -> pd.Series:
     """The column as float, raising on values that are not numbers.
 
     Parameters
@@ -143,6 +143,10 @@ def numeric_column(data: pd.DataFrame, column: str, where: str, *, shown: Iterab
         only values present but not numbers raise.
     finite : bool, default True
         Also reject ``inf`` and ``-inf``.
+    specific : bool, default True
+        Say "missing values" when every offending value is missing; False
+        always says "missing or non-numeric values" (the wording of model
+        inputs such as the BTYD summary columns and of :func:`as_series`).
 
     Returns
     -------
@@ -172,7 +176,7 @@ def numeric_column(data: pd.DataFrame, column: str, where: str, *, shown: Iterab
     if bad.any():
         if missing == "keep":
             problem = "non-numeric values"
-        elif raw[bad].isna().all():
+        elif specific and raw[bad].isna().all():
             problem = "missing values"
         else:
             problem = "missing or non-numeric values"
@@ -222,13 +226,7 @@ def as_series(values, name: str, where: str) -> pd.Series:
     if series.empty:
         raise CRMDataError(f"{where}: no values (0 customers).")
     label = series.name or name
-    numeric, bad = _bad_numbers(series, missing="raise", finite=True)
-    if bad.any():
-        raise CRMDataError(
-            f"{where}: column {label!r} has missing or non-numeric values: "
-            + describe_rows(series.rename(label).to_frame(), bad)
-        )
-    return numeric.rename(label)
+    return numeric_column(series.rename(label).to_frame(), label, where, specific=False)
 
 
 def binary_column(data: pd.DataFrame, column: str, where: str, *, what: str | None = None,

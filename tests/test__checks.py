@@ -103,6 +103,18 @@ def test_numeric_column_missing_only(frame):
         numeric_column(d, "spend", "f", missing="drop")
 
 
+def test_numeric_column_generic_wording(frame):
+    d = frame.assign(spend=[1.0, np.nan, 3.0, 4.0])
+    with pytest.raises(CRMDataError, match=r"^f: column 'spend' has missing or non-numeric values: "
+                                           r"1 row, e\.g\.:\n"):
+        numeric_column(d, "spend", "f", specific=False)
+    # the wording is the only difference: which rows, and what passes, stay the same
+    with pytest.raises(CRMDataError, match=r"'spend' has missing or non-numeric values: 2 rows"):
+        numeric_column(d.assign(spend=[1.0, np.nan, "x", 4.0]), "spend", "f", specific=False)
+    ok = frame.assign(spend=["1", "2", "3", "4"])
+    assert numeric_column(ok, "spend", "f", specific=False).equals(numeric_column(ok, "spend", "f"))
+
+
 def test_numeric_column_infinite(frame):
     d = frame.assign(spend=[1.0, np.inf, 3.0, -np.inf])
     with pytest.raises(CRMDataError, match="2 rows"):

@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+from ._checks import numeric_column, require_columns, require_frame
 from .errors import CRMDataError, describe_rows
 
 __all__ = [
@@ -99,6 +100,9 @@ class ModelFitWarning(UserWarning):
 # --------------------------------------------------------------------------------------
 
 
+_EMPTY = "the summary is empty"
+
+
 def _resolve(data: pd.DataFrame, name: str) -> str:
     """Column ``name``, or ``name + '_cal'`` when given a calibration/holdout summary."""
     if name in data.columns:
@@ -115,28 +119,15 @@ def _resolve(data: pd.DataFrame, name: str) -> str:
 
 
 def _numeric(data: pd.DataFrame, col: str, where: str) -> np.ndarray:
-    values = pd.to_numeric(data[col], errors="coerce")
-    bad = values.isna() | ~np.isfinite(values.fillna(0))
-    if bad.any():
-        raise CRMDataError(
-            f"{where}: column {col!r} has missing or non-numeric values: "
-            + describe_rows(data, bad, [col])
-        )
-    return values.to_numpy(dtype=float)
-
-
-def _check_frame(data, where: str) -> None:
-    if not isinstance(data, pd.DataFrame):
-        raise CRMDataError(f"{where} expects a pandas DataFrame, got {type(data).__name__}.")
-    if data.empty:
-        raise CRMDataError(f"{where}: the summary is empty (0 rows).")
+    """Finite numbers of a summary column, as the models' arrays."""
+    return numeric_column(data, col, where, specific=False).to_numpy()
 
 
 def _frt(
     data: pd.DataFrame, frequency: str, recency: str, T: str, where: str, *, fitting: bool = False
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
     """Checked frequency, recency, T arrays (continuous-time models)."""
-    _check_frame(data, where)
+    require_frame(data, where, empty=_EMPTY)
     cols = [_resolve(data, frequency), _resolve(data, recency), _resolve(data, T)]
     x, tx, age = (_numeric(data, c, where) for c in cols)
     checks = [
@@ -159,8 +150,7 @@ def _frt(
 def _weights(data: pd.DataFrame, weights: str | None, where: str) -> np.ndarray:
     if weights is None:
         return np.ones(len(data))
-    if weights not in data.columns:
-        raise CRMDataError(f"{where}: weights column {weights!r} not found.")
+    require_columns(data, {"weights": weights}, where)
     w = _numeric(data, weights, where)
     if (w < 0).any() or w.sum() <= 0:
         raise CRMDataError(
@@ -313,15 +303,23 @@ def _check_fit(params: pd.Series, se: pd.Series, what: str) -> None:
         )
 
 
-def _summary_table(params: pd.Series, se: pd.Series) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "coef": params,
-            "se": se,
-            "lower 95%": params - 1.96 * se,
-            "upper 95%": params + 1.96 * se,
-        }
-    )
+class _FittedModel:
+    """What every fitted model here derives from ``params_``, ``standard_errors_``,
+    ``log_likelihood_`` and ``n_customers_``: information criteria and the parameter table."""
+
+    @property
+    def aic_(self) -> float:
+        return 2 * len(self.params_) - 2 * self.log_likelihood_
+
+    @property
+    def bic_(self) -> float:
+        return len(self.params_) * np.log(self.n_customers_) - 2 * self.log_likelihood_
+
+    def summary(self) -> pd.DataFrame:
+        """Parameters with standard errors and 95% Wald intervals."""
+        params, se = self.params_, self.standard_errors_
+        return pd.DataFrame({"coef": params, "se": se, "lower 95%": params - 1.96 * se,
+                             "upper 95%": params + 1.96 * se})
 
 
 # --------------------------------------------------------------------------------------
@@ -330,7 +328,7 @@ def _summary_table(params: pd.Series, se: pd.Series) -> pd.DataFrame:
 
 
 @dataclass
-class BTYDModel:
+class BTYDModel(_FittedModel):
     """A fitted BG/NBD, Pareto/NBD or MBG/NBD model.
 
     Attributes
@@ -370,14 +368,6 @@ class BTYDModel:
     columns: dict = field(default_factory=lambda: {"frequency": "frequency", "recency": "recency", "T": "T"})
 
     @property
-    def aic_(self) -> float:
-        return 2 * len(self.params_) - 2 * self.log_likelihood_
-
-    @property
-    def bic_(self) -> float:
-        return len(self.params_) * np.log(self.n_customers_) - 2 * self.log_likelihood_
-
-    @property
     def label(self) -> str:
         """Display name, e.g. ``"BG/NBD"``."""
         return _LABELS[self.model]
@@ -402,10 +392,6 @@ class BTYDModel:
         ps = ", ".join(f"{k}={v:.4g}" for k, v in self.params_.items())
         return (f"<{self.label} fitted on {self.n_customers_:,} customers "
                 f"({self.time_unit}): {ps}; LL={self.log_likelihood_:.1f}>")
-
-    def summary(self) -> pd.DataFrame:
-        """Parameters with standard errors and 95% Wald intervals."""
-        return _summary_table(self.params_, self.standard_errors_)
 
     @property
     def fitter_(self):
@@ -712,7 +698,7 @@ def fit_btyd(
 
 
 @dataclass
-class BGBBModel:
+class BGBBModel(_FittedModel):
     """A fitted BG/BB model for discrete transaction opportunities.
 
     Attributes
@@ -737,20 +723,8 @@ class BGBBModel:
     model: str = "bgbb"
 
     @property
-    def aic_(self) -> float:
-        return 2 * len(self.params_) - 2 * self.log_likelihood_
-
-    @property
-    def bic_(self) -> float:
-        return len(self.params_) * np.log(self.n_customers_) - 2 * self.log_likelihood_
-
-    @property
     def label(self) -> str:
         return "BG/BB"
-
-    def summary(self) -> pd.DataFrame:
-        """Parameters with standard errors and 95% Wald intervals."""
-        return _summary_table(self.params_, self.standard_errors_)
 
     @property
     def fitter_(self):
@@ -761,7 +735,7 @@ class BGBBModel:
         return f
 
     def _cols(self, data, frequency, recency, n_periods, where):
-        _check_frame(data, where)
+        require_frame(data, where, empty=_EMPTY)
         names = [frequency or self.columns["frequency"], recency or self.columns["recency"],
                  n_periods or self.columns["n_periods"]]
         cols = [_resolve(data, c) for c in names]
@@ -854,7 +828,7 @@ def fit_bgbb(
     """
     from lifetimes import BetaGeoBetaBinomFitter
 
-    _check_frame(summary, "fit_bgbb")
+    require_frame(summary, "fit_bgbb", empty=_EMPTY)
     cols = [_resolve(summary, c) for c in (frequency, recency, n_periods)]
     x, tx, n = (_numeric(summary, c, "fit_bgbb") for c in cols)
     w = _weights(summary, weights, "fit_bgbb")
@@ -888,7 +862,7 @@ def fit_bgbb(
 
 
 @dataclass
-class SpendModel:
+class SpendModel(_FittedModel):
     """A fitted Gamma-Gamma spend model.
 
     Attributes
@@ -916,10 +890,6 @@ class SpendModel:
     columns: dict = field(default_factory=lambda: {"frequency": "frequency",
                                                     "monetary_value": "monetary_value"})
 
-    def summary(self) -> pd.DataFrame:
-        """Parameters with standard errors and 95% Wald intervals."""
-        return _summary_table(self.params_, self.standard_errors_)
-
     @property
     def mean_spend_(self) -> float:
         """Population mean spend per transaction, ``p v / (q - 1)``."""
@@ -933,7 +903,7 @@ class SpendModel:
         mean; customers without repeat purchases get the population mean
         (Fader, Hardie & Lee 2005b, eq. 5).
         """
-        _check_frame(data, "expected_spend")
+        require_frame(data, "expected_spend", empty=_EMPTY)
         fcol = _resolve(data, frequency or self.columns["frequency"])
         mcol = _resolve(data, monetary_value or self.columns["monetary_value"])
         x = _numeric(data, fcol, "expected_spend")
@@ -1002,7 +972,7 @@ def fit_gamma_gamma(
     """
     from lifetimes import GammaGammaFitter
 
-    _check_frame(summary, "fit_gamma_gamma")
+    require_frame(summary, "fit_gamma_gamma", empty=_EMPTY)
     fcol, mcol = _resolve(summary, frequency), _resolve(summary, monetary_value)
     x = _numeric(summary, fcol, "fit_gamma_gamma")
     m = _numeric(summary, mcol, "fit_gamma_gamma")
@@ -1173,23 +1143,13 @@ def customer_equity(clv: pd.Series | pd.DataFrame, by=None, *, value: str = "clv
     >>> customer_equity(pd.Series([10.0, 30.0]))["equity"].tolist()
     [40.0]
     """
-    if isinstance(clv, pd.DataFrame):
-        if value not in clv.columns:
-            raise CRMDataError(f"customer_equity: column {value!r} not found.")
-        frame = clv
-        values = clv[value]
-    else:
-        values = pd.Series(clv)
-        frame = values.to_frame(value)
-    values = pd.to_numeric(values, errors="coerce")
-    if values.isna().any():
-        raise CRMDataError("customer_equity: missing or non-numeric CLV values: "
-                           + describe_rows(frame, values.isna()))
+    frame = clv if isinstance(clv, pd.DataFrame) else pd.Series(clv).to_frame(value)
+    require_columns(frame, {"value": value, "by": by if isinstance(by, str) else None},
+                    "customer_equity")
+    values = numeric_column(frame, value, "customer_equity", finite=False, specific=False)
     if by is None:
         groups = pd.Series("all customers", index=values.index, name="segment")
     elif isinstance(by, str):
-        if by not in frame.columns:
-            raise CRMDataError(f"customer_equity: segment column {by!r} not found.")
         groups = frame[by]
     else:
         groups = pd.Series(np.asarray(by), index=values.index, name="segment") if not isinstance(
@@ -1311,7 +1271,7 @@ def holdout_by_frequency(
         Indexed by group label: ``customers``, ``actual``, ``predicted`` (means
         per customer), ``actual_total``, ``predicted_total``.
     """
-    _check_frame(summary, "holdout_by_frequency")
+    require_frame(summary, "holdout_by_frequency", empty=_EMPTY)
     for col in (frequency, holdout, duration):
         if col not in summary.columns:
             raise CRMDataError(f"holdout_by_frequency: column {col!r} not found; pass the "

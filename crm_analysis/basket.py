@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from ._checks import require_columns, require_frame
 from .errors import CRMDataError, describe_rows
 
 __all__ = [
@@ -67,20 +68,6 @@ _RULE_COLUMNS = [
 ]
 
 
-def _check_frame(data, where: str, columns: dict[str, str | None]) -> None:
-    if not isinstance(data, pd.DataFrame):
-        raise CRMDataError(f"{where} expects a pandas DataFrame, got {type(data).__name__}.")
-    if data.empty:
-        raise CRMDataError(f"{where}: the data are empty (0 rows).")
-    missing = [f"{role}={name!r}" for role, name in columns.items()
-               if name is not None and name not in data.columns]
-    if missing:
-        raise CRMDataError(
-            f"{where}: column(s) not found: {', '.join(missing)}. "
-            f"Available columns: {list(data.columns)[:20]}."
-        )
-
-
 def _check_missing(data: pd.DataFrame, column: str, where: str) -> None:
     bad = data[column].isna()
     if bad.any():
@@ -104,7 +91,8 @@ def _item_labels(
             f"{where}: level={level!r} is not a column of the data; pass products= "
             f"(a table with columns {item!r} and {level!r}) to roll items up."
         )
-    _check_frame(products, f"{where} (products)", {"item": item, "level": level})
+    require_frame(products, f"{where} (products)")
+    require_columns(products, {"item": item, "level": level}, where, frame="products")
     dup = products[item].duplicated(keep=False)
     if dup.any():
         raise CRMDataError(
@@ -172,7 +160,8 @@ def basket_matrix(
     {'beer': 2, 'diapers': 1}
     """
     where = "basket_matrix"
-    _check_frame(data, where, {"basket": basket, "item": item})
+    require_frame(data, where)
+    require_columns(data, {"basket": basket, "item": item}, where)
     _check_missing(data, basket, where)
     _check_missing(data, item, where)
     labels, n_unmapped = _item_labels(data, item, products, level, where)
@@ -390,7 +379,8 @@ def _rules_from_itemsets(itemsets: pd.DataFrame, n_baskets: int) -> pd.DataFrame
 def _owned_matrix(
     history: pd.DataFrame, customer_id: str, item: str, products, level, where: str,
 ) -> pd.DataFrame:
-    _check_frame(history, where, {"customer_id": customer_id, "item": item})
+    require_frame(history, where)
+    require_columns(history, {"customer_id": customer_id, "item": item}, where)
     _check_missing(history, customer_id, where)
     labels, _ = _item_labels(history, item, products, level, where)
     keep = labels.notna().to_numpy()
@@ -546,7 +536,9 @@ def offer_hit_rate(
         item), ``ratio`` = hit_rate / baseline.
     """
     where = "offer_hit_rate"
-    _check_frame(offers, where, {"customer_id": customer_id, "offer": "offer", "rank": "rank"})
+    require_frame(offers, where)
+    require_columns(offers, {"customer_id": customer_id, "offer": "offer", "rank": "rank"}, where,
+                    frame="offers")
     owned = _owned_matrix(later, customer_id, item, products, level, where)
     if history is not None:
         before = _owned_matrix(history, customer_id, item, products, level, where)
@@ -612,7 +604,8 @@ def entry_sequence(
         entries; sorted by customers.
     """
     where = "entry_sequence"
-    _check_frame(data, where, {"customer_id": customer_id, "date": date, "item": item})
+    require_frame(data, where)
+    require_columns(data, {"customer_id": customer_id, "date": date, "item": item}, where)
     labels, _ = _item_labels(data, item, products, level, where)
     frame = pd.DataFrame({"c": data[customer_id].to_numpy(), "g": labels.to_numpy(),
                           "d": pd.to_datetime(data[date]).to_numpy()}).dropna()
@@ -668,7 +661,8 @@ def price_tiers(
         left out.
     """
     where = "price_tiers"
-    _check_frame(data, where, {"item": item, "quantity": quantity, "amount": amount})
+    require_frame(data, where)
+    require_columns(data, {"item": item, "quantity": quantity, "amount": amount}, where)
     group, _ = _item_labels(data, item, products, level, where)
     frame = pd.DataFrame({item: data[item].to_numpy(), level: group.to_numpy(),
                           "q": pd.to_numeric(data[quantity], errors="coerce").to_numpy(),
@@ -771,8 +765,9 @@ def category_migration(
     Migration
     """
     where = "category_migration"
-    _check_frame(data, where, {"customer_id": customer_id, "date": date, "item": item,
-                               "amount": amount})
+    require_frame(data, where)
+    require_columns(data, {"customer_id": customer_id, "date": date, "item": item,
+                               "amount": amount}, where)
     group, _ = _item_labels(data, item, products, level, where)
     dates = pd.to_datetime(data[date], errors="coerce")
     if dates.isna().any():
@@ -907,8 +902,9 @@ def breadth_retention(
     import statsmodels.api as sm
 
     where = "breadth_retention"
-    _check_frame(data, where, {"customer_id": customer_id, "date": date, "basket": basket,
-                               "item": item, "amount": amount})
+    require_frame(data, where)
+    require_columns(data, {"customer_id": customer_id, "date": date, "basket": basket,
+                               "item": item, "amount": amount}, where)
     f0, f1 = pd.Timestamp(first_window[0]), pd.Timestamp(first_window[1])
     l0, l1 = pd.Timestamp(later_window[0]), pd.Timestamp(later_window[1])
     if not (f0 < f1 <= l0 < l1):

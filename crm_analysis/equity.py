@@ -47,6 +47,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
+from ._checks import numeric_column, require_columns, require_frame
 from .errors import CRMDataError, describe_rows
 
 __all__ = [
@@ -204,21 +205,16 @@ def equity_decomposition(
     [2000.0, 5000.0, 7000.0]
     """
     where = "equity_decomposition"
-    if not isinstance(groups, pd.DataFrame) or groups.empty:
-        raise CRMDataError(f"{where} expects a non-empty DataFrame of customer groups.")
-    missing = [c for c in (customers, retention, value) if c not in groups.columns]
-    if missing:
-        raise CRMDataError(f"{where}: column(s) not found: {missing}. "
-                           f"Available columns: {list(groups.columns)}.")
-    frame = groups[[customers, retention, value]].apply(pd.to_numeric, errors="coerce")
-    for col, lo, hi in ((customers, 0, np.inf), (retention, 0, 1), (value, 0, np.inf)):
-        bad = frame[col].isna() | (frame[col] < lo) | (frame[col] > hi)
+    require_frame(groups, where, empty="no customer groups")
+    require_columns(groups, {"customers": customers, "retention": retention, "value": value},
+                    where, frame="groups")
+    n, r, m = (numeric_column(groups, col, where, finite=False).to_numpy() for col in
+               (customers, retention, value))
+    for col, x, lo, hi in ((customers, n, 0, np.inf), (retention, r, 0, 1), (value, m, 0, np.inf)):
+        bad = (x < lo) | (x > hi)
         if bad.any():
             raise CRMDataError(f"{where}: column {col!r} must be numeric in [{lo}, {hi}]; "
                                f"offending {describe_rows(groups, bad)}")
-    n = frame[customers].to_numpy(float)
-    r = frame[retention].to_numpy(float)
-    m = frame[value].to_numpy(float)
     life = np.atleast_1d(expected_lifetime(r, discount=discount, horizon=horizon))
     out = pd.DataFrame({"customers": n, "retention": r, "expected_lifetime": life,
                         "value": m, "clv": life * m, "equity": n * life * m},
@@ -308,8 +304,7 @@ def base_from_model(
     if by is None:
         labels = pd.Series("all customers", index=summary.index)
     elif isinstance(by, str):
-        if by not in summary.columns:
-            raise CRMDataError(f"base_from_model: group column {by!r} not found.")
+        require_columns(summary, {"by": by}, "base_from_model", frame="summary")
         labels = summary[by]
     elif isinstance(by, pd.Series):
         labels = by.reindex(summary.index)      # keeps a categorical's group order

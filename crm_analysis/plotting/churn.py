@@ -27,13 +27,11 @@ _POLICY_STYLE = {  # colour and hatch: policies stay apart in greyscale
 }
 
 
-def _policy_legend(ax: Axes, policies) -> None:
-    handles = [Patch(facecolor=_POLICY_STYLE[p][0], hatch=_POLICY_STYLE[p][1],
-                     edgecolor="white", label=p.replace("_", " "))
-               for p in ("pursue", "case_by_case", "skip") if p in set(policies)]
-    # outside the axes: the bars fill the plot area
-    ax.legend(handles=handles, title="Win-back policy", loc="center left",
-              bbox_to_anchor=(1.01, 0.5))
+def _policy_handles(policies, label: str = "{}") -> list[Patch]:
+    """Legend patches of the policies present, in policy order; ``label`` formats the name."""
+    return [Patch(facecolor=colour, hatch=hatch, edgecolor="white",
+                  label=label.format(p.replace("_", " ")))
+            for p, (colour, hatch) in _POLICY_STYLE.items() if p in set(policies)]
 
 
 def plot_defection_shares(classification, *, truth: pd.Series | None = None,
@@ -62,16 +60,14 @@ def plot_defection_shares(classification, *, truth: pd.Series | None = None,
         colour, hatch = _POLICY_STYLE[row["policy"]]
         ax.barh(yi, 100 * row["share"], color=colour, hatch=hatch, edgecolor="white")
     ax.set_yticks(y, summ["label"].tolist())
-    _policy_legend(ax, summ["policy"])
+    handles = _policy_handles(summ["policy"])
     if truth is not None:
         shares = pd.Series(np.asarray(truth)).value_counts(normalize=True)
-        ax.plot([100 * shares.get(c, 0.0) for c in summ.index], y, linestyle="none",
-                marker="D", color="black", label="true share")
-        handles, labels = ax.get_legend_handles_labels()
-        old = ax.get_legend()
-        ax.legend(handles=list(old.legend_handles) + handles,
-                  labels=[t.get_text() for t in old.get_texts()] + labels,
-                  title="Win-back policy", loc="center left", bbox_to_anchor=(1.01, 0.5))
+        handles += ax.plot([100 * shares.get(c, 0.0) for c in summ.index], y, linestyle="none",
+                           marker="D", color="black", label="true share")
+    # outside the axes: the bars fill the plot area
+    ax.legend(handles=handles, title="Win-back policy", loc="center left",
+              bbox_to_anchor=(1.01, 0.5))
     return finish(ax, title=title, xlabel="Lost customers (%)", ylabel="", legend=False)
 
 
@@ -109,10 +105,7 @@ def plot_winback_value(plan, *, title: str = "Expected net value of winning cust
               for c in by.index]
     ax.set_xticks(x, [textwrap.fill(lab, 14) for lab in labels], fontsize="small")
     ax.axhline(0, color="black", linewidth=0.8)
-    in_plan = set(by.loc[by["pursued"] > 0, "policy"])
-    handles = [Patch(facecolor=_POLICY_STYLE[p][0], hatch=_POLICY_STYLE[p][1], edgecolor="white",
-                     label=f"in the plan ({p.replace('_', ' ')} policy)")
-               for p in ("pursue", "case_by_case", "skip") if p in in_plan]
+    handles = _policy_handles(by.loc[by["pursued"] > 0, "policy"], "in the plan ({} policy)")
     handles.append(Patch(facecolor="#BBBBBB", hatch="..", edgecolor="white",
                          label="excluded, if pursued"))
     ax.legend(handles=handles, fontsize="small")

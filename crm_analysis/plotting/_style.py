@@ -77,22 +77,26 @@ def finish(ax: Axes, *, title: str, xlabel: str, ylabel: str, legend: bool | Non
 
 def style_cycle():
     """Endless (colour, linestyle, marker) triples for series drawn one by one."""
-    return cycle(zip(PALETTE, LINESTYLES * 2, MARKERS))
+    return cycle(zip(PALETTE, LINESTYLES * 2, MARKERS, strict=False))  # stops at the shortest
 
 
-def grouped_bars(ax: Axes, x, series: Sequence[dict], *, width: float = 0.8) -> list:
+def grouped_bars(ax: Axes, x, series: Sequence[dict], *, width: float = 0.8,
+                 horizontal: bool = False) -> list:
     """Side-by-side bars: one group per ``x`` position, one bar per series, centred on ``x``.
 
     Parameters
     ----------
     ax : Axes
     x : array-like of float
-        Group centres.
+        Group centres (on the y axis when ``horizontal``).
     series : sequence of dict
         One dict per series: ``height`` plus any ``ax.bar`` keyword (``color``,
-        ``hatch``, ``label``, ...).
+        ``hatch``, ``label``, ...); with ``horizontal``, ``width`` (the bar
+        lengths) plus any ``ax.barh`` keyword (``xerr``, ...).
     width : float, default 0.8
-        Width of a whole group; each bar gets ``width / len(series)``.
+        Thickness of a whole group; each bar gets ``width / len(series)``.
+    horizontal : bool, default False
+        Draw with ``ax.barh`` (groups stacked down the y axis).
 
     Returns
     -------
@@ -101,7 +105,8 @@ def grouped_bars(ax: Axes, x, series: Sequence[dict], *, width: float = 0.8) -> 
     """
     x = np.asarray(x, dtype=float)
     step = width / len(series)
-    return [ax.bar(x + (i - (len(series) - 1) / 2) * step, width=step, **{"edgecolor": "white", **s})
+    draw, thickness = (ax.barh, "height") if horizontal else (ax.bar, "width")
+    return [draw(x + (i - (len(series) - 1) / 2) * step, **{thickness: step, "edgecolor": "white", **s})
             for i, s in enumerate(series)]
 
 

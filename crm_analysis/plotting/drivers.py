@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
-from ._style import HATCHES, MARKERS, PALETTE, finish, get_ax
+from ._style import HATCHES, MARKERS, PALETTE, finish, get_ax, grouped_bars
 
 __all__ = [
     "plot_asymmetric_effects",
@@ -64,23 +64,20 @@ def plot_driver_importance(
     first = table if by is None else table[table[by] == groups[0]]
     order = list(first.sort_values(value)["driver"])
     y = np.arange(len(order))
-    h = 0.8 / len(groups)
+    series = []
     for i, g in enumerate(groups):
         part = table if g is None else table[table[by] == g]
         part = part.set_index("driver").loc[order].reset_index()
-        err = _err(part, value) if value == "importance" else None
-        ax.barh(
-            y + (i - (len(groups) - 1) / 2) * h,
-            part[value] * mult,
-            height=h,
-            color=PALETTE[i % len(PALETTE)],
-            hatch=HATCHES[i % len(HATCHES)],
-            edgecolor="white",
-            xerr=err,
-            capsize=2,
-            label=None if g is None else str(g),
+        series.append({
+            "width": part[value] * mult,
+            "color": PALETTE[i % len(PALETTE)],
+            "hatch": HATCHES[i % len(HATCHES)],
+            "xerr": _err(part, value) if value == "importance" else None,
+            "capsize": 2,
+            "label": None if g is None else str(g),
             **kwargs,
-        )
+        })
+    grouped_bars(ax, y, series, horizontal=True)
     ax.set_yticks(y, [labels.get(d, d) for d in order])
     xlabel = (
         "Share of explained variance (%)" if value == "share" else "Importance (R² contribution)"
@@ -241,24 +238,11 @@ def plot_asymmetric_effects(
     labels = labels or {}
     t = table.reset_index(drop=True)
     y = np.arange(len(t))
-    ax.barh(
-        y,
-        t["penalty"],
-        color=PALETTE[3],
-        hatch=HATCHES[1],
-        edgecolor="white",
-        label="penalty (low rating)",
-        **kwargs,
-    )
-    ax.barh(
-        y,
-        t["reward"],
-        color=PALETTE[2],
-        hatch=HATCHES[0],
-        edgecolor="white",
-        label="reward (high rating)",
-        **kwargs,
-    )
+    for col, colour, hatch, label in (
+        ("penalty", PALETTE[3], HATCHES[1], "penalty (low rating)"),
+        ("reward", PALETTE[2], HATCHES[0], "reward (high rating)"),
+    ):
+        ax.barh(y, t[col], color=colour, hatch=hatch, edgecolor="white", label=label, **kwargs)
     ax.axvline(0, color="black", lw=0.8)
     ax.set_yticks(
         y, [f"{labels.get(d, d)} [{k}]" for d, k in zip(t["driver"], t["kind"], strict=True)]

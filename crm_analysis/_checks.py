@@ -58,7 +58,7 @@ def require_frame(data, where: str, *, empty: str = "the data are empty",
 
 
 def require_columns(data: pd.DataFrame, columns: Mapping[str, str | None] | Iterable[str | None],
-                    where: str, *, frame: str = "data") -> None:
+                    where: str, *, frame: str = "data", hint: str = "") -> None:
     """Raise unless every named column is in ``data``; ``None`` means "not used".
 
     Parameters
@@ -74,12 +74,15 @@ def require_columns(data: pd.DataFrame, columns: Mapping[str, str | None] | Iter
     frame : str, default "data"
         The argument that should hold the columns, for functions that take
         more than one frame (e.g. "events", "transactions").
+    hint : str, default ""
+        Said after the message when the columns come from one producer, e.g.
+        "Pass the output of rfm_summary(..., calibration_end=...).".
 
     Raises
     ------
     CRMDataError
         "<where>: column(s) not found: role='name', ... (not in <frame>, whose
-        columns are [...])."; at most 20 available columns are listed.
+        columns are [...]).[ <hint>]"; at most 20 available columns are listed.
 
     Examples
     --------
@@ -99,6 +102,7 @@ def require_columns(data: pd.DataFrame, columns: Mapping[str, str | None] | Iter
         raise CRMDataError(
             f"{where}: column(s) not found: {', '.join(dict.fromkeys(missing))} "
             f"(not in {frame}, whose columns are {list(data.columns)[:20]})."
+            + (f" {hint}" if hint else "")
         )
 
 

@@ -1272,10 +1272,8 @@ def holdout_by_frequency(
         per customer), ``actual_total``, ``predicted_total``.
     """
     require_frame(summary, "holdout_by_frequency", empty=_EMPTY)
-    for col in (frequency, holdout, duration):
-        if col not in summary.columns:
-            raise CRMDataError(f"holdout_by_frequency: column {col!r} not found; pass the "
-                               "output of rfm_summary(..., calibration_end=...).")
+    _require_holdout(summary, "holdout_by_frequency", frequency=frequency, holdout=holdout,
+                     duration=duration)
     pred = _holdout_prediction(model, summary, frequency, duration)
     x = _numeric(summary, frequency, "holdout_by_frequency").astype(int)
     if bins is None:
@@ -1296,6 +1294,11 @@ def holdout_by_frequency(
                         "predicted_total": g["predicted"].sum()})
     out.index = pd.Index([labels[i] for i in out.index], name="calibration frequency")
     return out
+
+
+def _require_holdout(summary: pd.DataFrame, where: str, **columns: str) -> None:
+    require_columns(summary, columns, where, frame="summary",
+                    hint="Pass the output of rfm_summary(..., calibration_end=...).")
 
 
 def _holdout_prediction(model, summary, frequency, duration) -> pd.Series:
@@ -1334,8 +1337,8 @@ def holdout_metrics(
     if not isinstance(models, dict):
         models = models if isinstance(models, (list, tuple)) else [models]
         models = {m.label: m for m in models}
-    if holdout not in summary.columns:
-        raise CRMDataError(f"holdout_metrics: column {holdout!r} not found.")
+    # frequency may resolve to the plain column (see _resolve); holdout columns may not
+    _require_holdout(summary, "holdout_metrics", holdout=holdout, duration=duration)
     actual = summary[holdout].to_numpy(float)
     rows = {}
     for name, m in models.items():
@@ -1519,9 +1522,8 @@ def p_alive_history(
     """
     if model.time_unit not in TIME_UNIT_DAYS:
         raise CRMDataError(f"p_alive_history needs a calendar time unit, model has {model.time_unit!r}.")
-    for col in (customer_id, date):
-        if col not in transactions.columns:
-            raise CRMDataError(f"p_alive_history: column {col!r} not found.")
+    require_columns(transactions, {"customer_id": customer_id, "date": date}, "p_alive_history",
+                    frame="transactions")
     mine = transactions.loc[transactions[customer_id] == customer, date]
     if mine.empty:
         raise CRMDataError(f"p_alive_history: customer {customer!r} has no transactions in {customer_id!r}.")

@@ -62,6 +62,15 @@ def test_require_columns_list_and_none_skipped(frame):
         require_columns(frame, ["id", "visits", "visits"], "f", frame="scores")
 
 
+def test_require_columns_hint(frame):
+    hint = "Pass the output of rfm_summary(..., calibration_end=...)."
+    with pytest.raises(CRMDataError) as err:
+        require_columns(frame, {"holdout": "frequency_holdout"}, "f", frame="summary", hint=hint)
+    assert str(err.value) == ("f: column(s) not found: holdout='frequency_holdout' (not in summary, "
+                              "whose columns are ['id', 'spend', 'churn']). " + hint)
+    require_columns(frame, {"spend": "spend"}, "f", hint=hint)  # nothing missing: no error
+
+
 def test_require_columns_lists_at_most_twenty_available():
     wide = pd.DataFrame(np.zeros((1, 30)), columns=[f"c{i}" for i in range(30)])
     with pytest.raises(CRMDataError) as err:

@@ -6,19 +6,34 @@ The public names are re-exported here; see each module for details:
 :mod:`~crm_analysis.plotting` (charts and the shared style).
 """
 
-from . import datasets, plotting, retention, simulate, transactions
-from .datasets import (
-    list_datasets,
-    load_brand_panel,
-    load_cdnow,
-    load_cdnow_summary,
-    load_complete_journey,
-    load_donations,
-    load_sbg_cohorts,
-    load_telco_churn,
-    load_telecom_service_calls,
+from . import (  # noqa: E402
+    basket,
+    churn,  # noqa: E402
+    clv,  # noqa: E402
+    datasets,
+    drivers,  # noqa: E402
+    equity,
+    largedata,  # noqa: E402
+    loyalty,  # noqa: E402
+    plotting,
+    retention,
+    segments,  # noqa: E402
+    simulate,
+    transactions,
 )
-from . import churn  # noqa: E402
+from .basket import (  # noqa: E402
+    BreadthRetention,
+    Migration,
+    RuleSet,
+    basket_matrix,
+    breadth_retention,
+    category_migration,
+    cross_sell_candidates,
+    entry_sequence,
+    mine_rules,
+    offer_hit_rate,
+    price_tiers,
+)
 from .churn import (
     DEFECTION_CATEGORIES,
     AtRiskSplit,
@@ -35,7 +50,6 @@ from .churn import (
     rebirth_clv_btyd,
     winback_priority,
 )
-from . import clv  # noqa: E402
 from .clv import (
     BGBBModel,
     BTYDModel,
@@ -54,7 +68,17 @@ from .clv import (
     p_alive_history,
     tracking_data,
 )
-from . import drivers  # noqa: E402
+from .datasets import (
+    list_datasets,
+    load_brand_panel,
+    load_cdnow,
+    load_cdnow_summary,
+    load_complete_journey,
+    load_donations,
+    load_sbg_cohorts,
+    load_telco_churn,
+    load_telecom_service_calls,
+)
 from .drivers import (
     ContextComparison,
     OrderedSatisfactionModel,
@@ -68,21 +92,6 @@ from .drivers import (
     ordered_satisfaction_model,
     service_profit_chain,
 )
-from .errors import CRMDataError
-from . import basket, equity  # noqa: E402
-from .basket import (  # noqa: E402
-    BreadthRetention,
-    Migration,
-    RuleSet,
-    basket_matrix,
-    breadth_retention,
-    category_migration,
-    cross_sell_candidates,
-    entry_sequence,
-    mine_rules,
-    offer_hit_rate,
-    price_tiers,
-)
 from .equity import (  # noqa: E402
     LeverResult,
     base_from_model,
@@ -92,7 +101,8 @@ from .equity import (  # noqa: E402
     lever_sensitivity,
     lever_simulation,
 )
-from . import loyalty  # noqa: E402
+from .errors import CRMDataError
+from .largedata import rfm_summary_dask, rfm_summary_files, score_dask, score_in_chunks  # noqa: E402
 from .loyalty import (
     C10_COMPONENTS,
     DICK_BASU_SEGMENTS,
@@ -124,7 +134,6 @@ from .retention import (
     kaplan_meier,
     retention_value_sensitivity,
 )
-from . import segments  # noqa: E402
 from .segments import (  # noqa: E402
     RFM_SEGMENTS,
     ProfitabilityResult,
@@ -142,13 +151,21 @@ from .segments import (  # noqa: E402
     rfm_segments,
     whale_curve,
 )
-from .simulate import SurveySimulation, simulate_restaurant_survey
-from .simulate import BrokerageSample, FeePolicyResult, simulate_brokerage_customers, simulate_fee_policy  # noqa: E402
-from .simulate import LostCustomers, simulate_lost_customers  # noqa: E402
-from .simulate import JointLoyaltySimulation, LockInSimulation, simulate_lock_in, simulate_loyalty_joint  # noqa: E402
+from .simulate import (  # noqa: E402  # noqa: E402  # noqa: E402
+    BrokerageSample,
+    FeePolicyResult,
+    JointLoyaltySimulation,
+    LockInSimulation,
+    LostCustomers,
+    SurveySimulation,
+    simulate_brokerage_customers,
+    simulate_fee_policy,
+    simulate_lock_in,
+    simulate_lost_customers,
+    simulate_loyalty_joint,
+    simulate_restaurant_survey,
+)
 from .transactions import ValidationResult, period_totals, rfm_summary, validate_transactions
-from . import largedata  # noqa: E402
-from .largedata import rfm_summary_dask, rfm_summary_files, score_dask, score_in_chunks  # noqa: E402
 
 __version__ = "0.1.0"
 

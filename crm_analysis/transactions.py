@@ -500,9 +500,9 @@ def rfm_summary(
     ...                     "date": pd.to_datetime(["2020-01-01", "2020-01-01",
     ...                                             "2020-01-11", "2020-01-05"]),
     ...                     "amount": [5.0, 5.0, 20.0, 8.0]})
-    >>> rfm_summary(log, amount="amount", observation_end="2020-01-31")
+    >>> rfm_summary(log, amount="amount", observation_end="2020-01-31")  # doctest: +NORMALIZE_WHITESPACE
                  frequency  recency     T  monetary_value
-    customer_id                                          
+    customer_id
     1                  1.0     10.0  30.0            20.0
     2                  0.0      0.0  26.0             0.0
     """

@@ -1,16 +1,15 @@
 """The crm-analysis command line, end to end: real data in, report and scores out, bad files refused."""
 
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from browser import check_pages, require_browser
 from click.testing import CliRunner
 
 import crm_analysis as crm
-from browser import check_pages, require_browser
 from crm_analysis.cli import main
 from crm_analysis.io import neutralise_formulas, read_table
 
@@ -173,7 +172,7 @@ def test_scores_csv_is_spreadsheet_safe(tmp_path):
     rng = np.random.default_rng(7)
     ids = [f"=cmd{i}" if i % 5 == 0 else f"c{i}" for i in range(40)]
     rows = [(ids[i % 40], pd.Timestamp("2021-01-01") + pd.Timedelta(days=int(d)), float(a))
-            for i, (d, a) in enumerate(zip(rng.integers(0, 300, 400), rng.gamma(2, 10, 400)))]
+            for i, (d, a) in enumerate(zip(rng.integers(0, 300, 400), rng.gamma(2, 10, 400), strict=True))]
     path = tmp_path / "inj.csv"
     pd.DataFrame(rows, columns=["customer_id", "date", "amount"]).to_csv(path, index=False)
     out = tmp_path / "out"

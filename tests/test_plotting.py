@@ -40,3 +40,9 @@ def test_default_axes_is_current():
                          "amount": [1.0, 2.0, 3.0]})
     assert plotting.plot_period_totals(data) is ax
     assert list(ax.lines[0].get_ydata()) == [1.0, 2.0, 3.0]
+
+
+def test_group_distribution_draws_every_group_beyond_the_palette():
+    data = pd.DataFrame({"v": range(30), "g": [f"g{i % 10}" for i in range(30)]})
+    ax = plotting.plot_group_distribution(data, value="v", by="g")
+    assert len(ax.get_legend().get_texts()) == 10

@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from browser import check_pages, require_browser
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -7,7 +7,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lifetimes.utils import calibration_and_holdout_data, summary_data_from_transaction_data
 
-from crm_analysis import CRMDataError, load_cdnow_summary, period_totals, rfm_summary, validate_transactions
+from crm_analysis import (
+    CRMDataError,
+    load_cdnow_summary,
+    period_totals,
+    rfm_summary,
+    validate_transactions,
+)
 
 UNITS = [("D", 1), ("W", 1), ("D", 7), ("h", 24)]
 

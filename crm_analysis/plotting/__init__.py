@@ -6,14 +6,7 @@ live in one module per analysis and are re-exported here.
 """
 
 from ._style import HATCHES, LINESTYLES, MARKERS, PALETTE, set_style
-from .drivers import (
-    plot_asymmetric_effects,
-    plot_context_comparison,
-    plot_driver_importance,
-    plot_importance_performance,
-    plot_nps,
-    plot_service_profit_chain,
-)
+from .basket import plot_breadth_retention, plot_migration_flow, plot_rules
 from .churn import (
     plot_at_risk,
     plot_churn_by_group,
@@ -21,26 +14,6 @@ from .churn import (
     plot_defection_shares,
     plot_hazard_ratios,
     plot_winback_value,
-)
-from .retention import (
-    plot_cohort_heatmap,
-    plot_hazard,
-    plot_retention_value_heatmap,
-    plot_sbg_projection,
-    plot_survival_curves,
-)
-from .loyalty import (
-    plot_lock_in,
-    plot_loyalty_matrix,
-    plot_switching_matrix,
-    plot_traits_vs_index,
-)
-from .segments import (
-    plot_fee_policy,
-    plot_lorenz_curve,
-    plot_profit_heatmap,
-    plot_segment_shares,
-    plot_whale_curve,
 )
 from .clv import (
     plot_clv_distribution,
@@ -53,8 +26,35 @@ from .clv import (
     plot_rank_comparison,
     plot_tracking,
 )
-from .basket import plot_breadth_retention, plot_migration_flow, plot_rules
+from .drivers import (
+    plot_asymmetric_effects,
+    plot_context_comparison,
+    plot_driver_importance,
+    plot_importance_performance,
+    plot_nps,
+    plot_service_profit_chain,
+)
 from .equity import plot_lever_tornado, plot_lever_waterfall, plot_relationship_cylinders
+from .loyalty import (
+    plot_lock_in,
+    plot_loyalty_matrix,
+    plot_switching_matrix,
+    plot_traits_vs_index,
+)
+from .retention import (
+    plot_cohort_heatmap,
+    plot_hazard,
+    plot_retention_value_heatmap,
+    plot_sbg_projection,
+    plot_survival_curves,
+)
+from .segments import (
+    plot_fee_policy,
+    plot_lorenz_curve,
+    plot_profit_heatmap,
+    plot_segment_shares,
+    plot_whale_curve,
+)
 from .transactions import plot_frequency_distribution, plot_group_distribution, plot_period_totals
 
 __all__ = [

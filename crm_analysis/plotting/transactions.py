@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import cycle
+
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
@@ -82,9 +84,9 @@ def plot_group_distribution(
     """
     ax = get_ax(ax)
     edges = np.histogram_bin_edges(data[value].dropna(), bins=bins)
-    for (name, grp), colour, style in zip(
-        data.groupby(by, sort=True), PALETTE, ["-", "--", ":", "-."] * 3
-    ):
+    # Cycle colours and line styles so every group is drawn, however many there are.
+    styles = cycle(zip(PALETTE, ["-", "--", ":", "-."] * 2, strict=True))
+    for (name, grp), (colour, style) in zip(data.groupby(by, sort=True), styles, strict=False):
         ax.hist(grp[value].dropna(), bins=edges, histtype="step", linewidth=2,
                 color=colour, linestyle=style, label=f"{name} (n={len(grp):,})")
     return finish(ax, title=f"{value.replace('_', ' ').capitalize()} by {by.replace('_', ' ')}",

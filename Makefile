@@ -24,8 +24,9 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python scripts/build_site.py --out $(SITE)
 
-## Library tests, docstring examples and notebooks (nbval) in one run.
+## Lint, then library tests, docstring examples and notebooks (nbval) in one run.
 test: $(STAMP)
+	$(BIN)/ruff check crm_analysis tests scripts bench
 	$(BIN)/python -m pytest $(XDIST) $(NBVAL) --doctest-modules tests notebooks crm_analysis
 
 ## Re-execute the committed notebooks in place (run before committing them).

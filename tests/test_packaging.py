@@ -37,3 +37,14 @@ def test_ci_runs_the_readme_test_command():
     commands = [ln.strip() for ln in first_block.splitlines()[1:] if ln.strip()]
     assert commands == ["make demo", "make test"]
     assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_public_names_resolve_and_are_unique():
+    import crm_analysis as crm
+    from crm_analysis import plotting, simulate
+
+    for module in (crm, plotting, simulate):
+        names = module.__all__
+        assert len(names) == len(set(names)), f"{module.__name__}: duplicate names in __all__"
+        missing = [n for n in names if not hasattr(module, n)]
+        assert not missing, f"{module.__name__}.__all__ lists undefined names: {missing}"

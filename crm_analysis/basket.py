@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from ._checks import require_columns, require_frame
+from ._checks import numeric_column, require_columns, require_frame
 from .errors import CRMDataError, describe_rows
 
 __all__ = [
@@ -665,8 +665,8 @@ def price_tiers(
     require_columns(data, {"item": item, "quantity": quantity, "amount": amount}, where)
     group, _ = _item_labels(data, item, products, level, where)
     frame = pd.DataFrame({item: data[item].to_numpy(), level: group.to_numpy(),
-                          "q": pd.to_numeric(data[quantity], errors="coerce").to_numpy(),
-                          "a": pd.to_numeric(data[amount], errors="coerce").to_numpy()})
+                          "q": numeric_column(data, quantity, where).to_numpy(),
+                          "a": numeric_column(data, amount, where).to_numpy()})
     totals = frame.dropna().groupby([level, item], observed=True)[["q", "a"]].sum().reset_index()
     totals = totals[(totals["q"] > 0) & (totals["a"] > 0)]
     totals["unit_price"] = totals["a"] / totals["q"]
@@ -783,7 +783,8 @@ def category_migration(
             raise CRMDataError(f"{where}: windows must be at least three increasing dates.")
     names = [f"{a:%Y-%m-%d}" for a in edges[:-1]]
     win = pd.cut(dates, edges, right=False, labels=names)
-    weight = (pd.to_numeric(data[amount], errors="coerce").fillna(0.0).clip(lower=0)
+    # Returns (negative amounts) count as no spend when choosing a window's main category.
+    weight = (numeric_column(data, amount, where).clip(lower=0)
               if amount else pd.Series(1.0, index=data.index))
     frame = pd.DataFrame({"c": data[customer_id].to_numpy(), "w": win.to_numpy(),
                           "g": group.to_numpy(), "v": weight.to_numpy()}).dropna()
@@ -912,11 +913,14 @@ def breadth_retention(
                            f"got {first_window} and {later_window}.")
     labels, _ = _item_labels(data, item, products, level, where)
     dates = pd.to_datetime(data[date], errors="coerce")
+    if dates.isna().any():
+        raise CRMDataError(f"{where}: column {date!r} has unparseable dates in "
+                           f"{describe_rows(data, dates.isna())}")
     g_codes = pd.factorize(labels.to_numpy())[0].astype(float)
     g_codes[g_codes < 0] = np.nan       # unmapped lines do not count towards breadth
     frame = pd.DataFrame({"c": data[customer_id].to_numpy(), "b": data[basket].to_numpy(),
                           "g": g_codes, "d": dates.to_numpy(),
-                          "v": (pd.to_numeric(data[amount], errors="coerce").to_numpy()
+                          "v": (numeric_column(data, amount, where).to_numpy()
                                 if amount else 0.0)})
     first = frame[(frame["d"] >= f0) & (frame["d"] < f1)]
     later = frame[(frame["d"] >= l0) & (frame["d"] < l1)]

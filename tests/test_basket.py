@@ -336,3 +336,17 @@ def test_pruning_keeps_baskets_in_the_support_denominator(lines):
     rs = mine_rules(m, min_support=0.2, min_lift=0.0)
     assert rs.n_baskets == 5
     assert _rule(rs, "beer", "diapers")["support"] == pytest.approx(2 / 5)
+
+
+def test_non_numeric_amounts_and_bad_dates_are_refused_not_dropped():
+    log = pd.DataFrame({"customer_id": [1, 1, 2, 2], "basket_id": [1, 2, 3, 4],
+                        "item": ["a", "b", "a", "b"], "quantity": [1, 1, 1, 1], "cat": ["x"] * 4,
+                        "date": ["2017-01-02", "2017-02-02", "2017-01-05", "not a date"],
+                        "amount": [1.0, "n/a", 2.0, 3.0]})
+    with pytest.raises(CRMDataError, match="amount"):
+        price_tiers(log, item="item", quantity="quantity", amount="amount", level="cat", min_items=1)
+    with pytest.raises(CRMDataError, match="unparseable dates"):
+        breadth_retention(log.assign(amount=1.0), customer_id="customer_id", date="date",
+                              basket="basket_id", item="item", amount="amount", level="cat",
+                              first_window=("2017-01-01", "2017-02-01"),
+                              later_window=("2017-02-01", "2017-03-01"))

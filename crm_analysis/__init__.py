@@ -1,27 +1,41 @@
 """crm-analysis: customer-relationship analytics for research, teaching and consulting.
 
-The public names are re-exported here; see each module for details:
-:mod:`~crm_analysis.transactions` (validation, RFM summary),
-:mod:`~crm_analysis.datasets` (real data loaders) and
-:mod:`~crm_analysis.plotting` (charts and the shared style).
+The public names of every module are re-exported here, so ``import crm_analysis as crm``
+gives ``crm.rfm_summary``, ``crm.fit_btyd`` and so on. The modules, one concept each:
+
+- :mod:`~crm_analysis.transactions`: validation of transaction logs, the RFM summary;
+- :mod:`~crm_analysis.datasets`: offline loaders of the real datasets;
+- :mod:`~crm_analysis.clv`: buy-till-you-die models, CLV, customer equity, holdout checks;
+- :mod:`~crm_analysis.retention`: cohort tables, Kaplan-Meier, hazards, sBG, retention economics;
+- :mod:`~crm_analysis.drivers`: key-driver analysis of satisfaction surveys;
+- :mod:`~crm_analysis.loyalty`: loyalty index, behavioural loyalty, Dick & Basu matrix;
+- :mod:`~crm_analysis.segments`: customer profitability, whale curve, RFM segments;
+- :mod:`~crm_analysis.churn`: defection categories, win-back, at-risk split, Cox model;
+- :mod:`~crm_analysis.basket`: association rules, cross-sell and up-sell;
+- :mod:`~crm_analysis.equity`: customer equity as count x lifetime x value, growth levers;
+- :mod:`~crm_analysis.largedata`: the same summaries on files (DuckDB) and Dask;
+- :mod:`~crm_analysis.report`: the client analysis behind ``crm-analysis report``;
+- :mod:`~crm_analysis.simulate`: seeded simulators with known truth;
+- :mod:`~crm_analysis.plotting`: charts and the shared style.
 """
 
-from . import (  # noqa: E402
+from . import (
     basket,
-    churn,  # noqa: E402
-    clv,  # noqa: E402
+    churn,
+    clv,
     datasets,
-    drivers,  # noqa: E402
+    drivers,
     equity,
-    largedata,  # noqa: E402
-    loyalty,  # noqa: E402
+    largedata,
+    loyalty,
     plotting,
+    report,
     retention,
-    segments,  # noqa: E402
+    segments,
     simulate,
     transactions,
 )
-from .basket import (  # noqa: E402
+from .basket import (
     BreadthRetention,
     Migration,
     RuleSet,
@@ -92,7 +106,7 @@ from .drivers import (
     ordered_satisfaction_model,
     service_profit_chain,
 )
-from .equity import (  # noqa: E402
+from .equity import (
     LeverResult,
     base_from_model,
     equity_decomposition,
@@ -102,7 +116,7 @@ from .equity import (  # noqa: E402
     lever_simulation,
 )
 from .errors import CRMDataError
-from .largedata import rfm_summary_dask, rfm_summary_files, score_dask, score_in_chunks  # noqa: E402
+from .largedata import rfm_summary_dask, rfm_summary_files, score_dask, score_in_chunks
 from .loyalty import (
     C10_COMPONENTS,
     DICK_BASU_SEGMENTS,
@@ -123,6 +137,7 @@ from .loyalty import (
     switching_matrix,
 )
 from .plotting import set_style
+from .report import ClientAnalysis, analyse_client, check_client_log
 from .retention import (
     CohortRetention,
     KaplanMeierResult,
@@ -134,7 +149,7 @@ from .retention import (
     kaplan_meier,
     retention_value_sensitivity,
 )
-from .segments import (  # noqa: E402
+from .segments import (
     RFM_SEGMENTS,
     ProfitabilityResult,
     RankDisagreement,
@@ -151,7 +166,7 @@ from .segments import (  # noqa: E402
     rfm_segments,
     whale_curve,
 )
-from .simulate import (  # noqa: E402  # noqa: E402  # noqa: E402
+from .simulate import (
     BrokerageSample,
     FeePolicyResult,
     JointLoyaltySimulation,
@@ -170,6 +185,10 @@ from .transactions import ValidationResult, period_totals, rfm_summary, validate
 __version__ = "0.1.0"
 
 __all__ = [
+    "ClientAnalysis",
+    "analyse_client",
+    "check_client_log",
+    "report",
     "CRMDataError",
     "BGBBModel",
     "BTYDModel",

@@ -1,0 +1,57 @@
+"""The client analysis pipeline behind `crm-analysis report`."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import crm_analysis as crm
+from crm_analysis.report import SEGMENT_ACTIONS
+from crm_analysis.segments import RFM_SEGMENTS
+
+
+@pytest.fixture(scope="module")
+def result(cdnow):
+    return crm.analyse_client(cdnow, margin=0.3, cost_per_order=2.0)
+
+
+def test_every_rfm_segment_has_an_action():
+    assert set(RFM_SEGMENTS["segment"]) == set(SEGMENT_ACTIONS)
+
+
+def test_one_row_per_customer_with_valid_scores(result, cdnow):
+    scores = result.scores
+    assert scores.index.equals(pd.Index(sorted(cdnow["customer_id"].unique()), name="customer_id"))
+    assert scores["p_alive"].between(0, 1).all()
+    assert (scores["expected_purchases"] >= 0).all() and (scores["clv"] >= 0).all()
+    assert scores["recommended_action"].notna().all()
+    # Revenue per customer is the raw log's sum.
+    np.testing.assert_allclose(scores["revenue"], cdnow.groupby("customer_id")["amount"].sum())
+
+
+def test_clv_is_linear_in_margin(result, cdnow):
+    doubled = crm.analyse_client(cdnow, margin=0.6)
+    np.testing.assert_allclose(doubled.scores["clv"], 2 * result.scores["clv"], rtol=1e-12)
+
+
+def test_worth_keeping_follows_the_rule(result):
+    keep = result.scores[result.scores["at_risk"] == "worth keeping"]
+    assert len(keep) > 0
+    assert (keep["frequency"] >= 5).all()  # "many purchases" (at_risk_split default)
+    actions = result.actions()
+    assert actions["customers"].sum() == len(result.scores)
+    assert actions["share_of_customers"].sum() == pytest.approx(1.0)
+
+
+def test_holdout_only_when_asked(result, cdnow):
+    assert result.holdout_model is None
+    with_holdout = crm.analyse_client(cdnow, calibration_end="1997-09-30")
+    assert with_holdout.holdout_summary["frequency_holdout"].sum() == 1882  # published CDNOW holdout
+
+
+def test_too_few_repeat_customers():
+    log = pd.DataFrame({"customer_id": range(30), "amount": 5.0,
+                        "date": pd.date_range("2020-01-01", periods=30, freq="D")})
+    with pytest.raises(crm.CRMDataError, match="repeat customers"):
+        crm.check_client_log(log)
+    with pytest.raises(crm.CRMDataError, match="margin"):
+        crm.analyse_client(log, margin=1.5)

@@ -20,7 +20,7 @@ from .churn import at_risk_split
 from .clv import BTYDModel, SpendModel, customer_lifetime_value, fit_btyd, fit_gamma_gamma
 from .errors import CRMDataError
 from .loyalty import behavioural_loyalty, loyalty_traits
-from .segments import customer_profitability, rfm_scores, rfm_segments
+from .segments import customer_profitability, customer_totals, rfm_scores, rfm_segments
 from .transactions import ValidationResult, rfm_summary, validate_transactions
 
 __all__ = ["ClientAnalysis", "analyse_client", "check_client_log", "SEGMENT_ACTIONS"]
@@ -233,8 +233,9 @@ def analyse_client(
     rfm = rfm_segments(rfm_scores(summary))
     scores = scores.join(rfm.drop(columns=[c for c in rfm.columns if c in scores.columns]))
 
-    totals = log.groupby(customer_id).agg(revenue=(amount, "sum"))
-    totals["orders"] = scores["frequency"].reindex(totals.index) + 1  # purchase days
+    # Orders to serve are purchase days, as in the RFM summary (same-day purchases are one order).
+    totals = customer_totals(log, customer_id=customer_id, sums=[amount],
+                             counts={"orders": date}).rename(columns={amount: "revenue"})
     scores["revenue"] = totals["revenue"].reindex(scores.index)
     if cost_per_order is not None:
         prof = customer_profitability(

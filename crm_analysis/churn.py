@@ -995,6 +995,46 @@ class HazardModel:
         return out
 
 
+#: A text or categorical covariate with more levels than this is refused by
+#: :func:`churn_hazard_model`: each level becomes a dummy column, and hundreds of
+#: them (an id, a free-text field, numbers read as text) make the fit slow,
+#: memory-hungry and meaningless.
+_MAX_COVARIATE_LEVELS = 50
+
+
+def _check_categorical_covariate(df: pd.DataFrame, column: str, where: str) -> None:
+    """Refuse numbers stored as text and categoricals with too many levels."""
+    col = df[column]
+    text = col.astype(str).str.strip()
+    parsed = pd.to_numeric(text, errors="coerce")
+    n_numeric = int(parsed.notna().sum())
+    n_levels = int(text.nunique())
+    # Numbers read as text (a CSV column with a few blanks, "1,234.5" kept as a
+    # string) would become one dummy column per distinct value.  A categorical
+    # coded with a handful of digits ("1", "2", "3") is a genuine factor, so the
+    # rule needs both: mostly numeric values and more levels than a factor has.
+    if n_numeric >= 0.9 * len(text) and n_levels > 10:
+        bad = parsed.isna()
+        example = (" Values that are not numbers: " + describe_rows(df, bad.to_numpy(), [column])
+                   if bad.any() else "")
+        raise CRMDataError(
+            f"{where}: column {column!r} holds numbers stored as text ({n_numeric:,} of "
+            f"{len(text):,} values are numbers, {n_levels:,} distinct); it would become "
+            f"{n_levels - 1:,} dummy columns. Convert it first, e.g. "
+            f"data[{column!r}] = pd.to_numeric(data[{column!r}], errors='coerce'), and decide "
+            f"what the non-numbers mean.{example}"
+        )
+    if n_levels > _MAX_COVARIATE_LEVELS:
+        counts = text.value_counts()
+        raise CRMDataError(
+            f"{where}: column {column!r} is categorical with {n_levels:,} levels (more than "
+            f"{_MAX_COVARIATE_LEVELS}); it would become {n_levels - 1:,} dummy columns. Group "
+            f"rare levels or leave it out. Most frequent levels: "
+            f"{', '.join(repr(v) for v in counts.index[:5])}; e.g. rows: "
+            + describe_rows(df, text.isin(counts.index[-5:]).to_numpy(), [column])
+        )
+
+
 def churn_hazard_model(
     data: pd.DataFrame,
     *,
@@ -1046,7 +1086,9 @@ def churn_hazard_model(
     ------
     CRMDataError
         Missing columns, negative or non-numeric durations, event not 0/1,
-        unknown ties method or reference level, no events.
+        unknown ties method or reference level, no events; a text covariate
+        that holds numbers (e.g. charges read as text), or a categorical with
+        more than 50 levels.
 
     Examples
     --------
@@ -1101,6 +1143,7 @@ def churn_hazard_model(
         if pd.api.types.is_bool_dtype(col) or pd.api.types.is_numeric_dtype(col):
             parts.append(col.astype(float).rename(c))
             continue
+        _check_categorical_covariate(df, c, where)
         levels = sorted(col.astype(str).unique())
         ref = str((reference or {}).get(c, levels[0]))
         if ref not in levels:

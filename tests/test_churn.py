@@ -490,6 +490,54 @@ def test_cox_other_errors():
         churn_hazard_model(data, duration="t", event="e", covariates=["nope"])
 
 
+def _telco_with_text_charges():
+    """The telco frame as a CSV reader leaves it when TotalCharges has blanks: text."""
+    from crm_analysis import load_telco_churn
+
+    telco = load_telco_churn()
+    # The public IBM file has a blank instead of the charges of brand-new customers.
+    text = telco["total_charges"].map(lambda v: " " if pd.isna(v) else f"{v:.2f}")
+    return telco.assign(total_charges=text)
+
+
+def test_cox_refuses_numbers_stored_as_text():
+    telco = _telco_with_text_charges()
+    before = telco.copy()
+    with pytest.raises(CRMDataError) as err:
+        churn_hazard_model(telco, duration="tenure", event="churn",
+                           covariates=["contract", "total_charges"])
+    msg = str(err.value)
+    assert msg.startswith("churn_hazard_model: column 'total_charges' holds numbers stored as text")
+    assert "pd.to_numeric" in msg
+    n_blank = int((telco["total_charges"] == " ").sum())
+    assert n_blank > 0
+    assert f"{n_blank} rows" in msg  # the blanks are shown as the values that are not numbers
+    pd.testing.assert_frame_equal(telco, before)
+
+
+def test_cox_refuses_high_cardinality_categorical():
+    rng = np.random.default_rng(3)
+    n = 600
+    data = pd.DataFrame({"t": rng.exponential(5, n), "e": rng.integers(0, 2, n),
+                         "city": [f"city {i}" for i in rng.integers(0, 80, n)]})
+    n_levels = data["city"].nunique()
+    assert n_levels > 50
+    with pytest.raises(CRMDataError,
+                       match=rf"churn_hazard_model: column 'city' is categorical with {n_levels} "
+                             r"levels \(more than 50\)"):
+        churn_hazard_model(data, duration="t", event="e", covariates=["city"])
+
+
+def test_cox_accepts_digit_coded_factor_and_50_levels():
+    rng = np.random.default_rng(4)
+    n = 2000
+    data = pd.DataFrame({"t": rng.exponential(5, n), "e": rng.integers(0, 2, n),
+                         "plan": rng.choice(["1", "2", "3"], n),
+                         "region": [f"r{i:02d}" for i in np.arange(n) % 50]})
+    m = churn_hazard_model(data, duration="t", event="e", covariates=["plan", "region"])
+    assert len(m.params_) == 2 + 49
+
+
 # ----------------------------------------------------------------- complaints
 
 def test_churn_by_group_counts_and_wilson_interval():

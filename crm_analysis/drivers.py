@@ -33,6 +33,7 @@ Methods of :func:`driver_importance`
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from math import factorial
 
@@ -48,6 +49,7 @@ __all__ = [
     "ContextComparison",
     "OrderedSatisfactionModel",
     "ServiceProfitChain",
+    "SurveyScaleWarning",
     "asymmetric_effects",
     "compare_contexts",
     "driver_importance",
@@ -74,6 +76,76 @@ QUADRANTS = {
 # --------------------------------------------------------------------------- validation
 
 
+class SurveyScaleWarning(UserWarning):
+    """A rating column holds a value that looks like a "not applicable" code.
+
+    Raised as a warning (not an error) when no ``scale`` was declared and a
+    column rated 1..k (k from 3 to 7) also holds 0: a 0 may be a real answer on a 0..k scale,
+    or a code for "not applicable" that would be analysed as the worst rating.
+    Declare one or the other (``scale=(0, k)`` or ``missing_codes=[0]``).
+    """
+
+
+def _missing_codes(missing_codes, where: str) -> list:
+    """The codes as a list; a single code may be given bare (``missing_codes=0``)."""
+    if missing_codes is None:
+        return []
+    if isinstance(missing_codes, str | int | float):
+        return [missing_codes]
+    codes = list(missing_codes)
+    bad = [c for c in codes if not isinstance(c, str | int | float) or isinstance(c, bool)]
+    if bad:
+        raise CRMDataError(f"{where}: missing_codes must be numbers or strings, got {bad!r}.")
+    return codes
+
+
+def _as_rating(df: pd.DataFrame, c: str, where: str) -> pd.Series:
+    """Column ``c`` as float; text that is not a number raises with the rows shown."""
+    col = df[c]
+    if pd.api.types.is_bool_dtype(col):
+        raise CRMDataError(
+            f"{where}: column {c!r} is True/False, not a rating; code it as numbers first."
+        )
+    if pd.api.types.is_numeric_dtype(col):
+        return col.astype(float)
+    # Ratings read as text: "4" is a number stored as text and is converted;
+    # "5 stars" or "n/a" is not, and dropping it would lose answers silently.
+    text = col.astype("string").str.strip()
+    values = pd.to_numeric(text, errors="coerce").astype(float)
+    bad = col.notna() & values.isna()
+    if bad.any():
+        labels = list(dict.fromkeys(col[bad].astype(str)))[:5]
+        raise CRMDataError(
+            f"{where}: column {c!r} holds text that is not a number ({int(bad.sum()):,} answers, "
+            f"e.g. {labels}); ratings must be numbers: map the labels to scale points, or pass "
+            f"missing_codes=[...] for labels that mean 'not applicable'. "
+            + describe_rows(df, bad.to_numpy(), [c])
+        )
+    return values
+
+
+def _warn_code_like_zeros(df: pd.DataFrame, columns: list[str], where: str) -> None:
+    """Warn when a column rated 1..k (3 <= k <= 7) also holds 0, and no scale was declared."""
+    for c in columns:
+        v = df[c].dropna()
+        zero = v == 0
+        if not zero.any() or (v % 1 != 0).any() or (v < 0).any():
+            continue
+        rest = v[~zero]
+        # Short agreement scales (1-5, 1-7) are where 0 is a "not applicable" code; a 0-10
+        # scale (likelihood to recommend) is common and its 0 is a real answer.
+        if rest.empty or rest.min() != 1 or not 3 <= rest.max() <= 7:
+            continue
+        k = int(rest.max())
+        warnings.warn(
+            f"{where}: column {c!r} holds 0 in {int(zero.sum()):,} of {len(v):,} rows while its "
+            f"other answers run 1-{k}; if 0 means 'not applicable', pass missing_codes=[0] "
+            f"(CLI: --survey-missing 0) and dropna=True, else declare scale=(0, {k}).",
+            SurveyScaleWarning,
+            stacklevel=4,
+        )
+
+
 def _prepare(
     data: pd.DataFrame,
     columns: list[str],
@@ -81,27 +153,46 @@ def _prepare(
     scale: tuple[float, float] | None = None,
     scale_columns: list[str] | None = None,
     dropna: bool = False,
+    missing_codes=None,
     extra: list[str] | None = None,
     analysis: bool = True,
+    warn_codes: bool = True,
     where: str,
 ) -> tuple[pd.DataFrame, int]:
-    """Check columns are present, numeric, on the scale and complete; return a clean copy."""
+    """Check columns are present, numeric, on the scale and complete; return a clean copy.
+
+    Values listed in ``missing_codes`` become missing first.  Rows with a
+    missing value are dropped only with ``dropna=True``; the count is
+    returned, and ``df.attrs["dropped"]`` breaks it down by reason
+    ("missing value" before "missing code": each row is counted once).
+    """
     extra = [c for c in (extra or []) if c not in columns]
     # An empty frame is reported below as "too few complete rows".
     require_frame(data, where, allow_empty=True)
     require_columns(data, columns + extra, where)
+    codes = _missing_codes(missing_codes, where)
     df = data[columns + extra].copy()
+    coded = pd.DataFrame(False, index=df.index, columns=columns)
+    blank = df[columns].isna()
     for c in columns:
-        if not pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c]):
-            raise CRMDataError(f"column {c!r}: must be numeric, got dtype {df[c].dtype}")
+        if codes:
+            # Compare the raw values, so that text codes ("n/a") and numeric codes both work.
+            coded[c] = df[c].isin(codes)
+            df[c] = df[c].mask(coded[c])
+        df[c] = _as_rating(df, c, where)
     na = df[columns].isna().any(axis=1)
     n_na = int(na.sum())
+    by_blank = blank.any(axis=1)
+    dropped = {"missing value": int(by_blank.sum()), "missing code": int((na & ~by_blank).sum())}
     if n_na:
         if not dropna:
             cols = [c for c in columns if df[c].isna().any()]
+            what = (f"missing values in {n_na} rows" if not coded.to_numpy().any() else
+                    f"missing values in {n_na} rows ({dropped['missing code']} of them only "
+                    f"through missing_codes={codes})")
             raise CRMDataError(
-                f"column(s) {cols}: missing values in {n_na} rows; pass dropna=True to drop them "
-                f"(they will be counted in the result). " + describe_rows(df, na)
+                f"{where}: column(s) {cols}: {what}; pass dropna=True to drop them "
+                f"(they will be counted in the result). " + describe_rows(data, na.to_numpy(), cols)
             )
         df = df.loc[~na]
     if scale is not None:
@@ -109,19 +200,36 @@ def _prepare(
         for c in scale_columns if scale_columns is not None else columns:
             bad = ~df[c].between(lo, hi)
             if bad.any():
+                # Plain numbers in the message: 0, not np.float64(0.0).
+                values = [int(v) if float(v).is_integer() else float(v)
+                          for v in sorted(df.loc[bad, c].unique())[:5]]
                 raise CRMDataError(
-                    f"column {c!r}: ratings off the {lo}-{hi} scale. " + describe_rows(df, bad, [c])
+                    f"{where}: column {c!r}: ratings off the {lo}-{hi} scale (values {values}); "
+                    f"if a value codes 'not applicable', pass missing_codes={values[:1]} and "
+                    f"dropna=True. " + describe_rows(df, bad, [c])
                 )
+    elif analysis and warn_codes and not codes:
+        _warn_code_like_zeros(df, scale_columns if scale_columns is not None else columns, where)
+    df.attrs = {"dropped": dropped if n_na else {}, "missing_codes": codes}
     if not analysis:
         return df, n_na
     if len(df) < len(columns) + 2:
-        raise CRMDataError(f"data: {len(df)} complete rows is too few for {len(columns)} variables")
+        raise CRMDataError(
+            f"{where}: {len(df)} complete rows is too few for {len(columns)} variables"
+        )
     for c in columns:
         if df[c].std() == 0 or df[c].nunique() < 2:
             raise CRMDataError(
-                f"column {c!r}: is constant ({df[c].iloc[0]!r}); it cannot drive anything"
+                f"{where}: column {c!r}: is constant ({df[c].iloc[0]!r}); it cannot drive anything"
             )
     return df, n_na
+
+
+def _report_drops(target: dict, df: pd.DataFrame, n_na: int) -> None:
+    """Record the rows dropped (total and by reason) and the codes used in ``attrs``."""
+    target["n_dropped"] = n_na
+    target["dropped"] = dict(df.attrs.get("dropped", {}))
+    target["missing_codes"] = list(df.attrs.get("missing_codes", []))
 
 
 def _check_collinear(R: np.ndarray, names: list[str], tol: float = 1e-10) -> None:
@@ -266,6 +374,7 @@ def driver_importance(
     seed: int | np.random.Generator | None = 0,
     scale: tuple[float, float] | None = None,
     dropna: bool = False,
+    missing_codes=None,
     progress: bool = True,
 ) -> pd.DataFrame:
     """Importance of each driver for the outcome, with bootstrap and rank intervals.
@@ -291,10 +400,16 @@ def driver_importance(
     seed : int or Generator, default 0
         Seed of the bootstrap.
     scale : (low, high), optional
-        Allowed rating range, e.g. ``(1, 10)``; values outside raise.
+        Allowed range of the driver ratings, e.g. ``(1, 10)``; values outside
+        raise.  Without it, a driver rated 1..k that also holds 0 gets a
+        :class:`SurveyScaleWarning` (is 0 an answer or "not applicable"?).
     dropna : bool, default False
         Drop rows with a missing value (counted in ``attrs["n_dropped"]``)
         instead of raising.
+    missing_codes : list of numbers or strings, optional
+        Answers that mean "not applicable" or "don't know", e.g. ``[0]`` on a
+        1-5 survey: they are treated as missing (so they need
+        ``dropna=True``) instead of as ratings.
     progress : bool, default True
         Show a tqdm bar over bootstrap resamples.
 
@@ -305,13 +420,17 @@ def driver_importance(
         with ``n_boot > 0`` also ``ci_low, ci_high, rank_ci_low, rank_ci_high``.
         ``share`` is the importance as a share of the total (of R² for Shapley,
         relative weights, Pratt); rank 1 is the most important driver.
-        ``attrs["n_dropped"]`` counts rows dropped for missing values.
+        ``attrs["n_dropped"]`` counts rows dropped for missing values,
+        ``attrs["dropped"]`` splits it into ``"missing value"`` (blank) and
+        ``"missing code"`` (a value of ``missing_codes``), each row counted
+        once; ``attrs["missing_codes"]`` lists the codes used.
 
     Raises
     ------
     CRMDataError
-        Missing column, non-numeric or constant driver, perfectly collinear
-        drivers, rating off the scale, or missing values without ``dropna``.
+        Missing column, constant driver, a rating that is text and not a
+        number (e.g. "5 stars"), perfectly collinear drivers, rating off the
+        scale, or missing values without ``dropna``.
 
     Examples
     --------
@@ -346,6 +465,7 @@ def driver_importance(
         scale=scale,
         scale_columns=drivers,
         dropna=dropna,
+        missing_codes=missing_codes,
         extra=[by] if by else None,
         where="driver_importance",
     )
@@ -356,7 +476,7 @@ def driver_importance(
     for g, part in groups:
         if by is not None:
             # constant within a group is also fatal
-            _prepare(part, [outcome, *drivers], where="driver_importance")
+            _prepare(part, [outcome, *drivers], warn_codes=False, where="driver_importance")
         Rxx, rxy = _corr(part, outcome, drivers)
         _check_collinear(Rxx, drivers)
         imp, r2 = _importance(Rxx, rxy, m)
@@ -382,7 +502,7 @@ def driver_importance(
             out.insert(0, by, g)
         blocks.append(out)
     res = pd.concat(blocks, ignore_index=True)
-    res.attrs["n_dropped"] = n_na
+    _report_drops(res.attrs, df, n_na)
     return res
 
 
@@ -405,6 +525,9 @@ class ContextComparison:
         Permutation p-value of the global test "the drivers are the same in both groups".
     groups : tuple of str
         The two groups compared, in the order of the difference.
+    n_dropped, dropped : int, dict
+        Rows dropped with ``dropna=True``, in total and by reason (as in
+        :func:`driver_importance`).
     """
 
     table: pd.DataFrame
@@ -414,6 +537,8 @@ class ContextComparison:
     method: str = "shapley"
     n_perm: int = 0
     n_boot: int = 0
+    n_dropped: int = 0
+    dropped: dict = field(default_factory=dict)
 
     def summary(self) -> pd.DataFrame:
         """The per-driver table."""
@@ -432,7 +557,9 @@ def compare_contexts(
     n_perm: int = 500,
     ci: float = 0.95,
     seed: int | np.random.Generator | None = 0,
+    scale: tuple[float, float] | None = None,
     dropna: bool = False,
+    missing_codes=None,
     progress: bool = True,
 ) -> ContextComparison:
     """Do the drivers differ between two contexts (C7)?
@@ -445,7 +572,7 @@ def compare_contexts(
 
     Parameters
     ----------
-    data, outcome, drivers, method, ci, seed, dropna, progress
+    data, outcome, drivers, method, ci, seed, scale, dropna, missing_codes, progress
         As in :func:`driver_importance`.
     by : str, default "context"
         Column holding the groups.
@@ -479,7 +606,8 @@ def compare_contexts(
     """
     m = _method(method)
     drivers = list(drivers)
-    df, n_na = _prepare(data, [outcome, *drivers], scale=None, dropna=dropna, extra=[by],
+    df, n_na = _prepare(data, [outcome, *drivers], scale=scale, scale_columns=drivers,
+                        dropna=dropna, missing_codes=missing_codes, extra=[by],
                         where="compare_contexts")
     levels = sorted(df[by].dropna().unique()) if groups is None else list(groups)
     if len(levels) != 2:
@@ -489,7 +617,7 @@ def compare_contexts(
         part = df.loc[df[by] == g]
         if part.empty:
             raise CRMDataError(f"column {by!r}: no rows in group {g!r}")
-        _prepare(part, [outcome, *drivers], where="compare_contexts")
+        _prepare(part, [outcome, *drivers], warn_codes=False, where="compare_contexts")
         parts.append(part[[outcome, *drivers]].to_numpy(dtype=float))
     imps = []
     for X in parts:
@@ -537,7 +665,7 @@ def compare_contexts(
             exceed_glob += (dp**2).sum() >= stat - 1e-12
         table["p_value"] = (1 + exceed) / (1 + done)
         p_glob = (1 + exceed_glob) / (1 + done)
-    table.attrs["n_dropped"] = n_na
+    _report_drops(table.attrs, df, n_na)
     return ContextComparison(
         table=table,
         statistic=stat,
@@ -546,6 +674,8 @@ def compare_contexts(
         method=m,
         n_perm=n_perm,
         n_boot=n_boot,
+        n_dropped=n_na,
+        dropped=dict(table.attrs["dropped"]),
     )
 
 
@@ -560,7 +690,9 @@ def group_importance(
     n_boot: int = 0,
     ci: float = 0.95,
     seed: int | np.random.Generator | None = 0,
+    scale: tuple[float, float] | None = None,
     dropna: bool = False,
+    missing_codes=None,
     progress: bool = True,
 ) -> pd.DataFrame:
     """Shapley importance of groups of drivers (e.g. value / systems / people, C11).
@@ -575,7 +707,7 @@ def group_importance(
         As in :func:`driver_importance`.
     groups : dict
         Either ``{group: [driver, ...]}`` or ``{driver: group}``.
-    n_boot, ci, seed, dropna, progress
+    n_boot, ci, seed, scale, dropna, missing_codes, progress
         As in :func:`driver_importance`.
 
     Returns
@@ -613,7 +745,8 @@ def group_importance(
     if len(set(drivers)) != len(drivers):
         dup = sorted({d for d in drivers if drivers.count(d) > 1})
         raise CRMDataError(f"groups: driver(s) {dup} listed in more than one group")
-    df, n_na = _prepare(data, [outcome, *drivers], dropna=dropna, where="group_importance")
+    df, n_na = _prepare(data, [outcome, *drivers], scale=scale, scale_columns=drivers,
+                        dropna=dropna, missing_codes=missing_codes, where="group_importance")
     member = np.array([names.index(g) for g in names for _ in groups[g]])
     G = len(names)
 
@@ -649,7 +782,7 @@ def group_importance(
                 boots.append(_grp(Cb)[0])
         alpha = (1 - ci) / 2
         out["ci_low"], out["ci_high"] = np.quantile(np.array(boots), [alpha, 1 - alpha], axis=0)
-    out.attrs["n_dropped"] = n_na
+    _report_drops(out.attrs, df, n_na)
     return out
 
 
@@ -665,6 +798,7 @@ def importance_performance(
     cross: str = "mean",
     scale: tuple[float, float] | None = None,
     dropna: bool = False,
+    missing_codes=None,
 ) -> pd.DataFrame:
     """Importance-performance analysis (Martilla & James 1977) with quadrants and actions.
 
@@ -677,8 +811,9 @@ def importance_performance(
 
     Parameters
     ----------
-    data, outcome, drivers, method, scale, dropna
-        As in :func:`driver_importance`.
+    data, outcome, drivers, method, scale, dropna, missing_codes
+        As in :func:`driver_importance`; performance is the mean of the
+        answers that are not missing codes.
     cross : {"mean", "median"}, default "mean"
         Where the quadrant lines cross.
 
@@ -706,10 +841,14 @@ def importance_performance(
     """
     if cross not in ("mean", "median"):
         raise CRMDataError(f"cross {cross!r}: must be 'mean' or 'median'")
+    # Checked here first, so that bad input is reported under this function's name.
+    df, n_na = _prepare(data, [outcome, *drivers], scale=scale, scale_columns=drivers,
+                        dropna=dropna, missing_codes=missing_codes, warn_codes=False,
+                        where="importance_performance")
     imp = driver_importance(
-        data, outcome, drivers, method=method, scale=scale, dropna=dropna, progress=False
+        data, outcome, drivers, method=method, scale=scale, dropna=dropna,
+        missing_codes=missing_codes, progress=False,
     )
-    df, _ = _prepare(data, [outcome, *drivers], dropna=dropna, where="importance_performance")
     perf = df[drivers].mean().to_numpy()
     out = pd.DataFrame(
         {"driver": drivers, "importance": imp["share"].to_numpy(), "performance": perf}
@@ -732,6 +871,7 @@ def importance_performance(
     out = out.drop(columns="_o").reset_index(drop=True)
     out["priority"] = np.arange(1, len(out) + 1)
     out.attrs.update(importance_cut=icut, performance_cut=pcut, method=_method(method))
+    _report_drops(out.attrs, df, n_na)
     return out
 
 
@@ -748,6 +888,7 @@ def asymmetric_effects(
     alpha: float = 0.05,
     scale: tuple[float, float] | None = None,
     dropna: bool = False,
+    missing_codes=None,
 ) -> pd.DataFrame:
     """Penalty-reward contrast analysis: basic, performance and excitement attributes.
 
@@ -767,7 +908,7 @@ def asymmetric_effects(
 
     Parameters
     ----------
-    data, outcome, drivers, scale, dropna
+    data, outcome, drivers, scale, dropna, missing_codes
         As in :func:`driver_importance`.
     low, high : float, default 5 and 9
         Upper bound of the "low" band and lower bound of the "high" band (on a
@@ -809,7 +950,7 @@ def asymmetric_effects(
     drivers = list(drivers)
     df, n_na = _prepare(
         data, [outcome, *drivers], scale=scale, scale_columns=drivers, dropna=dropna,
-        where="asymmetric_effects",
+        missing_codes=missing_codes, where="asymmetric_effects",
     )
     X = {}
     for d in drivers:
@@ -854,7 +995,8 @@ def asymmetric_effects(
             "kind",
         ],
     )
-    out.attrs.update(n_dropped=n_na, r2=float(fit.rsquared), low=low, high=high)
+    out.attrs.update(r2=float(fit.rsquared), low=low, high=high)
+    _report_drops(out.attrs, df, n_na)
     return out
 
 
@@ -925,6 +1067,7 @@ def ordered_satisfaction_model(
     distr: str = "logit",
     scale: tuple[float, float] | None = None,
     dropna: bool = False,
+    missing_codes=None,
 ) -> OrderedSatisfactionModel:
     """Ordered logit (proportional odds) of an ordinal rating on the drivers.
 
@@ -934,8 +1077,9 @@ def ordered_satisfaction_model(
 
     Parameters
     ----------
-    data, outcome, drivers, scale, dropna
-        As in :func:`driver_importance`; the outcome must take at least three values.
+    data, outcome, drivers, scale, dropna, missing_codes
+        As in :func:`driver_importance` (here ``scale`` covers the outcome too);
+        the outcome must take at least three values.
     distr : {"logit", "probit"}, default "logit"
 
     Returns
@@ -962,7 +1106,7 @@ def ordered_satisfaction_model(
         raise CRMDataError(f"distr {distr!r}: must be 'logit' or 'probit'")
     drivers = list(drivers)
     df, n_na = _prepare(data, [outcome, *drivers], scale=scale, dropna=dropna,
-                        where="ordered_satisfaction_model")
+                        missing_codes=missing_codes, where="ordered_satisfaction_model")
     Rxx, _ = _corr(df, outcome, drivers)
     _check_collinear(Rxx, drivers)
     cats = sorted(df[outcome].unique())
@@ -990,7 +1134,7 @@ def ordered_satisfaction_model(
     out = OrderedSatisfactionModel(
         result_=res, params_=params, thresholds_=thresholds, categories_=cats, drivers=drivers, _X=X
     )
-    out.params_.attrs["n_dropped"] = n_na
+    _report_drops(out.params_.attrs, df, n_na)
     return out
 
 
@@ -1048,6 +1192,7 @@ def service_profit_chain(
     ci: float = 0.95,
     seed: int | np.random.Generator | None = 0,
     dropna: bool = False,
+    missing_codes=None,
     progress: bool = True,
 ) -> ServiceProfitChain:
     """Service-profit chain across branches: does employee satisfaction reach loyalty through customers?
@@ -1071,8 +1216,8 @@ def service_profit_chain(
         Standardise the three branch means first (paths in sd units).
     min_responses : int, default 5
         Branches with fewer responses are dropped (counted in ``branches_.attrs``).
-    n_boot, ci, seed, dropna, progress
-        Bootstrap settings as in :func:`driver_importance`.
+    n_boot, ci, seed, dropna, missing_codes, progress
+        Bootstrap and missing-value settings as in :func:`driver_importance`.
 
     Returns
     -------
@@ -1101,7 +1246,8 @@ def service_profit_chain(
     """
     items = [loyalty] if isinstance(loyalty, str) else list(loyalty)
     cols = [employee, satisfaction, *items]
-    df, n_na = _prepare(data, cols, dropna=dropna, extra=[branch], where="service_profit_chain")
+    df, n_na = _prepare(data, cols, dropna=dropna, missing_codes=missing_codes, extra=[branch],
+                        where="service_profit_chain")
     df["_loyalty"] = df[items].mean(axis=1)
     varying = df.groupby(branch)[employee].nunique() > 1
     if varying.any():
@@ -1149,7 +1295,9 @@ def service_profit_chain(
         }
     )
     br = br.reset_index()
-    br.attrs.update(n_dropped_rows=n_na, n_small_branches=int(small.sum()))
+    br.attrs.update(n_dropped_rows=n_na, n_small_branches=int(small.sum()),
+                    dropped=dict(df.attrs.get("dropped", {})),
+                    missing_codes=list(df.attrs.get("missing_codes", [])))
     return ServiceProfitChain(
         branches_=br,
         paths_=paths,
@@ -1169,6 +1317,7 @@ def nps(
     by: str | list[str] | None = None,
     ci: float = 0.95,
     dropna: bool = False,
+    missing_codes=None,
 ) -> pd.DataFrame:
     """Net Promoter Score with a confidence interval, overall or per group.
 
@@ -1187,6 +1336,8 @@ def nps(
     ci : float, default 0.95
     dropna : bool, default False
         Drop missing ratings (counted in ``attrs["n_dropped"]``) instead of raising.
+    missing_codes : list of numbers or strings, optional
+        Answers that mean "no answer" (e.g. ``[99]``), treated as missing.
 
     Returns
     -------
@@ -1211,7 +1362,7 @@ def nps(
     """
     keys = [] if by is None else ([by] if isinstance(by, str) else list(by))
     df, n_na = _prepare(data, [recommend], scale=(0, 10), dropna=dropna, extra=keys,
-                        analysis=False, where="nps")
+                        missing_codes=missing_codes, analysis=False, where="nps")
     if df.empty:
         raise CRMDataError(f"column {recommend!r}: no ratings to score")
     frac = df[recommend] % 1 != 0
@@ -1244,5 +1395,5 @@ def nps(
     out["se"] = 100 * np.sqrt(var)
     out["ci_low"], out["ci_high"] = out["nps"] - z * out["se"], out["nps"] + z * out["se"]
     out = out.reset_index(drop=not keys)
-    out.attrs["n_dropped"] = n_na
+    _report_drops(out.attrs, df, n_na)
     return out

@@ -390,7 +390,7 @@ def test_other_bad_input(small):
         kd.driver_importance(small, "y", ["a", "zzz"])
     with pytest.raises(crm.CRMDataError, match="method"):
         kd.driver_importance(small, "y", ["a", "b"], method="magic")
-    with pytest.raises(crm.CRMDataError, match="numeric"):
+    with pytest.raises(crm.CRMDataError, match="'a' holds text that is not a number"):
         kd.driver_importance(small.assign(a="x"), "y", ["a", "b"])
     with pytest.raises(crm.CRMDataError, match="exactly two groups"):
         kd.compare_contexts(
@@ -447,3 +447,163 @@ def test_plot_nps_context_and_chain(sim):
     spc = kd.service_profit_chain(sim.data, n_boot=20, progress=False)
     ax3 = pdrv.plot_service_profit_chain(spc, ax=plt.figure().gca())
     np.testing.assert_allclose(ax3.collections[0].get_offsets()[:, 0], spc.branches_["employee"])
+
+
+# ----------------------------------------------------------------- "not applicable" codes
+
+NA_WEIGHTS = {"wifi": 0.9, "food": 0.7, "seat": 0.5, "staff": 0.3}
+
+
+def _survey_with_na_codes(n=4000, share_na=0.3, seed=14):
+    """1-5 ratings, drawn independently and uniformly; overall = sum(w * rating) + N(0, 1).
+
+    For a share of respondents wifi does not apply: it is coded 0 and plays no
+    part in their overall rating.  Among the others the regression is exact, so
+    the population R² is 2 sum(w²) / (2 sum(w²) + 1) (a uniform 1-5 rating has
+    variance 2) and, the drivers being independent, the Shapley share of each
+    driver is w² / sum(w²).
+    """
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame({k: rng.integers(1, 6, n) for k in NA_WEIGHTS})
+    not_applicable = rng.random(n) < share_na
+    y = sum(w * X[k] for k, w in NA_WEIGHTS.items()) + rng.normal(0, 1, n)
+    y = y - not_applicable * NA_WEIGHTS["wifi"] * (X["wifi"] - 3)
+    data = X.assign(overall=y)
+    data.loc[not_applicable, "wifi"] = 0
+    return data
+
+
+def test_missing_codes_change_r2_and_driver_order():
+    data = _survey_with_na_codes()
+    before = data.copy()
+    drivers = list(NA_WEIGHTS)
+    s2 = sum(w**2 for w in NA_WEIGHTS.values())
+    true_r2 = 2 * s2 / (2 * s2 + 1)
+    true_share = {k: w**2 / s2 for k, w in NA_WEIGHTS.items()}
+
+    with pytest.warns(kd.SurveyScaleWarning, match="'wifi' holds 0 in .* missing_codes=\\[0\\]"):
+        naive = kd.driver_importance(data, "overall", drivers, progress=False).set_index("driver")
+    coded = kd.driver_importance(data, "overall", drivers, missing_codes=[0], dropna=True,
+                                 progress=False).set_index("driver")
+
+    n_na = int((data["wifi"] == 0).sum())
+    assert coded.attrs["n_dropped"] == n_na
+    assert coded.attrs["dropped"] == {"missing value": 0, "missing code": n_na}
+    assert coded.attrs["missing_codes"] == [0]
+    assert (coded["n"] == len(data) - n_na).all()
+    # With 0 as missing, the known truth is recovered ...
+    assert coded["r2"].iloc[0] == pytest.approx(true_r2, abs=0.03)
+    for k, share in true_share.items():
+        assert coded.loc[k, "share"] == pytest.approx(share, abs=0.04)
+    assert list(coded.sort_values("rank").index) == drivers  # weights are in decreasing order
+    # ... with 0 as a rating, R² falls and wifi loses its first place.
+    assert naive["r2"].iloc[0] < true_r2 - 0.1
+    assert naive.loc["wifi", "rank"] > 1
+    pd.testing.assert_frame_equal(data, before)
+
+
+def test_missing_codes_need_dropna_and_are_counted_apart_from_blanks():
+    data = _survey_with_na_codes(n=500)
+    data.loc[[0, 1], "food"] = np.nan
+    data.loc[0, "wifi"] = 0  # a row both blank and coded is counted once, as blank
+    with pytest.raises(crm.CRMDataError,
+                       match=r"^driver_importance: column\(s\) \['wifi', 'food'\]: missing values "
+                             r"in \d+ rows \(\d+ of them only through missing_codes=\[0\]\); "
+                             r"pass dropna=True"):
+        kd.driver_importance(data, "overall", list(NA_WEIGHTS), missing_codes=[0], progress=False)
+    t = kd.driver_importance(data, "overall", list(NA_WEIGHTS), missing_codes=[0], dropna=True,
+                             progress=False)
+    blank = data["food"].isna()
+    code = (data["wifi"] == 0) & ~blank
+    assert t.attrs["dropped"] == {"missing value": int(blank.sum()), "missing code": int(code.sum())}
+    assert t.attrs["n_dropped"] == int((blank | code).sum())
+
+
+@pytest.mark.parametrize("codes", [[0], 0, [0, 9]], ids=["list", "bare", "two-codes"])
+def test_missing_codes_forms(codes):
+    data = _survey_with_na_codes(n=600)
+    t = kd.driver_importance(data, "overall", list(NA_WEIGHTS), missing_codes=codes, dropna=True,
+                             progress=False)
+    assert t.attrs["n_dropped"] == int((data["wifi"] == 0).sum())
+
+
+def test_text_missing_code_and_text_numbers():
+    data = _survey_with_na_codes(n=600)
+    text = data.astype({"wifi": object})
+    text.loc[text["wifi"] == 0, "wifi"] = "n/a"
+    text.loc[text["wifi"] != "n/a", "wifi"] = text["wifi"].astype(str)  # "4": numbers as text
+    t = kd.driver_importance(text, "overall", list(NA_WEIGHTS), missing_codes=["n/a"],
+                             dropna=True, progress=False)
+    ref = kd.driver_importance(data, "overall", list(NA_WEIGHTS), missing_codes=[0], dropna=True,
+                               progress=False)
+    np.testing.assert_allclose(t["importance"], ref["importance"])
+
+
+@pytest.mark.parametrize("func", ["driver_importance", "compare_contexts", "importance_performance",
+                                  "asymmetric_effects", "ordered_satisfaction_model",
+                                  "group_importance"])
+def test_rating_held_as_text_is_an_error_naming_column_and_rows(func):
+    data = _survey_with_na_codes(n=300, share_na=0).assign(context=lambda d: np.arange(len(d)) % 2)
+    data["overall"] = data["overall"].round().clip(1, 5)
+    data["food"] = data["food"].map(lambda v: f"{v} stars")
+    before = data.copy()
+    drivers = list(NA_WEIGHTS)
+    call = {
+        "driver_importance": lambda: kd.driver_importance(data, "overall", drivers, progress=False),
+        "compare_contexts": lambda: kd.compare_contexts(data, "overall", drivers, n_boot=0,
+                                                        n_perm=0, progress=False),
+        "importance_performance": lambda: kd.importance_performance(data, "overall", drivers),
+        "asymmetric_effects": lambda: kd.asymmetric_effects(data, "overall", drivers, low=2, high=4),
+        "ordered_satisfaction_model": lambda: kd.ordered_satisfaction_model(data, "overall", drivers),
+        "group_importance": lambda: kd.group_importance(
+            data, "overall", {"a": ["wifi", "food"], "b": ["seat", "staff"]}, progress=False),
+    }[func]
+    with pytest.raises(crm.CRMDataError) as err:
+        call()
+    msg = str(err.value)
+    assert msg.startswith(f"{func}: column 'food' holds text that is not a number (300 answers")
+    assert "300 rows, e.g.:" in msg and "stars" in msg
+    pd.testing.assert_frame_equal(data, before)
+
+
+def test_declared_scale_names_missing_codes():
+    data = _survey_with_na_codes(n=400)
+    with pytest.raises(crm.CRMDataError,
+                       match=r"column 'wifi': ratings off the 1-5 scale \(values \[0\]\); .*"
+                             r"missing_codes=\[0\]"):
+        kd.driver_importance(data, "overall", list(NA_WEIGHTS), scale=(1, 5), progress=False)
+    # Declared codes come out before the scale is checked.
+    t = kd.driver_importance(data, "overall", list(NA_WEIGHTS), scale=(1, 5), missing_codes=[0],
+                             dropna=True, progress=False)
+    assert t.attrs["n_dropped"] == int((data["wifi"] == 0).sum())
+
+
+def test_no_warning_for_zero_to_ten_or_declared_scale(recwarn):
+    data = _survey_with_na_codes(n=400)
+    kd.driver_importance(data, "overall", list(NA_WEIGHTS), scale=(0, 5), progress=False)
+    rng = np.random.default_rng(2)
+    nps_like = pd.DataFrame({"recommend": rng.integers(0, 11, 300), "x": rng.normal(size=300)})
+    nps_like["y"] = nps_like["recommend"] + nps_like["x"]
+    kd.driver_importance(nps_like, "y", ["recommend", "x"], progress=False)
+    assert not [w for w in recwarn if issubclass(w.category, kd.SurveyScaleWarning)]
+
+
+def test_missing_codes_in_other_survey_functions():
+    data = _survey_with_na_codes(n=1500).assign(context=lambda d: np.where(
+        np.arange(len(d)) % 2, "lunch", "dinner"))
+    n_na = int((data["wifi"] == 0).sum())
+    drivers = list(NA_WEIGHTS)
+    cmp = kd.compare_contexts(data, "overall", drivers, missing_codes=[0], dropna=True,
+                              n_boot=0, n_perm=0, progress=False)
+    assert cmp.n_dropped == n_na and cmp.dropped == {"missing value": 0, "missing code": n_na}
+    ipa = kd.importance_performance(data, "overall", drivers, missing_codes=[0], dropna=True)
+    # Performance is the mean of the real answers only.
+    perf = ipa.set_index("driver")["performance"]
+    assert perf["wifi"] == pytest.approx(data.loc[data["wifi"] > 0, "wifi"].mean())
+    assert ipa.attrs["n_dropped"] == n_na
+    g = kd.group_importance(data, "overall", {"net": ["wifi"], "rest": ["food", "seat", "staff"]},
+                            missing_codes=[0], dropna=True, progress=False)
+    assert g.attrs["dropped"]["missing code"] == n_na
+    rec = pd.DataFrame({"recommend": [10, 9, 99, 3, 99]})
+    t = kd.nps(rec, missing_codes=[99], dropna=True)
+    assert t.attrs["n_dropped"] == 2 and t["nps"].iloc[0] == pytest.approx(100 * (2 - 1) / 3)

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from ._checks import numeric_column, require_columns, require_frame
+from .drivers import _missing_codes
 from .errors import CRMDataError, describe_rows
 from .transactions import rfm_summary
 
@@ -293,6 +294,10 @@ class LoyaltyIndex:
         Component -> item columns used.
     n_dropped_ : int
         Respondents dropped for missing answers (``missing="drop"``).
+    dropped_ : dict
+        ``n_dropped_`` by reason: ``"missing value"`` (a blank answer) and
+        ``"missing code"`` (only answers listed in ``missing_codes``); each
+        respondent is counted once.
     """
 
     scores_: pd.DataFrame
@@ -301,6 +306,7 @@ class LoyaltyIndex:
     factor_: OneFactorCheck
     components_: dict
     n_dropped_: int = 0
+    dropped_: dict = field(default_factory=dict)
 
     def summary(self) -> pd.DataFrame:
         """The reliability table (``diagnostics_``); the first-eigenvalue share of the
@@ -351,6 +357,7 @@ def loyalty_index(
     customer_id: str | None = "customer_id",
     item_range: tuple[float, float] | dict[str, tuple[float, float]] | None = None,
     missing: str = "raise",
+    missing_codes=None,
 ) -> LoyaltyIndex:
     """Five-component loyalty index with reliability and a one-factor check (C10).
 
@@ -385,6 +392,10 @@ def loyalty_index(
     missing : {"raise", "drop"}, default "raise"
         Respondents with a missing item answer raise, or are dropped and
         counted in ``n_dropped_``.
+    missing_codes : list of numbers or strings, optional
+        Answers that mean "not applicable" or "don't know" (e.g. ``[0]`` on a
+        1-7 scale): treated as missing, so that they are never rescaled as
+        the lowest rating.
 
     Returns
     -------
@@ -436,8 +447,13 @@ def loyalty_index(
     else:
         ids = pd.Series(survey.index, index=survey.index)
 
-    items = survey[item_cols].apply(pd.to_numeric, errors="coerce")
-    nonnum = items.isna() & survey[item_cols].notna()
+    codes = _missing_codes(missing_codes, "loyalty_index")
+    raw = survey[item_cols]
+    blank = raw.isna().any(axis=1)
+    if codes:
+        raw = raw.mask(raw.isin(codes))
+    items = raw.apply(pd.to_numeric, errors="coerce")
+    nonnum = items.isna() & raw.notna()
     for col in item_cols:
         if nonnum[col].any():
             raise CRMDataError(
@@ -446,13 +462,17 @@ def loyalty_index(
             )
     miss = items.isna().any(axis=1)
     n_dropped = 0
+    dropped: dict[str, int] = {}
     if miss.any():
         if missing == "raise":
             raise CRMDataError(
-                "loyalty_index: respondents with missing answers (pass missing='drop' to "
-                "drop and count them): " + describe_rows(survey, miss, item_cols)
+                "loyalty_index: respondents with missing answers"
+                + (f" (blank or one of missing_codes={codes})" if codes else "")
+                + " (pass missing='drop' to drop and count them): "
+                + describe_rows(survey, miss.to_numpy(), item_cols)
             )
         n_dropped = int(miss.sum())
+        dropped = {"missing value": int(blank.sum()), "missing code": int((miss & ~blank).sum())}
         items, ids = items.loc[~miss], ids.loc[~miss]
 
     scaled = pd.DataFrame(index=items.index)
@@ -513,6 +533,7 @@ def loyalty_index(
         factor_=factor,
         components_=comps,
         n_dropped_=n_dropped,
+        dropped_=dropped,
     )
 
 

@@ -164,6 +164,24 @@ def test_index_drop_missing_counts_rows():
     assert idx.n_dropped_ == 1 and len(idx.scores_) == len(s) - 1 and 3 not in idx.scores_.index
 
 
+def test_index_missing_codes_are_not_rescaled_as_the_lowest_rating():
+    s = pd.concat([_survey()] * 3, ignore_index=True)
+    s["customer_id"] = range(len(s))
+    s.loc[[2, 7], "recommend_1"] = 0  # "not applicable" on a 1-7 scale
+    s.loc[5, "initiative_1"] = None
+    with pytest.raises(CRMDataError, match=r"missing_codes=\[0\]"):
+        crm.loyalty_index(s, item_range=(1, 7), missing_codes=[0])
+    idx = crm.loyalty_index(s, item_range=(1, 7), missing="drop", missing_codes=[0])
+    assert idx.n_dropped_ == 3
+    assert idx.dropped_ == {"missing value": 1, "missing code": 2}
+    kept = s.drop(index=[2, 5, 7])
+    ref = crm.loyalty_index(kept, item_range=(1, 7))
+    pd.testing.assert_frame_equal(idx.scores_, ref.scores_)
+    # without the codes the 0 lies outside the declared scale and is refused
+    with pytest.raises(CRMDataError, match="outside the scale"):
+        crm.loyalty_index(s.drop(index=[5]), item_range=(1, 7))
+
+
 # --- behaviour -----------------------------------------------------------------------------
 def test_behavioural_measures_by_hand():
     log = pd.DataFrame({

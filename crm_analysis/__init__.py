@@ -105,6 +105,7 @@ from .drivers import (
     importance_performance,
     nps,
     ordered_satisfaction_model,
+    rating_columns,
     service_profit_chain,
 )
 from .equity import (
@@ -138,7 +139,7 @@ from .loyalty import (
     switching_matrix,
 )
 from .plotting import set_style
-from .report import ClientAnalysis, analyse_client, check_client_log
+from .report import ClientAnalysis, analyse_client, check_client_log, check_client_survey
 from .retention import (
     CohortRetention,
     KaplanMeierResult,
@@ -189,6 +190,7 @@ __all__ = [
     "ClientAnalysis",
     "analyse_client",
     "check_client_log",
+    "check_client_survey",
     "report",
     "CRMDataError",
     "BGBBModel",
@@ -260,6 +262,7 @@ __all__ = [
     "importance_performance",
     "nps",
     "ordered_satisfaction_model",
+    "rating_columns",
     "service_profit_chain",
     "transactions",
     "validate_transactions",

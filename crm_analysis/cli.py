@@ -103,6 +103,23 @@ def datasets(export: str | None, out: Path | None) -> None:
     click.echo(f"wrote {len(frame):,} rows to {target}")
 
 
+def _missing_codes(values: tuple[str, ...]) -> list:
+    """``--survey-missing`` values as codes: numbers where they parse ("0" -> 0), else text."""
+    codes: list = []
+    for value in values:
+        for part in value.split(","):
+            part = part.strip()
+            if not part:
+                continue
+            try:
+                number = float(part)
+            except ValueError:
+                codes.append(part)
+                continue
+            codes.append(int(number) if number.is_integer() else number)
+    return codes
+
+
 TEMPLATE = Path(__file__).resolve().parent.parent / "notebooks" / "templates" / "client_report.ipynb"
 
 
@@ -122,21 +139,30 @@ TEMPLATE = Path(__file__).resolve().parent.parent / "notebooks" / "templates" / 
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path),
               default=Path("crm_report"), show_default=True, help="Output folder.")
 @click.option("--show-code", is_flag=True, help="Keep the code cells in the HTML report.")
+@click.option("--survey-missing", "survey_missing", multiple=True, metavar="CODE",
+              help="Answer code of the survey's attribute ratings that means 'not applicable' "
+                   "(e.g. 0 on a 1-5 survey); such responses are left out of the driver "
+                   "analysis and counted. Repeat or comma-separate for several codes.")
 def report(transactions: Path, customer_id: str, date: str, amount: str | None, sep: str | None,
            survey: Path | None, cost_per_order: float | None, margin: float, discount_rate: float,
-           calibration_end: str | None, out: Path, show_code: bool) -> None:
+           calibration_end: str | None, out: Path, show_code: bool,
+           survey_missing: tuple[str, ...]) -> None:
     """Validate TRANSACTIONS, fit the models and write report.html and customer_scores.csv."""
     from .io import read_table
-    from .report import check_client_log
+    from .report import check_client_log, check_client_survey
 
     amount = amount or "amount"
+    codes = _missing_codes(survey_missing)
+    if codes and survey is None:
+        raise _Fail("--survey-missing needs --survey FILE.")
     out.mkdir(parents=True, exist_ok=True)
     click.echo(f"[1/3] reading and checking {transactions.name}")
     try:
         # Fail fast, with a one-line reason, before starting a notebook kernel.
         data = read_table(transactions, sep=sep, expect=[customer_id, date, amount])
         if survey is not None:
-            read_table(survey, expect=["customer_id", "overall_satisfaction"])
+            survey_frame = read_table(survey, expect=["customer_id", "overall_satisfaction"])
+            check_client_survey(survey_frame, missing_codes=codes)
         if not 0 < margin <= 1:
             raise CRMDataError(f"--margin must be a share in (0, 1], got {margin}.")
         checked = check_client_log(data, customer_id=customer_id, date=date, amount=amount,
@@ -156,6 +182,7 @@ def report(transactions: Path, customer_id: str, date: str, amount: str | None, 
         "cost_per_order": cost_per_order, "margin": margin, "calibration_end": calibration_end,
         "annual_discount_rate": discount_rate,
         "scores_path": str((out / "customer_scores.csv").resolve()),
+        "survey_missing": codes,
     }
     executed = out / "report.ipynb"
     try:

@@ -57,6 +57,7 @@ __all__ = [
     "importance_performance",
     "nps",
     "ordered_satisfaction_model",
+    "rating_columns",
     "service_profit_chain",
 ]
 
@@ -118,7 +119,7 @@ def _as_rating(df: pd.DataFrame, c: str, where: str) -> pd.Series:
         raise CRMDataError(
             f"{where}: column {c!r} holds text that is not a number ({int(bad.sum()):,} answers, "
             f"e.g. {labels}); ratings must be numbers: map the labels to scale points, or pass "
-            f"missing_codes=[...] for labels that mean 'not applicable'. "
+            f"missing_codes=[...] (CLI: --survey-missing) for labels that mean 'not applicable'. "
             + describe_rows(df, bad.to_numpy(), [c])
         )
     return values
@@ -243,6 +244,48 @@ def _check_collinear(R: np.ndarray, names: list[str], tol: float = 1e-10) -> Non
             f"columns {involved}: perfectly collinear drivers (one is a linear combination of the "
             f"others); drop or combine them before estimating importance"
         )
+
+
+def rating_columns(data: pd.DataFrame, *, exclude=()) -> list[str]:
+    """The columns of a survey that hold ratings, text-coded ratings included.
+
+    Numeric columns are ratings; so is a text column in which most answers
+    start with a number ("5 stars", "4 - good"), so that passing the list to
+    :func:`driver_importance` reports such a column as an error instead of
+    leaving it out without a word.  Text columns of labels (a branch id
+    "B26", a context "lunch") and True/False columns are not ratings.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per respondent.
+    exclude : iterable of str, default ()
+        Columns that are not drivers (the id, the outcome, loyalty items).
+
+    Returns
+    -------
+    list of str
+        In the order of the frame.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"id": ["B1", "B2"], "speed": [4, 5], "food": ["5 stars", "4 stars"]})
+    >>> rating_columns(df, exclude=["id"])
+    ['speed', 'food']
+    """
+    require_frame(data, "rating_columns", allow_empty=True)
+    skip = set(exclude)
+    out = []
+    for c in data.columns:
+        if c in skip or pd.api.types.is_bool_dtype(data[c]):
+            continue
+        if pd.api.types.is_numeric_dtype(data[c]):
+            out.append(c)
+            continue
+        text = data[c].dropna().astype(str).str.strip()
+        if len(text) and text.str.match(r"^[+-]?\d").mean() > 0.5:
+            out.append(c)
+    return out
 
 
 # --------------------------------------------------------------------------- core algebra

@@ -18,12 +18,14 @@ import pandas as pd
 
 from .churn import at_risk_split
 from .clv import BTYDModel, SpendModel, customer_lifetime_value, fit_btyd, fit_gamma_gamma
+from .drivers import driver_importance, rating_columns
 from .errors import CRMDataError
 from .loyalty import behavioural_loyalty, loyalty_traits
 from .segments import customer_profitability, customer_totals, rfm_scores, rfm_segments
 from .transactions import ValidationResult, rfm_summary, validate_transactions
 
-__all__ = ["ClientAnalysis", "analyse_client", "check_client_log", "SEGMENT_ACTIONS"]
+__all__ = ["ClientAnalysis", "analyse_client", "check_client_log", "SEGMENT_ACTIONS",
+           "SURVEY_NON_DRIVERS", "check_client_survey"]
 
 #: Recommended action for customers who are not at risk, by RFM segment.
 SEGMENT_ACTIONS: dict[str, str] = {
@@ -135,6 +137,61 @@ def check_client_log(
     if calibration_end is not None:
         rfm_summary(result.data, customer_id=customer_id, date=date, calibration_end=calibration_end)
     return result
+
+
+#: Survey columns that are not attribute ratings: the id, the outcome, the loyalty items
+#: (C10) and the branch-level employee satisfaction of the service-profit chain.
+SURVEY_NON_DRIVERS = frozenset({
+    "customer_id", "overall_satisfaction", "initiative", "repurchase_intent", "recommend",
+    "resistance_to_switching", "employee_satisfaction",
+})
+
+
+def check_client_survey(survey: pd.DataFrame, *, missing_codes=None,
+                        outcome: str = "overall_satisfaction") -> pd.DataFrame:
+    """The driver analysis of the report's survey section, run as a check.
+
+    The drivers are the survey's rating columns (:func:`crm_analysis.rating_columns`)
+    other than :data:`SURVEY_NON_DRIVERS`; answers in ``missing_codes`` (a
+    "not applicable" code of the attribute ratings, CLI ``--survey-missing``)
+    and blank answers are dropped and counted.
+
+    Parameters
+    ----------
+    survey : DataFrame
+        One row per respondent; never modified.
+    missing_codes : list, optional
+        Codes of the attribute ratings that mean "not applicable".
+    outcome : str, default "overall_satisfaction"
+
+    Returns
+    -------
+    DataFrame
+        The :func:`crm_analysis.driver_importance` table; ``attrs["dropped"]``
+        counts the dropped responses by reason.
+
+    Raises
+    ------
+    CRMDataError
+        A rating held as text ("5 stars"), a constant or collinear driver,
+        too few complete responses.
+
+    Examples
+    --------
+    >>> import crm_analysis as crm
+    >>> sim = crm.simulate_restaurant_survey(500, 10, seed=1)
+    >>> t = check_client_survey(sim.data)
+    >>> t.attrs["n_dropped"], len(t)
+    (0, 10)
+    """
+    drivers = rating_columns(survey, exclude=SURVEY_NON_DRIVERS | {outcome})
+    if not drivers:
+        raise CRMDataError(
+            f"check_client_survey: the survey has no attribute rating columns besides "
+            f"{sorted(SURVEY_NON_DRIVERS & set(survey.columns))}."
+        )
+    return driver_importance(survey, outcome, drivers, missing_codes=missing_codes or None,
+                             dropna=True, progress=False)
 
 
 def analyse_client(

@@ -28,12 +28,25 @@ def cdnow_csv(tmp_path_factory):
     return path
 
 
+# Respondents of the restaurant survey for whom "speed" is coded 0 = not applicable.
+SPEED_NOT_APPLICABLE = list(range(0, 400, 10))
+
+
 @pytest.fixture(scope="module")
-def cdnow_report(cdnow_csv, tmp_path_factory):
+def survey_with_codes(tmp_path_factory):
+    survey = pd.read_csv(ROOT / "data" / "restaurant_survey.csv")
+    survey.loc[SPEED_NOT_APPLICABLE, "speed"] = 0
+    path = tmp_path_factory.mktemp("survey") / "survey.csv"
+    survey.to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def cdnow_report(cdnow_csv, survey_with_codes, tmp_path_factory):
     out = tmp_path_factory.mktemp("cdnow_report")
     result = run("report", cdnow_csv, "--amount", "amount", "--cost-per-order", "2",
                  "--margin", "0.3", "--calibration-end", "1997-09-30", "--out", out,
-                 "--survey", ROOT / "data" / "restaurant_survey.csv")
+                 "--survey", survey_with_codes, "--survey-missing", "0")
     assert result.exit_code == 0, result.output
     return out, result.output
 
@@ -81,6 +94,44 @@ def test_report_on_cdnow_writes_html_and_scores(cdnow_report, cdnow_csv):
         assert heading.lower() in html.lower(), heading
     assert "Traceback" not in html
     assert "import crm_analysis" not in html  # code hidden by default
+
+
+def test_report_counts_survey_answers_coded_not_applicable(cdnow_report, survey_with_codes):
+    out, _ = cdnow_report
+    html = (out / "report.html").read_text()
+    n = len(pd.read_csv(survey_with_codes))
+    k = len(SPEED_NOT_APPLICABLE)
+    assert (f"{n - k:,} of {n:,} responses enter the driver analysis; {k:,} left out: 0 with a "
+            f"blank answer and {k:,} answering 'not applicable' (codes [0])") in html
+
+
+def test_survey_rated_as_text_fails_before_the_kernel(cdnow_csv, tmp_path):
+    survey = pd.read_csv(ROOT / "data" / "restaurant_survey.csv")
+    survey["ambience"] = survey["ambience"].map(lambda v: f"{v} stars")
+    path = tmp_path / "stars.csv"
+    survey.to_csv(path, index=False)
+    result = run("report", cdnow_csv, "--amount", "amount", "--survey", path, "--out",
+                 tmp_path / "out")
+    assert result.exit_code == 2, result.output
+    (line,) = [ln for ln in result.output.splitlines() if ln.startswith("error:")]
+    assert "column 'ambience' holds text that is not a number" in line
+    assert "--survey-missing" in line
+    assert "[2/3]" not in result.output  # no notebook kernel was started
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["--survey-missing", "0"], "--survey-missing needs --survey"),
+], ids=["codes-without-survey"])
+def test_survey_missing_option_errors(cdnow_csv, tmp_path, args, needle):
+    result = run("report", cdnow_csv, "--amount", "amount", "--out", tmp_path / "out", *args)
+    assert result.exit_code == 2 and needle in result.output
+
+
+def test_survey_missing_codes_are_parsed():
+    from crm_analysis.cli import _missing_codes
+
+    assert _missing_codes(("0",)) == [0]
+    assert _missing_codes(("0,99", "n/a", " 9.5 ")) == [0, 99, "n/a", 9.5]
 
 
 def test_report_in_headless_chromium(cdnow_report):

@@ -607,3 +607,11 @@ def test_missing_codes_in_other_survey_functions():
     rec = pd.DataFrame({"recommend": [10, 9, 99, 3, 99]})
     t = kd.nps(rec, missing_codes=[99], dropna=True)
     assert t.attrs["n_dropped"] == 2 and t["nps"].iloc[0] == pytest.approx(100 * (2 - 1) / 3)
+
+
+def test_rating_columns_keeps_text_ratings_and_skips_labels():
+    df = pd.DataFrame({"customer_id": ["C1", "C2", "C3"], "branch_id": ["B26", "B05", "B01"],
+                       "context": ["lunch", "dinner", "lunch"], "speed": [4, 5, 3],
+                       "food": ["5 stars", "4 stars", None], "member": [True, False, True],
+                       "y": [1.0, 2.0, 3.0]})
+    assert kd.rating_columns(df, exclude=["customer_id", "y"]) == ["speed", "food"]

@@ -55,3 +55,15 @@ def test_too_few_repeat_customers():
         crm.check_client_log(log)
     with pytest.raises(crm.CRMDataError, match="margin"):
         crm.analyse_client(log, margin=1.5)
+
+
+def test_check_client_survey_counts_codes_and_refuses_text_ratings():
+    sim = crm.simulate_restaurant_survey(600, 10, seed=3).data
+    coded = sim.copy()
+    coded.loc[coded.index[:25], "speed"] = 0
+    t = crm.check_client_survey(coded, missing_codes=[0])
+    assert t.attrs["dropped"] == {"missing value": 0, "missing code": 25}
+    assert set(t["driver"]) == set(sim.columns) - crm.report.SURVEY_NON_DRIVERS - {
+        "branch_id", "context"}
+    with pytest.raises(crm.CRMDataError, match="column 'speed' holds text"):
+        crm.check_client_survey(sim.assign(speed=sim["speed"].astype(str) + " stars"))

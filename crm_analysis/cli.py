@@ -13,10 +13,12 @@ Bad input ends with exit code 2 and a one-line reason, never a traceback.
 from __future__ import annotations
 
 import sys
+from importlib.resources import as_file
 from pathlib import Path
 
 import click
 
+from ._resources import resource_dir
 from .errors import CRMDataError
 
 EXIT_BAD_INPUT = 2
@@ -120,7 +122,8 @@ def _missing_codes(values: tuple[str, ...]) -> list:
     return codes
 
 
-TEMPLATE = Path(__file__).resolve().parent.parent / "notebooks" / "templates" / "client_report.ipynb"
+#: The report notebook, shipped as package data (``notebooks/templates/`` in the repository).
+TEMPLATE = resource_dir("templates") / "client_report.ipynb"
 
 
 @main.command()
@@ -186,8 +189,9 @@ def report(transactions: Path, customer_id: str, date: str, amount: str | None, 
     }
     executed = out / "report.ipynb"
     try:
-        pm.execute_notebook(str(TEMPLATE), str(executed), parameters=params, kernel_name="python3",
-                            cwd=str(out), progress_bar=True)
+        with as_file(TEMPLATE) as template:  # a real file even if the package is zipped
+            pm.execute_notebook(str(template), str(executed), parameters=params,
+                                kernel_name="python3", cwd=str(out), progress_bar=True)
     except pm.PapermillExecutionError as exc:
         raise _Fail(f"the report failed at cell {exc.exec_count}: {exc.ename}: {exc.evalue}") from None
 

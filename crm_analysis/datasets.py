@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 from importlib.resources import files
-from pathlib import Path
 
 import pandas as pd
 
+from ._resources import resource_dir
 from .errors import CRMDataError
 
 __all__ = [
@@ -30,16 +30,18 @@ __all__ = [
     "load_sbg_cohorts",
 ]
 
-#: The repository's ``data/`` folder (present with the editable install).
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+#: The bundled tables: ``crm_analysis/data`` in an installed wheel (package data read
+#: with importlib.resources), the repository's ``data/`` folder in a source checkout.
+DATA_DIR = resource_dir("data")
 
 
-def _data_file(name: str) -> Path:
+def _data_file(name: str):
     path = DATA_DIR / name
-    if not path.exists():
+    if not path.is_file():
         raise FileNotFoundError(
-            f"{path} not found. crm-analysis reads its bundled tables from the "
-            "repository's data/ folder: install it with `pip install -e .` from a clone."
+            f"{path} not found: the bundled table {name!r} is missing from this install of "
+            "crm-analysis; reinstall the package (pip install crm-analysis, or pip install -e . "
+            "from a clone)."
         )
     return path
 

@@ -139,7 +139,13 @@ from .loyalty import (
     switching_matrix,
 )
 from .plotting import set_style
-from .report import ClientAnalysis, analyse_client, check_client_log, check_client_survey
+from .report import (
+    ClientAnalysis,
+    analyse_client,
+    check_client_log,
+    check_client_survey,
+    render_report_html,
+)
 from .retention import (
     CohortRetention,
     KaplanMeierResult,
@@ -191,6 +197,7 @@ __all__ = [
     "analyse_client",
     "check_client_log",
     "check_client_survey",
+    "render_report_html",
     "report",
     "CRMDataError",
     "BGBBModel",

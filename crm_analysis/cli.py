@@ -177,7 +177,8 @@ def report(transactions: Path, customer_id: str, date: str, amount: str | None, 
     click.echo("[2/3] fitting the models and running the report notebook")
     import nbformat
     import papermill as pm
-    from nbconvert import HTMLExporter
+
+    from .report import render_report_html
 
     params = {
         "transactions_path": str(transactions.resolve()), "customer_id": customer_id, "date": date,
@@ -197,10 +198,8 @@ def report(transactions: Path, customer_id: str, date: str, amount: str | None, 
 
     click.echo("[3/3] rendering report.html")
     nb = nbformat.read(executed, as_version=4)
-    exporter = HTMLExporter(template_name="lab", exclude_input=not show_code,
-                            exclude_input_prompt=True, exclude_output_prompt=True)
-    body, _ = exporter.from_notebook_node(
-        nb, resources={"metadata": {"name": "Customer-relationship report"}})
+    # Self-contained and offline: no script from a CDN, math rendered to MathML here.
+    body = render_report_html(nb, show_code=show_code)
     (out / "report.html").write_text(body, encoding="utf-8")
     click.echo(f"done: {out / 'report.html'} and {out / 'customer_scores.csv'}")
 

@@ -10,6 +10,9 @@ function of the module that owns it; nothing is re-implemented here.
 
 from __future__ import annotations
 
+import copy
+import re
+import secrets
 import warnings
 from dataclasses import dataclass, field
 
@@ -25,7 +28,7 @@ from .segments import customer_profitability, customer_totals, rfm_scores, rfm_s
 from .transactions import ValidationResult, rfm_summary, validate_transactions
 
 __all__ = ["ClientAnalysis", "analyse_client", "check_client_log", "SEGMENT_ACTIONS",
-           "SURVEY_NON_DRIVERS", "check_client_survey"]
+           "SURVEY_NON_DRIVERS", "check_client_survey", "render_report_html"]
 
 #: Recommended action for customers who are not at risk, by RFM segment.
 SEGMENT_ACTIONS: dict[str, str] = {
@@ -326,3 +329,101 @@ def analyse_client(
     return ClientAnalysis(validation=validation, summary=summary, transaction_model=model,
                           spend_model=spend, scores=scores, holdout_summary=holdout_summary,
                           holdout_model=holdout_model, settings=settings, notes=notes)
+
+
+# --------------------------------------------------------------------------- offline HTML
+
+# nbconvert's "lab" page with every script that would be fetched from a CDN removed:
+# require.js (only needed by widgets, which the report has none of), MathJax (math is
+# rendered to MathML below, which browsers display natively) and mermaid (no diagrams).
+_OFFLINE_TEMPLATE = """{%- extends 'index.html.j2' -%}
+{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+{%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
+"""
+
+# Code is left alone: fenced blocks and inline code spans.
+_CODE = re.compile(r"(```.*?```|~~~.*?~~~|`[^`\n]*`)", re.DOTALL)
+# $$...$$ (display) and $...$ (inline, Pandoc's rule: no space inside the dollars and no
+# digit after the closing one, so "$5 and $10" stays text).
+_DISPLAY_MATH = re.compile(r"\$\$(.+?)\$\$", re.DOTALL)
+_INLINE_MATH = re.compile(r"(?<![\\$\w])\$(?=\S)([^$\n]+?)(?<=\S)\$(?![\d$])")
+
+
+def _math_to_placeholders(text: str, found: dict[str, str], tag: str) -> str:
+    """Replace TeX math in Markdown by placeholders; ``found`` maps each to its MathML."""
+    from html import escape
+
+    from latex2mathml.converter import convert
+
+    def sub(match: re.Match, display: str) -> str:
+        tex = match.group(1).strip()
+        try:
+            markup = convert(tex, display=display)
+        except Exception:  # unsupported TeX is shown as source, not lost
+            markup = f'<code class="tex">{escape(match.group(0))}</code>'
+        key = f"{tag}{len(found):05d}x"
+        found[key] = markup
+        return key
+
+    parts = _CODE.split(text)
+    for i in range(0, len(parts), 2):  # even parts are prose, odd ones code
+        parts[i] = _DISPLAY_MATH.sub(lambda m: sub(m, "block"), parts[i])
+        parts[i] = _INLINE_MATH.sub(lambda m: sub(m, "inline"), parts[i])
+    return "".join(parts)
+
+
+def render_report_html(nb, *, show_code: bool = False,
+                       title: str = "Customer-relationship report") -> str:
+    """A self-contained HTML page of an executed notebook that needs no network.
+
+    nbconvert's "lab" page, without the scripts it would load from a CDN
+    (require.js, MathJax, mermaid); charts are embedded as images and TeX
+    math in Markdown (``$...$``, ``$$...$$``, in cells and in Markdown
+    outputs) is rendered to MathML on the server, which browsers show
+    natively.  TeX that cannot be converted is shown as source.
+
+    Parameters
+    ----------
+    nb : NotebookNode
+        The executed notebook; not modified.
+    show_code : bool, default False
+        Keep the code cells.
+    title : str
+        The page title (when the notebook has none).
+
+    Returns
+    -------
+    str
+        The HTML page.
+
+    Examples
+    --------
+    >>> import nbformat
+    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("Rate $d_w$.")])
+    >>> html = render_report_html(nb)
+    >>> "<math" in html, "cdnjs" in html, "<script src=" in html
+    (True, False, False)
+    """
+    from jinja2 import DictLoader
+    from nbconvert import HTMLExporter
+
+    nb = copy.deepcopy(nb)
+    found: dict[str, str] = {}
+    tag = "crmmath" + secrets.token_hex(4)
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            cell.source = _math_to_placeholders(cell.source, found, tag)
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if "text/markdown" in data:
+                data["text/markdown"] = _math_to_placeholders(data["text/markdown"], found, tag)
+    exporter = HTMLExporter(
+        template_name="lab", template_file="crm_offline.html.j2",
+        extra_loaders=[DictLoader({"crm_offline.html.j2": _OFFLINE_TEMPLATE})],
+        exclude_input=not show_code, exclude_input_prompt=True, exclude_output_prompt=True,
+    )
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    # Markdown rendering has left the placeholders as plain words; put the MathML in.
+    return re.sub(f"{tag}\\d{{5}}x", lambda m: found.get(m.group(0), m.group(0)), body)

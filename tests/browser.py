@@ -97,3 +97,41 @@ def check_pages(paths: list[Path], screenshot_dir: Path) -> list[PageCheck]:
             )
         browser.close()
     return results
+
+
+@dataclass
+class OfflineCheck:
+    url: str
+    leaving: list[str]
+    math: int
+    raw_tex: int
+
+
+def check_offline(path: Path, screenshot: Path, settle_ms: int = 1500) -> OfflineCheck:
+    """Open one page with the network off and list every request that leaves the file.
+
+    Requests for the page itself and for ``data:``/``blob:`` URLs stay inside the file;
+    anything else (a CDN script, a font, an image on a server) is a defect of a
+    self-contained page.  Also counts MathML elements and TeX left as ``$...$`` text.
+    """
+    from playwright.sync_api import sync_playwright
+
+    screenshot.parent.mkdir(parents=True, exist_ok=True)
+    url = path.resolve().as_uri()
+    seen: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
+        context = browser.new_context(offline=True, viewport={"width": 1200, "height": 900})
+        page = context.new_page()
+        page.on("request", lambda request: seen.append(request.url))
+        page.goto(url, wait_until="load")
+        # Scripts that import modules after DOMContentLoaded (e.g. mermaid) request later.
+        page.wait_for_timeout(settle_ms)
+        info = page.evaluate(
+            """() => ({math: document.querySelectorAll('math').length,
+                       raw: (document.body.innerText.match(/\\$[^$\\s][^$\\n]*?\\$/g) || []).length})"""
+        )
+        page.screenshot(path=str(screenshot), full_page=True)
+        browser.close()
+    leaving = [u for u in seen if u != url and not u.startswith(("data:", "blob:", "about:"))]
+    return OfflineCheck(url=path.name, leaving=leaving, math=info["math"], raw_tex=info["raw"])

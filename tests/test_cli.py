@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from browser import check_pages, require_browser
+from browser import check_offline, check_pages, require_browser
 from click.testing import CliRunner
 
 import crm_analysis as crm
@@ -143,6 +143,26 @@ def test_report_in_headless_chromium(cdnow_report):
     assert check.title == "Customer-relationship report"
     assert check.images == charts >= 6
     assert not check.broken_images and check.tracebacks == 0
+
+
+def test_report_needs_no_network(cdnow_report, tmp_path):
+    require_browser()
+    out, _ = cdnow_report
+    shots = ROOT / "build" / "screenshots" / "report-offline"
+    check = check_offline(out / "report.html", shots / "report.png")
+    assert check.leaving == []
+    assert check.math >= 2 and check.raw_tex == 0  # $d$ and $d_w = ...$ rendered as MathML
+    # The counter does see a CDN: nbconvert's plain "lab" page of the same notebook asks for
+    # require.js and MathJax.
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    plain, _ = HTMLExporter(template_name="lab").from_notebook_node(
+        nbformat.read(out / "report.ipynb", as_version=4))
+    (tmp_path / "plain.html").write_text(plain, encoding="utf-8")
+    control = check_offline(tmp_path / "plain.html", shots / "plain.png")
+    assert any("require" in u for u in control.leaving)
+    assert any("mathjax" in u for u in control.leaving)
 
 
 def test_report_on_complete_journey_baskets(tmp_path):

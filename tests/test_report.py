@@ -67,3 +67,25 @@ def test_check_client_survey_counts_codes_and_refuses_text_ratings():
         "branch_id", "context"}
     with pytest.raises(crm.CRMDataError, match="column 'speed' holds text"):
         crm.check_client_survey(sim.assign(speed=sim["speed"].astype(str) + " stars"))
+
+
+def test_render_report_html_is_offline_and_renders_math():
+    import nbformat
+    from latex2mathml.converter import convert
+
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("Weekly rate $d_w = (1 + d)^{1/52} - 1$; it cost $5 and $10; "
+                                      "`$x$` is code.\n\n$$\\frac{r}{\\alpha}$$"),
+        nbformat.v4.new_code_cell("display(Markdown('share $p$'))", outputs=[
+            nbformat.v4.new_output("display_data", data={"text/markdown": "share $p$"})]),
+    ])
+    before = nbformat.writes(nb)
+    html = crm.render_report_html(nb)
+    assert nbformat.writes(nb) == before  # the notebook is not modified
+    assert convert("d_w = (1 + d)^{1/52} - 1") in html
+    assert convert("\\frac{r}{\\alpha}", display="block") in html
+    assert convert("p") in html
+    assert "cost $5 and $10" in html and "<code>$x$</code>" in html
+    for cdn in ("<script src=", "cdnjs", "mathjax", "require.js", "mermaid.esm"):
+        assert cdn not in html.lower(), cdn
+    assert "import crm_analysis" not in html

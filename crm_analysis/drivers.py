@@ -101,14 +101,14 @@ def _missing_codes(missing_codes, where: str) -> list:
 
 
 def _as_rating(df: pd.DataFrame, c: str, where: str) -> pd.Series:
-    """Column ``c`` as float; text that is not a number raises with the rows shown."""
+    """Column ``c`` as numbers; text that is not a number raises with the rows shown."""
     col = df[c]
     if pd.api.types.is_bool_dtype(col):
         raise CRMDataError(
             f"{where}: column {c!r} is True/False, not a rating; code it as numbers first."
         )
     if pd.api.types.is_numeric_dtype(col):
-        return col.astype(float)
+        return col  # kept as is: whole-number ratings stay whole numbers (ordered categories)
     # Ratings read as text: "4" is a number stored as text and is converted;
     # "5 stars" or "n/a" is not, and dropping it would lose answers silently.
     text = col.astype("string").str.strip()

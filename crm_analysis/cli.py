@@ -13,6 +13,7 @@ Bad input ends with exit code 2 and a one-line reason, never a traceback.
 from __future__ import annotations
 
 import sys
+import warnings
 from importlib.resources import as_file
 from pathlib import Path
 
@@ -151,6 +152,7 @@ def report(transactions: Path, customer_id: str, date: str, amount: str | None, 
            calibration_end: str | None, out: Path, show_code: bool,
            survey_missing: tuple[str, ...]) -> None:
     """Validate TRANSACTIONS, fit the models and write report.html and customer_scores.csv."""
+    from .drivers import SurveyScaleWarning
     from .io import read_table
     from .report import check_client_log, check_client_survey
 
@@ -163,9 +165,17 @@ def report(transactions: Path, customer_id: str, date: str, amount: str | None, 
     try:
         # Fail fast, with a one-line reason, before starting a notebook kernel.
         data = read_table(transactions, sep=sep, expect=[customer_id, date, amount])
+        survey_lines = []
         if survey is not None:
             survey_frame = read_table(survey, expect=["customer_id", "overall_satisfaction"])
-            check_client_survey(survey_frame, missing_codes=codes)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", SurveyScaleWarning)
+                drivers = check_client_survey(survey_frame, missing_codes=codes)
+            survey_lines.append(
+                f"survey: {int(drivers['n'].iloc[0]):,} of {len(survey_frame):,} responses used "
+                f"for the drivers; {drivers.attrs['n_dropped']:,} left out "
+                f"({drivers.attrs['dropped'] or 'none'}).")
+            survey_lines += [f"note: {w.message}" for w in caught]
         if not 0 < margin <= 1:
             raise CRMDataError(f"--margin must be a share in (0, 1], got {margin}.")
         checked = check_client_log(data, customer_id=customer_id, date=date, amount=amount,
@@ -173,6 +183,8 @@ def report(transactions: Path, customer_id: str, date: str, amount: str | None, 
     except ValueError as exc:  # CRMDataError and unparseable option values
         raise _Fail(_one_line(exc)) from None
     click.echo(checked.summary())
+    for line in survey_lines:
+        click.echo(line)
 
     click.echo("[2/3] fitting the models and running the report notebook")
     import nbformat

@@ -97,10 +97,12 @@ def test_report_on_cdnow_writes_html_and_scores(cdnow_report, cdnow_csv):
 
 
 def test_report_counts_survey_answers_coded_not_applicable(cdnow_report, survey_with_codes):
-    out, _ = cdnow_report
+    out, output = cdnow_report
     html = (out / "report.html").read_text()
     n = len(pd.read_csv(survey_with_codes))
     k = len(SPEED_NOT_APPLICABLE)
+    assert (f"survey: {n - k:,} of {n:,} responses used for the drivers; {k} left out "
+            f"({{'missing value': 0, 'missing code': {k}}})") in output
     assert (f"{n - k:,} of {n:,} responses enter the driver analysis; {k:,} left out: 0 with a "
             f"blank answer and {k:,} answering 'not applicable' (codes [0])") in html
 

@@ -180,7 +180,13 @@ from .simulate import (
     simulate_loyalty_joint,
     simulate_restaurant_survey,
 )
-from .transactions import ValidationResult, period_totals, rfm_summary, validate_transactions
+from .transactions import (
+    VALIDATION_CHECKS,
+    ValidationResult,
+    period_totals,
+    rfm_summary,
+    validate_transactions,
+)
 
 __version__ = "0.1.0"
 
@@ -225,6 +231,7 @@ __all__ = [
     "LostCustomers",
     "winback_priority",
     "ValidationResult",
+    "VALIDATION_CHECKS",
     "datasets",
     "list_datasets",
     "load_brand_panel",

@@ -172,12 +172,14 @@ from .simulate import (
     JointLoyaltySimulation,
     LockInSimulation,
     LostCustomers,
+    MessyLog,
     SurveySimulation,
     simulate_brokerage_customers,
     simulate_fee_policy,
     simulate_lock_in,
     simulate_lost_customers,
     simulate_loyalty_joint,
+    simulate_messy_log,
     simulate_restaurant_survey,
 )
 from .transactions import (
@@ -323,6 +325,8 @@ __all__ += [
     "FeePolicyResult",
     "simulate_brokerage_customers",
     "simulate_fee_policy",
+    "MessyLog",
+    "simulate_messy_log",
 ]
 
 __all__ += [

@@ -41,7 +41,10 @@ _WEEK_OFFSET_DAYS = 3
 #: The checks of :func:`validate_transactions`, in the order they are applied.
 #: A row is counted under the first check it fails, so the counts of the
 #: dropped rows add up to the rows dropped.  ``{col}`` stands for the amount,
-#: or for the quantity and then the price column.
+#: or for the quantity and then the price column.  Three checks flag rows
+#: without dropping them by default (duplicates, partly returned purchases,
+#: zero amounts); the report lists the drops first, then these flags, each
+#: group in this order.
 VALIDATION_CHECKS = (
     "missing customer id",
     "missing date",
@@ -60,9 +63,8 @@ VALIDATION_CHECKS = (
     "return of a purchase before the window",
     "negative amount (return or refund)",  # returns="drop"
     "purchase fully returned",
+    "purchase partly returned (amount reduced)",  # kept, amount reduced
     "zero amount",  # dropped only with zero_amounts="drop"
-    # Flags on kept rows, reported after the drops:
-    "purchase partly returned (amount reduced)",
 )
 
 
@@ -75,8 +77,9 @@ class ValidationResult:
     data : DataFrame
         The clean log (a copy; the caller's frame is untouched).
     report : DataFrame
-        One row per check that found something, in the order the checks are
-        applied (:data:`VALIDATION_CHECKS`): ``check``, ``column``, ``rows``
+        One row per check that found something, the drops in the order the
+        checks are applied (:data:`VALIDATION_CHECKS`), then the flags on kept
+        rows: ``check``, ``column``, ``rows``
         (how many rows it concerned), ``action`` (``"dropped"`` or ``"kept"``)
         and ``examples`` (up to five row labels).  Each dropped row is counted
         under the first check it fails, so the ``"dropped"`` rows add up to

@@ -205,8 +205,12 @@ def read_numbers(
 
 def starts_with(values: pd.Series, prefix: str) -> np.ndarray:
     """True where the value, read as text, starts with ``prefix`` (missing: False)."""
+    if pd.api.types.is_string_dtype(values) and values.dtype != object:
+        # pandas' string dtype: one vectorised pass, no Python objects.
+        return values.str.startswith(prefix).fillna(False).to_numpy(dtype=bool)
     codes, uniques = pd.factorize(values)
-    hit = np.array([str(u).startswith(prefix) for u in uniques], dtype=bool)
+    hit = np.array([str(u).startswith(prefix) for u in np.asarray(uniques, dtype=object)],
+                   dtype=bool)
     return np.where(codes >= 0, hit[np.maximum(codes, 0)] if len(hit) else False, False)
 
 
@@ -217,7 +221,9 @@ def matches_items(values: pd.Series, pattern: str, where: str) -> np.ndarray:
     except re.error as exc:
         raise CRMDataError(f"{where}: exclude_items {pattern!r} is not a regular expression ({exc}).") from None
     codes, uniques = pd.factorize(values)
-    hit = np.array([regex.fullmatch(str(u)) is not None for u in uniques], dtype=bool)
+    # Python's re on the distinct codes (not pyarrow's RE2), so any Python regex works.
+    hit = np.array([regex.fullmatch(str(u)) is not None
+                    for u in np.asarray(uniques, dtype=object)], dtype=bool)
     return np.where(codes >= 0, hit[np.maximum(codes, 0)] if len(hit) else False, False)
 
 

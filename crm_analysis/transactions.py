@@ -395,7 +395,9 @@ def validate_transactions(
         where,
     )
 
-    df = data.copy()
+    # A shallow copy: columns are replaced, never written into, so the
+    # caller's frame stays as it was without copying the whole log twice.
+    df = data.copy(deep=False)
     n_input = len(df)
     index = df.index
     shown = [c for c in (customer_id, date, amount, quantity, price) if c is not None

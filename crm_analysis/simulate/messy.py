@@ -121,8 +121,9 @@ def simulate_messy_log(
     2. **Invoices** get numbers 536365, 536366, ... in time order and a
        timestamp to the minute between 08:00 and 18:00.  An invoice has
        1 + Poisson(3) lines of distinct products (codes ``"10000"``...
-       ``"10499"``), quantity Geometric(0.35) (1, 2, ...) and the product's
-       list price (0.50 to 20.00).
+       ``"10499"``), quantity Geometric(p) (1, 2, ...) with p ~ Beta(6, 10) per
+       customer (0.35 for guests), and the product's list price (0.50 to
+       20.00).
     3. **Guest invoices** (no customer id) are added until
        ``guest_share`` of the product lines have no id.
     4. **Zero prices**: ``zero_price_share`` of the customers' product lines
@@ -235,6 +236,10 @@ def simulate_messy_log(
     ids, inv_time = ids[order], inv_time[order]
     n_inv = len(ids)
     inv_no = 536_365 + np.arange(n_inv)
+    # Customers differ in how many units they take per line (the spend heterogeneity
+    # the Gamma-Gamma model describes); guests take Geometric(0.35).
+    p_units = rng.beta(6.0, 10.0, n_cust_ids)
+    basket = np.where(np.isnan(ids), 0.35, p_units[np.nan_to_num(ids - 10_000).astype(np.int64)])
 
     # 2. lines: distinct products within an invoice (consecutive codes from a random start)
     n_lines = 1 + rng.poisson(3, n_inv)
@@ -244,7 +249,7 @@ def simulate_messy_log(
     lines = pd.DataFrame({
         "invoice": inv_no[line_inv].astype(str),
         "stock_code": (10_000 + product).astype(str),
-        "quantity": rng.geometric(0.35, len(line_inv)).astype(np.int64),
+        "quantity": rng.geometric(basket[line_inv]).astype(np.int64),
         "t": inv_time[line_inv],
         "unit_price": prices[product],
         "customer_id": ids[line_inv],

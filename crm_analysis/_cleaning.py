@@ -76,41 +76,33 @@ def _diagnose(texts: list[str]) -> tuple[str, dict[str, str], list[str]] | None:
     return "; ".join(described), found, examples
 
 
-def _parser(thousands: str | None, decimal: str, currency: str | None):
-    """A function text -> float applying the explicit formatting options."""
-    if thousands is not None and thousands == decimal:
-        raise CRMDataError(f"thousands and decimal must differ, both are {decimal!r}.")
-    t = re.escape(thousands) if thousands else None
-    d = re.escape(decimal)
-    grouped = re.compile(rf"[-+]?\d{{1,3}}(?:{t}\d{{3}})+(?:{d}\d*)?") if t else None
+def _parse_texts(texts: pd.Series, thousands: str | None, decimal: str,
+                 currency: str | None) -> np.ndarray:
+    """Distinct text values -> float, applying the explicit formatting options (vectorised).
 
-    def parse(text: str) -> float:
-        s = text.strip()
-        if currency:
-            s = s.replace(currency, "").strip()
-        if thousands and thousands in s:
-            # Separators must group digits by three, else the value is not read
-            # ("1,5" with thousands="," is not 15).
-            if not grouped.fullmatch(s):
-                return np.nan
-            s = s.replace(thousands, "")
-        if decimal != ".":
-            if "." in s:
-                return np.nan
-            s = s.replace(decimal, ".")
-        try:
-            return float(s)
-        except ValueError:
-            return np.nan
-
-    return parse
+    A value that breaks the declared format (thousands separators not grouping
+    digits by three, a dot in a decimal-comma column) becomes NaN: "1,5" with
+    ``thousands=","`` is not read as 15.
+    """
+    s = texts.str.strip()
+    ok = np.ones(len(s), dtype=bool)
+    if currency:
+        s = s.str.replace(currency, "", regex=False).str.strip()
+    if thousands:
+        t, d = re.escape(thousands), re.escape(decimal)
+        grouped = rf"[-+]?\d{{1,3}}(?:{t}\d{{3}})+(?:{d}\d*)?"
+        has = s.str.contains(thousands, regex=False).to_numpy(dtype=bool)
+        ok &= ~has | s.str.fullmatch(grouped).to_numpy(dtype=bool)
+        s = s.str.replace(thousands, "", regex=False)
+    if decimal != ".":
+        ok &= ~s.str.contains(".", regex=False).to_numpy(dtype=bool)
+        s = s.str.replace(decimal, ".", regex=False)
+    values = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)
+    return np.where(ok, values, np.nan)
 
 
-def _plain(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        return np.nan
+# Text that may be a formatted number: worth a closer look when it fails to parse.
+_LOOKS_FORMATTED = r"[$£€¥₹,]|\d \d|\d\.\d{3}\.\d|\b(?:USD|EUR|GBP|CHF|JPY|CNY|RMB)\b"
 
 
 def read_numbers(
@@ -165,41 +157,45 @@ def read_numbers(
         return values, {"missing": missing, "boolean": false, "non-numeric": ~missing,
                         "non-finite": false}
 
-    as_object = raw.astype(object)
-    # Python bools hash like 1 and 0: find them before factorising.
-    boolean = as_object.map(lambda v: isinstance(v, (bool, np.bool_)))
-    codes, uniques = pd.factorize(as_object.where(~boolean))
+    if pd.api.types.is_string_dtype(raw) and raw.dtype != object:
+        # pandas' string dtype holds text only: no booleans, factorised without Python objects.
+        boolean = false
+        codes, uniques = pd.factorize(raw)
+    else:
+        as_object = raw.astype(object)
+        # Python bools hash like 1 and 0: find them before factorising.
+        boolean = as_object.map(lambda v: isinstance(v, (bool, np.bool_)))
+        codes, uniques = pd.factorize(as_object.where(~boolean))
+    uniques = np.asarray(uniques, dtype=object)
     formatted = thousands is not None or decimal != "." or bool(currency)
-    parse = _parser(thousands, decimal, currency) if formatted else _plain
-    parsed = np.empty(len(uniques), dtype=float)
-    failed: list[str] = []
-    for k, value in enumerate(uniques):
-        if isinstance(value, str):
-            parsed[k] = parse(value)
-            if np.isnan(parsed[k]):
-                failed.append(value)
-        else:
-            try:
-                parsed[k] = float(value)
-            except (TypeError, ValueError):
-                parsed[k] = np.nan
-    if failed and not formatted:
-        diagnosis = _diagnose(failed)
+    parsed = np.full(len(uniques), np.nan)
+    is_text = np.fromiter((isinstance(u, str) for u in uniques), dtype=bool, count=len(uniques))
+    texts = pd.Series(uniques[is_text], dtype="str")
+    parsed[is_text] = _parse_texts(texts, thousands, decimal, currency if formatted else None)
+    for k in np.flatnonzero(~is_text):
+        try:
+            parsed[k] = float(uniques[k])
+        except (TypeError, ValueError):
+            pass
+    values = pd.Series(np.where(codes >= 0, parsed[np.maximum(codes, 0)], np.nan), index=index)
+    nan = values.isna()
+    non_numeric = ~missing & ~boolean & nan
+    if not formatted and non_numeric.any():
+        failed = texts[np.isnan(parsed[is_text])]
+        suspects = failed[failed.str.contains(_LOOKS_FORMATTED, regex=True).to_numpy(dtype=bool)]
+        diagnosis = _diagnose(suspects.head(2000).tolist())
         if diagnosis is not None:
             what, options, examples = diagnosis
-            bad = as_object.isin(examples)
             raise CRMDataError(
                 f"{where}: column {column!r} holds amounts written as text ({what}, e.g. "
                 f"{', '.join(repr(e) for e in examples[:3])}); pass {_option_text(options)} "
                 "to read them, or convert the column to numbers first: "
-                + describe_rows(data, bad, list(dict.fromkeys([*shown, column])))
+                + describe_rows(data, non_numeric, list(dict.fromkeys([*shown, column])))
             )
-    values = pd.Series(np.where(codes >= 0, parsed[np.maximum(codes, 0)], np.nan), index=index)
-    nan = values.isna()
     non_finite = pd.Series(np.isinf(values.to_numpy()), index=index)
     return values.where(~non_finite), {
         "missing": missing, "boolean": boolean & ~missing,
-        "non-numeric": ~missing & ~boolean & nan, "non-finite": non_finite,
+        "non-numeric": non_numeric, "non-finite": non_finite,
     }
 
 

@@ -214,6 +214,8 @@ def test_excluded_items_are_counted_and_match_whole_codes():
                      id="ambiguous-comma"),
         pytest.param(["1 234,50", "5", "7"], "space thousands separator", "thousands=' '",
                      id="space-thousands"),
+        pytest.param(["1.234.567", "5", "7"], "dot thousands separator", "thousands='.'",
+                     id="dot-thousands"),
     ],
 )
 def test_formatted_amounts_stop_with_the_pattern_and_the_option(values, pattern, option):

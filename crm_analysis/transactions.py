@@ -10,6 +10,7 @@ T / monetary-value summary that the buy-till-you-die models of
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -94,6 +95,8 @@ class ValidationResult:
     settings : dict
         The cleaning choices that change results (``zero_amounts``,
         ``duplicates``, ``returns``), restated in :meth:`summary`.
+    notes : list of str
+        Warnings about the options (e.g. a unit price passed as the amount).
     """
 
     data: pd.DataFrame
@@ -103,6 +106,7 @@ class ValidationResult:
     amount_netted: float = 0.0
     amount_not_netted: float = 0.0
     settings: dict = field(default_factory=dict)
+    notes: list = field(default_factory=list)
 
     @property
     def n_dropped(self) -> int:
@@ -150,6 +154,7 @@ class ValidationResult:
                     "each counts as a purchase occasion in frequency and recency, adds nothing "
                     "to revenue and lowers the mean spend; zero_amounts='drop' removes them."
                 )
+        lines += [f"  Note: {note}" for note in self.notes]
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -397,6 +402,15 @@ def validate_transactions(
 
     # A shallow copy: columns are replaced, never written into, so the
     # caller's frame stays as it was without copying the whole log twice.
+    notes = []
+    if amount is not None and not from_lines and re.search("price", str(amount), re.IGNORECASE):
+        qty = [c for c in data.columns if re.fullmatch(r"(?i).*(quantity|qty|units).*", str(c))]
+        if qty:
+            notes.append(
+                f"column {amount!r} looks like a unit price and the log has {qty[0]!r}: "
+                f"revenue is quantity x price (quantity={qty[0]!r}, price={amount!r}; "
+                f"command line --quantity {qty[0]} --price {amount})."
+            )
     df = data.copy(deep=False)
     n_input = len(df)
     index = df.index
@@ -516,6 +530,7 @@ def validate_transactions(
         amount_netted=netted_total,
         amount_not_netted=not_netted_total,
         settings={"zero_amounts": zero_amounts, "duplicates": duplicates, "returns": returns},
+        notes=notes,
     )
 
 

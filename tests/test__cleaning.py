@@ -49,6 +49,15 @@ def test_amount_names_the_computed_column():
     assert res.data["revenue"].sum() == pytest.approx(10 + 7.5 + 20 + 15 + 12.5 + 1.25)
 
 
+def test_unit_price_as_amount_is_pointed_out():
+    log = _lines(qty=[2, 1, 4, 3, 10, 1])
+    res = validate_transactions(log, customer_id="customer", date="when", amount="price",
+                                observation_end="2020-01-31")
+    assert res.notes and "quantity='qty', price='price'" in res.notes[0]
+    assert "Note: column 'price' looks like a unit price" in res.summary()
+    assert not validate_transactions(log, **LINE_OPTS).notes
+
+
 def test_callers_frame_is_unchanged():
     log = _lines(price=["£5.00", "£7.50", "£5.00", "£5.00", "£1.25", "£1.25"])
     before = log.copy()

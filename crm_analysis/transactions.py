@@ -388,9 +388,10 @@ def validate_transactions(
         raise CRMDataError(f"{where}: cancel_prefix must not be empty.")
     if exclude_items is not None and item is None:
         raise CRMDataError(f"{where}: exclude_items= needs item=, the column of item codes.")
-    if (order_id is not None or item is not None) and amount is None:
+    if order_id is not None and amount is None:
         raise CRMDataError(
-            f"{where}: order_id= and item= act on amounts; pass amount= or quantity= and price=."
+            f"{where}: order_id= marks cancellations, which act on amounts; pass amount= or "
+            "quantity= and price=."
         )
     require_columns(
         data,

@@ -83,7 +83,8 @@ def test_callers_frame_is_unchanged():
                      id="exclude-without-item"),
         pytest.param({"amount": "price", "item": "stock", "exclude_items": "(POST"},
                      "not a regular expression", id="bad-regex"),
-        pytest.param({"item": "stock"}, "act on amounts", id="item-without-amount"),
+        pytest.param({"order_id": "invoice", "cancel_prefix": "C"}, "act on amounts",
+                     id="order-id-without-amount"),
         pytest.param({"amount": "price", "returns": "keep"}, "returns must be one of",
                      id="bad-returns"),
         pytest.param({"amount": "price", "thousands": ".", "decimal": "."}, "must differ",
@@ -199,6 +200,12 @@ def test_strict_does_not_treat_returns_as_errors():
 
 
 # --- non-product lines ---------------------------------------------------------------------
+
+def test_excluded_items_without_amounts():
+    res = validate_transactions(_lines(), customer_id="customer", date="when", item="stock",
+                                exclude_items="POST", observation_end="2020-01-31")
+    assert _report(res).loc["excluded item", "examples"] == [1] and res.n_dropped == 1
+
 
 def test_excluded_items_are_counted_and_match_whole_codes():
     log = _lines(stock=["A", "POST", "A", "A", "POSTAGE-B", "B"])

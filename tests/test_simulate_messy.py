@@ -86,6 +86,13 @@ def test_chain_summary_fit_scores(sim, cleaned):
     np.testing.assert_array_equal(summary["frequency"], per["nunique"] - 1)
     np.testing.assert_allclose(summary["recency"], (per["max"] - per["min"]).dt.days / 7)
     np.testing.assert_allclose(summary["T"], (end - per["min"]).dt.days / 7)
+    # Monetary value: mean net spend of the repeat purchase days.
+    by_day = sim.kept_amount.groupby([kept["customer_id"], days]).sum()
+    first_day = by_day.groupby(level=0).head(1)
+    repeat = by_day.drop(first_day.index).groupby(level=0).mean()
+    np.testing.assert_allclose(summary["monetary_value"], repeat.reindex(per.index).fillna(0.0),
+                               rtol=0, atol=1e-9)
+    assert np.allclose(cleaned.data["amount"], sim.kept_amount, rtol=0, atol=1e-9)
 
     # TODO(lead): fit_btyd refuses T = 0 until the `fit` branch (issue 14 item 1) is merged;
     # then fit on the whole summary and drop this filter.

@@ -62,6 +62,9 @@ class MessyLog:
         returned purchases).
     kept_rows : Index
         Row labels the clean log must hold.
+    kept_amount : Series
+        Net amount of each kept row (quantity x price, less what was
+        returned of it), indexed by row label.
     net_revenue : Series
         Net revenue per customer (purchases minus what they returned), for the
         customers left in the clean log, indexed by ``customer_id``.
@@ -80,6 +83,7 @@ class MessyLog:
     dropped: dict
     kept_flags: dict
     kept_rows: pd.Index
+    kept_amount: pd.Series
     net_revenue: pd.Series
     amount_netted: float
     amount_not_netted: float
@@ -383,7 +387,8 @@ def simulate_messy_log(
     amount = log["quantity"] * log["unit_price"]
     flags = {_ZERO: int((kept & (base_type == "zero price")).sum()),
              _PARTLY: int((kept & (base_type == "cancelled in part")).sum())}
-    net = (amount - returned)[kept].groupby(log.loc[kept, "customer_id"]).sum()
+    kept_amount = (amount - returned)[kept].rename("amount")
+    net = kept_amount.groupby(log.loc[kept, "customer_id"]).sum()
     netted = float(-amount[reason == _NETTED].sum())
     not_netted = float(-amount[reason == _BEFORE].sum())
 
@@ -410,6 +415,7 @@ def simulate_messy_log(
     return MessyLog(
         data=data, options=options, dropped={k: int(v) for k, v in dropped.items()},
         kept_flags={k: v for k, v in flags.items() if v}, kept_rows=log.index[kept],
+        kept_amount=kept_amount,
         net_revenue=net.rename_axis("customer_id").rename("net_revenue"),
         amount_netted=netted, amount_not_netted=not_netted,
         line_type=log["type"].rename("line_type"),

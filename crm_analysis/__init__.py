@@ -180,15 +180,23 @@ from .simulate import (
     JointLoyaltySimulation,
     LockInSimulation,
     LostCustomers,
+    MessyLog,
     SurveySimulation,
     simulate_brokerage_customers,
     simulate_fee_policy,
     simulate_lock_in,
     simulate_lost_customers,
     simulate_loyalty_joint,
+    simulate_messy_log,
     simulate_restaurant_survey,
 )
-from .transactions import ValidationResult, period_totals, rfm_summary, validate_transactions
+from .transactions import (
+    VALIDATION_CHECKS,
+    ValidationResult,
+    period_totals,
+    rfm_summary,
+    validate_transactions,
+)
 
 __version__ = "0.1.0"
 
@@ -235,6 +243,7 @@ __all__ = [
     "LostCustomers",
     "winback_priority",
     "ValidationResult",
+    "VALIDATION_CHECKS",
     "datasets",
     "list_datasets",
     "load_brand_panel",
@@ -328,6 +337,8 @@ __all__ += [
     "FeePolicyResult",
     "simulate_brokerage_customers",
     "simulate_fee_policy",
+    "MessyLog",
+    "simulate_messy_log",
 ]
 
 __all__ += [

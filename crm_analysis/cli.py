@@ -50,6 +50,50 @@ def _columns_options(func):
     return func
 
 
+def _cleaning_options(func):
+    """Options of invoice-line exports: amount from quantity x price, returns, fees, text amounts."""
+    opts = [
+        click.option("--quantity", default=None,
+                     help="Column of units; with --price the amount is quantity x price."),
+        click.option("--price", default=None, help="Column of the unit price (with --quantity)."),
+        click.option("--order-id", "order_id", default=None,
+                     help="Column of the order/invoice number (with --cancel-prefix)."),
+        click.option("--cancel-prefix", "cancel_prefix", default=None,
+                     help="Order numbers starting with this mark cancellations, e.g. C."),
+        click.option("--returns", type=click.Choice(["net", "drop"]), default="net",
+                     show_default=True,
+                     help="Net returns against the customer's purchases, or drop them."),
+        click.option("--item", default=None,
+                     help="Column of the product code (for --exclude-items and matching returns)."),
+        click.option("--exclude-items", "exclude_items", default=None,
+                     help="Regular expression of non-product codes to drop, e.g. 'POST|M|BANK CHARGES'."),
+        click.option("--thousands", default=None,
+                     help="Thousands separator of amounts written as text, e.g. ','."),
+        click.option("--decimal", default=".", show_default=True,
+                     help="Decimal mark of amounts written as text, e.g. ','."),
+        click.option("--currency", default=None,
+                     help="Currency symbol to strip from amounts written as text, e.g. '£'."),
+    ]
+    for opt in reversed(opts):
+        func = opt(func)
+    return func
+
+
+_CLEANING = ("quantity", "price", "order_id", "cancel_prefix", "returns", "item", "exclude_items",
+             "thousands", "decimal", "currency")
+
+
+def _cleaning_kwargs(values: dict) -> dict:
+    return {k: values[k] for k in _CLEANING}
+
+
+def _needed_columns(customer_id: str, date: str, amount: str | None, cleaning: dict) -> list[str]:
+    from_lines = cleaning["quantity"] is not None
+    cols = [customer_id, date, None if from_lines else amount, cleaning["quantity"],
+            cleaning["price"], cleaning["order_id"], cleaning["item"]]
+    return [c for c in cols if c]
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="crm-analysis")
 def main() -> None:
@@ -61,17 +105,19 @@ def main() -> None:
 @_columns_options
 @click.option("--observation-end", default=None, help="Last day of observation (YYYY-MM-DD).")
 @click.option("--strict", is_flag=True, help="Fail on the first row that would be dropped.")
+@_cleaning_options
 def validate(file: Path, customer_id: str, date: str, amount: str | None, sep: str | None,
-             observation_end: str | None, strict: bool) -> None:
+             observation_end: str | None, strict: bool, **cleaning) -> None:
     """Check FILE (CSV, Parquet or Excel) and print the cleaning report."""
     from .io import read_table
     from .transactions import validate_transactions
 
+    cleaning = _cleaning_kwargs(cleaning)
     try:
-        expect = [c for c in (customer_id, date, amount) if c]
+        expect = _needed_columns(customer_id, date, amount, cleaning)
         data = read_table(file, sep=sep, expect=expect)
         result = validate_transactions(data, customer_id=customer_id, date=date, amount=amount,
-                                       observation_end=observation_end, strict=strict)
+                                       observation_end=observation_end, strict=strict, **cleaning)
     except ValueError as exc:  # CRMDataError and unparseable option values
         raise _Fail(_one_line(exc)) from None
     click.echo(result.summary())
@@ -147,15 +193,21 @@ TEMPLATE = resource_dir("templates") / "client_report.ipynb"
               help="Answer code of the survey's attribute ratings that means 'not applicable' "
                    "(e.g. 0 on a 1-5 survey); such responses are left out of the driver "
                    "analysis and counted. Repeat or comma-separate for several codes.")
+@_cleaning_options
 def report(transactions: Path, customer_id: str, date: str, amount: str | None, sep: str | None,
            survey: Path | None, cost_per_order: float | None, margin: float, discount_rate: float,
            calibration_end: str | None, out: Path, show_code: bool,
-           survey_missing: tuple[str, ...]) -> None:
+           survey_missing: tuple[str, ...], **cleaning) -> None:
     """Validate TRANSACTIONS, fit the models and write report.html and customer_scores.csv."""
     from .drivers import SurveyScaleWarning
     from .io import read_table
     from .report import check_client_log, check_client_survey
 
+    cleaning = _cleaning_kwargs(cleaning)
+    # Options beyond customer/date/amount: clean the export first and hand the
+    # report the cleaned log (one line per purchase, amounts netted).
+    preclean = any(cleaning[k] != v for k, v in
+                   {**dict.fromkeys(_CLEANING), "returns": "net", "decimal": "."}.items())
     amount = amount or "amount"
     codes = _missing_codes(survey_missing)
     if codes and survey is None:
@@ -164,7 +216,20 @@ def report(transactions: Path, customer_id: str, date: str, amount: str | None, 
     click.echo(f"[1/3] reading and checking {transactions.name}")
     try:
         # Fail fast, with a one-line reason, before starting a notebook kernel.
-        data = read_table(transactions, sep=sep, expect=[customer_id, date, amount])
+        data = read_table(transactions, sep=sep,
+                          expect=_needed_columns(customer_id, date, amount, cleaning))
+        if preclean:
+            from .transactions import validate_transactions
+
+            cleaned = validate_transactions(data, customer_id=customer_id, date=date,
+                                            amount=amount, **cleaning)
+            click.echo(cleaned.summary())
+            data = cleaned.data[[customer_id, date, amount]]
+            transactions = out / "cleaned_transactions.parquet"
+            data.to_parquet(transactions, index=False)
+            sep = None
+            click.echo(f"cleaned log ({len(data):,} lines) written to {transactions}; "
+                       "the report reads it")
         survey_lines = []
         if survey is not None:
             survey_frame = read_table(survey, expect=["customer_id", "overall_satisfaction"])

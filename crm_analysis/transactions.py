@@ -10,6 +10,7 @@ T / monetary-value summary that the buy-till-you-die models of
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -17,10 +18,12 @@ import numpy as np
 import pandas as pd
 
 from ._checks import numeric_column, require_columns, require_frame
+from ._cleaning import matches_items, net_returns, read_numbers, starts_with
 from .errors import CRMDataError, describe_rows
 
 __all__ = [
     "ValidationResult",
+    "VALIDATION_CHECKS",
     "validate_transactions",
     "rfm_summary",
     "period_totals",
@@ -36,6 +39,36 @@ SUPPORTED_FREQS = ("D", "W", "M", "h")
 _WEEK_OFFSET_DAYS = 3
 
 
+#: The checks of :func:`validate_transactions`, in the order they are applied.
+#: A row is counted under the first check it fails, so the counts of the
+#: dropped rows add up to the rows dropped.  ``{col}`` stands for the amount,
+#: or for the quantity and then the price column.  Three checks flag rows
+#: without dropping them by default (duplicates, partly returned purchases,
+#: zero amounts); the report lists the drops first, then these flags, each
+#: group in this order.
+VALIDATION_CHECKS = (
+    "missing customer id",
+    "missing date",
+    "unparseable date",
+    "date after observation end",  # "date in the future" without observation_end
+    "missing {col}",
+    "boolean {col}",
+    "non-numeric {col}",
+    "non-finite {col}",
+    "non-finite amount",  # quantity x price overflows
+    "excluded item",
+    "exact duplicate row",  # dropped only with duplicates="drop"
+    "cancellation with a non-negative amount",
+    "negative amount not marked as a cancellation",
+    "return netted against the customer's purchases",
+    "return of a purchase before the window",
+    "negative amount (return or refund)",  # returns="drop"
+    "purchase fully returned",
+    "purchase partly returned (amount reduced)",  # kept, amount reduced
+    "zero amount",  # dropped only with zero_amounts="drop"
+)
+
+
 @dataclass
 class ValidationResult:
     """Outcome of :func:`validate_transactions`.
@@ -45,17 +78,35 @@ class ValidationResult:
     data : DataFrame
         The clean log (a copy; the caller's frame is untouched).
     report : DataFrame
-        One row per check that found something: ``check``, ``column``,
-        ``rows`` (how many rows it concerned), ``action`` (``"dropped"`` or
-        ``"kept"``) and ``examples`` (up to five row labels).
+        One row per check that found something, the drops in the order the
+        checks are applied (:data:`VALIDATION_CHECKS`), then the flags on kept
+        rows: ``check``, ``column``, ``rows``
+        (how many rows it concerned), ``action`` (``"dropped"`` or ``"kept"``)
+        and ``examples`` (up to five row labels).  Each dropped row is counted
+        under the first check it fails, so the ``"dropped"`` rows add up to
+        :attr:`n_dropped`; ``"kept"`` rows are flags on rows still in ``data``.
     n_input : int
         Rows received.
+    amount_netted : float
+        Total value of the return lines netted against purchases.
+    amount_not_netted : float
+        Value of return lines (or parts of them) that found no purchase in the
+        log to net against (they cancel purchases made before the window).
+    settings : dict
+        The cleaning choices that change results (``zero_amounts``,
+        ``duplicates``, ``returns``), restated in :meth:`summary`.
+    notes : list of str
+        Warnings about the options (e.g. a unit price passed as the amount).
     """
 
     data: pd.DataFrame
     report: pd.DataFrame
     n_input: int
     _columns: dict = field(default_factory=dict, repr=False)
+    amount_netted: float = 0.0
+    amount_not_netted: float = 0.0
+    settings: dict = field(default_factory=dict)
+    notes: list = field(default_factory=list)
 
     @property
     def n_dropped(self) -> int:
@@ -66,12 +117,21 @@ class ValidationResult:
         # Lets callers write ``clean, report = validate_transactions(...)``.
         return iter((self.data, self.report))
 
+    def _rows(self, check: str) -> int:
+        hit = self.report.loc[self.report["check"] == check, "rows"]
+        return int(hit.sum())
+
     def summary(self) -> str:
-        """Plain-text cleaning report, one line per finding."""
+        """Plain-text cleaning report, one line per finding, then the choices made."""
         lines = [
             f"{self.n_input:,} rows in, {len(self.data):,} rows kept, "
             f"{self.n_dropped:,} dropped."
         ]
+        if self.n_dropped:
+            lines.append(
+                "  Checks run in a fixed order and each row is counted under the first "
+                "one it fails, so the dropped counts add up to the rows dropped."
+            )
         for row in self.report.itertuples(index=False):
             lines.append(
                 f"  - {row.check} [{row.column}]: {row.rows:,} rows {row.action}"
@@ -79,6 +139,22 @@ class ValidationResult:
             )
         if self.report.empty:
             lines.append("  - no problems found")
+        if self.amount_netted or self.amount_not_netted:
+            lines.append(
+                f"  Returns: {self.amount_netted:,.2f} netted against the customers' earlier "
+                f"purchases; {self.amount_not_netted:,.2f} found no purchase in the log to net "
+                "(they cancel purchases made before it) and was not counted."
+            )
+        amount = self._columns.get("amount")
+        if amount is not None and self.settings.get("zero_amounts") == "keep":
+            n_zero = self._rows("zero amount")
+            if n_zero:
+                lines.append(
+                    f"  Zero amounts: {n_zero:,} rows kept (zero_amounts='keep', the default): "
+                    "each counts as a purchase occasion in frequency and recency, adds nothing "
+                    "to revenue and lowers the mean spend; zero_amounts='drop' removes them."
+                )
+        lines += [f"  Note: {note}" for note in self.notes]
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -103,12 +179,56 @@ def _parse_dates(values: pd.Series) -> pd.Series:
     return pd.to_datetime(values, errors="coerce", format="mixed")
 
 
+def _date_checks(
+    data: pd.DataFrame, *, customer_id: str, date: str, observation_end
+) -> tuple[pd.Series, list[tuple[str, pd.Series]]]:
+    """Parse the date column and return the date checks, in their order.
+
+    One step of :func:`validate_transactions`: everything it knows about dates
+    (parsing, missing and unparseable values, the observation end) lives here.
+    """
+    raw_dates = data[date]
+    parsed = _parse_dates(raw_dates)
+    if parsed.notna().sum() == 0:
+        raise CRMDataError(
+            f"validate_transactions: column {date!r}: no value could be read as a date "
+            f"(dtype {raw_dates.dtype}); "
+            + describe_rows(data, pd.Series(True, index=data.index), [customer_id, date])
+        )
+    end = pd.Timestamp.now().normalize() if observation_end is None else pd.Timestamp(observation_end)
+    # A date on the end day itself is inside the window.
+    late = parsed >= end + pd.Timedelta(days=1)
+    label = "date after observation end" if observation_end is not None else "date in the future"
+    return parsed, [
+        ("missing date", raw_dates.isna()),
+        ("unparseable date", raw_dates.notna() & parsed.isna()),
+        (label, late),
+    ]
+
+
+def _choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise CRMDataError(
+            f"validate_transactions: {name} must be one of {allowed}, got {value!r}."
+        )
+
+
 def validate_transactions(
     data: pd.DataFrame,
     *,
     customer_id: str = "customer_id",
     date: str = "date",
     amount: str | None = None,
+    quantity: str | None = None,
+    price: str | None = None,
+    order_id: str | None = None,
+    cancel_prefix: str | None = None,
+    returns: str = "net",
+    item: str | None = None,
+    exclude_items: str | None = None,
+    thousands: str | None = None,
+    decimal: str = ".",
+    currency: str | None = None,
     observation_end=None,
     zero_amounts: str = "keep",
     duplicates: str = "keep",
@@ -116,42 +236,95 @@ def validate_transactions(
 ) -> ValidationResult:
     """Check a transaction log and return a clean copy with a cleaning report.
 
-    Checks, in order: missing customer ids; missing or unparseable dates;
-    non-numeric, missing, negative (returns, refunds) and zero amounts;
-    exact duplicate rows; dates after the observation end (default: today).
-    Rows failing a check are dropped and counted; zero amounts and duplicate
-    rows are kept and reported unless asked otherwise.
+    The checks run in this order, and a row is counted under the first one
+    it fails (:data:`VALIDATION_CHECKS`), so the counts of the dropped rows
+    add up to the rows dropped:
+
+    1. missing customer id;
+    2. dates: missing, unparseable, after the observation end;
+    3. amounts (the ``amount`` column, or ``quantity`` and then ``price``):
+       missing, boolean (``True``/``False``), non-numeric, non-finite
+       (``inf``, ``1e400``), then a non-finite ``quantity x price``;
+    4. excluded items (``item`` matching ``exclude_items``: postage, fees,
+       manual adjustments...);
+    5. exact duplicate rows (dropped only with ``duplicates="drop"``);
+    6. returns and cancellations (lines with a negative amount, or with
+       ``cancel_prefix`` the lines whose order id starts with it): netted
+       against the customer's purchases (``returns="net"``), or dropped;
+    7. purchase lines fully cancelled by a return;
+    8. zero amounts (dropped only with ``zero_amounts="drop"``).
 
     Parameters
     ----------
     data : DataFrame
-        One row per transaction.  Never modified.
+        One row per transaction (or invoice line).  Never modified.
     customer_id, date : str
         Column names of the customer id and the transaction date.
     amount : str, optional
-        Column of the transaction value.  Amount checks are skipped when None.
+        Column of the line value.  With ``quantity`` and ``price``, the name
+        of the column that receives ``quantity x price`` (default
+        ``"amount"``; it must not exist yet).  Amount checks are skipped when
+        neither is given.
+    quantity, price : str, optional
+        Columns of the units and the unit price; the amount is their product.
+        Passing a unit price as ``amount`` gives wrong revenue: use these.
+    order_id : str, optional
+        Column of the order (invoice) number; with ``cancel_prefix``, marks
+        cancellations.
+    cancel_prefix : str, optional
+        Order numbers starting with it are cancellations (``"C"`` in many
+        invoice exports).  A cancellation must have a negative amount, and a
+        negative amount must then be a cancellation; other lines are dropped
+        and counted.  Without it every negative amount is a return.
+    returns : {"net", "drop"}, default "net"
+        ``"net"``: each return reduces the same customer's (and, with
+        ``item``, the same item's) most recent purchases on or before its
+        date; purchase lines cancelled in full are dropped, partly returned
+        lines keep the rest (``quantity`` is scaled the same way).  Returns
+        that find no purchase in the log cancel purchases made before it:
+        they are dropped and counted separately ("return of a purchase before
+        the window").  ``"drop"``: returns are dropped and purchases keep
+        their full amount (revenue is then overstated).
+    item : str, optional
+        Column of the product code; used by ``exclude_items`` and to match
+        returns to purchases of the same item.
+    exclude_items : str, optional
+        Regular expression; lines whose whole item code matches it are not
+        product sales (postage, bank charges, marketplace fees, manual or
+        bad-debt adjustments) and are dropped and counted.
+    thousands, decimal, currency : str, optional
+        How amounts written as text are formatted, e.g. ``currency="£",
+        thousands=","`` for "£1,234.50" or ``thousands=".", decimal=","``
+        for "1.234,50".  Without them, text amounts that look formatted stop
+        with an error naming the pattern and these options (they are never
+        silently dropped).
     observation_end : date-like, optional
         Last day of observation; later transactions are dropped.  Defaults to
         the current date, so future-dated rows are caught.
     zero_amounts : {"keep", "drop"}, default "keep"
-        Zero-value rows (free items, fully discounted baskets) are legitimate
-        purchases for counting but not for spend models.
+        Zero-value lines (free items, fully discounted baskets) count as
+        purchase occasions in frequency and recency and lower the mean spend;
+        the report states how many were kept.
     duplicates : {"keep", "drop"}, default "keep"
         Fully identical rows may be two identical purchases or a double load.
     strict : bool, default False
-        Raise :class:`CRMDataError` instead of dropping rows.
+        Raise :class:`CRMDataError` instead of dropping rows with bad data
+        (checks 1-3 and cancellations with the wrong sign).  Returns,
+        excluded items and the rows dropped on request are not errors.
 
     Returns
     -------
     ValidationResult
-        ``.data`` (clean copy, ``date`` as datetime64) and ``.report``;
-        unpacks as ``clean, report``.
+        ``.data`` (clean copy, ``date`` as datetime64, amount columns as
+        float, returns netted) and ``.report``; ``.amount_netted`` and
+        ``.amount_not_netted``; unpacks as ``clean, report``.
 
     Raises
     ------
     CRMDataError
-        Not a DataFrame, empty, a named column missing, no parseable date at
-        all, or (with ``strict=True``) any row that would be dropped.
+        Not a DataFrame, empty, a named column missing, inconsistent options,
+        no parseable date at all, amounts formatted as text without the
+        options to read them, or (with ``strict=True``) any row with bad data.
 
     Examples
     --------
@@ -162,84 +335,203 @@ def validate_transactions(
     >>> clean, report = validate_transactions(log, amount="amount")
     >>> len(clean), report["check"].tolist()
     (1, ['missing customer id', 'unparseable date'])
+
+    Invoice lines with a cancellation, postage and a price written with a
+    currency symbol:
+
+    >>> lines = pd.DataFrame({
+    ...     "invoice": ["536365", "536365", "C536379", "536380"],
+    ...     "customer": [17850, 17850, 17850, 12583],
+    ...     "stock": ["85123A", "POST", "85123A", "22728"],
+    ...     "when": ["2010-12-01 08:26", "2010-12-01 08:26", "2010-12-02 09:41", "2010-12-03 10:00"],
+    ...     "qty": [6, 1, -2, 24], "unit": ["£2.55", "£18.00", "£2.55", "£3.75"]})
+    >>> res = validate_transactions(
+    ...     lines, customer_id="customer", date="when", quantity="qty", price="unit",
+    ...     currency="£", order_id="invoice", cancel_prefix="C", item="stock",
+    ...     exclude_items="POST", observation_end="2010-12-31")
+    >>> res.data["amount"].round(2).tolist(), round(res.amount_netted, 2)
+    ([10.2, 90.0], 5.1)
+    >>> res.report[["check", "rows", "action"]].values.tolist()  # doctest: +NORMALIZE_WHITESPACE
+    [['excluded item', 1, 'dropped'],
+     ["return netted against the customer's purchases", 1, 'dropped'],
+     ['purchase partly returned (amount reduced)', 1, 'kept']]
     """
-    require_frame(data, "validate_transactions", empty=_EMPTY)
-    require_columns(
-        data, {"customer_id": customer_id, "date": date, "amount": amount},
-        "validate_transactions",
-    )
-    if zero_amounts not in ("keep", "drop"):
-        raise CRMDataError(f"zero_amounts must be 'keep' or 'drop', got {zero_amounts!r}.")
-    if duplicates not in ("keep", "drop"):
-        raise CRMDataError(f"duplicates must be 'keep' or 'drop', got {duplicates!r}.")
-
-    df = data.copy()
-    n_input = len(df)
-    findings: list[tuple[str, str, pd.Series, bool]] = []  # check, column, mask, drop?
-
-    findings.append(("missing customer id", customer_id, df[customer_id].isna(), True))
-
-    raw_dates = df[date]
-    parsed = _parse_dates(raw_dates)
-    if parsed.notna().sum() == 0:
+    where = "validate_transactions"
+    require_frame(data, where, empty=_EMPTY)
+    _choice("zero_amounts", zero_amounts, ("keep", "drop"))
+    _choice("duplicates", duplicates, ("keep", "drop"))
+    _choice("returns", returns, ("net", "drop"))
+    if (quantity is None) != (price is None):
         raise CRMDataError(
-            f"column {date!r}: no value could be read as a date "
-            f"(dtype {raw_dates.dtype}); "
-            + describe_rows(df, pd.Series(True, index=df.index), [customer_id, date])
+            f"{where}: quantity= and price= go together (amount = quantity x price); "
+            f"got quantity={quantity!r}, price={price!r}."
         )
-    findings.append(("missing date", date, raw_dates.isna(), True))
-    findings.append(("unparseable date", date, raw_dates.notna() & parsed.isna(), True))
+    from_lines = quantity is not None
+    if from_lines:
+        amount = "amount" if amount is None else amount
+        if amount in data.columns:
+            raise CRMDataError(
+                f"{where}: column {amount!r} already exists; with quantity= and price= the "
+                "amount is computed: name the new column with amount=."
+            )
+    if thousands is not None and thousands == decimal:
+        raise CRMDataError(
+            f"{where}: thousands and decimal must differ, both are {decimal!r}."
+        )
+    if (order_id is None) != (cancel_prefix is None):
+        raise CRMDataError(
+            f"{where}: order_id= and cancel_prefix= go together (cancellations are the "
+            f"orders whose id starts with the prefix); got order_id={order_id!r}, "
+            f"cancel_prefix={cancel_prefix!r}."
+        )
+    if cancel_prefix is not None and not str(cancel_prefix):
+        raise CRMDataError(f"{where}: cancel_prefix must not be empty.")
+    if exclude_items is not None and item is None:
+        raise CRMDataError(f"{where}: exclude_items= needs item=, the column of item codes.")
+    if order_id is not None and amount is None:
+        raise CRMDataError(
+            f"{where}: order_id= marks cancellations, which act on amounts; pass amount= or "
+            "quantity= and price=."
+        )
+    require_columns(
+        data,
+        {"customer_id": customer_id, "date": date,
+         "amount": None if from_lines else amount, "quantity": quantity, "price": price,
+         "order_id": order_id, "item": item},
+        where,
+    )
+
+    # A shallow copy: columns are replaced, never written into, so the
+    # caller's frame stays as it was without copying the whole log twice.
+    notes = []
+    if amount is not None and not from_lines and re.search("price", str(amount), re.IGNORECASE):
+        qty = [c for c in data.columns if re.fullmatch(r"(?i).*(quantity|qty|units).*", str(c))]
+        if qty:
+            notes.append(
+                f"column {amount!r} looks like a unit price and the log has {qty[0]!r}: "
+                f"revenue is quantity x price (quantity={qty[0]!r}, price={amount!r}; "
+                f"command line --quantity {qty[0]} --price {amount})."
+            )
+    df = data.copy(deep=False)
+    n_input = len(df)
+    index = df.index
+    shown = [c for c in (customer_id, date, amount, quantity, price) if c is not None
+             and c in data.columns]
+    # (check, column, mask, bad data?): rows are dropped in this order; each
+    # mask is later restricted to the rows still alive, so a row counts once.
+    drops: list[tuple[str, str, pd.Series | np.ndarray, bool]] = []
+    flags: list[tuple[str, str, pd.Series | np.ndarray]] = []  # kept, reported
+
+    drops.append(("missing customer id", customer_id, df[customer_id].isna(), True))
+
+    parsed, date_checks = _date_checks(df, customer_id=customer_id, date=date,
+                                       observation_end=observation_end)
+    drops += [(check, date, mask, True) for check, mask in date_checks]
     df[date] = parsed
 
+    values = None
     if amount is not None:
-        raw_amount = df[amount]
-        numeric = pd.to_numeric(raw_amount, errors="coerce")
-        findings.append(("missing amount", amount, raw_amount.isna(), True))
-        findings.append(("non-numeric amount", amount, raw_amount.notna() & numeric.isna(), True))
-        findings.append(("negative amount (return or refund)", amount, numeric < 0, True))
-        findings.append(("zero amount", amount, numeric == 0, zero_amounts == "drop"))
-        df[amount] = numeric
+        fmt = {"thousands": thousands, "decimal": decimal, "currency": currency}
+        if from_lines:
+            parts = []
+            for role, col in (("quantity", quantity), ("price", price)):
+                vals, masks = read_numbers(data, col, where, shown=shown, **fmt)
+                drops += [(f"{kind} {role}", col, m, True) for kind, m in masks.items()]
+                parts.append(vals)
+                df[col] = vals
+            with np.errstate(over="ignore", invalid="ignore"):
+                values = parts[0] * parts[1]
+            drops.append(("non-finite amount", amount, np.isinf(values), True))
+        else:
+            values, masks = read_numbers(data, amount, where, shown=shown, **fmt)
+            drops += [(f"{kind} amount", amount, m, True) for kind, m in masks.items()]
+
+    if exclude_items is not None:
+        drops.append(("excluded item", item, matches_items(df[item], exclude_items, where), False))
 
     dup_mask = data.duplicated(keep="first")
-    findings.append(("exact duplicate row", "(all)", dup_mask, duplicates == "drop"))
+    if duplicates == "drop":
+        drops.append(("exact duplicate row", "(all)", dup_mask, False))
+    else:
+        flags.append(("exact duplicate row", "(all)", dup_mask))
 
-    end = pd.Timestamp.now().normalize() if observation_end is None else pd.Timestamp(observation_end)
-    # A date on the end day itself is inside the window.
-    late = df[date] >= end + pd.Timedelta(days=1)
-    label = "date after observation end" if observation_end is not None else "date in the future"
-    findings.append((label, date, late, True))
+    alive = np.ones(n_input, dtype=bool)
+    rows: list[dict] = []
 
-    drop = pd.Series(False, index=df.index)
-    rows = []
-    for check, column, mask, is_drop in findings:
-        mask = mask.fillna(False).astype(bool)
-        n = int(mask.sum())
+    def apply(check, column, mask, bad):
+        nonlocal alive
+        hit = np.asarray(pd.Series(mask, index=index).fillna(False), dtype=bool) & alive
+        n = int(hit.sum())
         if n == 0:
-            continue
-        if strict and is_drop:
-            shown = [c for c in (customer_id, date, amount) if c is not None]
+            return
+        if strict and bad:
             raise CRMDataError(
-                f"column {column!r}: {check}: " + describe_rows(data, mask, shown)
+                f"{where}: column {column!r}: {check}: " + describe_rows(data, hit, shown)
             )
-        rows.append(
-            {
-                "check": check,
-                "column": column,
-                "rows": n,
-                "action": "dropped" if is_drop else "kept",
-                "examples": list(df.index[mask][:5]),
-            }
-        )
-        if is_drop:
-            drop |= mask
+        rows.append({"check": check, "column": column, "rows": n, "action": "dropped",
+                     "examples": list(index[hit][:5])})
+        alive &= ~hit
 
-    clean = df.loc[~drop]
+    for check, column, mask, bad in drops:
+        apply(check, column, mask, bad)
+
+    netted_total = not_netted_total = 0.0
+    if values is not None:
+        amt = values.to_numpy(dtype=float).copy()
+        amt[~alive] = np.nan  # rows already dropped take no part in netting
+        negative = amt < 0
+        if cancel_prefix is not None:
+            marked = starts_with(df[order_id], str(cancel_prefix))
+            apply("cancellation with a non-negative amount", amount, marked & (amt >= 0), True)
+            apply("negative amount not marked as a cancellation", amount, negative & ~marked, True)
+        ret = negative & alive
+        if returns == "drop":
+            apply("negative amount (return or refund)", amount, ret, False)
+        elif ret.any():
+            cust_codes, _ = pd.factorize(df[customer_id])
+            group = cust_codes.astype(np.int64)
+            if item is not None:
+                item_codes, item_uniques = pd.factorize(df[item])
+                group = group * (len(item_uniques) + 1) + (item_codes + 1)
+            when = parsed.to_numpy(dtype="datetime64[ns]").view(np.int64)
+            purchase = alive & (amt > 0)
+            remaining, netted, left = net_returns(group, when, np.nan_to_num(amt), purchase, ret)
+            netted_total = float(netted.sum())
+            not_netted_total = float(left.sum())
+            apply("return netted against the customer's purchases", amount, ret & (netted > 0), False)
+            apply("return of a purchase before the window", amount, ret & (netted == 0), False)
+            cut = purchase & (remaining < amt)
+            apply("purchase fully returned", amount, cut & (remaining == 0), False)
+            partly = cut & (remaining > 0)
+            flags.append(("purchase partly returned (amount reduced)", amount, partly))
+            if quantity is not None and partly.any():
+                share = np.where(partly, remaining / np.where(partly, amt, 1.0), 1.0)
+                df[quantity] = df[quantity] * share
+            amt = np.where(purchase, remaining, amt)
+        zero = amt == 0
+        if zero_amounts == "drop":
+            apply("zero amount", amount, zero, False)
+        else:
+            flags.append(("zero amount", amount, zero))
+        df[amount] = amt
+
+    for check, column, mask in flags:
+        hit = np.asarray(pd.Series(mask, index=index).fillna(False), dtype=bool) & alive
+        if hit.any():
+            rows.append({"check": check, "column": column, "rows": int(hit.sum()),
+                         "action": "kept", "examples": list(index[hit][:5])})
+
+    clean = df.loc[alive]
     report = pd.DataFrame(rows, columns=_REPORT_COLUMNS)
     return ValidationResult(
         data=clean,
         report=report,
         n_input=n_input,
         _columns={"customer_id": customer_id, "date": date, "amount": amount},
+        amount_netted=netted_total,
+        amount_not_netted=not_netted_total,
+        settings={"zero_amounts": zero_amounts, "duplicates": duplicates, "returns": returns},
+        notes=notes,
     )
 
 

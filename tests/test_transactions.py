@@ -176,11 +176,15 @@ def test_negative_and_zero_amounts():
     bad = _log(amount=[-5.0, 0.0, 3.0])
     with pytest.raises(CRMDataError, match="negative amounts"):
         rfm_summary(bad, amount="amount")
+    # Customer 1's return has no purchase in the log to net against.
     res = validate_transactions(bad, amount="amount")
     rep = res.report.set_index("check")
-    assert rep.loc["negative amount (return or refund)", "action"] == "dropped"
+    assert rep.loc["return of a purchase before the window", "action"] == "dropped"
+    assert res.amount_not_netted == 5.0 and res.amount_netted == 0.0
     assert rep.loc["zero amount", "action"] == "kept"
     assert len(res.data) == 2 and res.n_dropped == 1
+    res = validate_transactions(bad, amount="amount", returns="drop")
+    assert res.report.set_index("check").loc["negative amount (return or refund)", "rows"] == 1
     dropped = validate_transactions(bad, amount="amount", zero_amounts="drop")
     assert len(dropped.data) == 1
 

@@ -35,3 +35,7 @@ from .brokerage import (  # noqa: E402
 
 __all__ += ["BROKERAGE_DEFAULTS", "BrokerageSample", "FeePolicyResult",
             "simulate_brokerage_customers", "simulate_fee_policy"]
+
+from .messy import NON_PRODUCT_CODES, MessyLog, simulate_messy_log  # noqa: E402
+
+__all__ += ["NON_PRODUCT_CODES", "MessyLog", "simulate_messy_log"]

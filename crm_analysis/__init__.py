@@ -114,6 +114,7 @@ from .equity import (
     implied_retention,
     lever_sensitivity,
     lever_simulation,
+    value_elasticities,
 )
 from .errors import CRMDataError
 from .largedata import rfm_summary_dask, rfm_summary_files, score_dask, score_in_chunks
@@ -339,4 +340,5 @@ __all__ += [
     "implied_retention",
     "lever_simulation",
     "lever_sensitivity",
+    "value_elasticities",
 ]

@@ -460,3 +460,21 @@ def test_migration_summary_between_any_two_windows():
     one_two = mig.summary(first=0, last=1)
     assert one_two[["up", "same", "down"]].iloc[0].tolist() == [0.5, 0.5, 0.0]
     assert one_two["to"].item() == "2020-02-01"
+
+
+def test_breadth_first_seen_control_is_days_since_first_purchase():
+    rows = []
+    # Customer c is first seen on day d of 2020 and shops weekly in the first window.
+    for c, first_day in ((1, 0), (2, 30), (3, 60), (4, 10), (5, 45), (6, 5)):
+        start = pd.Timestamp("2020-01-01") + pd.Timedelta(days=first_day)
+        for k, day in enumerate(pd.date_range(start, "2020-03-31", freq="7D")):
+            rows.append((c, day, f"{c}-{k}", f"p{(c + k) % (2 + c)}"))
+        if c % 2:
+            rows.append((c, pd.Timestamp("2020-06-10"), f"{c}-late", "p0"))
+    data = pd.DataFrame(rows, columns=["customer_id", "date", "basket_id", "product_id"])
+    res = breadth_retention(data, first_window=("2020-01-01", "2020-04-01"),
+                            later_window=("2020-06-01", "2020-07-01"), level=None, amount=None,
+                            n_strata=2, control_first_seen=True)
+    expected = {1: 91, 2: 61, 3: 31, 4: 81, 5: 46, 6: 86}   # days from first purchase to 2020-04-01
+    assert res.customers["first_seen_days"].to_dict() == expected
+    assert "log_first_seen_days" in res.model_.params.index

@@ -263,3 +263,12 @@ def test_sensitivity_is_symmetric_where_equity_is_linear():
     ax = plot_lever_tornado(sens)
     widths = sorted(p.get_width() for p in ax.patches)
     assert widths == pytest.approx(sorted([*sens["low"], *sens["high"]]))
+
+
+def test_deprecated_points_lever_in_sensitivity_warns_and_matches_proportional():
+    g = pd.DataFrame({"customers": [100.0], "retention": [0.8], "value": [2.0]})
+    with pytest.warns(DeprecationWarning):
+        old = lever_sensitivity(g, retention=0.05)
+    new = lever_sensitivity(g, defection=0.25)        # 5 points of a 20% defection rate
+    assert old.loc["longer", "high"] == pytest.approx(new.loc["longer", "high"])
+    assert old.loc["longer", "low"] == pytest.approx(new.loc["longer", "low"])

@@ -297,6 +297,9 @@ def base_from_model(
     discount : float, default 0.01
         Discount rate per period.
     margin : float, default 1.0
+        Margin as a share of spend.  Customer equity is a sum of margins:
+        the default 1.0 values revenue, so pass the firm's margin (or state
+        the assumption) before comparing levers or quoting equity.
 
     Returns
     -------

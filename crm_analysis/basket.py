@@ -1222,26 +1222,34 @@ def compare_offers(
     require_columns(offers, {"customer_id": customer_id, "offer": "offer"}, where, frame="offers")
     before = _owned_matrix(history, customer_id, item, products, level, where)
     after = _owned_matrix(later, customer_id, item, products, level, where)
-    counts_lines = history.assign(_g=_item_labels(history, item, products, level, where)[0])
-    lines = counts_lines.dropna(subset=["_g"]).groupby([customer_id, "_g"]).size()
+    labels = _item_labels(history, item, products, level, where)[0]
     popularity = before.sum().sort_values(ascending=False, kind="mergesort")
     pop_rank = {it: i for i, it in enumerate(popularity.index)}
+    # Buy-again order: most lines first, ties by popularity.
+    agg = (pd.DataFrame({"c": history[customer_id].to_numpy(), "g": labels.astype(str).to_numpy(),
+                         "ok": labels.notna().to_numpy()})
+           .query("ok").groupby(["c", "g"]).size().rename("n").reset_index())
+    agg["pr"] = agg["g"].map(pop_rank)
+    agg = agg.sort_values(["c", "n", "pr"], ascending=[True, False, True], kind="mergesort")
+    again_all = agg.groupby("c", sort=False)["g"].agg(list).to_dict()
+    owned_all = {c: set(before.columns[row]) for c, row in zip(before.index, before.to_numpy(),
+                                                                strict=True)}
+    bought_all = {c: set(after.columns[row]) for c, row in zip(after.index, after.to_numpy(),
+                                                                strict=True)}
     custs = pd.unique(offers[customer_id])
     rng = np.random.default_rng(seed)
     lists: dict[str, dict] = {"rules": {}, "popularity": {}, "random new": {}, "buy-again": {}}
+    pop_items = list(popularity.index)
     for cust, grp in offers.groupby(customer_id, sort=False):
         k = len(grp)
-        owned = set(before.columns[before.loc[cust].to_numpy()]) if cust in before.index else set()
+        owned = owned_all.get(cust, set())
         lists["rules"][cust] = list(grp["offer"].astype(str))
-        new = [it for it in popularity.index if it not in owned]
+        new = [it for it in pop_items if it not in owned]
         lists["popularity"][cust] = new[:k]
-        lists["random new"][cust] = list(rng.choice(new, size=min(k, len(new)), replace=False)) \
-            if new else []
-        mine = lines.loc[cust] if cust in lines.index.get_level_values(0) else pd.Series(dtype=int)
-        again = sorted(mine.index.astype(str), key=lambda it: (-mine[it], pop_rank.get(it, 1e9)))
-        lists["buy-again"][cust] = again[:k]
-    bought = {c: set(after.columns[after.loc[c].to_numpy()]) if c in after.index else set()
-              for c in custs}
+        lists["random new"][cust] = (list(rng.choice(new, size=min(k, len(new)), replace=False))
+                                     if new else [])
+        lists["buy-again"][cust] = again_all.get(cust, [])[:k]
+    bought = {c: bought_all.get(c, set()) for c in custs}
     per = {}
     for name, lst in lists.items():
         hits = np.array([sum(it in bought[c] for it in lst[c]) for c in custs], dtype=float)

@@ -42,11 +42,14 @@ from .basket import (
     basket_matrix,
     breadth_retention,
     category_migration,
+    compare_offers,
     cross_sell_candidates,
     entry_sequence,
     mine_rules,
     offer_hit_rate,
     price_tiers,
+    prune_redundant_rules,
+    rule_significance,
 )
 from .churn import (
     DEFECTION_CATEGORIES,
@@ -116,6 +119,7 @@ from .equity import (
     implied_retention,
     lever_sensitivity,
     lever_simulation,
+    value_elasticities,
 )
 from .errors import CRMDataError
 from .largedata import rfm_summary_dask, rfm_summary_files, score_dask, score_in_chunks
@@ -348,6 +352,9 @@ __all__ += [
     "RuleSet",
     "basket_matrix",
     "breadth_retention",
+    "compare_offers",
+    "prune_redundant_rules",
+    "rule_significance",
     "category_migration",
     "cross_sell_candidates",
     "entry_sequence",
@@ -362,4 +369,5 @@ __all__ += [
     "implied_retention",
     "lever_simulation",
     "lever_sensitivity",
+    "value_elasticities",
 ]

@@ -11,9 +11,14 @@ a transaction-line log into
   category or department;
 * frequent itemsets and association rules with support, confidence, lift,
   leverage and conviction (:func:`mine_rules`, FP-growth from ``mlxtend``);
+* a one-sided Fisher (hypergeometric) test of every rule with a
+  multiplicity correction (:func:`rule_significance`) and pruning of rules
+  that add nothing over a simpler rule (:func:`prune_redundant_rules`);
 * offers for each customer with the rule that justifies them
-  (:func:`cross_sell_candidates`) and a check of how often such offers were
-  bought later (:func:`offer_hit_rate`);
+  (:func:`cross_sell_candidates`), a check of how often such offers were
+  bought later (:func:`offer_hit_rate`) and a comparison, for the same
+  customers and the same number of offers, with popularity and buy-again
+  lists (:func:`compare_offers`, precision@k);
 * up-sell paths: the order in which customers enter departments
   (:func:`entry_sequence`), price tiers of products (:func:`price_tiers`) and
   migration between states from one window to the next
@@ -31,6 +36,11 @@ Brin, S., Motwani, R., Ullman, J. D. & Tsur, S. (1997). Dynamic itemset
 counting and implication rules for market basket data (conviction). *SIGMOD*.
 Piatetsky-Shapiro, G. (1991). Discovery, analysis, and presentation of strong
 rules (leverage). In *Knowledge Discovery in Databases*.
+Bayardo, R. J., Agrawal, R. & Gunopulos, D. (2000). Constraint-based rule
+mining in large, dense databases (minimum improvement). *Data Mining and
+Knowledge Discovery*, 4, 217-240.
+Webb, G. I. (2007). Discovering significant patterns. *Machine Learning*,
+68(1), 1-33.
 """
 
 from __future__ import annotations
@@ -56,6 +66,9 @@ __all__ = [
     "price_tiers",
     "category_migration",
     "breadth_retention",
+    "rule_significance",
+    "prune_redundant_rules",
+    "compare_offers",
 ]
 
 # Above this many cells a dense boolean one-hot would cost too much memory
@@ -710,13 +723,21 @@ class Migration:
         tab.index.name, tab.columns.name = f"from ({cols[first]})", f"to ({cols[last]})"
         return tab.div(tab.sum(axis=1).replace(0, np.nan), axis=0) if share else tab
 
-    def summary(self) -> pd.DataFrame:
-        """Share of active customers moving up, staying and moving down, first vs last window."""
+    def summary(self, first: int = 0, last: int = -1) -> pd.DataFrame:
+        """Share of active customers moving up, staying and moving down between two windows.
+
+        ``first`` and ``last`` are window positions (default: first vs last
+        window), so that a long span (Q1 -> Q4) can be compared with
+        consecutive ones (Q1 -> Q2, Q2 -> Q3) to see whether a move is a trend
+        or a season.
+        """
         rank = {s: i for i, s in enumerate(self.order)}
-        a = self.states.iloc[:, 0].map(rank)
-        b = self.states.iloc[:, -1].map(rank)
+        a = self.states.iloc[:, first].map(rank)
+        b = self.states.iloc[:, last].map(rank)
         both = (a > 0) & (b > 0)
         return pd.DataFrame({
+            "from": [self.states.columns[first]],
+            "to": [self.states.columns[last]],
             "customers": [int(both.sum())],
             "up": [float((b[both] > a[both]).mean())],
             "same": [float((b[both] == a[both]).mean())],
@@ -814,7 +835,9 @@ class BreadthRetention:
     ----------
     customers : DataFrame
         One row per customer active in the first window: ``breadth``,
-        ``frequency`` (baskets), ``spend``, ``later_baskets``, ``retained``
+        ``frequency`` (baskets), ``spend``, ``first_seen_days`` (days from
+        the first purchase in the data to the end of the first window),
+        ``later_baskets``, ``retained``
         (0/1: any basket in the later window), ``stratum`` (frequency
         stratum) and ``breadth_band`` (low/mid/high *within* the stratum).
     table : DataFrame
@@ -826,7 +849,8 @@ class BreadthRetention:
         averaged with stratum weights; ``odds_ratio`` / ``ci_low`` /
         ``ci_high`` / ``p_value``: odds ratio of retention per doubling of
         breadth from a logistic regression that holds log frequency fixed
-        (and log spend with ``control_spend``); ``activity_ratio``: multiplicative change of later
+        (and log spend with ``control_spend``, log days since first seen with
+        ``control_first_seen``); ``activity_ratio``: multiplicative change of later
         baskets per doubling of breadth (OLS on logs, same controls).
     model_ : statsmodels results
         The fitted logistic regression.
@@ -856,6 +880,7 @@ def breadth_retention(
     amount: str | None = "sales_value",
     n_strata: int = 4,
     control_spend: bool = False,
+    control_first_seen: bool = False,
 ) -> BreadthRetention:
     """Do customers who buy across more categories stay longer?  A fair comparison.
 
@@ -884,6 +909,11 @@ def breadth_retention(
     n_strata : int, default 4
     control_spend : bool, default False
         Add log spend to the regressions as a further control.
+    control_first_seen : bool, default False
+        Add log days between the customer's first purchase in ``data`` and
+        the end of the first window (how long the customer has been seen) as
+        a further control: newer customers have had less time both to
+        explore categories and to settle in.
 
     Returns
     -------
@@ -931,6 +961,8 @@ def breadth_retention(
         "frequency": first.groupby("c")["b"].nunique(),
         "spend": first.groupby("c")["v"].sum(),
     }).fillna({"breadth": 0})
+    seen = frame[frame["d"] < f1].groupby("c")["d"].min().reindex(cust.index)
+    cust["first_seen_days"] = (f1 - seen).dt.days.astype(float)
     cust["later_baskets"] = later.groupby("c")["b"].nunique().reindex(cust.index, fill_value=0)
     cust["retained"] = (cust["later_baskets"] > 0).astype(int)
     cust = cust[cust["breadth"] > 0]
@@ -956,6 +988,8 @@ def breadth_retention(
                       "log_frequency": np.log(cust["frequency"])})
     if amount and control_spend:
         X["log_spend"] = np.log1p(cust["spend"].clip(lower=0))
+    if control_first_seen:
+        X["log_first_seen_days"] = np.log(cust["first_seen_days"].clip(lower=1))
     X = sm.add_constant(X)
     effect = {"customers": len(cust), "retention": float(cust["retained"].mean()),
               "raw_gap": float(raw_gap), "adjusted_gap": adjusted_gap}
@@ -969,3 +1003,271 @@ def breadth_retention(
     ols = sm.OLS(np.log1p(cust["later_baskets"]), X).fit()
     effect["activity_ratio"] = float(np.exp(ols.params["log2_breadth"]))
     return BreadthRetention(customers=cust, table=table, effect_=effect, model_=model)
+
+
+def _rule_table(rules, where: str) -> tuple[pd.DataFrame, int]:
+    if isinstance(rules, RuleSet):
+        return rules.rules, rules.n_baskets
+    raise CRMDataError(f"{where}: rules must be a RuleSet from mine_rules (it carries the "
+                       "number of baskets the counts come from).")
+
+
+def rule_significance(
+    rules: RuleSet,
+    *,
+    method: str = "holm",
+    alpha: float = 0.05,
+) -> pd.DataFrame:
+    """One-sided Fisher exact test of every rule, with a multiplicity correction.
+
+    For a rule A -> B mined from n baskets, of which n_A hold A, n_B hold B
+    and n_AB hold both, the p-value is the probability of n_AB or more joint
+    baskets if A and B were independent given their counts: the upper tail
+    of the hypergeometric distribution, P(X >= n_AB) with X ~
+    Hypergeom(n, n_B, n_A) -- Fisher's exact test, one-sided (Webb 2007).
+    Mining tests many rules, so the p-values are adjusted (Holm by default,
+    which controls the family-wise error; ``"fdr_bh"`` controls the false
+    discovery rate).  The family counted is the rules returned; the search
+    also looked at itemsets below the support threshold, so the correction
+    is, if anything, too lenient.
+
+    On a large basket file almost every frequent rule is "significant": a
+    tiny p-value says the association is not chance, not that it is large
+    or useful.  Read it with lift and leverage.
+
+    Parameters
+    ----------
+    rules : RuleSet
+        Output of :func:`mine_rules`.
+    method : str, default "holm"
+        Any method of ``statsmodels.stats.multitest.multipletests``.
+    alpha : float, default 0.05
+        Family-wise (or false-discovery) level for ``significant``.
+
+    Returns
+    -------
+    DataFrame
+        The rules table with ``n_antecedent``, ``n_consequent``, ``p_value``,
+        ``p_adjusted`` and ``significant`` added.
+
+    Raises
+    ------
+    CRMDataError
+        Not a RuleSet, or ``alpha`` outside (0, 1).
+
+    Examples
+    --------
+    >>> lines = pd.DataFrame({"basket_id": [1, 1, 2, 2, 3, 4], "product_id": list("ababcc")})
+    >>> sig = rule_significance(mine_rules(basket_matrix(lines), min_support=0.25))
+    >>> sig.loc[sig["antecedent"] == "a", "p_value"].round(4).tolist()   # C(2,2)/C(4,2)
+    [0.1667]
+    """
+    from scipy import stats
+    from statsmodels.stats.multitest import multipletests
+
+    where = "rule_significance"
+    table, n = _rule_table(rules, where)
+    if not 0 < alpha < 1:
+        raise CRMDataError(f"{where}: alpha must lie in (0, 1), got {alpha!r}.")
+    out = table.copy()
+    if out.empty:
+        return out.assign(n_antecedent=[], n_consequent=[], p_value=[], p_adjusted=[],
+                          significant=[])
+    n_a = np.rint(out["antecedent_support"].to_numpy() * n).astype(int)
+    n_b = np.rint(out["consequent_support"].to_numpy() * n).astype(int)
+    n_ab = out["baskets"].to_numpy().astype(int)
+    p = stats.hypergeom.sf(n_ab - 1, n, n_b, n_a)
+    out["n_antecedent"], out["n_consequent"] = n_a, n_b
+    out["p_value"] = np.clip(p, 0.0, 1.0)
+    reject, adj, _, _ = multipletests(out["p_value"].to_numpy(), alpha=alpha, method=method)
+    out["p_adjusted"], out["significant"] = adj, reject
+    return out
+
+
+def prune_redundant_rules(
+    rules: RuleSet | pd.DataFrame,
+    *,
+    min_improvement: float = 0.0,
+) -> pd.DataFrame:
+    """Drop rules whose confidence does not beat that of a simpler rule with the same consequent.
+
+    The *improvement* of A -> b is its confidence minus the highest
+    confidence of any rule A' -> b with A' a proper subset of A, the empty
+    set included (whose confidence is the base rate P(b)) (Bayardo, Agrawal
+    & Gunopulos 2000).  A rule with improvement <= ``min_improvement`` says
+    nothing the simpler rule does not: "bread + cheese -> deli meats" is
+    redundant when "cheese -> deli meats" is at least as confident.  Rules
+    with several consequents are left out (counted in ``attrs``).
+
+    Parameters
+    ----------
+    rules : RuleSet or DataFrame
+        Output of :func:`mine_rules` (or its ``rules`` table, e.g. after
+        :func:`rule_significance`).
+    min_improvement : float, default 0.0
+        Keep rules whose improvement exceeds this.
+
+    Returns
+    -------
+    DataFrame
+        The kept rules with an ``improvement`` column; ``attrs`` hold
+        ``n_rules``, ``n_pruned`` and ``n_multi_consequent``.
+
+    Examples
+    --------
+    >>> lines = pd.DataFrame({"basket_id": [1, 1, 1, 2, 2, 3, 3, 4],
+    ...                       "product_id": list("abcab" "ac" "b")})
+    >>> kept = prune_redundant_rules(mine_rules(basket_matrix(lines), min_support=0.25))
+    >>> # b -> a (2/3) is below the base rate P(a) = 3/4; b + c -> a adds nothing over c -> a
+    >>> sorted(kept.loc[kept["consequent"] == "a", "antecedent"])
+    ['c']
+    """
+    table = rules.rules if isinstance(rules, RuleSet) else rules
+    if not {"antecedents", "consequents", "confidence", "consequent_support"} <= set(table.columns):
+        raise CRMDataError("prune_redundant_rules: rules must be a RuleSet or its rules table.")
+    single = table["consequents"].map(len) == 1
+    t = table[single]
+    conf = {(frozenset(a), next(iter(c))): v
+            for a, c, v in zip(t["antecedents"], t["consequents"], t["confidence"], strict=True)}
+    from itertools import combinations
+
+    improvement = []
+    for a, c, v, base in zip(t["antecedents"], t["consequents"], t["confidence"],
+                             t["consequent_support"], strict=True):
+        b = next(iter(c))
+        best = base                    # the empty antecedent: P(b)
+        items = sorted(a, key=str)
+        for k in range(1, len(items)):
+            for sub in combinations(items, k):
+                best = max(best, conf.get((frozenset(sub), b), -np.inf))
+        improvement.append(v - best)
+    out = t.assign(improvement=improvement)
+    out = out[out["improvement"] > min_improvement]
+    out.attrs.update(n_rules=int(single.sum()), n_pruned=int(single.sum() - len(out)),
+                     n_multi_consequent=int((~single).sum()))
+    return out
+
+
+def compare_offers(
+    offers: pd.DataFrame,
+    later: pd.DataFrame,
+    history: pd.DataFrame,
+    *,
+    customer_id: str = "customer_id",
+    item: str = "product_id",
+    products: pd.DataFrame | None = None,
+    level: str | None = None,
+    seed: int = 0,
+    n_boot: int = 1000,
+) -> pd.DataFrame:
+    """Precision@k of rule-based offers against simple lists for the same customers.
+
+    A hit rate means little alone: a category most households buy anyway
+    "lands" often whatever the rule says.  This compares, for exactly the
+    customers who received offers and with each customer's own number of
+    offers k:
+
+    * ``rules``: the offers given (e.g. :func:`cross_sell_candidates`);
+    * ``popularity``: the k items bought by the most customers in
+      ``history`` that this customer did *not* buy in ``history`` (the same
+      new-to-customer constraint the rules obey);
+    * ``random new``: k items drawn at random (``seed``) among those the
+      customer did not buy in ``history`` -- the blind offer;
+    * ``buy-again``: the k items the customer bought on most lines in
+      ``history`` (ties by popularity) -- not a cross-sell, but the list a
+      recommender must beat to be worth its complexity.
+
+    Precision@k is the share of offered items the customer bought in
+    ``later``.  Each list is compared with ``rules`` on the same customers:
+    the mean per-customer difference in precision with a bootstrap 95%
+    interval over customers.
+
+    Parameters
+    ----------
+    offers : DataFrame
+        ``customer_id`` and ``offer`` columns.
+    later, history : DataFrame
+        Purchase lines after and before the offers (a time split: nothing in
+        ``later`` may inform the offers).
+    customer_id, item, products, level :
+        As in :func:`basket_matrix`; lines are rolled up to ``level``.
+    seed : int, default 0
+        Seed of the random list and the bootstrap.
+    n_boot : int, default 1000
+        Bootstrap resamples of customers.
+
+    Returns
+    -------
+    DataFrame
+        Index = list; ``customers``, ``offers``, ``hits``, ``precision``
+        (hits / offers), ``diff_vs_rules`` (mean per-customer precision
+        minus that of the rules; 0 for the rules) with ``ci_low`` and
+        ``ci_high``.
+
+    Raises
+    ------
+    CRMDataError
+        Missing columns or no offers.
+
+    Examples
+    --------
+    >>> hist = pd.DataFrame({"customer_id": [1, 2, 2], "product_id": ["a", "a", "b"]})
+    >>> later = pd.DataFrame({"customer_id": [1], "product_id": ["b"]})
+    >>> offers = pd.DataFrame({"customer_id": [1], "offer": ["b"]})
+    >>> compare_offers(offers, later, hist, n_boot=10)["precision"].round(2).to_dict()
+    {'rules': 1.0, 'popularity': 1.0, 'random new': 1.0, 'buy-again': 0.0}
+    """
+    where = "compare_offers"
+    require_frame(offers, where, empty="no offers")
+    require_columns(offers, {"customer_id": customer_id, "offer": "offer"}, where, frame="offers")
+    before = _owned_matrix(history, customer_id, item, products, level, where)
+    after = _owned_matrix(later, customer_id, item, products, level, where)
+    labels = _item_labels(history, item, products, level, where)[0]
+    popularity = before.sum().sort_values(ascending=False, kind="mergesort")
+    pop_rank = {it: i for i, it in enumerate(popularity.index)}
+    # Buy-again order: most lines first, ties by popularity.
+    agg = (pd.DataFrame({"c": history[customer_id].to_numpy(), "g": labels.astype(str).to_numpy(),
+                         "ok": labels.notna().to_numpy()})
+           .query("ok").groupby(["c", "g"]).size().rename("n").reset_index())
+    agg["pr"] = agg["g"].map(pop_rank)
+    agg = agg.sort_values(["c", "n", "pr"], ascending=[True, False, True], kind="mergesort")
+    again_all = agg.groupby("c", sort=False)["g"].agg(list).to_dict()
+    owned_all = {c: set(before.columns[row]) for c, row in zip(before.index, before.to_numpy(),
+                                                                strict=True)}
+    bought_all = {c: set(after.columns[row]) for c, row in zip(after.index, after.to_numpy(),
+                                                                strict=True)}
+    custs = pd.unique(offers[customer_id])
+    rng = np.random.default_rng(seed)
+    lists: dict[str, dict] = {"rules": {}, "popularity": {}, "random new": {}, "buy-again": {}}
+    pop_items = list(popularity.index)
+    for cust, grp in offers.groupby(customer_id, sort=False):
+        k = len(grp)
+        owned = owned_all.get(cust, set())
+        lists["rules"][cust] = list(grp["offer"].astype(str))
+        new = [it for it in pop_items if it not in owned]
+        lists["popularity"][cust] = new[:k]
+        lists["random new"][cust] = (list(rng.choice(new, size=min(k, len(new)), replace=False))
+                                     if new else [])
+        lists["buy-again"][cust] = again_all.get(cust, [])[:k]
+    bought = {c: bought_all.get(c, set()) for c in custs}
+    per = {}
+    for name, lst in lists.items():
+        hits = np.array([sum(it in bought[c] for it in lst[c]) for c in custs], dtype=float)
+        n_off = np.array([len(lst[c]) for c in custs], dtype=float)
+        per[name] = (hits, n_off)
+    r_hits, r_n = per["rules"]
+    r_prec = r_hits / r_n
+    idx = rng.integers(0, len(custs), size=(n_boot, len(custs)))
+    rows = {}
+    for name, (hits, n_off) in per.items():
+        prec = np.divide(hits, n_off, out=np.zeros_like(hits), where=n_off > 0)
+        diff = prec - r_prec
+        boot = diff[idx].mean(axis=1)
+        rows[name] = {"customers": len(custs), "offers": int(n_off.sum()), "hits": int(hits.sum()),
+                      "precision": hits.sum() / n_off.sum() if n_off.sum() else np.nan,
+                      "diff_vs_rules": diff.mean(),
+                      "ci_low": np.quantile(boot, 0.025) if name != "rules" else 0.0,
+                      "ci_high": np.quantile(boot, 0.975) if name != "rules" else 0.0}
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index.name = "list"
+    return out

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import crm_analysis as crm
 from crm_analysis import (
     CRMDataError,
     basket_matrix,
@@ -350,3 +351,130 @@ def test_non_numeric_amounts_and_bad_dates_are_refused_not_dropped():
                               basket="basket_id", item="item", amount="amount", level="cat",
                               first_window=("2017-01-01", "2017-02-01"),
                               later_window=("2017-02-01", "2017-03-01"))
+
+
+# --- significance, pruning and offer baselines (issue 18) ---------------------------------------
+
+def _random_lines(seed=3, n_baskets=60):
+    rng = np.random.default_rng(seed)
+    rows = []
+    for b in range(n_baskets):
+        items = [it for it, p in zip("abcde", [0.5, 0.4, 0.3, 0.3, 0.2], strict=True)
+                 if rng.random() < p]
+        if "a" in items and rng.random() < 0.6:
+            items.append("f")           # f travels with a
+        rows += [(b, it) for it in set(items) or {"e"}]
+    return pd.DataFrame(rows, columns=["basket_id", "product_id"])
+
+
+def test_rule_significance_equals_fisher_exact_and_holm():
+    from scipy.stats import fisher_exact
+
+    lines = _random_lines()
+    onehot = crm.basket_matrix(lines)
+    rs = crm.mine_rules(onehot, min_support=0.05)
+    sig = crm.rule_significance(rs)
+    n = len(onehot)
+    for _, row in sig.iterrows():
+        a = onehot[list(row["antecedents"])].all(axis=1)
+        b = onehot[list(row["consequents"])].all(axis=1)
+        table = [[int((a & b).sum()), int((a & ~b).sum())], [int((~a & b).sum()), int((~a & ~b).sum())]]
+        assert sum(map(sum, table)) == n
+        assert row["p_value"] == pytest.approx(fisher_exact(table, alternative="greater")[1],
+                                               rel=1e-9, abs=1e-12)
+    # Holm by hand: sorted p times (m - i), running maximum, capped at 1.
+    p = sig["p_value"].to_numpy()
+    order = np.argsort(p)
+    m = len(p)
+    holm = np.minimum(1, np.maximum.accumulate(p[order] * (m - np.arange(m))))
+    np.testing.assert_allclose(sig["p_adjusted"].to_numpy()[order], holm, rtol=1e-12)
+    assert (sig["significant"] == (sig["p_adjusted"] <= 0.05)).all()
+
+
+@pytest.mark.parametrize("bad,match", [("table", "RuleSet"), ("alpha", "alpha")])
+def test_rule_significance_bad_input(bad, match):
+    rs = crm.mine_rules(crm.basket_matrix(_random_lines()), min_support=0.05)
+    with pytest.raises(crm.CRMDataError, match=match):
+        if bad == "table":
+            crm.rule_significance(rs.rules)
+        else:
+            crm.rule_significance(rs, alpha=1.5)
+
+
+def test_prune_redundant_rules_against_brute_force_improvement():
+    lines = _random_lines(seed=11, n_baskets=80)
+    onehot = crm.basket_matrix(lines)
+    rs = crm.mine_rules(onehot, min_support=0.05)
+    kept = crm.prune_redundant_rules(rs)
+    single = rs.rules[rs.rules["consequents"].map(len) == 1]
+    from itertools import combinations
+
+    expected = set()
+    for _, row in single.iterrows():
+        ante, (b,) = sorted(row["antecedents"]), tuple(row["consequents"])
+        conf = onehot[ante + [b]].all(axis=1).sum() / onehot[ante].all(axis=1).sum()
+        best = onehot[b].mean()
+        for k in range(1, len(ante)):
+            for sub in combinations(ante, k):
+                # only subsets that are themselves mined rules compete, as in the function
+                if ((single["antecedent"] == " + ".join(sorted(sub))) & (single["consequent"] == b)).any():
+                    best = max(best, onehot[list(sub) + [b]].all(axis=1).sum()
+                               / onehot[list(sub)].all(axis=1).sum())
+        if conf - best > 0:
+            expected.add((row["antecedent"], b))
+    assert set(zip(kept["antecedent"], kept["consequent"], strict=True)) == expected
+    assert kept.attrs["n_pruned"] == len(single) - len(expected)
+    assert (kept["improvement"] > 0).all()
+
+
+def test_compare_offers_by_hand():
+    hist = pd.DataFrame({"customer_id": [1, 1, 1, 2, 2, 3, 3, 3],
+                         "product_id": ["a", "a", "b", "a", "c", "a", "b", "c"]})
+    # popularity in history (customers): a 3, b 2, c 2 -> order a, b, c (ties by name), then d unseen
+    later = pd.DataFrame({"customer_id": [1, 1, 2, 2], "product_id": ["c", "a", "b", "d"]})
+    offers = pd.DataFrame({"customer_id": [1, 2], "offer": ["c", "d"]})
+    out = crm.compare_offers(offers, later, hist, n_boot=50)
+    # rules: 1 gets c (bought), 2 gets d (bought) -> 2/2
+    assert out.loc["rules", "precision"] == 1.0
+    # popularity, new to each customer: 1 -> c (hit); 2 -> b (hit)
+    assert out.loc["popularity", "hits"] == 2
+    # buy-again: 1 -> a (2 lines; hit); 2 -> a (tie with c broken by popularity; not bought) -> 1/2
+    assert out.loc["buy-again", "precision"] == 0.5
+    assert out.loc["buy-again", "diff_vs_rules"] == pytest.approx(-0.5)
+    assert (out["customers"] == 2).all()
+
+
+def test_migration_summary_between_any_two_windows():
+    lines = pd.DataFrame({
+        "customer_id": [1, 1, 1, 2, 2, 2],
+        "date": pd.to_datetime(["2020-01-05", "2020-02-05", "2020-03-05"] * 2),
+        "product_id": ["lo", "hi", "lo", "hi", "hi", "lo"],
+    })
+    prods = pd.DataFrame({"product_id": ["lo", "hi"],
+                          "tier": pd.Categorical(["budget", "premium"], ["budget", "premium"],
+                                                 ordered=True)})
+    mig = crm.category_migration(lines, products=prods, amount=None,
+                                 windows=["2020-01-01", "2020-02-01", "2020-03-01", "2020-04-01"])
+    first_last = mig.summary()
+    assert first_last[["up", "same", "down"]].iloc[0].tolist() == [0.0, 0.5, 0.5]
+    one_two = mig.summary(first=0, last=1)
+    assert one_two[["up", "same", "down"]].iloc[0].tolist() == [0.5, 0.5, 0.0]
+    assert one_two["to"].item() == "2020-02-01"
+
+
+def test_breadth_first_seen_control_is_days_since_first_purchase():
+    rows = []
+    # Customer c is first seen on day d of 2020 and shops weekly in the first window.
+    for c, first_day in ((1, 0), (2, 30), (3, 60), (4, 10), (5, 45), (6, 5)):
+        start = pd.Timestamp("2020-01-01") + pd.Timedelta(days=first_day)
+        for k, day in enumerate(pd.date_range(start, "2020-03-31", freq="7D")):
+            rows.append((c, day, f"{c}-{k}", f"p{(c + k) % (2 + c)}"))
+        if c % 2:
+            rows.append((c, pd.Timestamp("2020-06-10"), f"{c}-late", "p0"))
+    data = pd.DataFrame(rows, columns=["customer_id", "date", "basket_id", "product_id"])
+    res = breadth_retention(data, first_window=("2020-01-01", "2020-04-01"),
+                            later_window=("2020-06-01", "2020-07-01"), level=None, amount=None,
+                            n_strata=2, control_first_seen=True)
+    expected = {1: 91, 2: 61, 3: 31, 4: 81, 5: 46, 6: 86}   # days from first purchase to 2020-04-01
+    assert res.customers["first_seen_days"].to_dict() == expected
+    assert "log_first_seen_days" in res.model_.params.index

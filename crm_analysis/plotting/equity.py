@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.patches import Ellipse, Rectangle
@@ -56,13 +57,21 @@ def plot_lever_waterfall(
         text = f"{amt:,.2f}" if kind == "total" else f"{amt:+,.2f}\n({100 * amt / base:+.1f}%)"
         ax.text(bar.get_x() + bar.get_width() / 2, bar.get_y() + bar.get_height(), text,
                 ha="center", va="bottom", fontsize="x-small")
-    lo = min(bottoms[1:-1] + [base]) * 0.9
-    ax.set_ylim(lo, max(b + h for b, h in zip(bottoms, heights, strict=True)) * 1.05)
-    s = result.settings
+    # The axis starts at zero so that bar lengths compare honestly with the base.
+    ax.set_ylim(0, max(b + h for b, h in zip(bottoms, heights, strict=True)) * 1.12)
     suffix = ", millions" if scale == 1e6 else (", thousands" if scale == 1e3 else "")
-    return finish(ax, title=(f"Equity levers: +{s['acquisition']:.0%} customers, "
-                             f"+{100 * s['retention']:.0f} pts retention, +{s['spend']:.0%} value"),
+    return finish(ax, title=f"Equity levers: {_lever_label(result.settings)}",
                   xlabel="Lever", ylabel=f"Customer equity ({unit}{suffix})")
+
+
+def _lever_label(settings: dict) -> str:
+    """Human-readable lever sizes, e.g. ``+5% customers, -5% defections, +5% value``."""
+    s = settings
+    if s.get("defection_is_points") or "defection" not in s:
+        longer = f"+{100 * s.get('defection', s.get('retention', 0)):.0f} pts retention"
+    else:
+        longer = f"{-np.mean(s['defection']):.0%} defections"
+    return f"+{s['acquisition']:.0%} customers, {longer}, +{s['spend']:.0%} value"
 
 
 def plot_relationship_cylinders(
@@ -79,8 +88,10 @@ def plot_relationship_cylinders(
 
     The picture of the seed text *CRM goals: more, longer, deeper*: a taller
     cylinder is a longer relationship, a thicker one a deeper (more valuable)
-    one; the number of relationships is written under each cylinder.  The
-    cylinder's front area (height x width) is the CLV of one relationship.
+    one.  Under each cylinder is the number of *expected live relationships*
+    (from :func:`crm_analysis.base_from_model` the sum of P(alive), not a
+    count of customers).  The cylinder's front area (height x width) is the
+    CLV of one live relationship.
 
     Parameters
     ----------
@@ -90,7 +101,7 @@ def plot_relationship_cylinders(
     lifetime, value : str
         Columns of expected lifetime (periods) and value per period.
     customers : str or None
-        Column of relationship counts, written under each cylinder.
+        Column of expected live relationships, written under each cylinder.
     unit, period : str
         Axis-label units.
 
@@ -115,7 +126,7 @@ def plot_relationship_cylinders(
                              linewidth=1.5))
         note = f"{name}"
         if customers is not None and customers in frame.columns:
-            note += f"\n{frame[customers].iloc[i]:,.0f} customers"
+            note += f"\n{frame[customers].iloc[i]:,.0f} expected live\nrelationships"
         ax.text(x + w / 2, -0.08 * heights.max(), note, ha="center", va="top", fontsize="small")
         ax.text(x + w / 2, h + cap, f"{h:.1f} {period}s\n× {w:,.2f} {unit}", ha="center",
                 va="bottom", fontsize="x-small")
@@ -154,7 +165,7 @@ def plot_lever_tornado(
     """
     ax = get_ax(ax)
     frame = sensitivity.iloc[::-1]
-    labels = [f"{lever} (±{size:.0%})" if lever != "longer" else f"{lever} (±{100 * size:.0f} pts)"
+    labels = [f"{lever} (±{size:.0%})" if lever != "longer" else f"{lever} (∓{size:.0%} defections)"
               for lever, size in zip(frame.index, frame["size"], strict=True)]
     low, high = frame["low"].to_numpy() / scale, frame["high"].to_numpy() / scale
     ax.barh(labels, low, color=PALETTE[3], hatch=HATCHES[2], edgecolor="white", label="lever down")

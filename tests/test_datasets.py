@@ -166,12 +166,14 @@ def test_every_dataset_has_its_provenance():
 # table cell) that says "real" within 80 characters of one of them calls
 # fictional, artificial or simulated data real - unless a negation or provenance
 # word (not, fictional, artificial, simulated, teaching, unlike, ...) stands
-# between the two or in the 25 characters before the name.
+# between the two or in the 25 characters before the name, or a provenance word
+# (fictional, artificial, simulated, teaching) in the 30 characters after it.
 _NOT_REAL = re.compile(r"\b(?:telco|IBM|MLC|mlc_churn|telecom|service[- ]calls?|restaurant)", re.I)
 _REAL = re.compile(r"\breal\b", re.I)
 _EXCUSED = re.compile(
     r"\b(?:not|no|never|nor|isn't|aren't|cannot|can't|fictional|artificial|simulat\w*|teaching"
     r"|instead|rather|unlike|versus|vs|than|against|whereas|while|but)\b", re.I)
+_LABELLED = re.compile(r"\b(?:fictional|artificial|simulat\w*|teaching)\b", re.I)
 _FRAGMENT = re.compile(r"(?<=[.!?;])\s+|\n|\|")
 
 
@@ -184,8 +186,9 @@ def claims_real(text: str) -> list[str]:
                 lo, hi = sorted((r.end(), n.start())) if r.start() < n.start() else (n.end(), r.start())
                 between = frag[lo:hi]
                 qualifier = frag[max(0, n.start() - 25):n.start()]  # "the simulated restaurant"
+                label = frag[n.end():n.end() + 30]                   # "telco teaching sample"
                 if len(between) <= 80 and not _EXCUSED.search(between) \
-                        and not _EXCUSED.search(qualifier):
+                        and not _EXCUSED.search(qualifier) and not _LABELLED.search(label):
                     hits.append(frag.strip())
     return list(dict.fromkeys(hits))
 
@@ -202,6 +205,8 @@ def claims_real(text: str) -> list[str]:
         ("The telco file is not real customer data.", False),
         ("real ECSI responses. The telco sample is a teaching file.", False),
         ("On real data we could not tell", False),
+        ("on real panels, and on IBM's telco teaching sample", False),
+        ("on real panels, and on IBM's telco customers", True),
     ],
 )
 def test_claims_real_detector(text, flagged):

@@ -86,12 +86,17 @@ from .clv import (
     tracking_data,
 )
 from .datasets import (
+    CORPORATE_REPUTATION_ITEMS,
+    ECSI_CONSTRUCTS,
+    PROVENANCE_LEVELS,
     list_datasets,
     load_brand_panel,
     load_cdnow,
     load_cdnow_summary,
     load_complete_journey,
+    load_corporate_reputation,
     load_donations,
+    load_ecsi_mobile,
     load_sbg_cohorts,
     load_telco_churn,
     load_telecom_service_calls,
@@ -159,6 +164,7 @@ from .retention import (
     fit_constant_retention,
     hazard_by_tenure,
     kaplan_meier,
+    period_hazard,
     retention_value_sensitivity,
 )
 from .segments import (
@@ -256,6 +262,11 @@ __all__ = [
     "load_complete_journey",
     "load_donations",
     "load_sbg_cohorts",
+    "load_ecsi_mobile",
+    "load_corporate_reputation",
+    "ECSI_CONSTRUCTS",
+    "CORPORATE_REPUTATION_ITEMS",
+    "PROVENANCE_LEVELS",
     "load_telco_churn",
     "load_telecom_service_calls",
     "period_totals",
@@ -316,6 +327,7 @@ __all__ = [
     "cohort_retention",
     "fit_constant_retention",
     "hazard_by_tenure",
+    "period_hazard",
     "kaplan_meier",
     "retention_value_sensitivity",
 ]

@@ -13,6 +13,10 @@ question of concept C3:
   and the log-rank test;
 * :func:`hazard_by_tenure` - the discrete-time hazard (share leaving in each
   period among those still at risk), where contract ends show up as spikes;
+  it needs every customer of the cohorts, leavers included;
+* :func:`period_hazard` - the period (synthetic-cohort) hazard for a one-month
+  *snapshot* of the current base (churners at tenure t over customers at
+  tenure t), where earlier leavers are absent and Kaplan-Meier is biased;
 * :class:`SBGModel` - the shifted-beta-geometric contractual retention model
   of Fader & Hardie (2007), fitted by maximum likelihood to survivor counts or
   to per-customer lifetimes with right censoring, with projections, expected
@@ -41,6 +45,7 @@ __all__ = [
     "cohort_retention",
     "kaplan_meier",
     "hazard_by_tenure",
+    "period_hazard",
     "fit_constant_retention",
     "retention_value_sensitivity",
     "acquisition_ratio_needed",
@@ -478,6 +483,131 @@ def hazard_by_tenure(
             out.insert(0, "group", name)
         frames.append(out)
     return pd.concat(frames, ignore_index=True)
+
+
+def period_hazard(
+    data: pd.DataFrame,
+    *,
+    duration: str = "tenure",
+    event: str = "churn",
+    group: str | None = None,
+    min_period: int = 1,
+    max_period: int | None = None,
+) -> pd.DataFrame:
+    """Period (synthetic-cohort) hazard from a snapshot: churners at tenure t over customers at tenure t.
+
+    A *snapshot* holds the customers of one observation period (say one
+    month) with their tenure and whether they left during that period.
+    Customers who left before it are absent - not censored - so the
+    Kaplan-Meier "at risk" count of a short tenure is swollen by every
+    long-tenure survivor while its leavers come from one cohort only, and the
+    Kaplan-Meier hazard (:func:`hazard_by_tenure`) is biased downwards.
+    What a snapshot does identify is the hazard of the observation period at
+    each tenure: among the customers whose tenure is t, the share who left,
+
+    ``h(t) = d(t) / c(t)``,
+
+    with ``d(t)`` the churners and ``c(t)`` all customers (churners and
+    stayers) with tenure t.  Read down the tenures, these hazards describe a
+    *synthetic cohort* - a customer who met this period's hazard at every
+    tenure - as a period life table does; its survival is
+    ``S(t) = prod_{k <= t} (1 - h(k))``.  That is a statement about this
+    period's conditions, not the history of any real cohort, and it assumes
+    that each tenure's customers in the snapshot are representative of their
+    acquisition cohort's survivors.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per customer of the snapshot; never modified.
+    duration : str, default "tenure"
+        Whole periods as a customer at the snapshot (non-negative integers).
+    event : str, default "churn"
+        1 = left during the snapshot period, 0 = still a customer.
+    group : str, optional
+        One hazard curve per value.
+    min_period, max_period : int
+        Tenures reported (default from 1 to the largest tenure).  The
+        synthetic-cohort survival starts at 1 just before ``min_period``.
+
+    Returns
+    -------
+    DataFrame
+        ``group`` (when given), ``period``, ``customers`` (c(t)), ``churners``
+        (d(t)), ``hazard``, its binomial standard error ``se`` and the
+        synthetic-cohort ``survival``.  Tenures with no customer are omitted;
+        the hazard there is unknown, so ``survival`` is NaN from the first such
+        gap on and a ``UserWarning`` names the gap (``attrs["gaps"]`` lists
+        the missing tenures per group).
+
+    Raises
+    ------
+    CRMDataError
+        Missing columns, negative or non-integer durations, events not 0/1.
+
+    See Also
+    --------
+    hazard_by_tenure : the Kaplan-Meier (cohort) hazard, for data that keep
+        every customer of the cohorts, leavers included.
+
+    References
+    ----------
+    Preston, S. H., Heuveline, P. & Guillot, M. (2001). *Demography: Measuring
+    and Modeling Population Processes*, ch. 3 (period life tables and the
+    synthetic cohort). Oxford: Blackwell.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> d = pd.DataFrame({"tenure": [1, 1, 1, 1, 2, 2, 3, 3],
+    ...                   "churn":  [1, 1, 1, 0, 1, 0, 0, 0]})
+    >>> out = period_hazard(d)
+    >>> out["hazard"].tolist(), out["survival"].round(3).tolist()
+    ([0.75, 0.5, 0.0], [0.25, 0.125, 0.125])
+    """
+    import warnings
+
+    where = "period_hazard"
+    require_frame(data, where)
+    require_columns(data, {"duration": duration, "event": event, "group": group}, where)
+    dur, ev = _durations_and_events(data, duration, event, where, integer=True)
+    dur = dur.astype(np.int64)
+    top = int(dur.max()) if max_period is None else int(max_period)
+    periods = np.arange(int(min_period), top + 1)
+    groups = [(None, np.ones(len(dur), dtype=bool))] if group is None else [
+        (name, (data[group] == name).to_numpy()) for name in pd.unique(data[group].dropna())
+    ]
+    frames, gaps = [], {}
+    for name, mask in groups:
+        d, e = dur[mask], ev[mask]
+        # Unlike hazard_by_tenure, the denominator is the customers *at* tenure t,
+        # not at or above it: longer-tenure customers of the snapshot belong to
+        # other cohorts and were never at risk of leaving at tenure t this period.
+        count = np.bincount(d, minlength=top + 2)[periods]
+        churners = np.bincount(d, weights=e, minlength=top + 2)[periods]
+        out = pd.DataFrame({"period": periods, "customers": count.astype(int),
+                            "churners": churners.astype(int)})
+        missing = out.loc[out["customers"] == 0, "period"].tolist()
+        out = out[out["customers"] > 0].copy()
+        out["hazard"] = out["churners"] / out["customers"]
+        out["se"] = np.sqrt(out["hazard"] * (1 - out["hazard"]) / out["customers"])
+        out["survival"] = (1 - out["hazard"]).cumprod()
+        if missing:
+            gaps[name] = missing
+            out.loc[out["period"] > missing[0], "survival"] = np.nan
+        if group is not None:
+            out.insert(0, "group", name)
+        frames.append(out)
+    result = pd.concat(frames, ignore_index=True)
+    if gaps:
+        shown = "; ".join(f"{'all' if k is None else k}: {v[:5]}" for k, v in list(gaps.items())[:5])
+        warnings.warn(
+            f"{where}: no customer at some tenures ({shown}); their hazard is unknown, so the "
+            "synthetic-cohort survival is NaN from the first gap on.",
+            UserWarning, stacklevel=2,
+        )
+    result.attrs["gaps"] = gaps
+    return result
 
 
 # --------------------------------------------------------------------------- sBG

@@ -444,8 +444,14 @@ def test_plot_nps_context_and_chain(sim):
     )
     ax2 = pdrv.plot_context_comparison(cmp, ax=plt.figure().gca())
     assert "dinner minus at lunch" in ax2.get_xlabel()
+    legend = {t.get_text() for t in ax2.get_legend().get_texts()}
+    assert legend <= {"p < 0.05 (permutation)", "p >= 0.05 (permutation)"}
+    cmp.table["p_holm"] = 1.0   # the caller's adjusted p decides the markers
+    ax2b = pdrv.plot_context_comparison(cmp, p_column="p_holm", ax=plt.figure().gca())
+    assert [t.get_text() for t in ax2b.get_legend().get_texts()] == ["p >= 0.05 (permutation, p_holm)"]
     spc = kd.service_profit_chain(sim.data, n_boot=20, progress=False)
-    ax3 = pdrv.plot_service_profit_chain(spc, ax=plt.figure().gca())
+    ax3 = pdrv.plot_service_profit_chain(spc, ax=plt.figure().gca(), loyalty_label="Loyalty (0-10)")
+    assert ax3.figure.axes[-1].get_ylabel() == "Loyalty (0-10)"
     np.testing.assert_allclose(ax3.collections[0].get_offsets()[:, 0], spc.branches_["employee"])
 
 

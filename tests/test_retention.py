@@ -21,6 +21,7 @@ from crm_analysis import (
     load_complete_journey,
     load_sbg_cohorts,
     load_telco_churn,
+    period_hazard,
     retention_value_sensitivity,
 )
 from crm_analysis.plotting import (
@@ -166,6 +167,95 @@ def test_hazard_by_group_counts_add_up():
     h = hazard_by_tenure(telco, group="contract")
     assert set(h["group"]) == {"Month-to-month", "One year", "Two year"}
     assert h["events"].sum() == telco.loc[telco["tenure"] >= 1, "churn"].sum()
+
+
+# --------------------------------------------------------------------------- period hazard
+
+
+def _steady_snapshot(n_per_cohort=2**12, periods=10):
+    """Closed-form snapshot of a steady business: 2**12 new customers a month,
+    each leaving with probability 1/2 in every month of tenure.  At the snapshot
+    the cohort of tenure t has 2**12 / 2**(t-1) customers, half of whom leave."""
+    rows = []
+    for t in range(1, periods + 1):
+        present = n_per_cohort // 2 ** (t - 1)
+        rows += [(t, 1)] * (present // 2) + [(t, 0)] * (present - present // 2)
+    return pd.DataFrame(rows, columns=["tenure", "churn"])
+
+
+def test_period_hazard_recovers_the_true_hazard_of_a_steady_snapshot():
+    snap = _steady_snapshot()
+    ph = period_hazard(snap)
+    np.testing.assert_allclose(ph["hazard"], 0.5)
+    np.testing.assert_allclose(ph["survival"], 0.5 ** np.arange(1, 11))
+    # The Kaplan-Meier hazard on the same rows counts every longer-tenure customer
+    # as at risk at tenure t: d(t) / sum_{k >= t} c(k) = 2**(12-t) / (2**(14-t) - 8).
+    km = hazard_by_tenure(snap)
+    t = np.arange(1, 11)
+    np.testing.assert_allclose(km["hazard"], 2.0 ** (12 - t) / (2.0 ** (14 - t) - 8))
+    assert (km["hazard"].iloc[:8] < 0.29).all()  # only the oldest cohort is unbiased
+
+
+def test_period_hazard_against_a_simulated_base_with_known_hazard():
+    # Brute force: 60 monthly cohorts of 3,000 customers, true hazard 0.30 in the
+    # first month and 0.05 after; the snapshot keeps only customers alive at the
+    # start of month 60, as a real one-month extract does.
+    rng = np.random.default_rng(7)
+    true_h = np.where(np.arange(1, 61) == 1, 0.30, 0.05)
+    rows = []
+    for tenure in range(1, 61):
+        # draw month of leaving tenure by tenure (exact discrete-time process)
+        alive = np.ones(3000, dtype=bool)
+        for k in range(1, tenure):
+            alive &= rng.random(3000) >= true_h[k - 1]
+        n = int(alive.sum())
+        left = rng.random(n) < true_h[tenure - 1]
+        rows.append(pd.DataFrame({"tenure": tenure, "churn": left.astype(int)}))
+    snap = pd.concat(rows, ignore_index=True)
+    ph = period_hazard(snap, max_period=24)
+    z = (ph["hazard"] - true_h[ph["period"] - 1]) / np.sqrt(true_h[ph["period"] - 1]
+                                                            * (1 - true_h[ph["period"] - 1])
+                                                            / ph["customers"])
+    assert (np.abs(z) < 4).all()
+    # Kaplan-Meier on the snapshot: month-1 hazard far below the true 30%.
+    km1 = hazard_by_tenure(snap).iloc[0]["hazard"]
+    assert km1 < 0.05
+
+
+def test_period_hazard_telco_month_to_month_first_month():
+    telco = load_telco_churn()
+    m2m = telco[telco["contract"] == "Month-to-month"]
+    ph = period_hazard(telco, group="contract")
+    row = ph[(ph["group"] == "Month-to-month") & (ph["period"] == 1)].iloc[0]
+    # Brute force from the rows: churners with tenure 1 over customers with tenure 1.
+    at1 = m2m[m2m["tenure"] == 1]
+    assert row["customers"] == len(at1) and row["churners"] == at1["churn"].sum()
+    assert row["hazard"] == pytest.approx(at1["churn"].mean())
+    assert row["hazard"] > 0.6 > 0.1 > hazard_by_tenure(m2m).iloc[0]["hazard"]
+
+
+def test_period_hazard_gap_makes_survival_unknown_and_warns():
+    snap = pd.DataFrame({"tenure": [1, 1, 3, 3], "churn": [1, 0, 1, 0]})
+    with pytest.warns(UserWarning, match=r"no customer at some tenures.*\[2\]"):
+        ph = period_hazard(snap)
+    assert ph["period"].tolist() == [1, 3]
+    assert ph["survival"].iloc[0] == 0.5 and np.isnan(ph["survival"].iloc[1])
+    assert ph.attrs["gaps"] == {None: [2]}
+
+
+@pytest.mark.parametrize(
+    "frame,match",
+    [
+        (SMALL.assign(tenure=[1, 2, -2, 3, 4, 5, 5]), "negative durations"),
+        (SMALL.assign(tenure=SMALL["tenure"] + 0.5), "whole periods"),
+        (SMALL.assign(churn=[1, 2, 0, 1, 0, 1, 0]), "'churn' must be 0"),
+        (SMALL.drop(columns="churn"), "not found"),
+    ],
+    ids=["negative", "non-integer", "event-not-binary", "missing-column"],
+)
+def test_period_hazard_bad_input_raises(frame, match):
+    with pytest.raises(CRMDataError, match=rf"period_hazard(.|\n)*{match}"):
+        period_hazard(frame)
 
 
 # --------------------------------------------------------------------------- cohorts

@@ -88,8 +88,26 @@ def test_committed_file_matches_simulator():
 
 
 @pytest.mark.parametrize(
-    "kwargs", [{"n_customers": 0}, {"n_branches": -1}, {"halo": 1.5}, {"satisfaction_noise": 0}]
+    "kwargs",
+    [{"n_customers": 0}, {"n_branches": -1}, {"halo": 1.5}, {"satisfaction_noise": 0},
+     {"weight_scale": {"staff": 2.0}}, {"weight_scale": {"people": -1.0}},
+     {"weight_scale": {"people": float("nan")}}],
+    ids=["n_customers", "n_branches", "halo", "noise", "weight-unknown-group",
+         "weight-negative", "weight-nan"],
 )
 def test_bad_parameters(kwargs):
     with pytest.raises(crm.CRMDataError):
         crm.simulate_restaurant_survey(**{"n_customers": 10, "n_branches": 2, **kwargs})
+
+
+def test_weight_scale_multiplies_the_true_weights_of_one_group():
+    base = crm.simulate_restaurant_survey(300, 5, seed=2)
+    scaled = crm.simulate_restaurant_survey(300, 5, seed=2, weight_scale={"people": 3.0})
+    people = (SURVEY_ATTRIBUTES["group"] == "people").to_numpy()
+    for col in ("weight_lunch", "weight_dinner", "effect_lunch", "effect_dinner"):
+        ratio = scaled.attributes[col].to_numpy() / base.attributes[col].to_numpy()
+        np.testing.assert_allclose(ratio[people], 3.0)   # effect = weight x sd, sd unchanged
+        np.testing.assert_allclose(ratio[~people], 1.0)
+    # Same seed, same ratings: only overall satisfaction (and what follows it) changes.
+    pd.testing.assert_frame_equal(scaled.data[scaled.attribute_names], base.data[base.attribute_names])
+    assert scaled.params["weight_scale"] == {"people": 3.0} and "weight_scale" not in base.params

@@ -94,6 +94,7 @@ def plot_context_comparison(
     labels: dict | None = None,
     ax: Axes | None = None,
     title: str = "Difference in driver importance",
+    p_column: str = "p_value",
     **kwargs,
 ) -> Axes:
     """Dot-and-interval chart of the importance difference between two contexts.
@@ -106,6 +107,11 @@ def plot_context_comparison(
         Display names for the drivers.
     ax : Axes, optional
     title : str
+    p_column : str, default "p_value"
+        Column of ``comparison.table`` that decides the marker (e.g. a
+        multiplicity-adjusted p-value added by the caller).  The legend says
+        "p < 0.05" or "p >= 0.05" and names the column - not "significant",
+        because the bootstrap interval drawn beside it can disagree.
     **kwargs
         Passed to ``ax.errorbar``.
 
@@ -118,10 +124,11 @@ def plot_context_comparison(
     t = comparison.table.sort_values("difference").reset_index(drop=True)
     y = np.arange(len(t))
     err = _err(t, "difference")
-    sig = t["p_value"] < 0.05 if "p_value" in t else pd.Series(False, index=t.index)
+    sig = t[p_column] < 0.05 if p_column in t else pd.Series(False, index=t.index)
+    which = "permutation" if p_column == "p_value" else f"permutation, {p_column}"
     for flag, colour, marker, lab in (
-        (True, PALETTE[3], MARKERS[1], "p < 0.05 (permutation)"),
-        (False, PALETTE[0], MARKERS[0], "not significant"),
+        (True, PALETTE[3], MARKERS[1], f"p < 0.05 ({which})"),
+        (False, PALETTE[0], MARKERS[0], f"p >= 0.05 ({which})"),
     ):
         m = (sig == flag).to_numpy()
         if m.any():
@@ -262,6 +269,7 @@ def plot_service_profit_chain(
     *,
     ax: Axes | None = None,
     title: str = "Service-profit chain across branches",
+    loyalty_label: str = "Mean loyalty (branch mean of the loyalty items)",
     **kwargs,
 ) -> Axes:
     """Branch scatter of employee vs customer satisfaction, coloured by loyalty, with the a-path line.
@@ -272,6 +280,9 @@ def plot_service_profit_chain(
         Output of :func:`~crm_analysis.drivers.service_profit_chain`.
     ax : Axes, optional
     title : str
+    loyalty_label : str
+        Colour-bar label; say the scale of the loyalty items averaged (they
+        can differ, e.g. 1-10 and 0-10).
     **kwargs
         Passed to ``ax.scatter``.
 
@@ -294,7 +305,7 @@ def plot_service_profit_chain(
     slope, icept = np.polyfit(b["employee"], b["satisfaction"], 1)
     xs = np.linspace(b["employee"].min(), b["employee"].max(), 2)
     ax.plot(xs, icept + slope * xs, color=PALETTE[1], ls="--", label=f"fit: {slope:.2f} per point")
-    ax.figure.colorbar(sc, ax=ax, label="Mean loyalty (branch, 1-10)")
+    ax.figure.colorbar(sc, ax=ax, label=loyalty_label)
     return finish(
         ax,
         title=title,

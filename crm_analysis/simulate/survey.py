@@ -215,6 +215,7 @@ def simulate_restaurant_survey(
     service_to_systems: float = 0.3,
     satisfaction_noise: float = 0.5,
     satisfaction_to_loyalty: float = 0.7,
+    weight_scale: dict[str, float] | None = None,
 ) -> SurveySimulation:
     """Simulate a restaurant chain's satisfaction survey with known drivers.
 
@@ -243,6 +244,13 @@ def simulate_restaurant_survey(
         Sd of the unexplained part of latent overall satisfaction.
     satisfaction_to_loyalty : float, default 0.7
         Path ``b``: latent satisfaction -> latent loyalty attitude (correlation).
+    weight_scale : dict, optional
+        Multipliers of the true weights (lunch and dinner) by C11 group, e.g.
+        ``{"people": 2.0}`` doubles the weight of the three people attributes.
+        For sensitivity sweeps: which conclusions of a driver analysis are set
+        by the assumed weights.  Keys among ``"value"``, ``"systems"``,
+        ``"people"``; values >= 0.  Default: the weights of
+        :data:`SURVEY_ATTRIBUTES` unchanged.
 
     Returns
     -------
@@ -284,7 +292,18 @@ def simulate_restaurant_survey(
     if satisfaction_noise <= 0:
         raise CRMDataError(f"satisfaction_noise: must be positive, got {satisfaction_noise!r}")
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    attrs = _effects(SURVEY_ATTRIBUTES, service_to_people, service_to_systems)
+    base = SURVEY_ATTRIBUTES
+    if weight_scale is not None:
+        unknown = set(weight_scale) - set(base["group"])
+        if unknown or any(not np.isfinite(v) or v < 0 for v in weight_scale.values()):
+            raise CRMDataError(
+                "simulate_restaurant_survey: weight_scale must map groups among "
+                f"{sorted(set(base['group']))} to finite multipliers >= 0, got {weight_scale!r}"
+            )
+        factor = base["group"].map(lambda g: float(weight_scale.get(g, 1.0)))
+        base = base.assign(weight_lunch=base["weight_lunch"] * factor,
+                           weight_dinner=base["weight_dinner"] * factor)
+    attrs = _effects(base, service_to_people, service_to_systems)
     k = len(attrs)
 
     # 1. branches
@@ -378,6 +397,7 @@ def simulate_restaurant_survey(
         "satisfaction_to_loyalty": satisfaction_to_loyalty,
         "direct_employee_to_loyalty": 0.0,
         "item_loadings": dict(_ITEM_LOADINGS),
+        **({} if weight_scale is None else {"weight_scale": dict(weight_scale)}),
         "basic_attribute": str(attrs.loc[kinds == "basic", "attribute"].iloc[0]),
         "delight_attribute": str(attrs.loc[kinds == "delight", "attribute"].iloc[0]),
         "rating_scale": {"loc": _LOC, "scale": _SCALE, "skew": _SKEW},

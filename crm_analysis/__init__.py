@@ -383,3 +383,17 @@ __all__ += [
     "lever_sensitivity",
     "value_elasticities",
 ]
+
+# What-if controls (sliders in JupyterLab and in the static site).
+from . import whatif  # noqa: E402
+from .whatif import (  # noqa: E402
+    WhatIfPanel,
+    WhatIfSlider,
+    clv_whatif,
+    dick_basu_whatif,
+    fee_policy_whatif,
+    whale_whatif,
+)
+
+__all__ += ["whatif", "WhatIfPanel", "WhatIfSlider", "clv_whatif", "dick_basu_whatif",
+            "fee_policy_whatif", "whale_whatif"]

@@ -56,6 +56,7 @@ from .segments import (
     plot_whale_curve,
 )
 from .transactions import plot_frequency_distribution, plot_group_distribution, plot_period_totals
+from .whatif import plot_whatif
 
 __all__ = [
     "HATCHES",
@@ -117,3 +118,5 @@ __all__ += [
     "plot_lever_waterfall",
     "plot_relationship_cylinders",
 ]
+
+__all__ += ["plot_whatif"]

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ._checks import numeric_column, require_columns, require_frame
+from ._checks import normalise_ids, numeric_column, require_columns, require_frame
+from .dates import check_dates, parse_cutoff, parse_dates, raise_for_bad_dates
 from .errors import CRMDataError, describe_rows
 
 __all__ = [
@@ -89,20 +90,6 @@ _REPORT_COLUMNS = ["check", "column", "rows", "action", "examples"]
 _EMPTY = "the transaction log is empty"
 
 
-def _parse_dates(values: pd.Series) -> pd.Series:
-    """Parse to datetime64; unparseable values become NaT (counted by callers)."""
-    if pd.api.types.is_datetime64_any_dtype(values):
-        out = values
-        if getattr(out.dt, "tz", None) is not None:
-            # Periods are calendar periods of the local clock.
-            out = out.dt.tz_localize(None)
-        return out
-    if pd.api.types.is_numeric_dtype(values):
-        # Bare numbers are ambiguous (epoch seconds? yyyymmdd?); refuse to guess.
-        return pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
-    return pd.to_datetime(values, errors="coerce", format="mixed")
-
-
 def validate_transactions(
     data: pd.DataFrame,
     *,
@@ -113,12 +100,17 @@ def validate_transactions(
     zero_amounts: str = "keep",
     duplicates: str = "keep",
     strict: bool = False,
+    dayfirst: bool | None = None,
+    date_format: str | None = None,
+    tz: str | None = None,
 ) -> ValidationResult:
     """Check a transaction log and return a clean copy with a cleaning report.
 
-    Checks, in order: missing customer ids; missing or unparseable dates;
+    Checks, in order: missing customer ids; missing, unparseable or
+    implausible dates and dates after the observation end (default: today;
+    see :mod:`crm_analysis.dates` for the one date rule of the package);
     non-numeric, missing, negative (returns, refunds) and zero amounts;
-    exact duplicate rows; dates after the observation end (default: today).
+    exact duplicate rows.
     Rows failing a check are dropped and counted; zero amounts and duplicate
     rows are kept and reported unless asked otherwise.
 
@@ -131,8 +123,9 @@ def validate_transactions(
     amount : str, optional
         Column of the transaction value.  Amount checks are skipped when None.
     observation_end : date-like, optional
-        Last day of observation; later transactions are dropped.  Defaults to
-        the current date, so future-dated rows are caught.
+        Last day of observation; later transactions are dropped.  A date
+        without a time includes that whole day.  Defaults to the current
+        date, so future-dated rows are caught.
     zero_amounts : {"keep", "drop"}, default "keep"
         Zero-value rows (free items, fully discounted baskets) are legitimate
         purchases for counting but not for spend models.
@@ -140,6 +133,16 @@ def validate_transactions(
         Fully identical rows may be two identical purchases or a double load.
     strict : bool, default False
         Raise :class:`CRMDataError` instead of dropping rows.
+    dayfirst : bool, optional
+        Read text dates such as ``05/01/2011`` day-first (True) or
+        month-first (False).  Needed only when the column does not decide it
+        (no day above 12); the format is inferred once for the whole column.
+    date_format : str, optional
+        ``strftime`` pattern of the text dates, e.g. ``"%d/%m/%Y %H:%M"``.
+    tz : str, optional
+        Time zone that dates carrying a zone (``+02:00``, aware columns) are
+        converted to before the zone is dropped; default UTC.  Dates without
+        a zone are kept as written.
 
     Returns
     -------
@@ -151,7 +154,9 @@ def validate_transactions(
     ------
     CRMDataError
         Not a DataFrame, empty, a named column missing, no parseable date at
-        all, or (with ``strict=True``) any row that would be dropped.
+        all, day-first and month-first both possible (pass ``dayfirst`` or
+        ``date_format``), or (with ``strict=True``) any row that would be
+        dropped.
 
     Examples
     --------
@@ -179,17 +184,12 @@ def validate_transactions(
 
     findings.append(("missing customer id", customer_id, df[customer_id].isna(), True))
 
-    raw_dates = df[date]
-    parsed = _parse_dates(raw_dates)
-    if parsed.notna().sum() == 0:
-        raise CRMDataError(
-            f"column {date!r}: no value could be read as a date "
-            f"(dtype {raw_dates.dtype}); "
-            + describe_rows(df, pd.Series(True, index=df.index), [customer_id, date])
-        )
-    findings.append(("missing date", date, raw_dates.isna(), True))
-    findings.append(("unparseable date", date, raw_dates.notna() & parsed.isna(), True))
-    df[date] = parsed
+    # One rule for dates in every engine (crm_analysis.dates): missing, unparseable,
+    # implausible, after the observation end.
+    df[date], date_problems = check_dates(
+        df[date], observation_end=observation_end, dayfirst=dayfirst, date_format=date_format,
+        tz=tz, column=date, where="validate_transactions")
+    findings += [(check, date, mask, True) for check, mask in date_problems]
 
     if amount is not None:
         raw_amount = df[amount]
@@ -202,12 +202,6 @@ def validate_transactions(
 
     dup_mask = data.duplicated(keep="first")
     findings.append(("exact duplicate row", "(all)", dup_mask, duplicates == "drop"))
-
-    end = pd.Timestamp.now().normalize() if observation_end is None else pd.Timestamp(observation_end)
-    # A date on the end day itself is inside the window.
-    late = df[date] >= end + pd.Timedelta(days=1)
-    label = "date after observation end" if observation_end is not None else "date in the future"
-    findings.append((label, date, late, True))
 
     drop = pd.Series(False, index=df.index)
     rows = []
@@ -244,25 +238,24 @@ def validate_transactions(
 
 
 def _checked_inputs(
-    data: pd.DataFrame, customer_id: str, date: str, amount: str | None, where: str
+    data: pd.DataFrame, customer_id: str, date: str, amount: str | None, where: str,
+    dates_kw: dict | None = None,
 ) -> tuple[pd.Series, np.ndarray, np.ndarray | None]:
     """Validate what rfm_summary needs; raise rather than drop anything."""
     require_frame(data, where, empty=_EMPTY)
     require_columns(data, {"customer_id": customer_id, "date": date, "amount": amount}, where)
-    ids = data[customer_id]
+    # 5 and "5" are one customer (in every engine).
+    ids = normalise_ids(data[customer_id])
     if ids.isna().any():
         raise CRMDataError(
             f"{where}: column {customer_id!r} has missing ids: "
             + describe_rows(data, ids.isna(), [customer_id, date])
             + "\nClean the log with validate_transactions() first."
         )
-    dates = _parse_dates(data[date])
-    if dates.isna().any():
-        raise CRMDataError(
-            f"{where}: column {date!r} has missing or non-date values: "
-            + describe_rows(data, dates.isna(), [customer_id, date])
-            + "\nClean the log with validate_transactions() first."
-        )
+    parsed = parse_dates(data[date], column=date, where=where, **(dates_kw or {}))
+    raise_for_bad_dates(data, parsed, date, where, [customer_id, date],
+                        hint="\nClean the log with validate_transactions() first.")
+    dates = parsed.values
     values = None
     if amount is not None:
         # Infinite amounts pass here as they always have; negative ones do not.
@@ -422,6 +415,9 @@ def rfm_summary(
     observation_end=None,
     calibration_end=None,
     include_first_transaction: bool = False,
+    dayfirst: bool | None = None,
+    date_format: str | None = None,
+    tz: str | None = None,
 ) -> pd.DataFrame:
     """Per-customer frequency, recency, T and monetary value (the RFM summary).
 
@@ -462,11 +458,13 @@ def rfm_summary(
     freq_multiplier : float, default 1
         Divides every time quantity, e.g. 7 with ``freq="D"`` for weeks.
     observation_end : date-like, optional
-        End of observation (inclusive); later purchases are ignored.
-        Defaults to the last date in the log.
+        End of observation (inclusive); later purchases are ignored.  A date
+        without a time of day means through the end of that day.  Defaults
+        to the last date in the log.
     calibration_end : date-like, optional
-        Split into a calibration period (up to and including this timestamp)
-        and a holdout period ending at ``observation_end``.  Returns the
+        Split into a calibration period (up to and including this timestamp,
+        or the whole of this day for a date without a time) and a holdout
+        period ending at ``observation_end``.  Returns the
         columns ``frequency_cal, recency_cal, T_cal[, monetary_value_cal],
         frequency_holdout[, monetary_value_holdout], duration_holdout`` for
         customers whose first purchase falls in the calibration period.
@@ -475,17 +473,23 @@ def rfm_summary(
     include_first_transaction : bool, default False
         Count the first purchase in frequency and monetary value.  Keep False
         for the BTYD models.
+    dayfirst, date_format, tz
+        How text dates are read, as in :func:`validate_transactions` (one
+        format for the whole column; zoned dates converted to UTC or ``tz``,
+        then the zone dropped).
 
     Returns
     -------
     DataFrame
-        Indexed by customer id (sorted), float columns.
+        Indexed by customer id (sorted), float columns.  Ids that are equal
+        as text (``5`` and ``"5"``) are one customer.
 
     Raises
     ------
     CRMDataError
-        Empty log, missing column, missing ids, non-date values, non-numeric
-        or negative amounts, unknown ``freq``, or an empty holdout period.
+        Empty log, missing column, missing ids, non-date or implausible dates
+        (before 1900-01-01 or after 2262-04-11), non-numeric or negative
+        amounts, unknown ``freq``, or an empty holdout period.
 
     References
     ----------
@@ -508,8 +512,8 @@ def rfm_summary(
     """
     if freq not in SUPPORTED_FREQS:
         raise CRMDataError(f"freq must be one of {SUPPORTED_FREQS}, got {freq!r}.")
-    if not freq_multiplier or freq_multiplier <= 0:
-        raise CRMDataError(f"freq_multiplier must be positive, got {freq_multiplier!r}.")
+    _check_freq_multiplier(freq_multiplier)
+    dates_kw = {"dayfirst": dayfirst, "date_format": date_format, "tz": tz}
     if not isinstance(data, pd.DataFrame):
         # Files (DuckDB, out of core) and Dask frames (the user's cluster)
         # are summarised by crm_analysis.largedata with the same semantics.
@@ -525,11 +529,12 @@ def rfm_summary(
                 data, customer_id=customer_id, date=date, amount=amount, freq=freq,
                 freq_multiplier=freq_multiplier, observation_end=observation_end,
                 calibration_end=calibration_end,
-                include_first_transaction=include_first_transaction,
+                include_first_transaction=include_first_transaction, **dates_kw,
             )
-    ids, ns, values = _checked_inputs(data, customer_id, date, amount, "rfm_summary")
+    ids, ns, values = _checked_inputs(data, customer_id, date, amount, "rfm_summary", dates_kw)
 
-    obs_ts = pd.Timestamp(ns.max()) if observation_end is None else pd.Timestamp(observation_end)
+    obs_ts = (pd.Timestamp(ns.max()) if observation_end is None
+              else parse_cutoff(observation_end, "observation_end", tz=tz))
     obs_code = _to_code(obs_ts, freq)
     codes = _period_codes(ns, freq)
 
@@ -540,7 +545,7 @@ def rfm_summary(
             include_first_transaction, customer_id,
         )
 
-    cal_ts = pd.Timestamp(calibration_end)
+    cal_ts = parse_cutoff(calibration_end, "calibration_end", tz=tz)
     if cal_ts >= obs_ts:
         raise CRMDataError(
             f"calibration_end ({cal_ts.date()}) must be before observation_end "
@@ -575,6 +580,18 @@ def rfm_summary(
         cal["monetary_value_holdout"] = mon_hold.reindex(cal.index).fillna(0).to_numpy()
     cal["duration_holdout"] = float(obs_code - cal_code) / freq_multiplier
     return cal
+
+
+def _check_freq_multiplier(freq_multiplier) -> None:
+    """A positive, finite number (NaN and inf would spread through every column)."""
+    try:
+        ok = bool(np.isfinite(freq_multiplier)) and freq_multiplier > 0
+    except TypeError:
+        ok = False
+    if not ok:
+        raise CRMDataError(
+            f"rfm_summary: freq_multiplier must be a positive finite number, got {freq_multiplier!r}."
+        )
 
 
 def _summary_frame(
@@ -645,12 +662,9 @@ def period_totals(
     require_frame(data, "period_totals", empty=_EMPTY)
     require_columns(data, {"date": date, "amount": amount, "customer_id": customer_id},
                     "period_totals")
-    dates = _parse_dates(data[date])
-    if dates.isna().any():
-        raise CRMDataError(
-            f"period_totals: column {date!r} has missing or non-date values: "
-            + describe_rows(data, dates.isna(), [date])
-        )
+    parsed = parse_dates(data[date], column=date, where="period_totals")
+    raise_for_bad_dates(data, parsed, date, "period_totals", [date])
+    dates = parsed.values
     period = dates.dt.to_period(freq).dt.start_time.rename("period")
     grouped = data.groupby(period)
     out = grouped.size().rename("transactions").to_frame()

@@ -21,7 +21,7 @@ import pandas as pd
 from .errors import CRMDataError, describe_rows
 
 __all__ = ["require_frame", "require_columns", "numeric_column", "as_series", "binary_column",
-           "normalise_ids"]
+           "normalise_ids", "check_freq_multiplier"]
 
 
 def require_frame(data, where: str, *, empty: str = "the data are empty",
@@ -322,3 +322,26 @@ def normalise_ids(ids: pd.Series) -> pd.Series:
     if not pd.api.types.is_object_dtype(ids.dtype):
         return ids
     return ids.map(_id_text, na_action="ignore")
+
+
+def check_freq_multiplier(freq_multiplier) -> None:
+    """Raise unless ``freq_multiplier`` is a positive finite number.
+
+    NaN or inf would spread through every time column of an RFM summary
+    (and used to reach the SQL of the DuckDB engine).
+
+    Examples
+    --------
+    >>> check_freq_multiplier(float("nan"))
+    Traceback (most recent call last):
+    ...
+    crm_analysis.errors.CRMDataError: rfm_summary: freq_multiplier must be a positive finite number, got nan.
+    """
+    try:
+        ok = bool(np.isfinite(freq_multiplier)) and freq_multiplier > 0
+    except TypeError:
+        ok = False
+    if not ok:
+        raise CRMDataError(
+            f"rfm_summary: freq_multiplier must be a positive finite number, got {freq_multiplier!r}."
+        )

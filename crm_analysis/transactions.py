@@ -16,7 +16,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ._checks import normalise_ids, numeric_column, require_columns, require_frame
+from ._checks import (
+    check_freq_multiplier,
+    normalise_ids,
+    numeric_column,
+    require_columns,
+    require_frame,
+)
 from .dates import check_dates, parse_cutoff, parse_dates, raise_for_bad_dates
 from .errors import CRMDataError, describe_rows
 
@@ -512,7 +518,7 @@ def rfm_summary(
     """
     if freq not in SUPPORTED_FREQS:
         raise CRMDataError(f"freq must be one of {SUPPORTED_FREQS}, got {freq!r}.")
-    _check_freq_multiplier(freq_multiplier)
+    check_freq_multiplier(freq_multiplier)
     dates_kw = {"dayfirst": dayfirst, "date_format": date_format, "tz": tz}
     if not isinstance(data, pd.DataFrame):
         # Files (DuckDB, out of core) and Dask frames (the user's cluster)
@@ -580,18 +586,6 @@ def rfm_summary(
         cal["monetary_value_holdout"] = mon_hold.reindex(cal.index).fillna(0).to_numpy()
     cal["duration_holdout"] = float(obs_code - cal_code) / freq_multiplier
     return cal
-
-
-def _check_freq_multiplier(freq_multiplier) -> None:
-    """A positive, finite number (NaN and inf would spread through every column)."""
-    try:
-        ok = bool(np.isfinite(freq_multiplier)) and freq_multiplier > 0
-    except TypeError:
-        ok = False
-    if not ok:
-        raise CRMDataError(
-            f"rfm_summary: freq_multiplier must be a positive finite number, got {freq_multiplier!r}."
-        )
 
 
 def _summary_frame(

@@ -69,6 +69,10 @@ def ddf(log, client):
 # --------------------------------------------------------------------- helpers
 
 
+def _end_of_day(day: str) -> pd.Timestamp:
+    return pd.Timestamp(day) + pd.Timedelta(days=1) - pd.Timedelta(1, "ns")
+
+
 def test_period_codes_weeks_start_on_monday():
     # 1970-01-01 was a Thursday: the week of Mon 1969-12-29 is week 0.
     codes = period_codes(["1969-12-29", "1970-01-04 23:59", "1970-01-05", "1969-12-28"], "W")
@@ -118,8 +122,11 @@ def test_files_equal_lifetimes(log, files):
     ref = summary_data_from_transaction_data(log, "customer_id", "date", "amount", freq="W")
     pd.testing.assert_frame_equal(got, ref, check_names=False, rtol=1e-9)
     got = rfm_summary_files(files / "log.csv", amount="amount", threads=1, **HOLDOUT)
-    ref = calibration_and_holdout_data(log, "customer_id", "date", HOLDOUT["calibration_end"],
-                                       HOLDOUT["observation_end"], monetary_value_col="amount")
+    # A date-only cut-off is the whole day: lifetimes is given that instant.
+    ref = calibration_and_holdout_data(log, "customer_id", "date",
+                                       _end_of_day(HOLDOUT["calibration_end"]),
+                                       _end_of_day(HOLDOUT["observation_end"]),
+                                       monetary_value_col="amount")
     pd.testing.assert_frame_equal(got, ref[got.columns], check_names=False, rtol=1e-9)
 
 
@@ -155,7 +162,7 @@ def test_file_errors_name_column_problem_and_rows(log, tmp_path):
     with pytest.raises(CRMDataError, match=r"no file matches"):
         rfm_summary(str(tmp_path / "nothing-*.parquet"))
     log.head(5).to_parquet(tmp_path / "ok.parquet")
-    with pytest.raises(CRMDataError, match=r"amount='spend'.*Available"):
+    with pytest.raises(CRMDataError, match=r"amount='spend' \(not in data, whose columns are"):
         rfm_summary(tmp_path / "ok.parquet", amount="spend")
     bad = log.head(50).astype({"customer_id": "float"})
     bad.loc[3, "customer_id"] = np.nan

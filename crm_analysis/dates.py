@@ -212,7 +212,7 @@ def infer_date_format(
         if {"dm", "md"} <= {_order(f) for f in top}:
             dm = next(f for f in top if _order(f) == "dm")
             md = next(f for f in top if _order(f) == "md")
-            shown = ", ".join(repr(v) for v in sample.iloc[:5])
+            shown = ", ".join(repr(v) for v in sorted(sample)[:5])
             raise CRMDataError(
                 f"{where}: column {column!r}: the dates read both day-first ({dm}) and "
                 f"month-first ({md}) for every row (e.g. {shown}); say which with "

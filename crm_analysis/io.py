@@ -15,6 +15,7 @@ import csv
 import gzip
 import io
 import lzma
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -22,7 +23,7 @@ import pandas as pd
 
 from .errors import CRMDataError
 
-__all__ = ["read_table", "write_safe_csv", "neutralise_formulas"]
+__all__ = ["read_table", "write_safe_csv", "neutralise_formulas", "sniff_delimiter"]
 
 _EXCEL = {".xlsx", ".xlsm", ".xls"}
 _PARQUET = {".parquet", ".pq"}
@@ -133,8 +134,25 @@ def read_table(path: str | Path, *, sep: str | None = None, expect: list[str] | 
 def _read_csv(source, name: str, sep: str | None, compression: str | None,
               inner: str) -> pd.DataFrame:
     if sep is None:
-        sep = "\t" if inner == ".tsv" else _sniff(source, compression)
-    return pd.read_csv(source, sep=sep, engine="python", compression=compression)
+        sep = "\t" if inner == ".tsv" else sniff_delimiter(source, compression=compression)
+    return _strict_csv(source, sep=sep, compression=compression)
+
+
+def _strict_csv(source, **kwargs) -> pd.DataFrame:
+    """read_csv that refuses rows with more fields than the header.
+
+    By default pandas turns the extra leading fields into an index and shifts
+    every column, silently; with ``index_col=False`` it drops them with a
+    warning, which is raised here instead.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", pd.errors.ParserWarning)
+        try:
+            return pd.read_csv(source, engine="python", index_col=False, **kwargs)
+        except pd.errors.ParserWarning:
+            raise pd.errors.ParserError(
+                "some rows have more fields than the header; is the delimiter right (--sep)?"
+            ) from None
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
@@ -212,10 +230,36 @@ def _read_zip(path: Path, sep: str | None, sheet) -> pd.DataFrame:
         return pd.read_parquet(raw)
     if sep is None:
         sep = "\t" if inner == ".tsv" else _sniff_text(raw.getvalue()[: 64 * 1024])
-    return pd.read_csv(raw, sep=sep, engine="python")
+    return _strict_csv(raw, sep=sep)
 
 
-def _sniff(path, compression: str | None = None) -> str:
+def sniff_delimiter(path: str | Path, *, compression: str | None = None) -> str | None:
+    """The delimiter of a text table, guessed from its first 64 KB (``,`` when unsure).
+
+    Every reader of the package (:func:`read_table`, the DuckDB engine of
+    :mod:`crm_analysis.largedata`) splits a CSV file the same way.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+    compression : {"gzip", "bz2", "xz"}, optional
+        How the file is compressed.
+
+    Returns
+    -------
+    str or None
+        One of ``,`` ``;`` tab ``|``; None when the compression cannot be
+        opened here (zstd: the reader guesses).
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "log.csv")
+    >>> _ = open(p, "w").write("id|date\\n1|2020-01-01\\n")
+    >>> sniff_delimiter(p)
+    '|'
+    """
     opener = {None: open, "gzip": gzip.open, "bz2": bz2.open, "xz": lzma.open}.get(compression)
     if opener is None:  # zstd: let pandas' python engine guess
         return None

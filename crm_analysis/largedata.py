@@ -35,6 +35,7 @@ import pandas as pd
 from ._checks import check_freq_multiplier, normalise_ids, require_columns
 from .dates import IMPLAUSIBLE, infer_date_format, parse_cutoff, parse_dates
 from .errors import CRMDataError, describe_rows
+from .io import sniff_delimiter
 from .transactions import SUPPORTED_FREQS, period_codes, rfm_summary
 
 __all__ = [
@@ -49,6 +50,9 @@ __all__ = [
 ]
 
 _PARQUET = (".parquet", ".pq", ".parq")
+# pandas.read_csv's default missing-value strings (pandas._libs.parsers.STR_NA_VALUES).
+_CSV_NULLS = ("", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND",
+              "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null")
 _CSV = (".csv", ".csv.gz", ".tsv", ".txt", ".csv.zst")
 
 
@@ -108,12 +112,20 @@ def _reader(files: list[str], file_format: str | None) -> str:
             )
     listed = "[" + ", ".join(_sql_str(f) for f in files) + "]"
     if file_format == "parquet":
-        return f"read_parquet({listed})"
+        # union_by_name: files whose id column is text in one and numbers in another are
+        # read as text, as pandas' concat of the two would be.
+        return f"read_parquet({listed}, union_by_name = true)"
     if file_format == "csv":
         # Every column as text: types are decided below by the package's own rules (one date
         # format per column, ids that look numeric as numbers, as pandas' read_csv), so a
         # stray value past DuckDB's type-sniffing sample cannot abort the read.
-        return f"read_csv({listed}, auto_detect = true, header = true, all_varchar = true)"
+        # The strings pandas' read_csv reads as missing are missing here too.
+        nulls = "[" + ", ".join(_sql_str(v) for v in _CSV_NULLS) + "]"
+        # The delimiter read_table would use, so that both paths split rows alike.
+        sep = sniff_delimiter(files[0], compression="gzip" if files[0].endswith(".gz") else None)
+        delim = f", delim = {_sql_str(sep)}" if sep else ""
+        return (f"read_csv({listed}, auto_detect = true, header = true, all_varchar = true, "
+                f"nullstr = {nulls}{delim})")
     raise CRMDataError(f"file_format must be 'parquet' or 'csv', got {file_format!r}.")
 
 
@@ -398,10 +410,11 @@ def _sql_ts(ts: pd.Timestamp) -> str:
 
 def _id_sql(con, reader: str, raw: str, kind: str) -> str:
     """Customer ids as pandas would hold them: numbers when every id is a whole number."""
-    if not kind.startswith("VARCHAR"):
+    if not kind.startswith("VARCHAR") or not reader.startswith("read_csv("):
+        # Parquet keeps its types: text ids stay text, as in pandas (where 5 and "5" are one
+        # customer, crm_analysis._checks.normalise_ids).
         return raw
-    # Text ids (CSV, or text in Parquet): numbers when all are whole numbers, as read_csv does;
-    # otherwise text, on which 5 and "5" are one customer.
+    # CSV is read as text: ids are numbers when all are whole numbers, as read_csv does.
     not_int = con.execute(
         f"SELECT count(*) FILTER (WHERE {raw} IS NOT NULL AND TRY_CAST(trim({raw}) AS BIGINT) "
         f"IS NULL) FROM {reader}"

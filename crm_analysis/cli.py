@@ -13,6 +13,7 @@ Bad input ends with exit code 2 and a one-line reason, never a traceback.
 from __future__ import annotations
 
 import sys
+import zipfile
 from pathlib import Path
 
 import click
@@ -44,7 +45,27 @@ def _columns_options(func):
     func = click.option("--amount", "amount", default=None,
                         help="Column with the transaction value (optional for validate).")(func)
     func = click.option("--sep", default=None, help="CSV delimiter (sniffed when omitted).")(func)
+    return _reading_options(func)
+
+
+def _reading_options(func):
+    """--sheet, --dayfirst/--monthfirst, --date-format, --tz (crm_analysis.dates, io)."""
+    func = click.option("--sheet", default=None,
+                        help="Excel sheet to read: its name, or 'all' to stack every sheet.")(func)
+    func = click.option("--dayfirst/--monthfirst", "dayfirst", default=None,
+                        help="Read dates such as 05/01/2011 as 5 January (--dayfirst) or "
+                             "1 May (--monthfirst); needed when the file does not decide it.")(func)
+    func = click.option("--date-format", "date_format", default=None,
+                        help="strftime pattern of the dates, e.g. '%d/%m/%Y %H:%M'.")(func)
+    func = click.option("--tz", default=None,
+                        help="Time zone that dates with a UTC offset are converted to "
+                             "(default UTC), e.g. Europe/London.")(func)
     return func
+
+
+# Bad input: one `error:` line, exit 2.  ValueError covers CRMDataError and bad option
+# values; the others are what a broken file can still raise from a third-party reader.
+_BAD_INPUT = (ValueError, TypeError, KeyError, OverflowError, OSError, EOFError, zipfile.BadZipFile)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -59,20 +80,26 @@ def main() -> None:
 @click.option("--observation-end", default=None, help="Last day of observation (YYYY-MM-DD).")
 @click.option("--strict", is_flag=True, help="Fail on the first row that would be dropped.")
 def validate(file: Path, customer_id: str, date: str, amount: str | None, sep: str | None,
+             sheet: str | None, dayfirst: bool | None, date_format: str | None, tz: str | None,
              observation_end: str | None, strict: bool) -> None:
-    """Check FILE (CSV, Parquet or Excel) and print the cleaning report."""
+    """Check FILE (CSV, TSV, .csv.gz/.bz2/.zip, Parquet or Excel) and print the cleaning report."""
+    from ._checks import normalise_ids
     from .io import read_table
     from .transactions import validate_transactions
 
     try:
         expect = [c for c in (customer_id, date, amount) if c]
-        data = read_table(file, sep=sep, expect=expect)
+        data = read_table(file, sep=sep, expect=expect, sheet=sheet)
         result = validate_transactions(data, customer_id=customer_id, date=date, amount=amount,
-                                       observation_end=observation_end, strict=strict)
-    except ValueError as exc:  # CRMDataError and unparseable option values
+                                       observation_end=observation_end, strict=strict,
+                                       dayfirst=dayfirst, date_format=date_format, tz=tz)
+    except _BAD_INPUT as exc:
         raise _Fail(_one_line(exc)) from None
     click.echo(result.summary())
-    n_customers = result.data[customer_id].nunique()
+    if result.data.empty:
+        raise _Fail("no row is left after cleaning (see the report above).")
+    # 5 and "5" are one customer, as in rfm_summary.
+    n_customers = normalise_ids(result.data[customer_id]).nunique()
     click.echo(f"{n_customers:,} customers; dates {result.data[date].min():%Y-%m-%d} "
                f"to {result.data[date].max():%Y-%m-%d}.")
 
@@ -123,6 +150,7 @@ TEMPLATE = Path(__file__).resolve().parent.parent / "notebooks" / "templates" / 
               default=Path("crm_report"), show_default=True, help="Output folder.")
 @click.option("--show-code", is_flag=True, help="Keep the code cells in the HTML report.")
 def report(transactions: Path, customer_id: str, date: str, amount: str | None, sep: str | None,
+           sheet: str | None, dayfirst: bool | None, date_format: str | None, tz: str | None,
            survey: Path | None, cost_per_order: float | None, margin: float, discount_rate: float,
            calibration_end: str | None, out: Path, show_code: bool) -> None:
     """Validate TRANSACTIONS, fit the models and write report.html and customer_scores.csv."""
@@ -134,14 +162,15 @@ def report(transactions: Path, customer_id: str, date: str, amount: str | None, 
     click.echo(f"[1/3] reading and checking {transactions.name}")
     try:
         # Fail fast, with a one-line reason, before starting a notebook kernel.
-        data = read_table(transactions, sep=sep, expect=[customer_id, date, amount])
+        data = read_table(transactions, sep=sep, expect=[customer_id, date, amount], sheet=sheet)
         if survey is not None:
             read_table(survey, expect=["customer_id", "overall_satisfaction"])
         if not 0 < margin <= 1:
             raise CRMDataError(f"--margin must be a share in (0, 1], got {margin}.")
         checked = check_client_log(data, customer_id=customer_id, date=date, amount=amount,
-                                   calibration_end=calibration_end)
-    except ValueError as exc:  # CRMDataError and unparseable option values
+                                   calibration_end=calibration_end, dayfirst=dayfirst,
+                                   date_format=date_format, tz=tz)
+    except _BAD_INPUT as exc:
         raise _Fail(_one_line(exc)) from None
     click.echo(checked.summary())
 
@@ -156,6 +185,7 @@ def report(transactions: Path, customer_id: str, date: str, amount: str | None, 
         "cost_per_order": cost_per_order, "margin": margin, "calibration_end": calibration_end,
         "annual_discount_rate": discount_rate,
         "scores_path": str((out / "customer_scores.csv").resolve()),
+        "sheet": sheet, "dayfirst": dayfirst, "date_format": date_format, "tz": tz,
     }
     executed = out / "report.ipynb"
     try:

@@ -274,8 +274,8 @@ def parse_dates(
     Raises
     ------
     CRMDataError
-        Ambiguous day/month order (see :func:`infer_date_format`), or an
-        unknown ``tz``.
+        Ambiguous day/month order (see :func:`infer_date_format`), an
+        unknown ``tz`` or an invalid ``date_format``.
 
     Examples
     --------
@@ -293,6 +293,14 @@ def parse_dates(
             pd.Timestamp("2000-01-01", tz=tz)
         except Exception as exc:  # unknown zone names raise several types
             raise CRMDataError(f"{where}: unknown time zone tz={tz!r} ({exc}).") from None
+    if date_format is not None:
+        try:
+            _to_datetime(pd.Series(["2000-01-01"]), date_format)
+        except ValueError as exc:
+            raise CRMDataError(
+                f"{where}: date_format={date_format!r} is not a strftime pattern ({exc}); "
+                "e.g. '%d/%m/%Y %H:%M'."
+            ) from None
     missing = values.isna()
     none = pd.Series(False, index=values.index)
 

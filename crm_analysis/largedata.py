@@ -296,8 +296,9 @@ def _duckdb_summary(
     types = {row[0]: str(row[1]).upper() for row in described}
     _require_columns(list(types), {"customer_id": customer_id, "date": date, "amount": amount})
     tz = dates_kw.get("tz")
-    if tz is not None:
-        parse_dates(pd.Series([], dtype=object), tz=tz, where="rfm_summary")  # checks the name
+    # Checks tz and date_format with the pandas path's messages.
+    parse_dates(pd.Series([], dtype=object), tz=tz, date_format=dates_kw.get("date_format"),
+                where="rfm_summary")
     raw_id, raw_date = _ident(customer_id), _ident(date)
     cid = _id_sql(con, reader, raw_id, types[customer_id])
     ts = _date_sql(con, reader, raw_date, types[date], date, dates_kw)
@@ -562,6 +563,8 @@ def rfm_summary_dask(
     _check_args(freq, freq_multiplier)
     _require_columns(list(data.columns),
                      {"customer_id": customer_id, "date": date, "amount": amount})
+    # Checks tz and date_format with the pandas path's messages.
+    parse_dates(pd.Series([], dtype=object), tz=tz, date_format=date_format, where="rfm_summary")
     cols = [c for c in (customer_id, date, amount) if c is not None]
     log = data[cols]
     if pd.api.types.is_object_dtype(log._meta[customer_id].dtype):

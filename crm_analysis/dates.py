@@ -408,11 +408,15 @@ def parse_cutoff(value, name: str, *, where: str = "rfm_summary",
         (isinstance(value, str) and ":" not in value)
         or (isinstance(value, _dt.date) and not isinstance(value, _dt.datetime))
     )
+    if not EARLIEST_DATE <= ts <= LATEST_DATE.normalize():
+        raise CRMDataError(
+            f"{where}: {name}={value!r} is an implausible date (before 1900-01-01 or after "
+            "2262-04-10)."
+        )
+    ts = ts.as_unit("ns")
     if date_only:
         ts = ts.normalize() + pd.Timedelta(days=1) - pd.Timedelta(1, "ns")
-    if not EARLIEST_DATE <= ts <= LATEST_DATE:
-        raise CRMDataError(f"{where}: {name}={value!r} is an implausible date.")
-    return ts.as_unit("ns")
+    return ts
 
 
 def raise_for_bad_dates(data: pd.DataFrame, parsed: ParsedDates, column: str, where: str,

@@ -118,7 +118,7 @@ def _count(values: pd.Series, fmt: str) -> int:
 
 def _as_text(values: pd.Series) -> pd.Series:
     """Stripped text; pandas' string columns need no conversion (fast on millions of rows)."""
-    if not pd.api.types.is_string_dtype(values.dtype):
+    if not isinstance(values.dtype, pd.StringDtype):
         values = values.astype(str)
     return values.str.strip()
 
@@ -322,7 +322,7 @@ def parse_dates(
         nat = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
         return ParsedDates(nat, missing, ~missing, none.copy(), None)
 
-    if pd.api.types.is_string_dtype(values.dtype):
+    if isinstance(values.dtype, pd.StringDtype):
         is_text = ~missing
     else:
         is_text = values.map(lambda v: isinstance(v, str), na_action="ignore")

@@ -192,11 +192,16 @@ def rfm_summary_files(
     """RFM summary of Parquet or CSV files, aggregated out of core by DuckDB.
 
     Same result as :func:`crm_analysis.rfm_summary` on the same log loaded
-    into pandas (which dispatches here for paths).  Two passes over the files:
-    a light check pass (missing ids, unreadable dates, missing or negative
-    amounts, the last date; about an eighth of the time) and one aggregation,
-    first to one row per customer and period, then to one row per customer.  Only the per-customer summary is
-    returned to Python.
+    into pandas (which dispatches here for paths).  Two main passes over the
+    files: a light check pass (missing ids, unreadable or implausible dates,
+    missing or negative amounts, the last date; about an eighth of the time)
+    and one aggregation, first to one row per customer and period, then to
+    one row per customer.  Only the per-customer summary is returned to
+    Python.  Text dates cost a sample pass to infer their format, and CSV ids
+    one pass to decide whether they are numbers (as ``pandas.read_csv``
+    would).  CSV files are split on the delimiter :func:`crm_analysis.io.read_table`
+    would use, and the strings pandas reads as missing (``NA``, ``n/a``, ...)
+    are missing here too.
 
     Parameters
     ----------

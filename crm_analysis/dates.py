@@ -54,6 +54,8 @@ __all__ = [
 EARLIEST_DATE = pd.Timestamp("1900-01-01")
 #: Last instant pandas' nanosecond timestamps can hold.
 LATEST_DATE = pd.Timestamp.max
+#: How implausible dates are named in every message of the package.
+IMPLAUSIBLE = "implausible dates (before 1900-01-01 or after 2262-04-11)"
 
 # An ISO 8601 date with optional time and optional zone.
 _ISO = re.compile(
@@ -434,11 +436,41 @@ def parse_cutoff(value, name: str, *, where: str = "rfm_summary",
 
 def raise_for_bad_dates(data: pd.DataFrame, parsed: ParsedDates, column: str, where: str,
                           shown: list[str], hint: str = "") -> None:
-    """Raise the package's one message for a column with bad dates (for the engines).
+    """Raise the package's one message for a column with bad dates.
 
-    Missing or unparseable values come first ("has missing or non-date
-    values"), then implausible ones ("has implausible dates (before
-    1900-01-01 or after 2262-04-11)"); nothing happens when there are none.
+    The pandas, DuckDB and Dask engines word a bad date column the same way:
+    missing or unparseable values first ("has missing or non-date values"),
+    then implausible ones ("has implausible dates (before 1900-01-01 or after
+    2262-04-11)").  Nothing happens when there are none.
+
+    Parameters
+    ----------
+    data : DataFrame
+        The frame the rows come from (shown in the message).
+    parsed : ParsedDates
+        Output of :func:`parse_dates` on ``data[column]``.
+    column, where : str
+        Date column and function named in the message.
+    shown : list of str
+        Columns shown for the offending rows.
+    hint : str, default ""
+        Appended to the message (e.g. "Clean the log with
+        validate_transactions() first.").
+
+    Raises
+    ------
+    CRMDataError
+        When any date is missing, unparseable or implausible.
+
+    Examples
+    --------
+    >>> log = pd.DataFrame({"date": ["2020-01-01", "1600-01-01"]})
+    >>> raise_for_bad_dates(log, parse_dates(log["date"]), "date", "f", ["date"])
+    Traceback (most recent call last):
+    ...
+    crm_analysis.errors.CRMDataError: f: column 'date' has implausible dates (before 1900-01-01 or after 2262-04-11): 1 row, e.g.:
+             date
+    1  1600-01-01
     """
     bad = parsed.missing | parsed.unparseable
     if bad.any():
@@ -448,9 +480,6 @@ def raise_for_bad_dates(data: pd.DataFrame, parsed: ParsedDates, column: str, wh
         raise CRMDataError(f"{where}: column {column!r} has {IMPLAUSIBLE}: "
                            + describe_rows(data, parsed.implausible, shown) + hint)
 
-
-#: How implausible dates are named in every message of the package.
-IMPLAUSIBLE = "implausible dates (before 1900-01-01 or after 2262-04-11)"
 
 
 def check_dates(

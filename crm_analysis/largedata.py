@@ -442,6 +442,15 @@ def _date_sql(con, reader: str, raw: str, kind: str, column: str, dates_kw: dict
         # Numbers are not read as dates (epoch seconds? yyyymmdd?), as in the pandas path.
         return "CAST(NULL AS TIMESTAMP)"
     text = f"trim({raw})"
+    if reader.startswith("read_csv("):
+        # pandas.read_csv reads a column of plain numbers (20110105) as numbers, which are not
+        # dates; so is it here.
+        not_number = con.execute(
+            f"SELECT count(*) FILTER (WHERE {raw} IS NOT NULL AND "
+            f"TRY_CAST({text} AS DOUBLE) IS NULL) FROM {reader}"
+        ).fetchone()[0]
+        if not_number == 0:
+            return "CAST(NULL AS TIMESTAMP)"
     sample = con.execute(
         f"SELECT {raw} FROM {reader} WHERE {raw} IS NOT NULL "
         "USING SAMPLE reservoir(20000 ROWS) REPEATABLE (0)"

@@ -240,6 +240,8 @@ MALFORMED = {
     "not parquet": (("log.parquet", b"PAR1 this is not parquet"), {}, r"could not be read"),
     "integer dates": (pq(BASE.assign(date=[20200101, 20200105, 20200201])), {},
                       r"'date' has missing or non-date values: 3 rows"),
+    "yyyymmdd numbers in a csv": (csv(H + "1,20200101,3\n2,20200105,4\n"), {},
+                                  r"'date' has missing or non-date values: 2 rows"),
     "parquet null ids": (pq(BASE.assign(customer_id=[1.0, np.nan, 1.0])), {}, r"missing ids: 1 row"),
     "parquet implausible": (pq(BASE.assign(date=pd.to_datetime(["2020-01-01", "1850-01-01", "2020-02-01"]))), {},
                             r"implausible dates"),

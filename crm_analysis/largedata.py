@@ -305,8 +305,10 @@ def _duckdb_summary(
     parse_dates(pd.Series([], dtype=object), tz=tz, date_format=dates_kw.get("date_format"),
                 where="rfm_summary")
     raw_id, raw_date = _ident(customer_id), _ident(date)
-    cid = _id_sql(con, reader, raw_id, types[customer_id])
-    ts = _date_sql(con, reader, raw_date, types[date], date, dates_kw)
+    text_kinds = _csv_text_kinds(con, reader, raw_id, raw_date)
+    cid = f"TRY_CAST(trim({raw_id}) AS BIGINT)" if text_kinds["ids_whole"] else raw_id
+    ts = ("CAST(NULL AS TIMESTAMP)" if text_kinds["dates_numbers"]
+          else _date_sql(con, reader, raw_date, types[date], date, dates_kw))
     amt = f"TRY_CAST({_ident(amount)} AS DOUBLE)" if amount is not None else "NULL"
     raw_amt = _ident(amount) if amount is not None else "NULL"
     columns_sql = f"{cid} AS cid, {ts} AS ts, {amt} AS amt, {raw_amt} IS NULL AS amt_missing"
@@ -414,18 +416,23 @@ def _sql_ts(ts: pd.Timestamp) -> str:
     return f"{_sql_str(ts.floor('us').isoformat())}::TIMESTAMP"
 
 
-def _id_sql(con, reader: str, raw: str, kind: str) -> str:
-    """Customer ids as pandas would hold them: numbers when every id is a whole number."""
-    if not kind.startswith("VARCHAR") or not reader.startswith("read_csv("):
-        # Parquet keeps its types: text ids stay text, as in pandas (where 5 and "5" are one
-        # customer, crm_analysis._checks.normalise_ids).
-        return raw
-    # CSV is read as text: ids are numbers when all are whole numbers, as read_csv does.
-    not_int = con.execute(
-        f"SELECT count(*) FILTER (WHERE {raw} IS NOT NULL AND TRY_CAST(trim({raw}) AS BIGINT) "
-        f"IS NULL) FROM {reader}"
-    ).fetchone()[0]
-    return f"TRY_CAST(trim({raw}) AS BIGINT)" if not_int == 0 else raw
+def _csv_text_kinds(con, reader: str, raw_id: str, raw_date: str) -> dict:
+    """What pandas.read_csv would make of the text columns of a CSV, in one scan.
+
+    Ids that are all whole numbers are numbers (otherwise text, on which 5 and
+    "5" are one customer, as :func:`crm_analysis._checks.normalise_ids`); a
+    date column of plain numbers (20110105) is numbers, which are not dates.
+    Parquet keeps its own types.
+    """
+    if not reader.startswith("read_csv("):
+        return {"ids_whole": False, "dates_numbers": False}
+    not_whole, not_number = con.execute(
+        f"SELECT count(*) FILTER (WHERE {raw_id} IS NOT NULL AND "
+        f"TRY_CAST(trim({raw_id}) AS BIGINT) IS NULL), "
+        f"count(*) FILTER (WHERE {raw_date} IS NOT NULL AND "
+        f"TRY_CAST(trim({raw_date}) AS DOUBLE) IS NULL) FROM {reader}"
+    ).fetchone()
+    return {"ids_whole": not_whole == 0, "dates_numbers": not_number == 0}
 
 
 _ZONE_SQL = r"'\d:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)$'"
@@ -442,15 +449,6 @@ def _date_sql(con, reader: str, raw: str, kind: str, column: str, dates_kw: dict
         # Numbers are not read as dates (epoch seconds? yyyymmdd?), as in the pandas path.
         return "CAST(NULL AS TIMESTAMP)"
     text = f"trim({raw})"
-    if reader.startswith("read_csv("):
-        # pandas.read_csv reads a column of plain numbers (20110105) as numbers, which are not
-        # dates; so is it here.
-        not_number = con.execute(
-            f"SELECT count(*) FILTER (WHERE {raw} IS NOT NULL AND "
-            f"TRY_CAST({text} AS DOUBLE) IS NULL) FROM {reader}"
-        ).fetchone()[0]
-        if not_number == 0:
-            return "CAST(NULL AS TIMESTAMP)"
     sample = con.execute(
         f"SELECT {raw} FROM {reader} WHERE {raw} IS NOT NULL "
         "USING SAMPLE reservoir(20000 ROWS) REPEATABLE (0)"

@@ -269,6 +269,8 @@ def rfm_summary_files(
         if temp_directory is not None:
             con.execute(f"SET temp_directory = {_sql_str(temp_directory)}")
         con.execute("SET TimeZone = 'UTC'")
+        # The text-date passes can outlast DuckDB's 2-second progress-bar threshold.
+        con.execute("SET enable_progress_bar = false")
         con.execute("SET preserve_insertion_order = false")
         return _duckdb_summary(
             con, reader, customer_id, date, amount, freq, freq_multiplier,

@@ -457,6 +457,10 @@ def _date_sql(con, reader: str, raw: str, kind: str, column: str, dates_kw: dict
     ).df().iloc[:, 0]
 
     def parse(fmt: str) -> str:
+        if fmt == "ISO8601" and dates_kw.get("tz") is None:
+            # The session runs in UTC: zoned text is converted to UTC, naive text read as
+            # UTC keeps its clock; no per-row test needed.
+            return f"timezone('UTC', TRY_CAST({text} AS TIMESTAMPTZ))"
         if fmt == "ISO8601":
             return (f"CASE WHEN regexp_matches({text}, {_ZONE_SQL}) "
                     f"THEN timezone({zone}, TRY_CAST({text} AS TIMESTAMPTZ)) "

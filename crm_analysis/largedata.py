@@ -591,12 +591,19 @@ def rfm_summary_dask(
             normalise_ids, meta=(customer_id, object))})
     fmt = date_format
     raw = log[date]
-    if fmt is None and not pd.api.types.is_datetime64_any_dtype(raw.dtype):
+    # Numbers are not dates (as in the pandas path), so nothing to infer for them.
+    if fmt is None and not (pd.api.types.is_datetime64_any_dtype(raw.dtype)
+                            or pd.api.types.is_numeric_dtype(raw.dtype)
+                            or pd.api.types.is_bool_dtype(raw.dtype)):
         fmt = _dask_date_format(raw, date, dayfirst)
     dates_kw = {"date_format": fmt, "tz": tz, "column": date}
     parsed = raw.map_partitions(_parsed_values, meta=(date, "datetime64[ns]"), **dates_kw)
     last = parsed.max().compute()
     if pd.isna(last):
+        # No date at all: the pandas path words it, on the first partition's rows.
+        first = log.get_partition(0).compute()
+        rfm_summary(first, customer_id=customer_id, date=date, amount=amount,
+                    date_format=fmt, tz=tz)
         raise CRMDataError(f"rfm_summary: column {date!r}: no value could be read as a date.")
     obs_ts = (pd.Timestamp(last) if observation_end is None
               else parse_cutoff(observation_end, "observation_end", tz=tz))

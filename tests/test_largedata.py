@@ -292,6 +292,24 @@ def test_malformed_files_raise_crm_data_error_like_pandas(tmp_path, case):
         assert duck.splitlines()[0] == pand.splitlines()[0]
 
 
+@pytest.mark.parametrize("case", sorted(set(MALFORMED) - _FILE_LEVEL))
+def test_dask_words_bad_logs_like_pandas(tmp_path, client, case):
+    import dask.dataframe as dd
+
+    from crm_analysis.io import read_table
+
+    spec, kw, pattern = MALFORMED[case]
+    path = _write_case(tmp_path, spec)
+    try:
+        data = read_table(path)
+    except CRMDataError:
+        pytest.skip("the file itself is unreadable: no frame for Dask")
+    pand = _pandas_path_error(path, kw)
+    with pytest.raises(CRMDataError, match=pattern) as err:
+        rfm_summary(dd.from_pandas(data, npartitions=1), **kw)
+    assert str(err.value).splitlines()[0] == pand.splitlines()[0]
+
+
 # --------------------------------------------------------------------- engines agree
 
 

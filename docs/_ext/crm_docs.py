@@ -331,6 +331,15 @@ def copy_notebooks() -> None:
             stale.unlink()
 
 
+def _mystnb_output_into_build(app) -> None:
+    # MyST-NB writes image files next to the output folder (site/../jupyter_execute), that
+    # is at the top of the repository; keep them under build/ with the doctrees.
+    config = getattr(app.env, "mystnb_config", None)
+    if config is not None:
+        folder = ROOT / "build" / "jupyter_execute"
+        app.env.mystnb_config = config.copy(output_folder=str(folder))
+
+
 def setup(app):
     copy_notebooks()
     generate_api()
@@ -338,6 +347,7 @@ def setup(app):
     # Before numpydoc (priority 500) parses the sections.
     app.connect("autodoc-process-docstring", codebook_as_rubric, priority=100)
     app.connect("missing-reference", resolve_public_name)
+    app.connect("builder-inited", _mystnb_output_into_build, priority=900)
     app.add_directive("crm-datasets", DatasetsTable)
     app.add_directive("crm-notebooks", NotebookList)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -6,7 +6,6 @@ the theme's fonts and scripts are copied into the site, and no external inventor
 (intersphinx) is read.
 """
 
-import os
 import sys
 import warnings
 from pathlib import Path
@@ -14,8 +13,8 @@ from pathlib import Path
 DOCS = Path(__file__).resolve().parent
 sys.path.insert(0, str(DOCS.parent))
 sys.path.insert(0, str(DOCS / "_ext"))
-# Importing the package for autodoc must never open a window.
-os.environ.setdefault("MPLBACKEND", "Agg")
+# No MPLBACKEND here: notebook kernels started by `make demo` inherit the environment,
+# and a non-inline backend would drop every chart from the executed notebooks.
 
 import numpydoc.xref  # noqa: E402
 
@@ -47,8 +46,9 @@ root_doc = "index"
 default_role = "py:obj"  # `name` in a docstring links to it when it is documented
 pygments_style = "sphinx"
 
-# --- notebooks: committed outputs, never executed here ------------------------------
+# --- notebooks: rendered from their committed outputs; `make demo` executes them ------
 nb_execution_mode = "off"
+nb_execution_timeout = 300  # seconds per cell when `make demo` executes (-D nb_execution_mode=force)
 nb_merge_streams = True
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "deflist"]
 myst_heading_anchors = 3

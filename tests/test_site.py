@@ -130,3 +130,22 @@ def test_site_in_headless_chromium_offline(site):
         assert not [h for h in c.links if h.endswith(".ipynb")], c.url
     # The CLV notebook's formulas are typeset by the MathJax copy inside the site.
     assert by_name["02_customer_lifetime_value.html"].math >= 5
+
+
+def test_search_finds_a_function_offline(site):
+    require_browser()
+    from browser import CHROMIUM_FLAGS, chromium_path
+    from playwright.sync_api import sync_playwright
+
+    search = (site[0] / "search.html").resolve().as_uri() + "?q=fit_btyd"
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
+        page = browser.new_page()
+        page.route(lambda url: not url.startswith(("file:", "data:")), lambda r: r.abort())
+        page.goto(search, wait_until="load")
+        # Sphinx's search runs in the page over searchindex.js, no server involved.
+        page.wait_for_selector("#search-results li a", timeout=20_000)
+        hrefs = page.eval_on_selector_all("#search-results li a",
+                                          "links => links.map(a => a.getAttribute('href'))")
+        browser.close()
+    assert any("crm_analysis.fit_btyd.html" in h for h in hrefs), hrefs

@@ -149,3 +149,27 @@ def test_search_finds_a_function_offline(site):
                                           "links => links.map(a => a.getAttribute('href'))")
         browser.close()
     assert any("crm_analysis.fit_btyd.html" in h for h in hrefs), hrefs
+
+
+@pytest.mark.parametrize(
+    ("code", "target"),
+    [
+        ("crm.fit_btyd", "crm_analysis.fit_btyd"),
+        ("fit_btyd()", "crm_analysis.fit_btyd"),
+        ('crm.load_complete_journey("transactions")', "crm_analysis.load_complete_journey"),
+        ("crm.plotting.plot_whale_curve", "crm_analysis.plotting.plot_whale_curve"),
+        ("frequency_cal", None),  # a column name stays plain code
+        ("crm.no_such_function", None),
+        ("log.groupby('customer_id')", None),
+    ],
+)
+def test_inline_code_link_targets(code, target):
+    sys.path.insert(0, str(ROOT / "docs" / "_ext"))
+    import crm_docs
+
+    crm_docs.PUBLIC.update({
+        "fit_btyd": "crm_analysis.fit_btyd",
+        "load_complete_journey": "crm_analysis.load_complete_journey",
+        "plot_whale_curve": "crm_analysis.plotting.plot_whale_curve",
+    })
+    assert crm_docs._target(code) == target

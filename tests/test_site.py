@@ -158,6 +158,8 @@ def test_search_finds_a_function_offline(site):
         ("fit_btyd()", "crm_analysis.fit_btyd"),
         ('crm.load_complete_journey("transactions")', "crm_analysis.load_complete_journey"),
         ("crm.plotting.plot_whale_curve", "crm_analysis.plotting.plot_whale_curve"),
+        ("crm.plotting", "crm_analysis.plotting"),
+        ("churn", None),  # a module's bare name may be a column: no link
         ("frequency_cal", None),  # a column name stays plain code
         ("crm.no_such_function", None),
         ("log.groupby('customer_id')", None),

@@ -161,7 +161,7 @@ def _group_page(page: str, modname: str, short: str, fullnames: list[str]) -> st
     # The module docstring below repeats its own first line in full.
     title = f"{page}: {short}"
     lines = [f".. _api-{page}:", "", title, "=" * len(title), "",
-             f".. automodule:: {modname}", "   :no-members:", "   :no-index:", "",
+             f".. automodule:: {modname}", "   :no-members:", "",
              "", ".. currentmodule:: None", "",
              ".. autosummary::", "   :nosignatures:", ""]
     lines += [f"   ~{n}" for n in fullnames]
@@ -176,7 +176,14 @@ _CODE = re.compile(r"^(?:crm_analysis\.|crm\.)?(?:plotting\.|simulate\.)?([A-Za-
                    re.DOTALL)
 
 
+_MODULE = re.compile(r"^(?:crm_analysis|crm)\.(\w+)$")
+
+
 def _target(text: str) -> str | None:
+    # `crm.plotting` names a module page; a bare `churn` may be a column, so no link.
+    m = _MODULE.match(text.strip())
+    if m and m.group(1) in {page for page, _, _ in GROUPS}:
+        return f"crm_analysis.{m.group(1)}"
     m = _CODE.match(text.strip())
     return PUBLIC.get(m.group(1)) if m else None
 

@@ -15,24 +15,26 @@ The grid holds exactly what the library returns at each combination (tests
 check grid points against direct calls), so the client-side script only looks
 numbers up and draws them; it computes nothing.
 
-=========================  ==================================================  ==================================
-panel                      sliders                                             library function
-=========================  ==================================================  ==================================
-:func:`clv_whatif`         fewer defections, margin, discount, acquisition     :func:`~crm_analysis.equity_decomposition`
-                           cost, spend
-:func:`dick_basu_whatif`   attitude and patronage thresholds                   :func:`~crm_analysis.dick_basu_segments`
-:func:`fee_policy_whatif`  fee, balance threshold, retention drop              :func:`~crm_analysis.simulate_fee_policy`
-:func:`whale_whatif`       unit costs to serve                                 :func:`~crm_analysis.customer_profitability`,
-                                                                               :func:`~crm_analysis.whale_curve`
-=========================  ==================================================  ==================================
+Panels, their sliders and the library function evaluated at every combination:
+
+* :func:`clv_whatif`: fewer defections, margin, discount rate, acquisition cost
+  and spend, through :func:`~crm_analysis.equity_decomposition`;
+* :func:`dick_basu_whatif`: attitude and patronage thresholds, through
+  :func:`~crm_analysis.dick_basu_segments`;
+* :func:`fee_policy_whatif`: fee, retention drop of charged customers and lost
+  trust of the others, through :func:`~crm_analysis.simulate_fee_policy`;
+* :func:`whale_whatif`: unit costs to serve, through
+  :func:`~crm_analysis.customer_profitability` and :func:`~crm_analysis.whale_curve`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import html
+import io
 import itertools
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -144,6 +146,11 @@ class WhatIfPanel:
     curves: dict = field(default_factory=dict)
     note: str = ""
 
+    def __repr__(self) -> str:
+        sliders = ", ".join(f"{s.name} ({len(s.values)})" for s in self.sliders)
+        return (f"WhatIfPanel({self.title!r}: {len(self.grid):,} combinations of {sliders}; "
+                f"outputs {list(self.outputs)})")
+
     # ---- looking values up -------------------------------------------------------------
     def _row(self, values: Mapping[str, float] | None = None) -> int:
         """Grid row of a combination (defaults for the sliders not given)."""
@@ -244,7 +251,6 @@ class WhatIfPanel:
         """
         import ipywidgets as widgets
         import matplotlib.pyplot as plt
-        from IPython.display import display
 
         from .plotting.whatif import plot_whatif
 
@@ -254,7 +260,9 @@ class WhatIfPanel:
             style={"description_width": "initial"}, layout={"width": "480px"})
             for s in self.sliders}
         readout = widgets.HTML()
-        out = widgets.Output()
+        # An Image widget, not an Output widget: the picture is plain widget state, so it
+        # shows the same in every front end and in a saved notebook's widget state.
+        image = widgets.Image(format="png")
 
         def redraw(*_):
             values = {k: w.value for k, w in sliders.items()}
@@ -262,21 +270,21 @@ class WhatIfPanel:
             readout.value = "<br>".join(
                 f"{html.escape(lab)}: <b>{_format(row[k], kind)}</b> (base {_format(base[k], kind)})"
                 for k, (lab, kind) in self.outputs.items())
-            with out:
-                out.clear_output(wait=True)
-                fig, axes = plt.subplots(1, len(self.charts), figsize=(5 * len(self.charts), 3.6),
-                                         squeeze=False)
-                for i, ax in enumerate(axes[0]):
-                    plot_whatif(self, chart=i, values=values, ax=ax)
-                fig.tight_layout()
-                display(fig)
-                plt.close(fig)
+            fig, axes = plt.subplots(1, len(self.charts), figsize=(5 * len(self.charts), 3.6),
+                                     squeeze=False)
+            for i, ax in enumerate(axes[0]):
+                plot_whatif(self, chart=i, values=values, ax=ax)
+            fig.tight_layout()
+            buf = io.BytesIO()
+            fig.savefig(buf, format="png", dpi=80)
+            plt.close(fig)
+            image.value = buf.getvalue()
 
         for w in sliders.values():
             w.observe(redraw, names="value")
         redraw()
         return widgets.VBox([widgets.HTML(f"<b>{html.escape(self.title)}</b>"),
-                             *sliders.values(), readout, out])
+                             *sliders.values(), readout, image])
 
 
 def _build(title, sliders, compute, outputs, charts, note, *, curves=None, progress=True):
@@ -342,7 +350,7 @@ def clv_whatif(
     horizon : int, optional
         Periods counted; unlimited when omitted.
     defection_cuts, margins, discounts, acquisition_costs, spends : sequence of float
-        WhatIfSlider positions (increasing).
+        Slider positions (increasing).
     defaults : dict, optional
         Base-case position per slider name (``defection_cut``, ``margin``,
         ``discount``, ``acquisition_cost``, ``spend``); by default no cut,
@@ -533,13 +541,13 @@ def fee_policy_whatif(
     customers: pd.DataFrame,
     *,
     fees: Sequence[float] = (0.0, 5.0, 10.0, 15.0, 20.0, 25.0, 30.0),
-    thresholds: Sequence[float] = (5_000.0, 10_000.0, 20_000.0, 30_000.0, 40_000.0, 50_000.0),
     retention_drops: Sequence[float] = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3),
+    spillovers: Sequence[float] = (0.0, 0.01, 0.02, 0.03, 0.04, 0.05),
     defaults: Mapping[str, float] | None = None,
     progress: bool = False,
     **policy,
 ) -> WhatIfPanel:
-    """Customer equity with and without a punitive small-balance fee, by fee, threshold and reaction.
+    """Customer equity with and without a punitive small-balance fee, by fee and customers' reaction.
 
     At each combination :func:`~crm_analysis.simulate_fee_policy` gives the
     expected customer equity without the fee and with it, and year-1 profit.
@@ -548,17 +556,17 @@ def fee_policy_whatif(
     ----------
     customers : DataFrame
         As for :func:`~crm_analysis.simulate_fee_policy`; never modified.
-    fees, thresholds, retention_drops : sequence of float
-        WhatIfSlider positions: monthly fee, the balance below which it is charged,
-        and the retention drop among customers charged in a year.
+    fees, retention_drops, spillovers : sequence of float
+        Slider positions: monthly fee, the retention drop among customers
+        charged in a year, and the retention drop among those never charged
+        (lost trust, word of mouth).
     defaults : dict, optional
-        Base case per slider (``fee_per_month``, ``threshold``,
-        ``retention_drop``); by default US$10, 20,000 and 0.15, the
-        simulator's defaults.
+        Base case per slider (``fee_per_month``, ``retention_drop``,
+        ``spillover``); by default US$10, 0.15 and 0, the simulator's defaults.
     progress : bool, default False
     **policy
         Other keywords of :func:`~crm_analysis.simulate_fee_policy`
-        (``retention``, ``assessment``, ``spillover``, ``discount_rate``,
+        (``threshold``, ``retention``, ``assessment``, ``discount_rate``,
         ``horizon``, ``seed``, column names).
 
     Returns
@@ -573,24 +581,25 @@ def fee_policy_whatif(
     >>> from crm_analysis.simulate import simulate_brokerage_customers
     >>> data, truth = simulate_brokerage_customers(500, seed=1)
     >>> base = data.assign(expected_profit=truth["expected_profit"].to_numpy())
-    >>> p = fee_policy_whatif(base, fees=(0, 10), thresholds=(20_000, 40_000),
-    ...                       retention_drops=(0.0, 0.15))
+    >>> p = fee_policy_whatif(base, fees=(0, 10), retention_drops=(0.0, 0.15),
+    ...                       spillovers=(0.0, 0.02))
     >>> float(p.at(fee_per_month=0)["equity_change"])
     0.0
     """
     from .simulate.brokerage import simulate_fee_policy
 
-    d = {"fee_per_month": 10.0, "threshold": 20_000.0, "retention_drop": 0.15, **(defaults or {})}
+    d = {"fee_per_month": 10.0, "retention_drop": 0.15, "spillover": 0.0, **(defaults or {})}
     sliders = [
         _steps(fees, d["fee_per_month"], "fee_per_month", "money", "Fee per month"),
-        _steps(thresholds, d["threshold"], "threshold", "money", "Balance threshold"),
         _steps(retention_drops, d["retention_drop"], "retention_drop", "pct",
                "Retention drop of charged customers"),
+        _steps(spillovers, d["spillover"], "spillover", "pct",
+               "Retention drop of customers never charged"),
     ]
 
-    def compute(fee_per_month, threshold, retention_drop):
-        res = simulate_fee_policy(customers, fee_per_month=fee_per_month, threshold=threshold,
-                                  retention_drop=retention_drop, **policy)
+    def compute(fee_per_month, retention_drop, spillover):
+        res = simulate_fee_policy(customers, fee_per_month=fee_per_month,
+                                  retention_drop=retention_drop, spillover=spillover, **policy)
         s = res.summary()
         return {"equity_with": res.equity_with_, "equity_without": res.equity_without_,
                 "equity_change": res.equity_with_ / res.equity_without_ - 1,
@@ -603,8 +612,8 @@ def fee_policy_whatif(
     charts = [
         {"kind": "line", "x": "fee_per_month", "y": ["equity_with", "equity_without"],
          "title": "Customer equity by monthly fee (US$)", "ylabel": "Equity (US$)"},
-        {"kind": "line", "x": "retention_drop", "y": ["equity_with", "equity_without"],
-         "title": "Customer equity by customers' reaction (US$)", "ylabel": "Equity (US$)"},
+        {"kind": "line", "x": "spillover", "y": ["equity_with", "equity_without"],
+         "title": "Customer equity by lost trust of the uncharged (US$)", "ylabel": "Equity (US$)"},
     ]
     note = (f"{len(customers):,} customers; expected equity in closed form from "
             "crm.simulate_fee_policy (" + ", ".join(f"{k}={v!r}" for k, v in policy.items())
@@ -641,7 +650,8 @@ def whale_whatif(
         Revenue column.
     unit_costs : dict
         Cost component -> ``(driver column, slider positions, base unit cost)``,
-        e.g. ``{"service contacts": ("service_contacts", (0, 20, 40, 60), 40)}``.
+        e.g. ``{"service contacts": ("service_contacts", (0, 20, 40, 60), 40)}``;
+        the slider is named after the component (``service_contacts``).
     other_costs : dict, optional
         Fixed components, passed to :func:`~crm_analysis.customer_profitability`
         as they are.
@@ -680,7 +690,10 @@ def whale_whatif(
     if int(points) != points or points < 2:
         raise CRMDataError(f"whale_whatif: points must be a whole number >= 2, got {points!r}.")
     names = list(unit_costs)
-    keys = [f"cost_{i}" for i in range(len(names))]
+    # Slider names from the component names ("service contact" -> "service_contact").
+    keys = [re.sub(r"\W+", "_", name).strip("_").lower() or f"cost_{i}" for i, name in enumerate(names)]
+    if len(set(keys)) < len(keys):
+        raise CRMDataError(f"whale_whatif: cost components {names} give duplicate slider names {keys}.")
     sliders = [_steps(vals, base, key, "money", f"Cost per unit: {name} ({col})")
                for key, (name, (col, vals, base)) in zip(keys, unit_costs.items(), strict=True)]
     share = np.linspace(0, 1, int(points))

@@ -551,6 +551,8 @@ def fee_policy_whatif(
 
     At each combination :func:`~crm_analysis.simulate_fee_policy` gives the
     expected customer equity without the fee and with it, and year-1 profit.
+    A fee of zero is read as no policy at all: the retention drops are then
+    set to zero, so the zero position of the fee slider is the no-fee case.
 
     Parameters
     ----------
@@ -598,6 +600,10 @@ def fee_policy_whatif(
     ]
 
     def compute(fee_per_month, retention_drop, spillover):
+        if fee_per_month == 0:
+            # No fee is no policy: nobody is charged, so nobody reacts.  (The simulator
+            # itself would still apply the drop to customers with a low balance.)
+            retention_drop = spillover = 0.0
         res = simulate_fee_policy(customers, fee_per_month=fee_per_month,
                                   retention_drop=retention_drop, spillover=spillover, **policy)
         s = res.summary()

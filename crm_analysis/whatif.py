@@ -738,17 +738,17 @@ _CSS = """
  border:1px solid #ccc;border-radius:6px;padding:10px 14px;margin:8px 0;max-width:980px;color:#222;
  background:#fff}
 .crm-whatif-title{font-weight:600;font-size:15px;margin-bottom:6px}
-.crm-whatif-controls label{display:grid;grid-template-columns:260px 240px 110px;align-items:center;
- gap:8px;margin:2px 0}
+.crm-whatif-controls label{display:grid;grid-template-columns:minmax(120px,1.1fr) minmax(110px,1fr) 86px;
+ align-items:center;gap:8px;margin:2px 0;line-height:1.25}
 .crm-whatif-controls input{width:100%}
 .crm-whatif-controls output{font-variant-numeric:tabular-nums;font-weight:600}
-.crm-whatif-readout{margin:8px 0;display:grid;grid-template-columns:repeat(auto-fill,minmax(220px,1fr));
+.crm-whatif-readout{margin:8px 0;display:grid;grid-template-columns:repeat(auto-fill,minmax(200px,1fr));
  gap:6px}
 .crm-whatif-readout div{background:#f4f6f8;border-radius:4px;padding:4px 8px}
 .crm-whatif-readout b{display:block;font-size:16px;font-variant-numeric:tabular-nums}
 .crm-whatif-readout small{color:#555}
 .crm-whatif-charts{display:flex;flex-wrap:wrap;gap:10px}
-.crm-whatif-charts svg{background:#fff}
+.crm-whatif-charts svg{background:#fff;max-width:100%;height:auto}
 .crm-whatif-note{color:#555;font-size:12px;margin-top:4px}
 """
 
@@ -839,7 +839,7 @@ var crmWhatIf = window.crmWhatIf || (window.crmWhatIf = function (root) {
       if (chart.kind === "curve") {
         xs = spec.curves[chart.y].x;
         series.push({name: "current", v: spec.curves[chart.y].y[r], c: 0, d: ""});
-        series.push({name: "base case", v: spec.curves[chart.y].y[r0], c: 5, d: "5 4", base: true});
+        series.push({name: "base case", v: spec.curves[chart.y].y[r0], c: 0, d: "2 3", base: true});
         xlab = chart.xlabel;
       } else {
         var sx = spec.sliders[sliderIndex(chart.x)];
@@ -849,10 +849,15 @@ var crmWhatIf = window.crmWhatIf || (window.crmWhatIf = function (root) {
         });
         if (chart.y.length <= 2) chart.y.forEach(function (y, j) {
           series.push({name: spec.outputs[y].label + " (base case)", v: lineValues(chart, y, base),
-                       c: j, d: "5 4", base: true});
+                       c: j, d: "2 3", base: true});
         });
       }
-      var nleg = series.length > 1 ? series.length : 0;
+      // Legend: each current series, then one entry for all base-case lines (dotted, pale).
+      var legend = series.filter(function (sr) { return !sr.base; })
+        .map(function (sr) { return {name: sr.name, c: COLORS[sr.c % COLORS.length], d: sr.d, o: 1}; });
+      if (series.some(function (sr) { return sr.base; }))
+        legend.push({name: "base case", c: "#555", d: "2 3", o: 0.7});
+      var nleg = legend.length > 1 ? legend.length : 0;
       var W = 460, H = 290 + 14 * nleg, m = {l: 84, r: 26, t: 26, b: 58 + 14 * nleg};
       var svg = el("svg", {width: W, height: H, viewBox: "0 0 " + W + " " + H, role: "img",
                            "class": "crm-whatif-chart"}, charts);
@@ -898,19 +903,19 @@ var crmWhatIf = window.crmWhatIf || (window.crmWhatIf = function (root) {
           if (v === null) return;
           d += (d ? "L" : "M") + X(xs[k]).toFixed(1) + "," + Y(v).toFixed(1);
         });
-        el("path", {d: d, fill: "none", stroke: COLORS[sr.c % COLORS.length], "stroke-width": sr.base ? 1.5 : 2.2, "stroke-opacity": sr.base ? 0.6 : 1,
+        el("path", {d: d, fill: "none", stroke: COLORS[sr.c % COLORS.length], "stroke-width": sr.base ? 1.6 : 2.2, "stroke-opacity": sr.base ? 0.55 : 1,
                     "stroke-dasharray": sr.d, "class": "crm-whatif-series"}, svg);
         if (chart.kind !== "curve" && !sr.base) {
           var cur = state[sliderIndex(chart.x)], v = sr.v[cur];
           if (v !== null) el("circle", {cx: X(xs[cur]), cy: Y(v), r: 4.5, fill: COLORS[sr.c % COLORS.length]}, svg);
         }
-        if (nleg) {
-          var ly = H - 8 - 14 * (nleg - 1 - j);
-          el("line", {x1: m.l, x2: m.l + 18, y1: ly - 4, y2: ly - 4, stroke: COLORS[sr.c % COLORS.length],
-                      "stroke-width": 2, "stroke-dasharray": sr.d}, svg);
-          var lt = el("text", {x: m.l + 24, y: ly, "font-size": 11}, svg);
-          lt.textContent = sr.name;
-        }
+      });
+      legend.slice(0, nleg).forEach(function (lg, j) {
+        var ly = H - 8 - 14 * (nleg - 1 - j);
+        el("line", {x1: m.l, x2: m.l + 18, y1: ly - 4, y2: ly - 4, stroke: lg.c, "stroke-width": 2,
+                    "stroke-dasharray": lg.d, "stroke-opacity": lg.o}, svg);
+        var lt = el("text", {x: m.l + 24, y: ly, "font-size": 11}, svg);
+        lt.textContent = lg.name;
       });
     });
   }

@@ -169,9 +169,9 @@ def move_whatif_slider(path: Path, screenshot_dir: Path, *, panel: int = 0, slid
                        position: int = 2, settle_ms: int = 300) -> SliderCheck:
     """Open a page with what-if panels (crm_analysis.whatif) offline and move one slider.
 
-    Records the panel's chart paths and readout before and after setting range input
+    Records the panel's chart paths, markers and readout before and after setting range input
     ``slider`` of panel ``panel`` to ``position`` (as a reader dragging it would: the
-    ``input`` event fires), every request that leaves the file, script errors, and a
+    ``input`` event fires), every request to a server, script errors, and a
     screenshot of the panel before and after.
     """
     from playwright.sync_api import sync_playwright
@@ -182,6 +182,7 @@ def move_whatif_slider(path: Path, screenshot_dir: Path, *, panel: int = 0, slid
     errors: list[str] = []
     state_js = """(root) => ({
         paths: Array.from(root.querySelectorAll('svg path.crm-whatif-series')).map(p => p.getAttribute('d')),
+        marks: Array.from(root.querySelectorAll('svg circle')).map(c => c.getAttribute('cx') + ',' + c.getAttribute('cy')),
         readout: Array.from(root.querySelectorAll('.crm-whatif-value b')).map(b => b.textContent),
         charts: root.querySelectorAll('svg.crm-whatif-chart').length,
         sliders: root.querySelectorAll('input[type=range]').length})"""
@@ -204,6 +205,7 @@ def move_whatif_slider(path: Path, screenshot_dir: Path, *, panel: int = 0, slid
         after = root.evaluate(state_js)
         root.screenshot(path=str(screenshot_dir / f"{path.stem}_after.png"))
         browser.close()
-    leaving = [u for u in seen if u != url and not u.startswith(("data:", "blob:", "about:"))]
+    # The site's own files (file:) are fine; anything from a server is a defect.
+    leaving = [u for u in seen if not u.startswith(("file:", "data:", "blob:", "about:"))]
     return SliderCheck(url=path.name, panels=count, leaving=leaving, errors=errors,
                        before=before, after=after)

@@ -26,8 +26,9 @@ def plot_whatif(
 
     The same chart the panel's HTML draws in the browser: a ``"line"`` chart
     shows outputs along one slider with the others at ``values`` (the current
-    position marked); a ``"curve"`` chart shows the curve at ``values`` and,
-    dashed, at the base case.
+    position marked) and, dotted, along the same slider with the others at
+    their base case; a ``"curve"`` chart shows the curve at ``values`` and,
+    dotted, at the base case.
 
     Parameters
     ----------
@@ -50,8 +51,8 @@ def plot_whatif(
         base = panel.curve(spec["y"])
         ax.plot(100 * cur.index, 100 * cur.to_numpy(), color=PALETTE[0], linestyle=LINESTYLES[0],
                 label="current setting")
-        ax.plot(100 * base.index, 100 * base.to_numpy(), color=PALETTE[5], linestyle=LINESTYLES[1],
-                label="base case")
+        ax.plot(100 * base.index, 100 * base.to_numpy(), color=PALETTE[0], linestyle=":",
+                alpha=0.6, label="base case")
         ax.axhline(100, color="0.5", linewidth=0.8, linestyle=":")
         return finish(ax, title=spec["title"], xlabel=spec["xlabel"], ylabel=spec["ylabel"],
                       legend=True)
@@ -68,8 +69,8 @@ def plot_whatif(
                 linestyle="none")
         if len(spec["y"]) <= 2:   # the base case, dashed grey, as in the browser
             base = panel.line(slider.name, y).to_numpy() * _SCALE[kind]
-            ax.plot(x, base, color=PALETTE[j % len(PALETTE)], linestyle=(0, (5, 4)), linewidth=1.2, alpha=0.6,
-                    label=f"{label} (base case)")
+            ax.plot(x, base, color=PALETTE[j % len(PALETTE)], linestyle=":", linewidth=1.4, alpha=0.6,
+                    label="base case" if j == 0 else None)
     kind = panel.outputs[spec["y"][0]][1]
     if kind.startswith("money"):
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))

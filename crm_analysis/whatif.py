@@ -494,7 +494,8 @@ def dick_basu_whatif(
     """
     from .loyalty import DICK_BASU_SEGMENTS, dick_basu_segments
 
-    dick_basu_segments(data, attitude=attitude, patronage=patronage)  # validates the columns
+    # Validates the columns (numeric cuts: a constant column is fine when cuts are given).
+    dick_basu_segments(data, attitude=attitude, patronage=patronage, thresholds=(0.0, 0.0))
     q = np.asarray(quantiles, dtype=float)
     if attitude_cuts is None or patronage_cuts is None:
         if not ((q > 0) & (q < 1)).all() or not np.isclose(q, 0.5).any():

@@ -231,7 +231,11 @@ class WhatIfPanel:
             '<div class="crm-whatif-charts"></div>'
             f'<div class="crm-whatif-note">{html.escape(self.note)}</div>'
             f'<script type="application/json" class="crm-whatif-spec">{payload}</script>'
-            f"<script>{_JS}\ncrmWhatIf(document.getElementById({json.dumps(uid)}));</script>"
+            # The script's own parent is the panel (JupyterLab may run it before the output is
+            # in the document); the id is the fallback.
+            f"<script>{_JS}\ncrmWhatIf(document.currentScript && document.currentScript.parentNode"
+            f".classList.contains('crm-whatif') ? document.currentScript.parentNode : "
+            f"document.getElementById({json.dumps(uid)}));</script>"
             "</div>"
         )
         if not full_page:

@@ -261,7 +261,7 @@ class WhatIfPanel:
         sliders = {s.name: widgets.SelectionSlider(
             options=list(zip(s.labels(), s.values, strict=True)), value=s.default,
             description=s.label, continuous_update=False,
-            style={"description_width": "initial"}, layout={"width": "480px"})
+            style={"description_width": "240px"}, layout={"width": "620px"})
             for s in self.sliders}
         readout = widgets.HTML()
         # An Image widget, not an Output widget: the picture is plain widget state, so it

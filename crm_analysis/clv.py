@@ -1409,6 +1409,7 @@ def tracking_data(
     calibration_end,
     observation_end=None,
     period_days: int = 7,
+    evaluate_at: str = "end",
 ) -> pd.DataFrame:
     """Weekly (or other) actual vs predicted repeat transactions of a cohort.
 
@@ -1431,6 +1432,13 @@ def tracking_data(
     period_days : int, default 7
         Period length in days (7 = weekly), counted from the first date in the log;
         a trailing incomplete period is left out.
+    evaluate_at : {"end", "last_day_start"}, default "end"
+        Where the cumulative expectation of period k is evaluated: at the end of
+        its last day (age counted in whole days up to midnight, the convention of
+        BTYD's ``ExpectedCumulativeTransactions``, lifetimes and PyMC-Marketing, and
+        the one that matches the actual counts, which include that day's purchases),
+        or at the start of its last day (the convention of earlier versions; one
+        day short, e.g. 27% low in week 1 on CDNOW).
 
     Returns
     -------
@@ -1445,6 +1453,8 @@ def tracking_data(
     """
     if model.time_unit not in TIME_UNIT_DAYS:
         raise CRMDataError(f"tracking_data needs a calendar time unit, model has {model.time_unit!r}.")
+    if evaluate_at not in ("end", "last_day_start"):
+        raise CRMDataError(f"tracking_data: evaluate_at must be 'end' or 'last_day_start', got {evaluate_at!r}.")
     from .transactions import rfm_summary  # public function, for its input checks
 
     rfm_summary(transactions.head(1), customer_id=customer_id, date=date)  # column checks
@@ -1475,7 +1485,8 @@ def tracking_data(
     cum_pred = np.zeros(n_periods)
     for k in range(n_periods):
         last_day = min((k + 1) * period_days - 1, end_day)
-        age = (last_day - starts) / unit
+        # A customer first seen on day s has, by the end of day d, been a customer d + 1 - s days.
+        age = (last_day + (evaluate_at == "end") - starts) / unit
         ok = age > 0
         if ok.any():
             e = model.expected_purchases_new(age[ok])

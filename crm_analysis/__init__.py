@@ -6,6 +6,7 @@ gives ``crm.rfm_summary``, ``crm.fit_btyd`` and so on. The modules, one concept 
 - :mod:`~crm_analysis.transactions`: validation of transaction logs, the RFM summary;
 - :mod:`~crm_analysis.datasets`: offline loaders of the real datasets;
 - :mod:`~crm_analysis.clv`: buy-till-you-die models, CLV, customer equity, holdout checks;
+- :mod:`~crm_analysis.forecast`: predictive distributions, intervals and saved BTYD models;
 - :mod:`~crm_analysis.retention`: cohort tables, Kaplan-Meier, hazards, sBG, retention economics;
 - :mod:`~crm_analysis.drivers`: key-driver analysis of satisfaction surveys;
 - :mod:`~crm_analysis.loyalty`: loyalty index, behavioural loyalty, Dick & Basu matrix;
@@ -339,4 +340,47 @@ __all__ += [
     "implied_retention",
     "lever_simulation",
     "lever_sensitivity",
+]
+
+# Predictive distributions, intervals and saved models of the BTYD models.
+from . import forecast  # noqa: E402
+from .forecast import (  # noqa: E402
+    ClvInterval,
+    ScoringModel,
+    clv_interval,
+    conditional_probability_of_n_purchases,
+    count_distribution,
+    draw_parameters,
+    expected_purchases_interval,
+    load_model,
+    model_from_dict,
+    model_to_dict,
+    p_alive_after_silence,
+    p_alive_interval,
+    parameter_interval,
+    probability_of_n_purchases,
+    purchases_predictive_interval,
+    save_model,
+    simulate_btyd_summary,
+)
+
+__all__ += [
+    "forecast",
+    "ClvInterval",
+    "ScoringModel",
+    "clv_interval",
+    "conditional_probability_of_n_purchases",
+    "count_distribution",
+    "draw_parameters",
+    "expected_purchases_interval",
+    "load_model",
+    "model_from_dict",
+    "model_to_dict",
+    "p_alive_after_silence",
+    "p_alive_interval",
+    "parameter_interval",
+    "probability_of_n_purchases",
+    "purchases_predictive_interval",
+    "save_model",
+    "simulate_btyd_summary",
 ]

@@ -316,10 +316,34 @@ class _FittedModel:
         return len(self.params_) * np.log(self.n_customers_) - 2 * self.log_likelihood_
 
     def summary(self) -> pd.DataFrame:
-        """Parameters with standard errors and 95% Wald intervals."""
+        """Parameters with standard errors and 95% intervals.
+
+        Every parameter is positive, so the interval is the Wald interval of
+        log(parameter) mapped back, exp(log(coef) +- 1.96 se / coef) (delta
+        method): it never crosses zero and is asymmetric where the estimate is
+        imprecise, unlike coef +- 1.96 se.
+        """
         params, se = self.params_, self.standard_errors_
-        return pd.DataFrame({"coef": params, "se": se, "lower 95%": params - 1.96 * se,
-                             "upper 95%": params + 1.96 * se})
+        with np.errstate(divide="ignore", invalid="ignore"):
+            half = 1.96 * se / params
+        return pd.DataFrame({"coef": params, "se": se, "lower 95%": params * np.exp(-half),
+                             "upper 95%": params * np.exp(half)})
+
+    def to_dict(self) -> dict:
+        """Plain-JSON description of the fitted model (see :func:`crm_analysis.forecast.model_to_dict`)."""
+        from .forecast import model_to_dict
+
+        return model_to_dict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict):
+        """Rebuild a model written by :meth:`to_dict` (see :func:`crm_analysis.forecast.model_from_dict`)."""
+        from .forecast import model_from_dict
+
+        model = model_from_dict(data)
+        if not isinstance(model, cls):
+            raise CRMDataError(f"from_dict: the data describe a {type(model).__name__}, not a {cls.__name__}.")
+        return model
 
 
 # --------------------------------------------------------------------------------------

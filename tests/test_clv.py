@@ -137,7 +137,17 @@ def test_standard_errors_match_lifetimes_hessian(bg, cal):
     np.testing.assert_allclose(bg.standard_errors_, ref.standard_errors_, rtol=1e-3)
     s = bg.summary()
     assert list(s.columns) == ["coef", "se", "lower 95%", "upper 95%"]
-    np.testing.assert_allclose(s["upper 95%"] - s["coef"], 1.96 * s["se"])
+    # Log-scale (delta-method) intervals: symmetric in log(coef), never below zero.
+    np.testing.assert_allclose(np.log(s["upper 95%"] / s["coef"]), 1.96 * s["se"] / s["coef"])
+    np.testing.assert_allclose(np.log(s["coef"] / s["lower 95%"]), 1.96 * s["se"] / s["coef"])
+
+
+def test_summary_intervals_stay_positive(pnbd):
+    # Pareto/NBD beta on CDNOW: coef 11.67, se 6.2, so coef - 1.96 se < 0 (issue 18, item 10).
+    s = pnbd.summary()
+    assert (s["coef"] - 1.96 * s["se"]).loc["beta"] < 0
+    assert (s["lower 95%"] > 0).all()
+    assert ((s["lower 95%"] < s["coef"]) & (s["coef"] < s["upper 95%"])).all()
 
 
 def test_information_criteria(bg):

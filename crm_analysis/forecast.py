@@ -1020,6 +1020,14 @@ class ScoringModel:
                    None if spend is None else model_from_dict(spend), _decode(data["spend_per_order"]),
                    int(data["horizon_weeks"]), _decode(data["weekly_discount_rate"]), _decode(data["margin"]))
 
+    @classmethod
+    def from_client_analysis(cls, result, *, amount: str = "amount") -> ScoringModel:
+        """The models and settings of :func:`crm_analysis.report.analyse_client` (``report --save-model``)."""
+        settings = result.settings
+        return cls(result.transaction_model, result.spend_model,
+                   float(result.validation.data[amount].mean()), int(settings["horizon_weeks"]),
+                   float(settings["weekly_discount_rate"]), float(settings["margin"]))
+
     def score(self, transactions: pd.DataFrame, *, customer_id: str = "customer_id", date: str = "date",
               amount: str = "amount", observation_end=None) -> pd.DataFrame:
         """Score every customer of a transaction log with the saved models (no refitting).

@@ -360,6 +360,7 @@ from .forecast import (  # noqa: E402
     parameter_interval,
     probability_of_n_purchases,
     purchases_predictive_interval,
+    rank_holdout_value,
     save_model,
     simulate_btyd_summary,
 )
@@ -381,6 +382,7 @@ __all__ += [
     "parameter_interval",
     "probability_of_n_purchases",
     "purchases_predictive_interval",
+    "rank_holdout_value",
     "save_model",
     "simulate_btyd_summary",
 ]

@@ -60,6 +60,7 @@ __all__ = [
     "conditional_probability_of_n_purchases",
     "p_alive_after_silence",
     "count_distribution",
+    "rank_holdout_value",
     "draw_parameters",
     "parameter_interval",
     "expected_purchases_interval",
@@ -441,6 +442,66 @@ def count_distribution(
     out["actual_share"] = out["actual"] / n
     out["predicted_share"] = out["predicted"] / n
     return out
+
+
+def rank_holdout_value(rankings: dict[str, pd.Series] | pd.DataFrame, holdout_value: pd.Series, *,
+                       top: float = 0.1) -> pd.DataFrame:
+    """Which ranking of customers predicted what they were actually worth in a holdout period?
+
+    For each ranking score (e.g. past revenue, CLV) the top ``top`` share of
+    customers is taken and their share of the holdout value reported, with
+    the Spearman correlation of score and holdout value over all customers.
+    Ties in the score are broken by order of appearance, so the top group
+    always has the same size.
+
+    Parameters
+    ----------
+    rankings : dict of Series or DataFrame
+        One score per customer for each ranking (higher = better).
+    holdout_value : Series
+        What each customer spent (or earned) in the holdout period; customers
+        without holdout purchases must be present with 0.
+    top : float, default 0.1
+        Size of the top group (0.1 = top decile).
+
+    Returns
+    -------
+    DataFrame
+        One row per ranking: ``customers_top``, ``holdout_value_top``,
+        ``share_of_holdout_value``, ``spearman``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> hold = pd.Series([0.0, 10, 0, 30, 60])
+    >>> t = rank_holdout_value({"a": pd.Series([5.0, 4, 3, 2, 1]), "b": pd.Series([1.0, 2, 3, 4, 5])},
+    ...                        hold, top=0.2)
+    >>> t["share_of_holdout_value"].tolist()
+    [0.0, 0.6]
+    """
+    from scipy.stats import spearmanr
+
+    if not 0 < top < 1:
+        raise CRMDataError(f"rank_holdout_value: top must be a share between 0 and 1, got {top!r}.")
+    frame = rankings if isinstance(rankings, pd.DataFrame) else pd.DataFrame(rankings)
+    hold = pd.Series(holdout_value, dtype=float)
+    missing = frame.index.difference(hold.index)
+    if len(missing):
+        raise CRMDataError(f"rank_holdout_value: {len(missing):,} customers have no holdout value "
+                           f"(first: {list(missing[:5])}); give 0 to customers who bought nothing.")
+    hold = hold.reindex(frame.index)
+    if hold.isna().any() or frame.isna().any().any():
+        raise CRMDataError("rank_holdout_value: missing values in the scores or the holdout value.")
+    n_top = max(1, int(round(top * len(frame))))
+    total = hold.sum()
+    rows = {}
+    for name in frame.columns:
+        order = np.argsort(-frame[name].to_numpy(float), kind="stable")[:n_top]
+        captured = float(hold.iloc[order].sum())
+        rows[name] = {"customers_top": n_top, "holdout_value_top": captured,
+                      "share_of_holdout_value": captured / total if total else np.nan,
+                      "spearman": float(spearmanr(frame[name], hold).statistic)}
+    return pd.DataFrame(rows).T.rename_axis("ranking")
 
 
 # --------------------------------------------------------------------------------------

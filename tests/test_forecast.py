@@ -32,6 +32,7 @@ from crm_analysis.forecast import (
     parameter_interval,
     probability_of_n_purchases,
     purchases_predictive_interval,
+    rank_holdout_value,
     save_model,
     simulate_btyd_summary,
 )
@@ -403,3 +404,31 @@ def test_load_model_missing_and_broken_files(tmp_path):
     bad.write_text("[1, 2")
     with pytest.raises(CRMDataError, match="not valid JSON"):
         load_model(bad)
+
+
+# --- issue 18, item 5: which ranking predicted holdout value ---------------------------------
+
+def test_rank_holdout_value_brute_force():
+    from scipy.stats import spearmanr
+
+    rng = np.random.default_rng(8)
+    idx = pd.Index(rng.permutation(200) + 1000, name="customer_id")
+    past = pd.Series(rng.gamma(1.0, 50, 200), index=idx)
+    clv = pd.Series(rng.gamma(1.0, 20, 200), index=idx)
+    hold = pd.Series(np.where(rng.random(200) < 0.5, 0.0, rng.gamma(1.0, 30, 200)), index=idx)
+    t = rank_holdout_value({"past": past, "clv": clv}, hold.sample(frac=1, random_state=1), top=0.1)
+    for name, score in (("past", past), ("clv", clv)):
+        top20 = score.sort_values(ascending=False).index[:20]
+        assert t.loc[name, "holdout_value_top"] == pytest.approx(hold[top20].sum())
+        assert t.loc[name, "share_of_holdout_value"] == pytest.approx(hold[top20].sum() / hold.sum())
+        assert t.loc[name, "spearman"] == pytest.approx(spearmanr(score, hold).statistic)
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"top": 0.0}, "top must be"),
+    ({"holdout_value": pd.Series([1.0], index=[0])}, "no holdout value"),
+])
+def test_rank_holdout_value_bad_input(kwargs, match):
+    args = {"rankings": {"a": pd.Series([1.0, 2.0])}, "holdout_value": pd.Series([0.0, 1.0]), **kwargs}
+    with pytest.raises(CRMDataError, match=match):
+        rank_holdout_value(**args)

@@ -1089,6 +1089,20 @@ class ScoringModel:
                    float(result.validation.data[amount].mean()), int(settings["horizon_weeks"]),
                    float(settings["weekly_discount_rate"]), float(settings["margin"]))
 
+    def equity_interval(self, summary: pd.DataFrame, *, n_draws: int = 100, level: float = 0.9,
+                        seed: int | np.random.Generator | None = 0, progress: bool = False) -> pd.Series:
+        """Customer equity of ``summary`` (weeks, plain column names) with its parameter-uncertainty interval.
+
+        Returns
+        -------
+        Series
+            ``estimate``, ``lower``, ``upper`` (see :func:`clv_interval`).
+        """
+        spend = self.spend_model if self.spend_model is not None else float(self.spend_per_order)
+        return clv_interval(self.transaction_model, spend, summary, horizon=int(self.horizon_weeks),
+                            discount_rate=self.weekly_discount_rate, margin=self.margin, freq=1.0,
+                            n_draws=n_draws, level=level, seed=seed, progress=progress).equity
+
     def score(self, transactions: pd.DataFrame, *, customer_id: str = "customer_id", date: str = "date",
               amount: str = "amount", observation_end=None) -> pd.DataFrame:
         """Score every customer of a transaction log with the saved models (no refitting).

@@ -198,6 +198,8 @@ def test_report_save_model_then_score(cdnow_csv, tmp_path):
     assert result.exit_code == 0, result.output
     saved = json.loads(model_file.read_text())
     assert saved["format"] == "crm-analysis-scoring-model"
+    # The report states customer equity with its 90% interval (issue 17, part 3).
+    assert "a 90% interval is" in (tmp_path / "rep" / "report.html").read_text(encoding="utf-8")
     assert saved["transaction_model"]["class"] == "BTYDModel"
     # Scoring the log the model was fitted on reproduces the report's own scores.
     out = tmp_path / "scores.csv"

@@ -432,3 +432,14 @@ def test_rank_holdout_value_bad_input(kwargs, match):
     args = {"rankings": {"a": pd.Series([1.0, 2.0])}, "holdout_value": pd.Series([0.0, 1.0]), **kwargs}
     with pytest.raises(CRMDataError, match=match):
         rank_holdout_value(**args)
+
+
+def test_scoring_model_equity_interval_is_clv_interval(cdnow, cal, bg):
+    gg = crm.fit_gamma_gamma(cal)
+    sm = ScoringModel(bg, gg, 35.0, horizon_weeks=26, weekly_discount_rate=0.002, margin=0.3)
+    summ = crm.rfm_summary(cdnow, amount="amount", freq="D", freq_multiplier=7)
+    eq = sm.equity_interval(summ, n_draws=30, seed=4)
+    assert eq["estimate"] == pytest.approx(sm.score(cdnow)["clv"].sum())
+    ref = clv_interval(bg, gg, summ, horizon=26, discount_rate=0.002, margin=0.3, n_draws=30, seed=4,
+                       progress=False).equity
+    assert eq.equals(ref)

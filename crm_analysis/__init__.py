@@ -7,6 +7,7 @@ gives ``crm.rfm_summary``, ``crm.fit_btyd`` and so on. The modules, one concept 
 - :mod:`~crm_analysis.datasets`: offline loaders of the real datasets;
 - :mod:`~crm_analysis.clv`: buy-till-you-die models, CLV, customer equity, holdout checks;
 - :mod:`~crm_analysis.forecast`: predictive distributions, intervals and saved BTYD models;
+- :mod:`~crm_analysis.covariates`: BG/NBD and Pareto/NBD with time-invariant covariates;
 - :mod:`~crm_analysis.retention`: cohort tables, Kaplan-Meier, hazards, sBG, retention economics;
 - :mod:`~crm_analysis.drivers`: key-driver analysis of satisfaction surveys;
 - :mod:`~crm_analysis.loyalty`: loyalty index, behavioural loyalty, Dick & Basu matrix;
@@ -386,3 +387,9 @@ __all__ += [
     "save_model",
     "simulate_btyd_summary",
 ]
+
+# Time-invariant covariates in BG/NBD and Pareto/NBD.
+from . import covariates  # noqa: E402
+from .covariates import CovariateBTYDModel, fit_btyd_covariates  # noqa: E402
+
+__all__ += ["covariates", "CovariateBTYDModel", "fit_btyd_covariates"]

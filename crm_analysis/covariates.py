@@ -125,12 +125,13 @@ class CovariateBTYDModel(_FittedModel):
         parameters, Wald for the coefficients) and the rate ratio exp(coef) of each coefficient."""
         p, se = self.params_, self.standard_errors_
         base = p.index.isin(_BASE[self.model])
-        with np.errstate(divide="ignore", invalid="ignore"):
+        # Unidentified parameters (huge se) give huge or infinite bounds: say so, do not warn.
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             half = 1.96 * se / p
-        lower = np.where(base, p * np.exp(-half), p - 1.96 * se)
-        upper = np.where(base, p * np.exp(half), p + 1.96 * se)
-        out = pd.DataFrame({"coef": p, "se": se, "lower 95%": lower, "upper 95%": upper})
-        out["exp(coef)"] = np.where(base, np.nan, np.exp(p))
+            lower = np.where(base, p * np.exp(-half), p - 1.96 * se)
+            upper = np.where(base, p * np.exp(half), p + 1.96 * se)
+            out = pd.DataFrame({"coef": p, "se": se, "lower 95%": lower, "upper 95%": upper})
+            out["exp(coef)"] = np.where(base, np.nan, np.exp(p))
         out["z"] = np.where(base, np.nan, p / se)
         return out
 

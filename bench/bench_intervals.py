@@ -67,8 +67,8 @@ def main() -> None:
                   "total E[holdout | history]": truth_model.expected_purchases(39.0, s).sum(),
                   "sum P(alive)": truth_model.p_alive(s).sum()}
         stats = {"new E[X(39)]": lambda mm: mm.expected_purchases_new(39.0),
-                 "total E[holdout | history]": lambda mm: mm.expected_purchases(39.0, s).sum(),
-                 "sum P(alive)": lambda mm: mm.p_alive(s).sum()}
+                 "total E[holdout | history]": lambda mm, s=s: mm.expected_purchases(39.0, s).sum(),
+                 "sum P(alive)": lambda mm, s=s: mm.p_alive(s).sum()}
         for key, stat in stats.items():
             ci = fc.parameter_interval(m, stat, n_draws=args.draws, seed=rng, progress=False)
             hits[key].append(ci["lower"].iloc[0] <= truths[key] <= ci["upper"].iloc[0])

@@ -67,10 +67,12 @@ def plot_whatif(
                 label=label)
         ax.plot(x[i], line[i], marker=MARKERS[j % len(MARKERS)], color=PALETTE[j % len(PALETTE)],
                 linestyle="none")
-        if len(spec["y"]) <= 2:   # the base case, dashed grey, as in the browser
+    if len(spec["y"]) <= 2:  # the base case, dotted and pale, as in the browser
+        for j, y in enumerate(spec["y"]):
+            kind = panel.outputs[y][1]
             base = panel.line(slider.name, y).to_numpy() * _SCALE[kind]
-            ax.plot(x, base, color=PALETTE[j % len(PALETTE)], linestyle=":", linewidth=1.4, alpha=0.6,
-                    label="base case" if j == 0 else None)
+            ax.plot(x, base, color=PALETTE[j % len(PALETTE)], linestyle=":", linewidth=1.4,
+                    alpha=0.6, label="base case" if j == 0 else None)
     kind = panel.outputs[spec["y"][0]][1]
     if kind.startswith("money"):
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))

@@ -5,6 +5,7 @@ import re
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import pytest
 from matplotlib.ft2font import FT2Font
 from matplotlib.patches import Patch
@@ -127,3 +128,19 @@ def test_drawn_chinese_text_is_not_tofu(tmp_path):
     fig.canvas.draw()
     assert text.get_fontname() == mpl.font_manager.FontProperties(fname=str(plotting.cjk_font())).get_name()
     assert np.isfinite(text.get_window_extent().width)
+
+
+def test_category_ticks_and_colour_bar_are_translated():
+    crm.set_style(lang="zh")
+    share = pd.DataFrame({0: [1.0, 1.0], 1: [0.5, 0.4], 2: [0.3, np.nan]}, index=["2024-01", "2024-02"])
+    _, ax = plt.subplots()
+    plotting.plot_cohort_heatmap(share, ax=ax)  # labels through finish, colour bar from seaborn
+    bars = [a for a in ax.figure.axes if a is not ax]
+    assert [b.get_ylabel() for b in bars] == ["活跃客户 (% 占同期群)"]
+    assert ax.get_title() == "各获客同期群仍在购买的比例"
+    _, ax = plt.subplots()
+    ax.bar([0, 1], [1, 2])
+    ax.set_xticks([0, 1], ["champions", "at risk"], rotation=30)
+    plotting._style.finish(ax, title="", xlabel="Segment", ylabel="")
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["冠军客户", "有流失风险"]
+    assert ax.get_xticklabels()[0].get_rotation() == 30

@@ -10,6 +10,25 @@ seed texts where they name the idea (客户保持, 客户忠诚, 客户资产, �
 
 ZH: dict[str, str] = {
     # whole labels and titles seen in the plot functions
+    # RFM segments (crm.RFM_SEGMENTS)
+    "champions": "冠军客户",
+    "loyal": "忠诚客户",
+    "potential loyalists": "潜在忠诚客户",
+    "new customers": "新客户",
+    "need attention": "需要关注",
+    "can't lose them": "不能失去的客户",
+    "at risk": "有流失风险",
+    "about to sleep": "即将沉睡",
+    "hibernating": "沉睡客户",
+    # report and heat maps
+    "Share of each acquisition cohort still buying": "各获客同期群仍在购买的比例",
+    "Share of customers": "客户占比",
+    "by RFM segment": "（按 RFM 细分群体）",
+    "Clv share": "客户终身价值占比",
+    "currency units": "货币单位",
+    "revenue": "收入",
+    "and": "与",
+    "Share": "占比",
     "Customer lifetime value per customer": "每位客户的客户终身价值",
     "Customers by number of repeat purchases": "按重复购买次数划分的客户",
     "Holdout purchases by calibration frequency": "按校准期频次划分的验证期购买",

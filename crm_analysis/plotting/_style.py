@@ -203,6 +203,7 @@ def finish(ax: Axes, *, title: str, xlabel: str, ylabel: str, legend: bool | Non
     ax.set(title=translate(title), xlabel=translate(xlabel), ylabel=translate(ylabel))
     handles, _ = ax.get_legend_handles_labels()
     if _STATE["lang"] != "en":
+        _translate_ticks_and_colorbars(ax)
         for handle in handles:
             handle.set_label(translate(handle.get_label(), "legend"))
         drawn = ax.get_legend()
@@ -213,6 +214,23 @@ def finish(ax: Axes, *, title: str, xlabel: str, ylabel: str, legend: bool | Non
     if legend or (legend is None and len(handles) > 1):
         ax.legend()
     return ax
+
+
+def _translate_ticks_and_colorbars(ax: Axes) -> None:
+    """Category tick labels (fixed labels, e.g. segment names) and the labels of this Axes' colour bars."""
+    from matplotlib.ticker import FixedLocator
+
+    for axis in (ax.xaxis, ax.yaxis):
+        if isinstance(axis.get_major_locator(), FixedLocator):  # labels set with set_xticks(..., labels)
+            labels = [t.get_text() for t in axis.get_majorticklabels()]
+            translated = [translate(text, "legend") for text in labels]
+            if translated != labels:
+                axis.set_ticks(axis.get_majorticklocs(), translated)
+    for other in ax.figure.axes:
+        bar = getattr(other, "_colorbar", None)  # set on a colour bar's own Axes
+        if bar is not None and getattr(bar.mappable, "axes", None) is ax:
+            bar.set_label(translate(bar.ax.get_ylabel() if bar.orientation == "vertical"
+                                    else bar.ax.get_xlabel()))
 
 
 def style_cycle():

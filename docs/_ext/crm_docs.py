@@ -166,7 +166,10 @@ def _group_page(page: str, modname: str, short: str, fullnames: list[str]) -> st
     # The module docstring below repeats its own first line in full.
     title = f"{page}: {short}"
     lines = [f".. _api-{page}:", "", title, "=" * len(title), "",
-             f".. automodule:: {modname}", "   :no-members:", "",
+             f".. automodule:: {modname}", "   :no-members:",
+             # crm_analysis.glossary is both a module and the function it exports:
+             # index the function, show the module's docstring only.
+             *(["   :no-index:"] if modname in fullnames else []), "",
              "", ".. currentmodule:: None", "",
              ".. autosummary::", "   :nosignatures:", ""]
     lines += [f"   ~{n}" for n in fullnames]

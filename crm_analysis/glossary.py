@@ -18,7 +18,7 @@ __all__ = ["glossary", "SEED_TITLES"]
 
 #: Seed ids and their titles (English / original), as cited in the notebooks.
 SEED_TITLES = {
-    "000": "Misconceptions of CRM and countermeasures (客戶關系管理的誤區與對策)",
+    "000": "Misconceptions of CRM and countermeasures (客户关系管理的误区与对策)",
     "001": "Five steps to cultivate customer loyalty (客户管理培养客户忠诚五个步骤)",
     "002": "Dancing to the customer's steps (迎合客户的舞步)",
     "003": "CRM goals: more, longer, deeper (更多、更久、更深)",

@@ -465,6 +465,11 @@ from .covariates import CovariateBTYDModel, fit_btyd_covariates  # noqa: E402
 
 __all__ += ["covariates", "CovariateBTYDModel", "fit_btyd_covariates"]
 
+# Chinese-English glossary of the seed texts.
+from .glossary import SEED_TITLES, glossary  # noqa: E402
+
+__all__ += ["SEED_TITLES", "glossary"]
+
 # What-if controls (sliders in JupyterLab and in the static site).
 from . import whatif  # noqa: E402
 from .whatif import (  # noqa: E402

@@ -115,7 +115,7 @@ from .equity import (
     lever_sensitivity,
     lever_simulation,
 )
-from .errors import CRMDataError
+from .errors import ConvergenceError, CRMDataError
 from .largedata import rfm_summary_dask, rfm_summary_files, score_dask, score_in_chunks
 from .loyalty import (
     C10_COMPONENTS,
@@ -190,6 +190,7 @@ __all__ = [
     "check_client_log",
     "report",
     "CRMDataError",
+    "ConvergenceError",
     "BGBBModel",
     "BTYDModel",
     "ModelFitWarning",

@@ -365,15 +365,22 @@ def test_gamma_gamma_warns_on_dependence(cal):
 
 
 def test_convergence_failure_gives_advice(monkeypatch, cal):
-    from lifetimes import BetaGeoFitter
-    from lifetimes.utils import ConvergenceError
+    # An optimiser that ends clearly above the no-dropout limit but without reaching an
+    # optimum: a genuine failure, reported as ConvergenceError (a CRMDataError) with advice.
+    import crm_analysis.clv as clv_module
 
-    def boom(self, *a, **k):
-        raise ConvergenceError("did not converge")
+    real = clv_module._optimise
 
-    monkeypatch.setattr(BetaGeoFitter, "fit", boom)
-    with pytest.raises(CRMDataError, match="penalizer"):
-        fit_btyd(cal)
+    def stuck(fun, starts, **kw):
+        opt = real(fun, starts, **kw)
+        if len(starts[0]) == 4:
+            opt.converged, opt.message = False, "maximum number of iterations"
+        return opt
+
+    monkeypatch.setattr(clv_module, "_optimise", stuck)
+    with pytest.raises(crm.ConvergenceError, match="did not converge.*penalizer") as info:
+        fit_btyd(cal, aggregate=True)
+    assert isinstance(info.value, CRMDataError)
 
 
 def test_flat_likelihood_warns():

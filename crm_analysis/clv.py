@@ -182,7 +182,7 @@ def _as_output(values, data: pd.DataFrame, name: str) -> pd.Series:
 
 def _row_loglik(model: str, params: np.ndarray, cols: list[np.ndarray]) -> np.ndarray:
     """Per-row log-likelihood of each model (lifetimes' formulas, original time units)."""
-    from lifetimes import BetaGeoBetaBinomFitter, ParetoNBDFitter
+    from lifetimes import BetaGeoBetaBinomFitter
     from scipy.special import gammaln
 
     if model == "bgnbd":
@@ -192,7 +192,7 @@ def _row_loglik(model: str, params: np.ndarray, cols: list[np.ndarray]) -> np.nd
     if model == "nbd":
         return _nbd_rows(params, *cols)
     if model == "pareto":
-        return np.asarray(ParetoNBDFitter._conditional_log_likelihood(list(params), *cols), float)
+        return _pareto_rows(params, *cols)
     if model == "bgbb":
         return np.asarray(BetaGeoBetaBinomFitter._loglikelihood(list(params), *cols), float)
     if model == "gamma_gamma":
@@ -213,6 +213,98 @@ def _bgnbd_rows(params, x, tx, T):
     a3 = -(r + x) * np.log(alpha + T)
     a4 = np.log(a) - np.log(b + np.maximum(x, 1) - 1) - (r + x) * np.log(tx + alpha)
     return a1 + a2 + np.where(x > 0, np.logaddexp(a3, a4), a3)
+
+
+_GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(8)
+# Panels in u graded towards u = 1 (edges 1 - 10^-j), where the inverse of the
+# dominant power has an algebraic end-point singularity; 8 Gauss nodes per panel.
+_U_EDGES = np.concatenate([[0.0, 0.5], 1 - 10.0 ** -np.arange(1, 13), [1.0]])
+_U_NODES = np.concatenate([(b - a) / 2 * _GL_NODES + (b + a) / 2
+                           for a, b in zip(_U_EDGES[:-1], _U_EDGES[1:], strict=True)])
+_U_WEIGHTS = np.concatenate([(b - a) / 2 * _GL_WEIGHTS
+                             for a, b in zip(_U_EDGES[:-1], _U_EDGES[1:], strict=True)])
+
+
+def _pareto_log_a0(params, x, tx, T) -> np.ndarray:
+    """log A_0 of the Pareto/NBD likelihood (Fader & Hardie 2005 note, eqs. 19-20), NaN-free.
+
+    ``A_0 = (r+s+x) * I`` with ``I = integral_tx^T (alpha+y)^-(r+x) (beta+y)^-(s+1) dy``.
+    The published form is a difference of two Gauss hypergeometric terms; it is
+    used where it is well conditioned.  Two regimes are integrated instead:
+
+    * tx close to T (the difference cancels; lifetimes returns NaN): 8-point
+      Gauss-Legendre on [tx, T], exact to machine precision on such short intervals;
+    * one of alpha, beta far above the other and above T (near the no-dropout
+      boundary, where the hypergeometric series converges very slowly): the
+      dominant power is integrated in closed form and the other, nearly constant
+      factor by graded Gauss-Legendre panels in the dominant factor's cumulative share.
+
+    tx = T gives log 0 = -inf (no time for dropout after the last purchase).
+    """
+    r, alpha, s, beta = params
+    x, tx, T = np.broadcast_arrays(*(np.asarray(v, float) for v in (x, tx, T)))
+    k = r + x
+    rsx = r + s + x
+    out = np.full(x.shape, -np.inf)
+    todo = T > tx
+    # dominant (lower-base) factor and the other one
+    if alpha <= beta:
+        d, kd, h, kh = alpha, k, beta, np.full(x.shape, s + 1.0)
+    else:
+        d, kd, h, kh = beta, np.full(x.shape, s + 1.0), alpha, k
+    with np.errstate(all="ignore"):
+        spread = kh * np.log1p((T - tx) / (h + tx))  # log-variation of the other factor
+    far = todo & (spread < 5e-2)
+    rest = todo & ~far
+    if far.any():
+        xs = np.nonzero(far)[0]
+        L = np.log((d + T[xs]) / (d + tx[xs]))
+        one_k = 1.0 - kd[xs]
+        small = np.abs(one_k * L) < 1e-8
+        q = np.where(small, L, -np.expm1(one_k * L))  # share scale of the dominant integral
+        log_i0 = one_k * np.log(d + tx[xs]) + np.where(
+            small, np.log(L), np.log(np.abs(q)) - np.log(np.abs(np.where(small, 1.0, -one_k))))
+        u = _U_NODES[None, :]
+        with np.errstate(all="ignore"):
+            log_dy = np.where(small[:, None], L[:, None] * u,
+                              np.log1p(-u * q[:, None]) / np.where(small, 1.0, one_k)[:, None])
+        y = (d + tx[xs])[:, None] * np.exp(log_dy) - d
+        log_g = -kh[xs][:, None] * np.log(h + y)
+        out[xs] = np.log(rsx[xs]) + log_i0 + special.logsumexp(log_g, b=_U_WEIGHTS[None, :], axis=1)
+    if rest.any():
+        xs = np.nonzero(rest)[0]
+        lo, hi = min(alpha, beta), max(alpha, beta)
+        t = (r + x[xs]) if alpha < beta else np.full(len(xs), s + 1.0)
+        rr = rsx[xs]
+        with np.errstate(all="ignore"):
+            log_f_tx = (np.log(special.hyp2f1(rr, t, rr + 1.0, (hi - lo) / (hi + tx[xs])))
+                        - rr * np.log(hi + tx[xs]))
+            log_f_T = (np.log(special.hyp2f1(rr, t, rr + 1.0, (hi - lo) / (hi + T[xs])))
+                       - rr * np.log(hi + T[xs]))
+            gap = log_f_tx - log_f_T
+            val = log_f_tx + np.log(-np.expm1(-gap))
+        short = ~(gap > 1e-3)
+        if short.any():
+            ss = xs[short]
+            a_, b_ = tx[ss], T[ss]
+            ys = (b_ - a_)[:, None] / 2 * _GL_NODES[None, :] + (b_ + a_)[:, None] / 2
+            log_f = -k[ss][:, None] * np.log(alpha + ys) - (s + 1) * np.log(beta + ys)
+            val[short] = (np.log(rsx[ss]) + np.log((b_ - a_) / 2)
+                          + special.logsumexp(log_f, b=_GL_WEIGHTS[None, :], axis=1))
+        out[xs] = val
+    return out
+
+
+def _pareto_rows(params, x, tx, T) -> np.ndarray:
+    """Pareto/NBD individual log-likelihood (Fader & Hardie 2005 note, eq. 18)."""
+    from scipy.special import gammaln
+
+    r, alpha, s, beta = params
+    log_a0 = _pareto_log_a0(params, x, tx, T)
+    alive = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
+    with np.errstate(divide="ignore"):
+        dead = np.log(s) + log_a0 - np.log(r + s + x)
+    return gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta) + np.logaddexp(alive, dead)
 
 
 def _nbd_rows(params, x, tx, T):
@@ -324,16 +416,19 @@ class _Optimum:
     message: str
 
 
-def _optimise(fun, starts, *, grad=None, weight: float = 1.0, tol: float = 1e-5) -> _Optimum:
+def _optimise(fun, starts, *, grad=None, weight: float = 1.0, tol: float = 1e-3) -> _Optimum:
     """Minimise a mean negative log-likelihood over log-parameters from several starts.
 
-    Every start runs BFGS; the best end point is polished by Newton steps on a
-    numerical Hessian.  Convergence is judged on the optimum itself, not on the
-    optimiser's exit status (scipy reports "precision loss" when the objective
-    is already flat to machine precision): the fit counts as converged when the
-    Hessian is positive definite and the quadratic model predicts less than
-    ``tol`` of further log-likelihood gain (``weight`` = customers, because the
-    objective is a mean).
+    Every start runs a short BFGS; the best end point is refined by a tight BFGS
+    and Newton steps on a numerical Hessian.  Convergence is judged on the end
+    point itself, not on the optimiser's exit status (scipy reports "precision
+    loss" when the objective is already flat to machine precision).  The fit
+    counts as converged when the log-likelihood (``weight`` customers times the
+    mean) can gain less than ``tol`` more: either the Hessian is positive
+    definite and the Newton step predicts a gain below ``tol``, or the
+    log-likelihood changes by less than ``tol`` per e-fold change of every
+    parameter, or (on a ridge running to the edge of the parameter space, where
+    neither test applies) two starts end within ``tol`` of the best value.
     """
     grad = grad or (lambda t: _central_grad(fun, t))
 
@@ -347,16 +442,33 @@ def _optimise(fun, starts, *, grad=None, weight: float = 1.0, tol: float = 1e-5)
             g = grad(t)
         return np.where(np.isfinite(g), g, 0.0)
 
-    best = None
-    for x0 in starts:
+    def run(x0, gtol, stall):
+        history = []
+
+        def stop_when_flat(intermediate_result):
+            # Along a ridge to infinity BFGS creeps on for thousands of steps; stop
+            # once 10 iterations gained less than ``stall`` log-likelihood units.
+            history.append(intermediate_result.fun)
+            if len(history) > 10 and (history[-11] - history[-1]) * weight < stall:
+                raise StopIteration
+
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            res = optimize.minimize(safe, np.asarray(x0, float), jac=safe_grad, method="BFGS",
-                                    options={"gtol": 1e-10, "maxiter": 3000})
-        if np.all(np.isfinite(res.x)) and res.fun < 1e10 and (best is None or res.fun < best.fun):
-            best = res
-    if best is None:
+            return optimize.minimize(safe, np.asarray(x0, float), jac=safe_grad, method="BFGS",
+                                     callback=stop_when_flat,
+                                     options={"gtol": gtol, "maxiter": 2000})
+
+    ends = []
+    for x0 in starts:
+        res = run(x0, 1e-9, tol * 0.1)
+        if np.all(np.isfinite(res.x)) and res.fun < 1e10:
+            ends.append(res)
+    if not ends:
         return _Optimum(np.full(len(starts[0]), np.nan), np.inf, False, "no finite likelihood")
+    ends.sort(key=lambda res: res.fun)
+    best = ends[0]
+    # Two starts ending within ``tol`` of the best value: the best is reproducible.
+    agree = len(ends) > 1 and (ends[1].fun - best.fun) * weight < tol
     x, f = best.x.copy(), float(best.fun)
     gain = np.inf
     for _ in range(20):
@@ -383,7 +495,8 @@ def _optimise(fun, starts, *, grad=None, weight: float = 1.0, tol: float = 1e-5)
             t /= 2
         else:
             break
-    return _Optimum(x, f, bool(gain < tol), str(best.message))
+    flat = float(np.max(np.abs(safe_grad(x)))) * weight < tol
+    return _Optimum(x, f, bool(gain < tol or flat or agree), str(best.message))
 
 
 def _run_quietly(fn, what: str):
@@ -570,9 +683,7 @@ class BTYDModel(_FittedModel):
         """
         x, tx, age = self._cols(data, frequency, recency, T, "p_alive")
         if self.model == "pareto":
-            c = self._scale_for(age)
-            with np.errstate(all="ignore"):
-                out = _pareto_p_alive(_rescale("pareto", self.params_.to_numpy(), c), x, tx * c, age * c)
+            out = _pareto_p_alive(self.params_.to_numpy(), x, tx, age)
         else:
             out = _bg_p_alive(self.model, self.params_.to_numpy(), x, tx, age)
         return _as_output(out, data, "p_alive")
@@ -598,10 +709,7 @@ class BTYDModel(_FittedModel):
         if np.ndim(t) == 0 and t == 0:
             return _as_output(np.zeros(len(x)), data, "expected_purchases")
         if self.model == "pareto":
-            c = self._scale_for(age, t)
-            with np.errstate(all="ignore"):
-                out = self._fitter(c).conditional_expected_number_of_purchases_up_to_time(
-                    t * c, x, tx * c, age * c)
+            out = _pareto_conditional_expectation(self.params_.to_numpy(), t, x, tx, age)
         else:
             out = _bg_conditional_expectation(self.model, self.params_.to_numpy(), t, x, tx, age)
         return _as_output(out, data, "expected_purchases")
@@ -615,9 +723,7 @@ class BTYDModel(_FittedModel):
         if (ts < 0).any():
             raise CRMDataError("expected_purchases_new: times must be >= 0.")
         if self.model == "pareto":
-            c = self._scale_for(ts)
-            with np.errstate(all="ignore"):
-                out = np.asarray(self._fitter(c).expected_number_of_purchases_up_to_time(ts * c), float)
+            out = _pareto_expected_new(self.params_.to_numpy(), ts)
         else:
             out = _bg_expected_new(self.model, self.params_.to_numpy(), ts)
         out = np.where(ts == 0, 0.0, out)
@@ -779,12 +885,36 @@ def _bg_expected_new(model: str, params, t) -> np.ndarray:
 
 
 def _pareto_p_alive(params, x, tx, T):
-    from lifetimes import ParetoNBDFitter
-
+    """Pareto/NBD P(alive) (Fader & Hardie 2005 note, eq. 25) as a logistic of log-odds."""
     r, alpha, s, beta = params
-    log_a0 = ParetoNBDFitter._log_A_0([r, alpha, s, beta], x, tx, T)
-    z = np.log(s) - np.log(r + s + x) + (r + x) * np.log(alpha + T) + s * np.log(beta + T) + log_a0
-    return 1.0 / (1.0 + np.exp(z))
+    x, tx, T = (np.asarray(v, float) for v in (x, tx, T))
+    with np.errstate(divide="ignore"):
+        log_odds = (np.log(s) - np.log(r + s + x) + (r + x) * np.log(alpha + T)
+                    + s * np.log(beta + T) + _pareto_log_a0(params, x, tx, T))
+    return special.expit(-log_odds)
+
+
+def _pareto_horizon_factor(s, base, t) -> np.ndarray:
+    """(base / (s - 1)) * (1 - (base / (base + t))^(s - 1)), continuous through s = 1."""
+    log_ratio = np.log1p(np.asarray(t, float) / base)
+    k = (s - 1.0) * log_ratio
+    with np.errstate(all="ignore"):
+        factor = np.where(np.abs(k) > 1e-8, -np.expm1(-k) / np.where(k == 0, 1.0, k), 1 - k / 2)
+    return base * log_ratio * factor
+
+
+def _pareto_conditional_expectation(params, t, x, tx, T) -> np.ndarray:
+    """E[X(T, T + t) | x, tx, T] for the Pareto/NBD (Schmittlein et al. 1987, eq. 22)."""
+    r, alpha, s, beta = params
+    x, tx, T = (np.asarray(v, float) for v in (x, tx, T))
+    return (_pareto_p_alive(params, x, tx, T) * (r + x) / (alpha + T)
+            * _pareto_horizon_factor(s, beta + T, t))
+
+
+def _pareto_expected_new(params, t) -> np.ndarray:
+    """E[X(t)] for a new Pareto/NBD customer (Schmittlein et al. 1987, eq. 17)."""
+    r, alpha, s, beta = params
+    return r / alpha * _pareto_horizon_factor(s, beta, np.asarray(t, float))
 
 
 def _model_key(model: str) -> str:
@@ -806,12 +936,33 @@ def _objective(key: str, x, tx, T, w, penalizer: float):
     cols = [x, tx, T]
 
     def fun(theta):
-        p = np.exp(theta)
+        p = _from_search(key, theta)
         with np.errstate(all="ignore"):
             ll = _row_loglik(key, p, cols)
         return -float(np.sum(w * ll)) / wsum + penalizer * float(np.sum(p**2))
 
     return fun
+
+
+def _from_search(key: str, theta) -> np.ndarray:
+    """Model parameters from the optimiser's coordinates (log-parameters).
+
+    The Pareto/NBD is searched in (log r, log alpha, log s, log s/beta): when
+    dropout rates barely vary between customers the likelihood rises along a
+    ridge s, beta -> infinity with the mean rate s/beta fixed, which is one
+    axis in these coordinates instead of a diagonal BFGS can only creep along.
+    """
+    p = np.exp(np.asarray(theta, float))
+    if key == "pareto":
+        p[3] = p[2] / p[3]
+    return p
+
+
+def _to_search(key: str, params) -> np.ndarray:
+    p = np.asarray(params, float).copy()
+    if key == "pareto":
+        p[3] = p[2] / p[3]
+    return np.log(p)
 
 
 def _nbd_gradient(x, T, w, penalizer: float):
@@ -841,7 +992,7 @@ def _starts(key: str, nbd: np.ndarray | None) -> list[np.ndarray]:
         return [np.full(2, 0.1), np.array([0.0, -1.0])]
     starts = [np.full(4, 0.1)]
     rate = np.full(2, 0.1) if nbd is None else np.log(nbd)
-    dropout = ([(0.0, 0.0), (np.log(0.5), np.log(5.0)), (np.log(2.0), np.log(0.5))]
+    dropout = ([(0.0, 0.0), (np.log(0.5), np.log(5.0))]
                if key == "pareto" else [(np.log(0.5), np.log(3.0)), (np.log(2.0), np.log(0.5))])
     starts += [np.concatenate([rate, d]) for d in dropout]
     return starts
@@ -851,8 +1002,9 @@ def _fit_scaled(key: str, x, tx, T, w, penalizer: float, nbd: np.ndarray | None 
     """Multi-start maximum likelihood of one model on time rescaled to max(T) = 1."""
     fun = _objective(key, x, tx, T, w, penalizer)
     grad = _nbd_gradient(x, T, w, penalizer) if key == "nbd" else None
-    opt = _optimise(fun, _starts(key, nbd), grad=grad, weight=float(w.sum()))
-    opt.x = np.exp(opt.x)
+    starts = [_to_search(key, np.exp(x0)) for x0 in _starts(key, nbd)]
+    opt = _optimise(fun, starts, grad=grad, weight=float(w.sum()))
+    opt.x = _from_search(key, opt.x)
     return opt
 
 

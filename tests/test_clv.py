@@ -673,6 +673,24 @@ AB_GRID = [(1e-8, 0.3), (1e-8, 1e6), (0.05, 0.3), (0.5, 0.3), (0.5, 2.0), (0.9, 
            (0.793, 2.426), (1.5, 1e4), (3.0, 1e6), (0.2, 1e6), (2.5, 0.7)]
 
 
+def _mp_hyp2f1(a, b, c, z):
+    """Gauss series of 2F1 summed term by term in the caller's mpmath precision, after
+    Euler's transformation (1-z)^(c-a-b) 2F1(c-a, c-b; c; z) (mpmath's own routine
+    stalls when b is in the millions)."""
+    import mpmath as mp
+
+    power = c - a - b
+    a, b = c - a, c - b
+    total, term, n = mp.mpf(1), mp.mpf(1), 0
+    while True:
+        term *= (a + n) * (b + n) / ((c + n) * (n + 1)) * z
+        total += term
+        n += 1
+        if abs(term) < mp.mpf(10) ** (-mp.mp.dps) * abs(total) and n > 5:
+            break
+    return (1 - z) ** power * total
+
+
 def _mp_bgnbd_conditional(r, alpha, a, b, x, tx, age, t, modified=False):
     """FHL (2005a) eq. 10 (and the MBG/NBD analogue) in 40-digit arithmetic."""
     import mpmath as mp
@@ -684,7 +702,7 @@ def _mp_bgnbd_conditional(r, alpha, a, b, x, tx, age, t, modified=False):
         shift = 1 if modified else 0
         c = a + b + x - 1 + shift
         core = c / (a - 1) * (1 - ((alpha + age) / (alpha + age + t)) ** (r + x)
-                              * mp.hyp2f1(r + x, b + x + shift, c, z))
+                              * _mp_hyp2f1(r + x, b + x + shift, c, z))
         if modified:
             odds = a / (b + x) * ((alpha + age) / (alpha + tx)) ** (r + x)
         else:
@@ -698,7 +716,7 @@ def _mp_bgnbd_new(r, alpha, a, b, t):
     with mp.workdps(40):
         r, alpha, a, b, t = (mp.mpf(float(v)) for v in (r, alpha, a, b, t))
         return float((a + b - 1) / (a - 1)
-                     * (1 - (alpha / (alpha + t)) ** r * mp.hyp2f1(r, b, a + b - 1, t / (alpha + t))))
+                     * (1 - (alpha / (alpha + t)) ** r * _mp_hyp2f1(r, b, a + b - 1, t / (alpha + t))))
 
 
 HISTORIES = pd.DataFrame({"frequency": [0.0, 1.0, 7.0, 40.0, 3.0],
@@ -743,20 +761,26 @@ def test_every_prediction_finite_over_the_grid():
 # --- Pareto/NBD reaches the best optimum of a brute-force multi-start -----------------------
 
 def test_pareto_reaches_brute_force_multistart_optimum(cal, pnbd):
+    # Reference: lifetimes' own Pareto/NBD likelihood maximised by Nelder-Mead from
+    # five starts (on the distinct patterns, with their counts as weights).
     from lifetimes import ParetoNBDFitter
     from scipy import optimize
 
-    x, tx, age = (cal[c].to_numpy() for c in ("frequency_cal", "recency_cal", "T_cal"))
+    cols = ["frequency_cal", "recency_cal", "T_cal"]
+    patterns = cal.groupby(cols).size().reset_index(name="n")
+    x, tx, age = (patterns[c].to_numpy() for c in cols)
+    n = patterns["n"].to_numpy()
 
     def nll(t):
         with np.errstate(all="ignore"):
-            v = -np.sum(ParetoNBDFitter._conditional_log_likelihood(list(np.exp(t)), x, tx, age))
+            v = -np.sum(n * ParetoNBDFitter._conditional_log_likelihood(list(np.exp(t)), x, tx, age))
         return v if np.isfinite(v) else 1e12
 
     rng = np.random.default_rng(5)
-    starts = [np.log([0.5, 10.0, 0.5, 10.0])] + [rng.normal([0, 2, 0, 2], 1.0) for _ in range(4)]
+    centre = np.log([0.5, 10.0, 0.5, 10.0])
+    starts = [centre] + [centre + rng.normal(0, 0.7, 4) for _ in range(4)]
     best = min(optimize.minimize(nll, s, method="Nelder-Mead",
-                                 options={"maxfev": 4000, "xatol": 1e-9, "fatol": 1e-10}).fun
+                                 options={"maxfev": 3000, "xatol": 1e-9, "fatol": 1e-10}).fun
                for s in starts)
     assert pnbd.log_likelihood_ >= -best - 1e-3
 
@@ -804,7 +828,7 @@ def test_pareto_likelihood_matches_lifetimes_and_arbitrary_precision(params):
     from crm_analysis.clv import _pareto_log_a0, _pareto_rows
 
     rng = np.random.default_rng(1)
-    x = np.concatenate([[0.0, 0.0, 3.0], rng.integers(1, 30, 9).astype(float)])
+    x = np.concatenate([[0.0, 0.0, 3.0], rng.integers(1, 30, 4).astype(float)])
     age = rng.uniform(0.05, 1.0, len(x))
     tx = np.where(x > 0, age * rng.uniform(0.0, 1.0, len(x)), 0.0)
     tx[2] = age[2]  # last purchase at the end: no time to drop out
@@ -817,7 +841,7 @@ def test_pareto_likelihood_matches_lifetimes_and_arbitrary_precision(params):
                 continue
             k = r + int(x[i])
             integral = mp.quad(lambda y, k=k: (alpha + y) ** (-k) * (beta + y) ** (-(s + 1)),
-                               mp.linspace(mp.mpf(tx[i]), mp.mpf(age[i]), 40))
+                               mp.linspace(mp.mpf(tx[i]), mp.mpf(age[i]), 12))
             assert got[i] == pytest.approx(float(mp.log((r + s + int(x[i])) * integral)), abs=1e-8)
     with np.errstate(all="ignore"):
         ref = ParetoNBDFitter._conditional_log_likelihood(list(params), x, tx, age)

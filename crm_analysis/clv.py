@@ -18,7 +18,11 @@ of what each customer will still buy.  This module fits the standard
   :func:`tracking_data`, :func:`compare_models`.
 
 The likelihoods and conditional expectations are those of ``lifetimes``
-(Davidson-Pilon); this module adds one consistent interface, input checks,
+(Davidson-Pilon), evaluated so that they never overflow or return NaN (the
+BG/NBD expectation as a series of positive terms, the Pareto/NBD's A_0 by
+quadrature where its hypergeometric form fails); this module adds one
+consistent interface, input checks, multi-start maximum likelihood with an
+explicit no-dropout (NBD) limit, customers with T = 0,
 log-likelihoods in the caller's time unit, standard errors for every model,
 fitting on distinct (frequency, recency, T) patterns with counts as weights,
 and working replacements for the lifetimes utilities that break under
@@ -649,13 +653,6 @@ class BTYDModel(_FittedModel):
                               index=self.params_.index)
         return f
 
-    @staticmethod
-    def _scale_for(*times) -> float:
-        # P(alive) and expected counts do not depend on the time unit; computing
-        # them with the longest time scaled to 1 keeps the hypergeometric terms finite.
-        top = max(float(np.max(t)) for t in times)
-        return 1.0 / top if top > 0 else 1.0
-
     def _cols(self, data, frequency, recency, T, where):
         return _frt(
             data,
@@ -1035,9 +1032,10 @@ def fit_btyd(
         Output of :func:`crm_analysis.rfm_summary`, one row per customer (or per
         pattern with ``weights``).  A calibration/holdout summary works too: the
         ``*_cal`` columns are used when ``frequency`` etc. are absent.  Never modified.
-    model : {"bgnbd", "pareto", "mbgnbd"}, default "bgnbd"
+    model : {"bgnbd", "pareto", "mbgnbd", "nbd"}, default "bgnbd"
         BG/NBD (Fader, Hardie & Lee 2005a), Pareto/NBD (Schmittlein, Morrison &
-        Colombo 1987) or MBG/NBD (Batislam, Denizel & Filiztekin 2007).
+        Colombo 1987), MBG/NBD (Batislam, Denizel & Filiztekin 2007) or the NBD
+        (no dropout), the limit all three reduce to when nobody leaves.
     frequency, recency, T : str
         Column names: repeat purchases, time of the last minus first purchase,
         time from first purchase to the end of observation.
@@ -1058,16 +1056,31 @@ def fit_btyd(
     -------
     BTYDModel
 
+    Notes
+    -----
+    Customers with T = 0 (first purchase at the end of the period) contribute
+    exactly 1 to the likelihood; they are kept out of the optimisation and
+    counted in ``notes_`` and ``n_zero_age_``.  Each model is fitted from
+    several starting points (BFGS, then Newton steps); the fit counts as
+    converged when the log-likelihood cannot gain more than 0.001.  When the
+    best fit with dropout is no better (by 0.001) than its no-dropout limit,
+    the maximum lies on that boundary and the NBD limit is returned
+    (``model="nbd"``, ``reduced_from`` set): P(alive) = 1 and expected
+    purchases ``(r + x) t / (alpha + T)``, never inf or NaN.
+
     Raises
     ------
     CRMDataError
         Missing columns, missing/negative/non-integer frequencies, recency
-        above T, an unknown model, or a fit that did not converge (with advice).
+        above T, repeat purchases at T = 0, an unknown model.
+    ConvergenceError
+        A fit that genuinely did not converge (a subclass of CRMDataError, with advice).
 
     Warns
     -----
     ModelFitWarning
-        When the likelihood is flat at the optimum (standard errors undefined or huge).
+        Once when the data show no dropout and the model reduces to the NBD;
+        when the likelihood is flat at the optimum (standard errors undefined or huge).
 
     References
     ----------

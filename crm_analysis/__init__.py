@@ -17,6 +17,7 @@ gives ``crm.rfm_summary``, ``crm.fit_btyd`` and so on. The modules, one concept 
 - :mod:`~crm_analysis.basket`: association rules, cross-sell and up-sell;
 - :mod:`~crm_analysis.equity`: customer equity as count x lifetime x value, growth levers;
 - :mod:`~crm_analysis.largedata`: the same summaries on files (DuckDB) and Dask;
+- :mod:`~crm_analysis.scoring`: scoring a large customer base in chunks or on Dask;
 - :mod:`~crm_analysis.report`: the client analysis behind ``crm-analysis report``;
 - :mod:`~crm_analysis.simulate`: seeded simulators with known truth;
 - :mod:`~crm_analysis.plotting`: charts and the shared style.
@@ -34,6 +35,7 @@ from . import (
     plotting,
     report,
     retention,
+    scoring,
     segments,
     simulate,
     transactions,
@@ -130,7 +132,7 @@ from .equity import (
     value_elasticities,
 )
 from .errors import CRMDataError
-from .largedata import rfm_summary_dask, rfm_summary_files, score_dask, score_in_chunks
+from .largedata import rfm_summary_dask, rfm_summary_files
 from .loyalty import (
     C10_COMPONENTS,
     DICK_BASU_SEGMENTS,
@@ -170,6 +172,7 @@ from .retention import (
     period_hazard,
     retention_value_sensitivity,
 )
+from .scoring import score_dask, score_in_chunks
 from .segments import (
     RFM_SEGMENTS,
     ProfitabilityResult,
@@ -274,6 +277,7 @@ __all__ = [
     "load_telecom_service_calls",
     "period_totals",
     "largedata",
+    "scoring",
     "rfm_summary_dask",
     "rfm_summary_files",
     "score_dask",

@@ -16,11 +16,9 @@ from crm_analysis.largedata import (
     is_file_source,
     rfm_summary_dask,
     rfm_summary_files,
-    score_dask,
-    score_in_chunks,
-    synthetic_log,
-    write_synthetic_parquet,
 )
+from crm_analysis.scoring import score_dask, score_in_chunks
+from crm_analysis.simulate import synthetic_log, write_synthetic_parquet
 from crm_analysis.transactions import period_codes
 
 HOLDOUT = dict(calibration_end="2020-04-01", observation_end="2020-06-30")
@@ -588,3 +586,29 @@ def test_dask_summary_to_scores_end_to_end(log, ddf, cdnow_model):
                                26.0)
     np.testing.assert_allclose(got["p_alive"], p, rtol=1e-9)
     np.testing.assert_allclose(got["expected_purchases"], ey, rtol=1e-7)
+
+
+@pytest.mark.parametrize(
+    "name, new_home",
+    [
+        ("score_in_chunks", "crm_analysis.scoring"),
+        ("score_dask", "crm_analysis.scoring"),
+        ("synthetic_log", "crm_analysis.simulate"),
+        ("write_synthetic_parquet", "crm_analysis.simulate"),
+    ],
+)
+def test_moved_names_still_work_from_largedata_with_a_warning(name, new_home):
+    import importlib
+
+    import crm_analysis.largedata as largedata
+
+    with pytest.warns(DeprecationWarning, match=f"largedata.{name} moved to {new_home}"):
+        old = getattr(largedata, name)
+    assert old is getattr(importlib.import_module(new_home), name)
+
+
+def test_unknown_name_of_largedata_is_still_an_attribute_error():
+    import crm_analysis.largedata as largedata
+
+    with pytest.raises(AttributeError, match="no_such_name"):
+        largedata.no_such_name  # noqa: B018

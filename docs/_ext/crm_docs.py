@@ -52,7 +52,8 @@ GROUPS = [
     ("equity", "crm_analysis.equity", "customer equity and growth levers"),
     ("simulate", "crm_analysis.simulate", "simulated data with known truth"),
     ("plotting", "crm_analysis.plotting", "charts and the shared style"),
-    ("largedata", "crm_analysis.largedata", "large logs: DuckDB, Dask, chunks"),
+    ("largedata", "crm_analysis.largedata", "large logs: DuckDB and Dask summaries"),
+    ("scoring", "crm_analysis.scoring", "scoring a large base in chunks or on Dask"),
     ("report", "crm_analysis.report", "the client analysis"),
     ("io", "crm_analysis.io", "reading and writing client files"),
 ]

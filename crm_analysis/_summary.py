@@ -40,7 +40,7 @@ _EMPTY = "the transaction log is empty"
 def check_summary_args(freq: str, freq_multiplier: float, holdout_monetary: str) -> None:
     """The argument checks every summary path applies before reading the log."""
     if freq not in SUPPORTED_FREQS:
-        raise CRMDataError(f"freq must be one of {SUPPORTED_FREQS}, got {freq!r}.")
+        raise CRMDataError(f"rfm_summary: freq must be one of {SUPPORTED_FREQS}, got {freq!r}.")
     check_freq_multiplier(freq_multiplier)
     if holdout_monetary not in ("transactions", "periods"):
         raise CRMDataError(
@@ -99,7 +99,7 @@ def _period_codes(ns: np.ndarray, freq: str) -> np.ndarray:
         return np.floor_divide(days + _WEEK_OFFSET_DAYS, 7)
     if freq == "M":
         return ns.astype("datetime64[M]").astype(np.int64)
-    raise CRMDataError(f"freq must be one of {SUPPORTED_FREQS}, got {freq!r}.")
+    raise CRMDataError(f"rfm_summary: freq must be one of {SUPPORTED_FREQS}, got {freq!r}.")
 
 
 def period_codes(dates, freq: str = "D") -> np.ndarray:
@@ -278,7 +278,7 @@ def rfm_summary_frame(
     cal_ts = parse_cutoff(calibration_end, "calibration_end", tz=tz)
     if cal_ts >= obs_ts:
         raise CRMDataError(
-            f"calibration_end ({cal_ts.date()}) must be before observation_end "
+            f"rfm_summary: calibration_end ({cal_ts.date()}) must be before observation_end "
             f"({obs_ts.date()})."
         )
     cal_code = _to_code(cal_ts, freq)
@@ -289,10 +289,10 @@ def rfm_summary_frame(
     in_cal = ns <= cal_ns
     in_hold = (ns > cal_ns) & (ns <= obs_ns)
     if not in_cal.any():
-        raise CRMDataError(f"column {date!r}: no transaction on or before calibration_end {cal_ts}.")
+        raise CRMDataError(f"rfm_summary: column {date!r}: no transaction on or before calibration_end {cal_ts}.")
     if not in_hold.any():
         raise CRMDataError(
-            f"column {date!r}: no transaction in the holdout period "
+            f"rfm_summary: column {date!r}: no transaction in the holdout period "
             f"({cal_ts} to {obs_ts}]; check calibration_end and observation_end."
         )
     cal = _summary_frame(

@@ -150,7 +150,7 @@ def _reader(files: list[str], file_format: str | None) -> str:
         delim = f", delim = {_sql_str(sep)}" if sep else ""
         return (f"read_csv({listed}, auto_detect = true, header = true, all_varchar = true, "
                 f"nullstr = {nulls}{delim})")
-    raise CRMDataError(f"file_format must be 'parquet' or 'csv', got {file_format!r}.")
+    raise CRMDataError(f"rfm_summary: file_format must be 'parquet' or 'csv', got {file_format!r}.")
 
 
 def _sql_str(text: str) -> str:
@@ -173,12 +173,12 @@ def _code_sql(ts: str, freq: str) -> str:
         return f"CAST(floor(({day} + 3) / 7) AS BIGINT)"
     if freq == "M":
         return f"((year({ts}) - 1970) * 12 + month({ts}) - 1)"
-    raise CRMDataError(f"freq must be one of {SUPPORTED_FREQS}, got {freq!r}.")
+    raise CRMDataError(f"rfm_summary: freq must be one of {SUPPORTED_FREQS}, got {freq!r}.")
 
 
 def _check_args(freq: str, freq_multiplier: float) -> None:
     if freq not in SUPPORTED_FREQS:
-        raise CRMDataError(f"freq must be one of {SUPPORTED_FREQS}, got {freq!r}.")
+        raise CRMDataError(f"rfm_summary: freq must be one of {SUPPORTED_FREQS}, got {freq!r}.")
     check_freq_multiplier(freq_multiplier)
 
 
@@ -405,14 +405,14 @@ def _duckdb_summary(
 
     if cal_ts >= obs_ts:
         raise CRMDataError(
-            f"calibration_end ({cal_ts.date()}) must be before observation_end "
+            f"rfm_summary: calibration_end ({cal_ts.date()}) must be before observation_end "
             f"({obs_ts.date()})."
         )
     if checks["n_cal"] == 0:
-        raise CRMDataError(f"column {date!r}: no transaction on or before calibration_end {cal_ts}.")
+        raise CRMDataError(f"rfm_summary: column {date!r}: no transaction on or before calibration_end {cal_ts}.")
     if checks["n_hold"] == 0:
         raise CRMDataError(
-            f"column {date!r}: no transaction in the holdout period "
+            f"rfm_summary: column {date!r}: no transaction in the holdout period "
             f"({cal_ts} to {obs_ts}]; check calibration_end and observation_end."
         )
     cal_code = _code(cal_ts, freq)
@@ -634,7 +634,7 @@ def rfm_summary_dask(
     cal_ts = parse_cutoff(calibration_end, "calibration_end", tz=tz)
     if cal_ts is not None and cal_ts >= obs_ts:
         raise CRMDataError(
-            f"calibration_end ({cal_ts.date()}) must be before observation_end "
+            f"rfm_summary: calibration_end ({cal_ts.date()}) must be before observation_end "
             f"({obs_ts.date()})."
         )
 
@@ -644,10 +644,10 @@ def rfm_summary_dask(
         )
         if n_cal == 0:
             raise CRMDataError(
-                f"column {date!r}: no transaction on or before calibration_end {cal_ts}.")
+                f"rfm_summary: column {date!r}: no transaction on or before calibration_end {cal_ts}.")
         if n_hold == 0:
             raise CRMDataError(
-                f"column {date!r}: no transaction in the holdout period "
+                f"rfm_summary: column {date!r}: no transaction in the holdout period "
                 f"({cal_ts} to {obs_ts}]; check calibration_end and observation_end."
             )
 

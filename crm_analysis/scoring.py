@@ -94,7 +94,7 @@ def score_in_chunks(
     1.226
     """
     if not isinstance(chunk_size, (int, np.integer)) or chunk_size <= 0:
-        raise CRMDataError(f"chunk_size must be a positive whole number, got {chunk_size!r}.")
+        raise CRMDataError(f"score_in_chunks: chunk_size must be a positive whole number, got {chunk_size!r}.")
     if (spend is None) != (horizon is None):
         raise CRMDataError("score_in_chunks: CLV needs both spend and horizon (or neither).")
     pieces = []

@@ -689,7 +689,7 @@ def period_totals(
     [3.0, 4.0]
     """
     if freq not in ("D", "W", "M"):
-        raise CRMDataError(f"freq must be 'D', 'W' or 'M', got {freq!r}.")
+        raise CRMDataError(f"period_totals: freq must be 'D', 'W' or 'M', got {freq!r}.")
     require_frame(data, "period_totals", empty=_EMPTY)
     require_columns(data, {"date": date, "amount": amount, "customer_id": customer_id},
                     "period_totals")

@@ -334,7 +334,7 @@ def _find_components(survey: pd.DataFrame, components) -> dict[str, list[str]]:
             )
         return found
     if not isinstance(components, dict) or not components:
-        raise CRMDataError("components must be a non-empty dict: component -> list of columns.")
+        raise CRMDataError("loyalty_index: components must be a non-empty dict: component -> list of columns.")
     out = {}
     for name, cols in components.items():
         cols = [cols] if isinstance(cols, str) else list(cols)
@@ -425,7 +425,7 @@ def loyalty_index(
     """
     require_frame(survey, "loyalty_index", empty="the survey has no answers")
     if missing not in ("raise", "drop"):
-        raise CRMDataError(f"missing must be 'raise' or 'drop', got {missing!r}.")
+        raise CRMDataError(f"loyalty_index: missing must be 'raise' or 'drop', got {missing!r}.")
     comps = _find_components(survey, components)
     item_cols = [c for cols in comps.values() for c in cols]
     if len(set(item_cols)) != len(item_cols):
@@ -746,7 +746,7 @@ def brand_loyalty(
     [0.75, 0.6666666666666666]
     """
     if not 0 < loyal_share <= 1:
-        raise CRMDataError(f"loyal_share must be in (0, 1], got {loyal_share!r}.")
+        raise CRMDataError(f"brand_loyalty: loyal_share must be in (0, 1], got {loyal_share!r}.")
     df = _ordered_panel(panel, customer_id, choice, occasion, "brand_loyalty")
     counts = df.groupby([customer_id, choice]).size().unstack(fill_value=0)
     counts = counts.reindex(sorted(counts.columns), axis=1)
@@ -1055,7 +1055,7 @@ def join_survey_behaviour(
     ([2], [1], [3])
     """
     if on_unmatched not in ("raise", "keep-matched"):
-        raise CRMDataError(f"on_unmatched must be 'raise' or 'keep-matched', got {on_unmatched!r}.")
+        raise CRMDataError(f"join_survey_behaviour: on_unmatched must be 'raise' or 'keep-matched', got {on_unmatched!r}.")
     for name, frame in (("survey", survey), ("behaviour", behaviour)):
         if not isinstance(frame, pd.DataFrame) or frame.empty:
             raise CRMDataError(f"join_survey_behaviour: {name} must be a non-empty DataFrame.")
@@ -1265,11 +1265,11 @@ def dick_basu_segments(
     if isinstance(thresholds, dict):
         unknown = set(thresholds) - {"attitude", "patronage"}
         if unknown:
-            raise CRMDataError(f"thresholds dict keys must be 'attitude', 'patronage'; got {sorted(unknown)}.")
+            raise CRMDataError(f"dick_basu_segments: thresholds dict keys must be 'attitude', 'patronage'; got {sorted(unknown)}.")
         rules = (thresholds.get("attitude", "median"), thresholds.get("patronage", "median"))
     elif isinstance(thresholds, (tuple, list)):
         if len(thresholds) != 2:
-            raise CRMDataError(f"thresholds must be a rule or a pair of rules, got {thresholds!r}.")
+            raise CRMDataError(f"dick_basu_segments: thresholds must be a rule or a pair of rules, got {thresholds!r}.")
         rules = tuple(thresholds)
     else:
         rules = (thresholds, thresholds)

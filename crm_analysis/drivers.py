@@ -233,7 +233,7 @@ def _report_drops(target: dict, df: pd.DataFrame, n_na: int) -> None:
     target["missing_codes"] = list(df.attrs.get("missing_codes", []))
 
 
-def _check_collinear(R: np.ndarray, names: list[str], tol: float = 1e-10) -> None:
+def _check_collinear(R: np.ndarray, names: list[str], where: str, tol: float = 1e-10) -> None:
     """Raise if the driver correlation matrix is singular, naming the collinear drivers."""
     vals, vecs = np.linalg.eigh(R)
     small = vals < tol * max(1.0, vals.max())
@@ -241,7 +241,7 @@ def _check_collinear(R: np.ndarray, names: list[str], tol: float = 1e-10) -> Non
         v = vecs[:, small]
         involved = [names[i] for i in np.nonzero((np.abs(v) > 1e-6).any(axis=1))[0]]
         raise CRMDataError(
-            f"columns {involved}: perfectly collinear drivers (one is a linear combination of the "
+            f"{where}: columns {involved}: perfectly collinear drivers (one is a linear combination of the "
             f"others); drop or combine them before estimating importance"
         )
 
@@ -370,11 +370,11 @@ def _ranks(imp: np.ndarray, method: str) -> np.ndarray:
     return pd.Series(-key).rank(method="min").to_numpy()
 
 
-def _method(method: str) -> str:
+def _method(method: str, where: str) -> str:
     m = _ALIASES.get(method, method)
     if m not in IMPORTANCE_METHODS:
         raise CRMDataError(
-            f"method {method!r}: must be one of {IMPORTANCE_METHODS} or {list(_ALIASES)}"
+            f"{where}: method {method!r}: must be one of {IMPORTANCE_METHODS} or {list(_ALIASES)}"
         )
     return m
 
@@ -492,7 +492,7 @@ def driver_importance(
     Johnson, J. W. (2000). A heuristic method for estimating the relative weight of predictor
     variables in multiple regression. *Multivariate Behavioral Research* 35(1), 1-19.
     """
-    m = _method(method)
+    m = _method(method, "driver_importance")
     drivers = list(drivers)
     if len(drivers) < 1 or len(set(drivers)) != len(drivers) or outcome in drivers:
         raise CRMDataError(
@@ -521,7 +521,7 @@ def driver_importance(
             # constant within a group is also fatal
             _prepare(part, [outcome, *drivers], warn_codes=False, where="driver_importance")
         Rxx, rxy = _corr(part, outcome, drivers)
-        _check_collinear(Rxx, drivers)
+        _check_collinear(Rxx, drivers, "driver_importance")
         imp, r2 = _importance(Rxx, rxy, m)
         out = pd.DataFrame(
             {
@@ -647,7 +647,7 @@ def compare_contexts(
     ----------
     Good, P. (2005). *Permutation, Parametric and Bootstrap Tests of Hypotheses*. Springer.
     """
-    m = _method(method)
+    m = _method(method, "compare_contexts")
     drivers = list(drivers)
     df, n_na = _prepare(data, [outcome, *drivers], scale=scale, scale_columns=drivers,
                         dropna=dropna, missing_codes=missing_codes, extra=[by],
@@ -665,7 +665,7 @@ def compare_contexts(
     imps = []
     for X in parts:
         C = np.corrcoef(X, rowvar=False)
-        _check_collinear(C[1:, 1:], drivers)
+        _check_collinear(C[1:, 1:], drivers, "compare_contexts")
         imps.append(_importance(C[1:, 1:], C[1:, 0], m)[0])
     diff = imps[0] - imps[1]
     stat = float((diff**2).sum())
@@ -805,7 +805,7 @@ def group_importance(
 
     X = df[[outcome, *drivers]].to_numpy(dtype=float)
     C = np.corrcoef(X, rowvar=False)
-    _check_collinear(C[1:, 1:], drivers)
+    _check_collinear(C[1:, 1:], drivers, "group_importance")
     imp, r2 = _grp(C)
     out = pd.DataFrame(
         {
@@ -913,7 +913,8 @@ def importance_performance(
     )
     out = out.drop(columns="_o").reset_index(drop=True)
     out["priority"] = np.arange(1, len(out) + 1)
-    out.attrs.update(importance_cut=icut, performance_cut=pcut, method=_method(method))
+    method_used = _method(method, "importance_performance")
+    out.attrs.update(importance_cut=icut, performance_cut=pcut, method=method_used)
     _report_drops(out.attrs, df, n_na)
     return out
 
@@ -1151,7 +1152,7 @@ def ordered_satisfaction_model(
     df, n_na = _prepare(data, [outcome, *drivers], scale=scale, dropna=dropna,
                         missing_codes=missing_codes, where="ordered_satisfaction_model")
     Rxx, _ = _corr(df, outcome, drivers)
-    _check_collinear(Rxx, drivers)
+    _check_collinear(Rxx, drivers, "ordered_satisfaction_model")
     cats = sorted(df[outcome].unique())
     if len(cats) < 3:
         raise CRMDataError(

@@ -77,8 +77,8 @@ __all__: list[str] = [m.__name__.rpartition(".")[2] for m in _ANALYSIS_MODULES
                       if m is not errors] + ["plotting", "simulate"]
 for _module, _names in [(m, m.__all__) for m in _ANALYSIS_MODULES] + list(_NAMESPACE_NAMES.items()):
     for _name in _names:
-        if _name not in globals():
-            globals()[_name] = getattr(_module, _name)
+        # A function may share its module's name (it then replaces the module attribute).
+        globals()[_name] = getattr(_module, _name)
         if _name not in __all__:
             __all__.append(_name)
 del _module, _names, _name

@@ -23,6 +23,7 @@ barrier-removal experiment is :func:`crm_analysis.simulate.simulate_lock_in`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -31,6 +32,9 @@ from ._checks import numeric_column, require_columns, require_frame
 from .drivers import _missing_codes
 from .errors import CRMDataError, describe_rows
 from .transactions import rfm_summary
+
+if TYPE_CHECKING:
+    from .clv import BTYDModel
 
 __all__ = [
     "C10_COMPONENTS",
@@ -552,6 +556,7 @@ def behavioural_loyalty(
     btyd_model: str = "bgnbd",
     clv_weeks: int | None = 52,
     annual_discount_rate: float = 0.10,
+    model: BTYDModel | None = None,
 ) -> pd.DataFrame:
     """Per-customer behavioural loyalty measures from a transaction log.
 
@@ -599,6 +604,10 @@ def behavioural_loyalty(
         Horizon of the ``clv`` column; None skips it.
     annual_discount_rate : float, default 0.10
         Converted to a weekly rate ``(1 + r) ** (1 / 52) - 1``.
+    model : BTYDModel, optional
+        An already fitted transaction model in weeks (for example the one a
+        report fits once for all its tables), used for ``p_alive`` and ``clv``
+        instead of fitting ``btyd_model`` here.  Needs ``p_alive=True``.
 
     Returns
     -------
@@ -618,6 +627,15 @@ def behavioural_loyalty(
     >>> int(b["purchases"].sum())
     6696
     """
+    if model is not None:
+        if not p_alive:
+            raise CRMDataError("behavioural_loyalty: a model is given but p_alive=False; "
+                               "pass p_alive=True to score with it, or drop model.")
+        if getattr(model, "time_unit", None) != "weeks":
+            raise CRMDataError(
+                "behavioural_loyalty: model must be fitted in weeks (the summary here is in "
+                f"weeks), got time_unit={getattr(model, 'time_unit', None)!r}."
+            )
     summ = rfm_summary(
         transactions, customer_id=customer_id, date=date, amount=amount,
         freq="D", freq_multiplier=7, observation_end=observation_end,
@@ -660,7 +678,8 @@ def behavioural_loyalty(
     if p_alive:
         from . import clv  # the CLV module owns the BTYD models
 
-        model = clv.fit_btyd(summ, model=btyd_model)
+        if model is None:
+            model = clv.fit_btyd(summ, model=btyd_model)
         out["p_alive"] = np.asarray(model.p_alive(summ), dtype=float)
         if amount is not None and clv_weeks:
             weekly = (1 + annual_discount_rate) ** (1 / 52) - 1

@@ -21,6 +21,7 @@ gives ``crm.rfm_summary``, ``crm.fit_btyd`` and so on. The modules, one concept 
 - :mod:`~crm_analysis.largedata`: the RFM summary of files (DuckDB) and Dask frames;
 - :mod:`~crm_analysis.scoring`: scoring a large customer base in chunks or on Dask;
 - :mod:`~crm_analysis.report`: the client analysis behind ``crm-analysis report``;
+- :mod:`~crm_analysis.glossary`: the Chinese-English glossary of the seed texts (``crm.glossary()``);
 - :mod:`~crm_analysis.cli`: the ``crm-analysis`` command line;
 - :mod:`~crm_analysis.simulate`: seeded simulators with known truth;
 - :mod:`~crm_analysis.plotting`: charts and the shared style.
@@ -42,6 +43,7 @@ from . import (
     equity,
     errors,
     forecast,
+    glossary,
     largedata,
     loyalty,
     plotting,
@@ -59,7 +61,7 @@ __version__ = "0.1.0"
 # one place, the module that defines them.
 _ANALYSIS_MODULES = (
     errors, transactions, dates, datasets, clv, forecast, covariates, retention, drivers,
-    loyalty, segments, churn, basket, equity, largedata, scoring, report,
+    loyalty, segments, churn, basket, equity, largedata, scoring, report, glossary,
 )
 # Namespaces: their names are used as ``crm.plotting.X`` and ``crm.simulate.X``; only
 # these few are also at the top level.

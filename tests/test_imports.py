@@ -23,7 +23,7 @@ LAYERS = [
     ["_checks", "_cleaning", "_resources", "dates", "io"],
     ["_summary"],                     # the RFM summary core shared by every engine
     ["largedata"],                    # out-of-core summary engines (DuckDB, Dask)
-    ["transactions", "datasets", "simulate"],
+    ["transactions", "datasets", "simulate", "glossary"],
     ["drivers", "segments", "basket", "retention", "churn"],
     ["clv"],
     ["forecast", "covariates", "scoring", "equity", "loyalty"],

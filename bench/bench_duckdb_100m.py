@@ -6,7 +6,7 @@ Run from the repository root (CPU-heavy; minutes on a 2-core machine):
     .venv/bin/python bench/bench_duckdb_100m.py --sizes 10000000 --keep
 
 For each size the script writes a seeded synthetic log (about six lines per
-customer, unsorted; crm_analysis.largedata.write_synthetic_parquet, generated
+customer, unsorted; crm_analysis.simulate.write_synthetic_parquet, generated
 in 5M-line chunks so generation memory stays flat) to bench/out/, then runs in
 a fresh child process (the generation too) each
 
@@ -42,7 +42,7 @@ OUT = ROOT / "bench" / "out"
 def child(kind: str, path: str, memory_limit: str, threads: int) -> None:
     """Runs in the child process; prints one JSON line."""
     if kind == "generate":
-        from crm_analysis.largedata import write_synthetic_parquet
+        from crm_analysis.simulate import write_synthetic_parquet
 
         write_synthetic_parquet(path, int(memory_limit), seed=20261122)
         return

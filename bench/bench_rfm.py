@@ -4,7 +4,7 @@ Run from the repository root:  .venv/bin/python bench/bench_rfm.py [--sizes 1000
 
 For each size, one seeded, unsorted log (about six lines per customer, a fifth
 of them on the customer's first-purchase day, see
-crm_analysis.largedata.synthetic_log) is summarised
+crm_analysis.simulate.synthetic_log) is summarised
 
 * by crm.rfm_summary (the pandas/numpy path; best of --repeat runs),
 * by lifetimes' summary_data_from_transaction_data (one run, the reference;
@@ -34,7 +34,7 @@ import pandas as pd
 from lifetimes.utils import summary_data_from_transaction_data
 
 import crm_analysis as crm
-from crm_analysis.largedata import synthetic_log
+from crm_analysis.simulate import synthetic_log
 
 BARE = """SELECT customer_id, count(*) AS n, min(date) AS first, max(date) AS last,
                  sum(amount) AS total

@@ -50,10 +50,10 @@ def require_frame(data, where: str, *, empty: str = "the data are empty",
     >>> require_frame([1, 2], "f")
     Traceback (most recent call last):
     ...
-    crm_analysis.errors.CRMDataError: f expects a pandas DataFrame, got list.
+    crm_analysis.errors.CRMDataError: f: expects a pandas DataFrame, got list.
     """
     if not isinstance(data, pd.DataFrame):
-        raise CRMDataError(f"{where} expects a pandas DataFrame, got {type(data).__name__}.")
+        raise CRMDataError(f"{where}: expects a pandas DataFrame, got {type(data).__name__}.")
     if data.empty and not allow_empty:
         raise CRMDataError(f"{where}: {empty} (0 rows).")
 

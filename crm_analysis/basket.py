@@ -321,10 +321,10 @@ def mine_rules(
     from mlxtend.frequent_patterns import fpgrowth
 
     if not isinstance(onehot, pd.DataFrame) or onehot.empty:
-        raise CRMDataError("mine_rules expects a non-empty basket x item DataFrame "
+        raise CRMDataError("mine_rules: expects a non-empty basket x item DataFrame "
                            "(see basket_matrix).")
     if not 0 < min_support <= 1:
-        raise CRMDataError(f"min_support must be in (0, 1], got {min_support!r}.")
+        raise CRMDataError(f"mine_rules: min_support must be in (0, 1], got {min_support!r}.")
     is_sparse = all(isinstance(t, pd.SparseDtype) for t in onehot.dtypes)
     if not is_sparse:
         values = onehot.to_numpy()

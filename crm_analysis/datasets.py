@@ -311,7 +311,7 @@ def load_complete_journey(table: str = "transactions") -> pd.DataFrame:
     801
     """
     if table not in _CJ_TABLES:
-        raise CRMDataError(f"table must be one of {_CJ_TABLES}, got {table!r}.")
+        raise CRMDataError(f"load_complete_journey: table must be one of {_CJ_TABLES}, got {table!r}.")
     frame = _complete_journey_table(table).copy()
     frame = frame.rename(columns={"household_id": "customer_id"})
     if table == "transactions":
@@ -420,7 +420,7 @@ def load_brand_panel(product: str = "yogurt") -> pd.DataFrame:
     """
     items = {"yogurt": "Yogurt", "catsup": "Catsup"}
     if product not in items:
-        raise CRMDataError(f"product must be one of {tuple(items)}, got {product!r}.")
+        raise CRMDataError(f"load_brand_panel: product must be one of {tuple(items)}, got {product!r}.")
     raw = _rdataset("Ecdat", items[product])
     out = raw.drop(columns="rownames").rename(columns={"id": "customer_id"})
     out.insert(1, "occasion", out.groupby("customer_id").cumcount() + 1)

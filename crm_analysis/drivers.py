@@ -233,7 +233,7 @@ def _report_drops(target: dict, df: pd.DataFrame, n_na: int) -> None:
     target["missing_codes"] = list(df.attrs.get("missing_codes", []))
 
 
-def _check_collinear(R: np.ndarray, names: list[str], tol: float = 1e-10) -> None:
+def _check_collinear(R: np.ndarray, names: list[str], where: str, tol: float = 1e-10) -> None:
     """Raise if the driver correlation matrix is singular, naming the collinear drivers."""
     vals, vecs = np.linalg.eigh(R)
     small = vals < tol * max(1.0, vals.max())
@@ -241,7 +241,7 @@ def _check_collinear(R: np.ndarray, names: list[str], tol: float = 1e-10) -> Non
         v = vecs[:, small]
         involved = [names[i] for i in np.nonzero((np.abs(v) > 1e-6).any(axis=1))[0]]
         raise CRMDataError(
-            f"columns {involved}: perfectly collinear drivers (one is a linear combination of the "
+            f"{where}: columns {involved}: perfectly collinear drivers (one is a linear combination of the "
             f"others); drop or combine them before estimating importance"
         )
 
@@ -370,11 +370,11 @@ def _ranks(imp: np.ndarray, method: str) -> np.ndarray:
     return pd.Series(-key).rank(method="min").to_numpy()
 
 
-def _method(method: str) -> str:
+def _method(method: str, where: str) -> str:
     m = _ALIASES.get(method, method)
     if m not in IMPORTANCE_METHODS:
         raise CRMDataError(
-            f"method {method!r}: must be one of {IMPORTANCE_METHODS} or {list(_ALIASES)}"
+            f"{where}: method {method!r}: must be one of {IMPORTANCE_METHODS} or {list(_ALIASES)}"
         )
     return m
 
@@ -492,11 +492,11 @@ def driver_importance(
     Johnson, J. W. (2000). A heuristic method for estimating the relative weight of predictor
     variables in multiple regression. *Multivariate Behavioral Research* 35(1), 1-19.
     """
-    m = _method(method)
+    m = _method(method, "driver_importance")
     drivers = list(drivers)
     if len(drivers) < 1 or len(set(drivers)) != len(drivers) or outcome in drivers:
         raise CRMDataError(
-            f"drivers {drivers}: need distinct driver columns, not including the outcome"
+            f"driver_importance: drivers {drivers}: need distinct driver columns, not including the outcome"
         )
     if len(drivers) > 20 and m == "shapley":
         raise CRMDataError(
@@ -521,7 +521,7 @@ def driver_importance(
             # constant within a group is also fatal
             _prepare(part, [outcome, *drivers], warn_codes=False, where="driver_importance")
         Rxx, rxy = _corr(part, outcome, drivers)
-        _check_collinear(Rxx, drivers)
+        _check_collinear(Rxx, drivers, "driver_importance")
         imp, r2 = _importance(Rxx, rxy, m)
         out = pd.DataFrame(
             {
@@ -647,25 +647,25 @@ def compare_contexts(
     ----------
     Good, P. (2005). *Permutation, Parametric and Bootstrap Tests of Hypotheses*. Springer.
     """
-    m = _method(method)
+    m = _method(method, "compare_contexts")
     drivers = list(drivers)
     df, n_na = _prepare(data, [outcome, *drivers], scale=scale, scale_columns=drivers,
                         dropna=dropna, missing_codes=missing_codes, extra=[by],
                         where="compare_contexts")
     levels = sorted(df[by].dropna().unique()) if groups is None else list(groups)
     if len(levels) != 2:
-        raise CRMDataError(f"column {by!r}: need exactly two groups to compare, found {levels}")
+        raise CRMDataError(f"compare_contexts: column {by!r}: need exactly two groups to compare, found {levels}")
     parts = []
     for g in levels:
         part = df.loc[df[by] == g]
         if part.empty:
-            raise CRMDataError(f"column {by!r}: no rows in group {g!r}")
+            raise CRMDataError(f"compare_contexts: column {by!r}: no rows in group {g!r}")
         _prepare(part, [outcome, *drivers], warn_codes=False, where="compare_contexts")
         parts.append(part[[outcome, *drivers]].to_numpy(dtype=float))
     imps = []
     for X in parts:
         C = np.corrcoef(X, rowvar=False)
-        _check_collinear(C[1:, 1:], drivers)
+        _check_collinear(C[1:, 1:], drivers, "compare_contexts")
         imps.append(_importance(C[1:, 1:], C[1:, 0], m)[0])
     diff = imps[0] - imps[1]
     stat = float((diff**2).sum())
@@ -805,7 +805,7 @@ def group_importance(
 
     X = df[[outcome, *drivers]].to_numpy(dtype=float)
     C = np.corrcoef(X, rowvar=False)
-    _check_collinear(C[1:, 1:], drivers)
+    _check_collinear(C[1:, 1:], drivers, "group_importance")
     imp, r2 = _grp(C)
     out = pd.DataFrame(
         {
@@ -883,7 +883,7 @@ def importance_performance(
     *Journal of Marketing* 41(1), 77-79.
     """
     if cross not in ("mean", "median"):
-        raise CRMDataError(f"cross {cross!r}: must be 'mean' or 'median'")
+        raise CRMDataError(f"importance_performance: cross {cross!r}: must be 'mean' or 'median'")
     # Checked here first, so that bad input is reported under this function's name.
     df, n_na = _prepare(data, [outcome, *drivers], scale=scale, scale_columns=drivers,
                         dropna=dropna, missing_codes=missing_codes, warn_codes=False,
@@ -913,7 +913,8 @@ def importance_performance(
     )
     out = out.drop(columns="_o").reset_index(drop=True)
     out["priority"] = np.arange(1, len(out) + 1)
-    out.attrs.update(importance_cut=icut, performance_cut=pcut, method=_method(method))
+    method_used = _method(method, "importance_performance")
+    out.attrs.update(importance_cut=icut, performance_cut=pcut, method=method_used)
     _report_drops(out.attrs, df, n_na)
     return out
 
@@ -989,7 +990,7 @@ def asymmetric_effects(
     import statsmodels.api as sm
 
     if not low < high:
-        raise CRMDataError(f"low={low}, high={high}: the low band must lie below the high band")
+        raise CRMDataError(f"asymmetric_effects: low={low}, high={high}: the low band must lie below the high band")
     drivers = list(drivers)
     df, n_na = _prepare(
         data, [outcome, *drivers], scale=scale, scale_columns=drivers, dropna=dropna,
@@ -1001,7 +1002,7 @@ def asymmetric_effects(
         for band, col in (("low", lo), ("high", hi)):
             if col.sum() == 0 or col.sum() == len(df):
                 raise CRMDataError(
-                    f"column {d!r}: no variation in the {band} band (low <= {low}, high >= {high}); "
+                    f"asymmetric_effects: column {d!r}: no variation in the {band} band (low <= {low}, high >= {high}); "
                     f"adjust low/high to the scale"
                 )
         X[f"{d}__low"], X[f"{d}__high"] = lo, hi
@@ -1146,16 +1147,16 @@ def ordered_satisfaction_model(
     from statsmodels.miscmodels.ordinal_model import OrderedModel
 
     if distr not in ("logit", "probit"):
-        raise CRMDataError(f"distr {distr!r}: must be 'logit' or 'probit'")
+        raise CRMDataError(f"ordered_satisfaction_model: distr {distr!r}: must be 'logit' or 'probit'")
     drivers = list(drivers)
     df, n_na = _prepare(data, [outcome, *drivers], scale=scale, dropna=dropna,
                         missing_codes=missing_codes, where="ordered_satisfaction_model")
     Rxx, _ = _corr(df, outcome, drivers)
-    _check_collinear(Rxx, drivers)
+    _check_collinear(Rxx, drivers, "ordered_satisfaction_model")
     cats = sorted(df[outcome].unique())
     if len(cats) < 3:
         raise CRMDataError(
-            f"column {outcome!r}: an ordered model needs >= 3 categories, found {cats}"
+            f"ordered_satisfaction_model: column {outcome!r}: an ordered model needs >= 3 categories, found {cats}"
         )
     y = pd.Series(pd.Categorical(df[outcome], categories=cats, ordered=True), index=df.index)
     X = df[drivers].astype(float)
@@ -1296,7 +1297,7 @@ def service_profit_chain(
     if varying.any():
         bad = df[branch].isin(varying[varying].index)
         raise CRMDataError(
-            f"column {employee!r}: must be one branch-level value per {branch!r}; varies within "
+            f"service_profit_chain: column {employee!r}: must be one branch-level value per {branch!r}; varies within "
             f"{int(varying.sum())} branches. " + describe_rows(df, bad, [branch, employee])
         )
     br = df.groupby(branch).agg(
@@ -1309,7 +1310,7 @@ def service_profit_chain(
     br = br.loc[~small]
     if len(br) < 5:
         raise CRMDataError(
-            f"column {branch!r}: {len(br)} branches with >= {min_responses} responses; need >= 5"
+            f"service_profit_chain: column {branch!r}: {len(br)} branches with >= {min_responses} responses; need >= 5"
         )
     V = br[["employee", "satisfaction", "loyalty"]].to_numpy(dtype=float)
     if standardize:
@@ -1407,11 +1408,11 @@ def nps(
     df, n_na = _prepare(data, [recommend], scale=(0, 10), dropna=dropna, extra=keys,
                         missing_codes=missing_codes, analysis=False, where="nps")
     if df.empty:
-        raise CRMDataError(f"column {recommend!r}: no ratings to score")
+        raise CRMDataError(f"nps: column {recommend!r}: no ratings to score")
     frac = df[recommend] % 1 != 0
     if frac.any():
         raise CRMDataError(
-            f"column {recommend!r}: ratings must be whole numbers 0-10. "
+            f"nps: column {recommend!r}: ratings must be whole numbers 0-10. "
             + describe_rows(df, frac, [recommend])
         )
     from scipy.stats import norm

@@ -77,18 +77,19 @@ __all__ = [
 _MAX_RETENTION = 0.999
 
 
-def _check_rates(retention, discount: float, horizon) -> None:
+def _check_rates(retention, discount: float, horizon, where: str) -> None:
     r = np.asarray(retention, dtype=float)
     if np.isnan(r).any() or (r < 0).any() or (r > 1).any():
-        raise CRMDataError(f"retention must lie in [0, 1], got {retention!r}.")
+        raise CRMDataError(f"{where}: retention must lie in [0, 1], got {retention!r}.")
     if not np.isfinite(discount) or discount < 0:
-        raise CRMDataError(f"discount must be >= 0 per period, got {discount!r}.")
+        raise CRMDataError(f"{where}: discount must be >= 0 per period, got {discount!r}.")
     if horizon is None:
         if discount == 0 and (r >= 1).any():
-            raise CRMDataError("retention 1 with no discounting and no horizon gives an "
+            raise CRMDataError(f"{where}: retention 1 with no discounting and no horizon gives an "
                                "infinite lifetime; set horizon= or discount > 0.")
     elif not isinstance(horizon, (int, np.integer)) or horizon <= 0:
-        raise CRMDataError(f"horizon must be a positive whole number of periods, got {horizon!r}.")
+        raise CRMDataError(
+            f"{where}: horizon must be a positive whole number of periods, got {horizon!r}.")
 
 
 def expected_lifetime(
@@ -128,7 +129,7 @@ def expected_lifetime(
     >>> round(expected_lifetime(0.8, discount=0.1), 4)   # 1 / (1.1 - 0.8)
     3.3333
     """
-    _check_rates(retention, discount, horizon)
+    _check_rates(retention, discount, horizon, "expected_lifetime")
     r = np.asarray(retention, dtype=float)
     q = r / (1 + discount)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -160,7 +161,7 @@ def implied_retention(
     top = 1.0 if (horizon is not None or discount > 0) else _MAX_RETENTION
     hi = expected_lifetime(top, discount=discount, horizon=horizon)
     if not lo - 1e-9 <= lifetime <= hi + 1e-9:
-        raise CRMDataError(f"no retention rate in [0, 1] gives a lifetime of {lifetime:.4g} "
+        raise CRMDataError(f"implied_retention: no retention rate in [0, 1] gives a lifetime of {lifetime:.4g} "
                            f"periods (possible: {lo:.4g} to {hi:.4g}).")
     if lifetime <= lo:
         return 0.0
@@ -725,7 +726,7 @@ def value_elasticities(
     where = "value_elasticities"
     if not 0 <= retention < 1:
         raise CRMDataError(f"{where}: retention must lie in [0, 1), got {retention!r}.")
-    _check_rates(retention, discount, horizon)
+    _check_rates(retention, discount, horizon, where)
     if not (np.isfinite(margin) and margin > 0 and np.isfinite(acquisition_cost)
             and acquisition_cost >= 0 and 0 < step < 1):
         raise CRMDataError(f"{where}: margin must be > 0, acquisition_cost >= 0 and step in "

@@ -81,7 +81,7 @@ def read_table(path: str | Path, *, sep: str | None = None, expect: list[str] | 
     """
     path = Path(path)
     if not path.exists():
-        raise CRMDataError(f"file not found: {path}")
+        raise CRMDataError(f"read_table: file not found: {path}")
     if path.stat().st_size == 0:
         raise CRMDataError(f"{path.name}: the file is empty.")
     suffixes = [x.lower() for x in path.suffixes]

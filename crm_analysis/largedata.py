@@ -1,9 +1,8 @@
-"""Large transaction logs: out-of-core files (DuckDB), Dask clusters, chunked scoring.
+"""Large transaction logs: the RFM summary out of core (DuckDB files) and on Dask.
 
 A consultant's client rarely hands over a log that fits a laptop's memory.
-This module takes the RFM summary and the customer scores of the package from
-a notebook sample to hundreds of millions of purchase lines without changing
-what they mean:
+This module takes the RFM summary of the package from a notebook sample to
+hundreds of millions of purchase lines without changing what it means:
 
 * :func:`rfm_summary_files` aggregates Parquet or CSV files (a path, a glob
   or a list) with an embedded DuckDB database.  The log is streamed; only one
@@ -13,14 +12,17 @@ what they mean:
   ``dask.distributed`` cluster: the log is shuffled so that each customer's
   purchases sit in one partition, and every partition is summarised by the
   pandas path of :func:`crm_analysis.rfm_summary`.
-* :func:`score_in_chunks` and :func:`score_dask` compute P(alive), expected
-  purchases and customer lifetime value from an already fitted model, chunk by
-  chunk or partition by partition, so scoring never needs the whole customer
-  base in one array.
 
 :func:`crm_analysis.rfm_summary` dispatches here when it receives a path or a
 Dask frame; the results equal the pandas path (same columns, index and
-values; see ``tests/test_largedata.py``).
+values; see ``tests/test_largedata.py``).  Both share the summary core
+(``crm_analysis._summary``), which sits below this module and
+:mod:`crm_analysis.transactions`.
+
+Scoring a large base moved to :mod:`crm_analysis.scoring` (``score_in_chunks``,
+``score_dask``) and the synthetic log generator to :mod:`crm_analysis.simulate`
+(``synthetic_log``, ``write_synthetic_parquet``); the old names here still work
+for one release and warn with a ``DeprecationWarning``.
 """
 
 from __future__ import annotations
@@ -33,21 +35,43 @@ import numpy as np
 import pandas as pd
 
 from ._checks import check_freq_multiplier, normalise_ids, require_columns
+from ._summary import SUPPORTED_FREQS, period_codes, rfm_summary_frame
 from .dates import IMPLAUSIBLE, infer_date_format, parse_cutoff, parse_dates
 from .errors import CRMDataError, describe_rows
 from .io import sniff_delimiter
-from .transactions import SUPPORTED_FREQS, period_codes, rfm_summary
 
 __all__ = [
     "is_file_source",
     "is_dask_frame",
     "rfm_summary_files",
     "rfm_summary_dask",
-    "score_in_chunks",
-    "score_dask",
-    "synthetic_log",
-    "write_synthetic_parquet",
 ]
+
+# Names that moved out of this module (issue 15): name -> new home.  Looked up on
+# first use only, so this module never imports the layers above it.
+_MOVED = {
+    "score_in_chunks": "crm_analysis.scoring",
+    "score_dask": "crm_analysis.scoring",
+    "synthetic_log": "crm_analysis.simulate",
+    "write_synthetic_parquet": "crm_analysis.simulate",
+}
+
+
+def __getattr__(name: str):
+    """Deprecated aliases of the names that moved (one release)."""
+    if name in _MOVED:
+        import importlib
+        import warnings
+
+        new_home = _MOVED[name]
+        warnings.warn(
+            f"crm_analysis.largedata.{name} moved to {new_home}.{name}; "
+            "the old name will be removed in the next release.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return getattr(importlib.import_module(new_home), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 _PARQUET = (".parquet", ".pq", ".parq")
 # pandas.read_csv's default missing-value strings (pandas._libs.parsers.STR_NA_VALUES).
@@ -126,7 +150,7 @@ def _reader(files: list[str], file_format: str | None) -> str:
         delim = f", delim = {_sql_str(sep)}" if sep else ""
         return (f"read_csv({listed}, auto_detect = true, header = true, all_varchar = true, "
                 f"nullstr = {nulls}{delim})")
-    raise CRMDataError(f"file_format must be 'parquet' or 'csv', got {file_format!r}.")
+    raise CRMDataError(f"rfm_summary: file_format must be 'parquet' or 'csv', got {file_format!r}.")
 
 
 def _sql_str(text: str) -> str:
@@ -149,12 +173,12 @@ def _code_sql(ts: str, freq: str) -> str:
         return f"CAST(floor(({day} + 3) / 7) AS BIGINT)"
     if freq == "M":
         return f"((year({ts}) - 1970) * 12 + month({ts}) - 1)"
-    raise CRMDataError(f"freq must be one of {SUPPORTED_FREQS}, got {freq!r}.")
+    raise CRMDataError(f"rfm_summary: freq must be one of {SUPPORTED_FREQS}, got {freq!r}.")
 
 
 def _check_args(freq: str, freq_multiplier: float) -> None:
     if freq not in SUPPORTED_FREQS:
-        raise CRMDataError(f"freq must be one of {SUPPORTED_FREQS}, got {freq!r}.")
+        raise CRMDataError(f"rfm_summary: freq must be one of {SUPPORTED_FREQS}, got {freq!r}.")
     check_freq_multiplier(freq_multiplier)
 
 
@@ -381,14 +405,14 @@ def _duckdb_summary(
 
     if cal_ts >= obs_ts:
         raise CRMDataError(
-            f"calibration_end ({cal_ts.date()}) must be before observation_end "
+            f"rfm_summary: calibration_end ({cal_ts.date()}) must be before observation_end "
             f"({obs_ts.date()})."
         )
     if checks["n_cal"] == 0:
-        raise CRMDataError(f"column {date!r}: no transaction on or before calibration_end {cal_ts}.")
+        raise CRMDataError(f"rfm_summary: column {date!r}: no transaction on or before calibration_end {cal_ts}.")
     if checks["n_hold"] == 0:
         raise CRMDataError(
-            f"column {date!r}: no transaction in the holdout period "
+            f"rfm_summary: column {date!r}: no transaction in the holdout period "
             f"({cal_ts} to {obs_ts}]; check calibration_end and observation_end."
         )
     cal_code = _code(cal_ts, freq)
@@ -602,15 +626,15 @@ def rfm_summary_dask(
     if pd.isna(last):
         # No date at all: the pandas path words it, on the first partition's rows.
         first = log.get_partition(0).compute()
-        rfm_summary(first, customer_id=customer_id, date=date, amount=amount,
-                    date_format=fmt, tz=tz)
+        rfm_summary_frame(first, customer_id=customer_id, date=date, amount=amount,
+                          date_format=fmt, tz=tz)
         raise CRMDataError(f"rfm_summary: column {date!r}: no value could be read as a date.")
     obs_ts = (pd.Timestamp(last) if observation_end is None
               else parse_cutoff(observation_end, "observation_end", tz=tz))
     cal_ts = parse_cutoff(calibration_end, "calibration_end", tz=tz)
     if cal_ts is not None and cal_ts >= obs_ts:
         raise CRMDataError(
-            f"calibration_end ({cal_ts.date()}) must be before observation_end "
+            f"rfm_summary: calibration_end ({cal_ts.date()}) must be before observation_end "
             f"({obs_ts.date()})."
         )
 
@@ -620,10 +644,10 @@ def rfm_summary_dask(
         )
         if n_cal == 0:
             raise CRMDataError(
-                f"column {date!r}: no transaction on or before calibration_end {cal_ts}.")
+                f"rfm_summary: column {date!r}: no transaction on or before calibration_end {cal_ts}.")
         if n_hold == 0:
             raise CRMDataError(
-                f"column {date!r}: no transaction in the holdout period "
+                f"rfm_summary: column {date!r}: no transaction in the holdout period "
                 f"({cal_ts} to {obs_ts}]; check calibration_end and observation_end."
             )
 
@@ -704,294 +728,24 @@ def _partition_summary(part: pd.DataFrame, *, customer_id, date, amount, freq, f
         bad = bad or numeric.isna().any() or (numeric < 0).any()
     if bad:
         # The pandas path raises CRMDataError naming the column and the rows.
-        rfm_summary(part, observation_end=obs_ts, date_format=date_format, tz=tz, **common)
+        rfm_summary_frame(part, observation_end=obs_ts, date_format=date_format, tz=tz, **common)
     part = part.assign(**{date: dates.values})
     if cal_ts is None:
         # rfm_summary keeps the whole observation-end period; rows after it are dropped here
         # only so that a partition without any kept row is not an error.
         if not (period_codes(part[date].to_numpy(), freq) <= _code(obs_ts, freq)).any():
             return meta
-        return rfm_summary(part, observation_end=obs_ts, **common)
+        return rfm_summary_frame(part, observation_end=obs_ts, **common)
     in_cal = part[date] <= cal_ts
     if not in_cal.any():
         return meta
     if ((part[date] > cal_ts) & (part[date] <= obs_ts)).any():
-        return rfm_summary(part, calibration_end=cal_ts, observation_end=obs_ts, **common)
+        return rfm_summary_frame(part, calibration_end=cal_ts, observation_end=obs_ts, **common)
     # No holdout purchase in this partition: the calibration summary with zero holdout.
-    cal = rfm_summary(part[in_cal], observation_end=cal_ts, **common)
+    cal = rfm_summary_frame(part[in_cal], observation_end=cal_ts, **common)
     cal.columns = [f"{c}_cal" for c in cal.columns]
     cal["frequency_holdout"] = 0.0
     if amount is not None:
         cal["monetary_value_holdout"] = 0.0
     cal["duration_holdout"] = float(_code(obs_ts, freq) - _code(cal_ts, freq)) / freq_multiplier
     return cal
-
-
-# --------------------------------------------------------------------------- scoring
-
-
-def score_in_chunks(
-    model,
-    summary: pd.DataFrame,
-    *,
-    t: float = 52.0,
-    spend=None,
-    horizon: int | None = None,
-    discount_rate: float = 0.0,
-    margin: float = 1.0,
-    period: str | float = 1.0,
-    chunk_size: int = 250_000,
-    progress: bool = True,
-) -> pd.DataFrame:
-    """P(alive), expected purchases and CLV for a large summary, chunk by chunk.
-
-    Each customer's score depends only on the fitted parameters and the
-    customer's own (frequency, recency, T), so the summary can be cut into
-    chunks of ``chunk_size`` rows and scored one chunk at a time; the
-    temporaries of the hypergeometric and likelihood terms then stay bounded
-    by the chunk, not the customer base.  The scores are the fitted model's
-    own (:meth:`crm_analysis.clv.BTYDModel.p_alive`,
-    :meth:`~crm_analysis.clv.BTYDModel.expected_purchases` and
-    :func:`crm_analysis.customer_lifetime_value`).
-
-    Parameters
-    ----------
-    model : BTYDModel or BGBBModel
-        A fitted transaction model (:func:`crm_analysis.fit_btyd`), or one
-        built from known parameters with ``BTYDModel.from_params``.
-    summary : DataFrame
-        Customer summary in the model's time unit (``*_cal`` columns are
-        found by the model).
-    t : float, default 52
-        Horizon of ``expected_purchases`` in model time units.
-    spend : SpendModel, float or Series, optional
-        Expected spend per transaction; with ``horizon`` adds a ``clv`` column
-        (see :func:`crm_analysis.customer_lifetime_value`).
-    horizon : int, optional
-        Number of discount periods for the CLV.
-    discount_rate, margin, period
-        Passed to :func:`crm_analysis.customer_lifetime_value` (``period`` is
-        its ``freq``).
-    chunk_size : int, default 250,000
-        Customers per chunk.
-    progress : bool, default True
-        Show a progress bar over the chunks.
-
-    Returns
-    -------
-    DataFrame
-        ``p_alive``, ``expected_purchases`` (and ``clv``), indexed like
-        ``summary``.
-
-    Raises
-    ------
-    CRMDataError
-        ``chunk_size`` not positive, CLV asked without both ``spend`` and
-        ``horizon``, or the model's own checks on the summary.
-
-    References
-    ----------
-    Fader, P. S., Hardie, B. G. S. & Lee, K. L. (2005). "Counting your
-    customers" the easy way: An alternative to the Pareto/NBD model.
-    *Marketing Science*, 24(2), 275-284.
-
-    Examples
-    --------
-    >>> from crm_analysis.clv import BTYDModel
-    >>> bg = BTYDModel.from_params("bgnbd", [0.243, 4.414, 0.793, 2.426])
-    >>> one = pd.DataFrame({"frequency": [2.0], "recency": [30.43], "T": [38.86]})
-    >>> round(float(score_in_chunks(bg, one, t=39, progress=False)["expected_purchases"].iloc[0]), 3)
-    1.226
-    """
-    from tqdm.auto import tqdm
-
-    from .clv import customer_lifetime_value
-
-    if not isinstance(chunk_size, (int, np.integer)) or chunk_size <= 0:
-        raise CRMDataError(f"chunk_size must be a positive whole number, got {chunk_size!r}.")
-    if (spend is None) != (horizon is None):
-        raise CRMDataError("score_in_chunks: CLV needs both spend and horizon (or neither).")
-    pieces = []
-    starts = range(0, len(summary), chunk_size)
-    for start in tqdm(starts, desc="scoring chunks", disable=not progress):
-        chunk = summary.iloc[start:start + chunk_size]
-        out = pd.DataFrame(index=chunk.index)
-        out["p_alive"] = model.p_alive(chunk).to_numpy()
-        out["expected_purchases"] = model.expected_purchases(t, chunk).to_numpy()
-        if spend is not None:
-            piece = spend.reindex(chunk.index) if isinstance(spend, pd.Series) else spend
-            out["clv"] = customer_lifetime_value(
-                model, piece, chunk, horizon=horizon, discount_rate=discount_rate,
-                margin=margin, freq=period,
-            ).to_numpy()
-        pieces.append(out)
-    if not pieces:
-        return pd.DataFrame(columns=["p_alive", "expected_purchases"]
-                            + (["clv"] if spend is not None else []),
-                            index=summary.index, dtype=float)
-    return pd.concat(pieces)
-
-
-def score_dask(model, summary, *, chunk_size: int = 250_000, **kwargs):
-    """Score a Dask customer summary with ``map_partitions``.
-
-    Every partition is scored by :func:`score_in_chunks` on the worker that
-    holds it, so the scores never pass through the client.  ``summary`` is
-    typically ``rfm_summary_dask(..., compute=False)``.
-
-    Parameters
-    ----------
-    model : BTYDModel or BGBBModel
-        Fitted transaction model (shipped to the workers).
-    summary : dask.dataframe.DataFrame
-        Customer summary.
-    chunk_size : int
-        Chunk size within a partition.
-    **kwargs
-        ``t``, ``spend`` (a SpendModel or a number; not a Series), ``horizon``,
-        ``discount_rate``, ``margin``, ``period`` as in :func:`score_in_chunks`.
-
-    Returns
-    -------
-    dask.dataframe.DataFrame
-        Lazy scores (``p_alive``, ``expected_purchases`` and maybe ``clv``),
-        partitioned like ``summary``; call ``.compute()`` or write them out.
-    """
-    if isinstance(kwargs.get("spend"), pd.Series):
-        raise CRMDataError("score_dask: pass spend as a SpendModel or a number, not a Series.")
-    columns = ["p_alive", "expected_purchases"] + (["clv"] if kwargs.get("spend") is not None else [])
-    meta = pd.DataFrame({c: pd.Series(dtype=float) for c in columns},
-                        index=summary._meta.index)
-    return summary.map_partitions(_score_partition, model, meta=meta, chunk_size=chunk_size,
-                                  **kwargs)
-
-
-def _score_partition(part: pd.DataFrame, model, **kwargs) -> pd.DataFrame:
-    return score_in_chunks(model, part, progress=False, **kwargs)
-
-
-# --------------------------------------------------------------------------- synthetic logs
-
-
-def synthetic_log(
-    n_lines: int,
-    *,
-    n_customers: int | None = None,
-    days: int = 730,
-    start: str = "2020-01-01",
-    same_day_share: float = 0.2,
-    seed: int | np.random.Generator = 0,
-) -> pd.DataFrame:
-    """A seeded, unsorted synthetic purchase log for tests and benchmarks.
-
-    Not a behavioural model (use :mod:`crm_analysis.simulate` for known-truth
-    worlds): it only has the shape that makes RFM aggregation work hard.
-    Each line picks a customer uniformly; each customer has a first-purchase
-    day uniform in the first half of the window; a line falls on that day
-    with probability ``same_day_share`` (so many customers buy twice on one
-    day) and otherwise an exponential number of days later (mean a quarter of
-    the window, truncated at its end), at a uniform second of the day.
-    Amounts are log-normal (median about US$20), rounded to cents.
-
-    Parameters
-    ----------
-    n_lines : int
-        Purchase lines.
-    n_customers : int, optional
-        Customer pool (default ``n_lines // 6``, so about six lines each).
-    days : int, default 730
-        Length of the window in days.
-    start : str, default "2020-01-01"
-        First day of the window.
-    same_day_share : float, default 0.2
-        Share of lines on the customer's first-purchase day.
-    seed : int or Generator
-        Same seed, same log.
-
-    Returns
-    -------
-    DataFrame
-        ``customer_id`` (int64), ``date`` (datetime64[ns]), ``amount`` (float).
-
-    Examples
-    --------
-    >>> log = synthetic_log(1000, seed=1)
-    >>> log.shape, log["date"].is_monotonic_increasing
-    ((1000, 3), False)
-    """
-    rng = np.random.default_rng(seed)
-    n_customers = n_customers or max(1, n_lines // 6)
-    first = rng.integers(0, max(1, days // 2), n_customers)
-    return _synthetic_chunk(rng, n_lines, first, days, start, same_day_share)
-
-
-def _synthetic_chunk(rng, n_lines, first, days, start, same_day_share) -> pd.DataFrame:
-    cust = rng.integers(0, len(first), n_lines)
-    offset = np.minimum(rng.exponential(days / 4, n_lines), days - 1).astype(np.int64)
-    offset[rng.random(n_lines) < same_day_share] = 0
-    day = np.minimum(first[cust] + offset, days - 1)
-    seconds = day * 86_400 + rng.integers(0, 86_400, n_lines)
-    ts = np.datetime64(start, "s") + seconds.astype("timedelta64[s]")
-    amount = np.round(rng.lognormal(3.0, 0.8, n_lines), 2)
-    return pd.DataFrame({"customer_id": cust.astype(np.int64),
-                         "date": ts.astype("datetime64[ns]"), "amount": amount})
-
-
-def write_synthetic_parquet(
-    path: str | os.PathLike,
-    n_lines: int,
-    *,
-    n_customers: int | None = None,
-    chunk_lines: int = 5_000_000,
-    days: int = 730,
-    seed: int = 0,
-) -> Path:
-    """Write a large :func:`synthetic_log` to one Parquet file, chunk by chunk.
-
-    Memory stays at one chunk (about 24 bytes a line) plus the customers'
-    first-purchase days, whatever ``n_lines`` is.  Same seed, same file.
-
-    Parameters
-    ----------
-    path : str or Path
-        Output file (its folder is created).
-    n_lines : int
-        Total purchase lines.
-    n_customers : int, optional
-        Customer pool (default ``n_lines // 6``).
-    chunk_lines : int, default 5,000,000
-        Lines generated and written per row group.
-    days : int, default 730
-        Window length in days.
-    seed : int
-        Seed.
-
-    Returns
-    -------
-    Path
-        The written file.
-    """
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(seed)
-    n_customers = n_customers or max(1, n_lines // 6)
-    first = rng.integers(0, max(1, days // 2), n_customers)
-    writer = None
-    try:
-        done = 0
-        while done < n_lines:
-            k = min(chunk_lines, n_lines - done)
-            chunk = _synthetic_chunk(rng, k, first, days, "2020-01-01", 0.2)
-            table = pa.Table.from_pandas(chunk, preserve_index=False)
-            if writer is None:
-                writer = pq.ParquetWriter(path, table.schema, compression="snappy")
-            writer.write_table(table)
-            done += k
-    finally:
-        if writer is not None:
-            writer.close()
-    return path
-

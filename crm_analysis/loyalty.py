@@ -23,6 +23,7 @@ barrier-removal experiment is :func:`crm_analysis.simulate.simulate_lock_in`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -31,6 +32,9 @@ from ._checks import numeric_column, require_columns, require_frame
 from .drivers import _missing_codes
 from .errors import CRMDataError, describe_rows
 from .transactions import rfm_summary
+
+if TYPE_CHECKING:
+    from .clv import BTYDModel
 
 __all__ = [
     "C10_COMPONENTS",
@@ -334,7 +338,7 @@ def _find_components(survey: pd.DataFrame, components) -> dict[str, list[str]]:
             )
         return found
     if not isinstance(components, dict) or not components:
-        raise CRMDataError("components must be a non-empty dict: component -> list of columns.")
+        raise CRMDataError("loyalty_index: components must be a non-empty dict: component -> list of columns.")
     out = {}
     for name, cols in components.items():
         cols = [cols] if isinstance(cols, str) else list(cols)
@@ -425,7 +429,7 @@ def loyalty_index(
     """
     require_frame(survey, "loyalty_index", empty="the survey has no answers")
     if missing not in ("raise", "drop"):
-        raise CRMDataError(f"missing must be 'raise' or 'drop', got {missing!r}.")
+        raise CRMDataError(f"loyalty_index: missing must be 'raise' or 'drop', got {missing!r}.")
     comps = _find_components(survey, components)
     item_cols = [c for cols in comps.values() for c in cols]
     if len(set(item_cols)) != len(item_cols):
@@ -552,6 +556,7 @@ def behavioural_loyalty(
     btyd_model: str = "bgnbd",
     clv_weeks: int | None = 52,
     annual_discount_rate: float = 0.10,
+    model: BTYDModel | None = None,
 ) -> pd.DataFrame:
     """Per-customer behavioural loyalty measures from a transaction log.
 
@@ -599,6 +604,10 @@ def behavioural_loyalty(
         Horizon of the ``clv`` column; None skips it.
     annual_discount_rate : float, default 0.10
         Converted to a weekly rate ``(1 + r) ** (1 / 52) - 1``.
+    model : BTYDModel, optional
+        An already fitted transaction model in weeks (for example the one a
+        report fits once for all its tables), used for ``p_alive`` and ``clv``
+        instead of fitting ``btyd_model`` here.  Needs ``p_alive=True``.
 
     Returns
     -------
@@ -618,6 +627,15 @@ def behavioural_loyalty(
     >>> int(b["purchases"].sum())
     6696
     """
+    if model is not None:
+        if not p_alive:
+            raise CRMDataError("behavioural_loyalty: a model is given but p_alive=False; "
+                               "pass p_alive=True to score with it, or drop model.")
+        if getattr(model, "time_unit", None) != "weeks":
+            raise CRMDataError(
+                "behavioural_loyalty: model must be fitted in weeks (the summary here is in "
+                f"weeks), got time_unit={getattr(model, 'time_unit', None)!r}."
+            )
     summ = rfm_summary(
         transactions, customer_id=customer_id, date=date, amount=amount,
         freq="D", freq_multiplier=7, observation_end=observation_end,
@@ -660,7 +678,8 @@ def behavioural_loyalty(
     if p_alive:
         from . import clv  # the CLV module owns the BTYD models
 
-        model = clv.fit_btyd(summ, model=btyd_model)
+        if model is None:
+            model = clv.fit_btyd(summ, model=btyd_model)
         out["p_alive"] = np.asarray(model.p_alive(summ), dtype=float)
         if amount is not None and clv_weeks:
             weekly = (1 + annual_discount_rate) ** (1 / 52) - 1
@@ -746,7 +765,7 @@ def brand_loyalty(
     [0.75, 0.6666666666666666]
     """
     if not 0 < loyal_share <= 1:
-        raise CRMDataError(f"loyal_share must be in (0, 1], got {loyal_share!r}.")
+        raise CRMDataError(f"brand_loyalty: loyal_share must be in (0, 1], got {loyal_share!r}.")
     df = _ordered_panel(panel, customer_id, choice, occasion, "brand_loyalty")
     counts = df.groupby([customer_id, choice]).size().unstack(fill_value=0)
     counts = counts.reindex(sorted(counts.columns), axis=1)
@@ -1055,7 +1074,7 @@ def join_survey_behaviour(
     ([2], [1], [3])
     """
     if on_unmatched not in ("raise", "keep-matched"):
-        raise CRMDataError(f"on_unmatched must be 'raise' or 'keep-matched', got {on_unmatched!r}.")
+        raise CRMDataError(f"join_survey_behaviour: on_unmatched must be 'raise' or 'keep-matched', got {on_unmatched!r}.")
     for name, frame in (("survey", survey), ("behaviour", behaviour)):
         if not isinstance(frame, pd.DataFrame) or frame.empty:
             raise CRMDataError(f"join_survey_behaviour: {name} must be a non-empty DataFrame.")
@@ -1265,11 +1284,11 @@ def dick_basu_segments(
     if isinstance(thresholds, dict):
         unknown = set(thresholds) - {"attitude", "patronage"}
         if unknown:
-            raise CRMDataError(f"thresholds dict keys must be 'attitude', 'patronage'; got {sorted(unknown)}.")
+            raise CRMDataError(f"dick_basu_segments: thresholds dict keys must be 'attitude', 'patronage'; got {sorted(unknown)}.")
         rules = (thresholds.get("attitude", "median"), thresholds.get("patronage", "median"))
     elif isinstance(thresholds, (tuple, list)):
         if len(thresholds) != 2:
-            raise CRMDataError(f"thresholds must be a rule or a pair of rules, got {thresholds!r}.")
+            raise CRMDataError(f"dick_basu_segments: thresholds must be a rule or a pair of rules, got {thresholds!r}.")
         rules = tuple(thresholds)
     else:
         rules = (thresholds, thresholds)

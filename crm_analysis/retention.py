@@ -889,7 +889,7 @@ class SBGModel:
         multiply by the margin per period to get the CLV of a new customer.
         """
         a, b = self._check_fitted()
-        _check_discount(discount)
+        _check_discount(discount, "SBGModel.del_")
         return _hyp2f1_one(b, a + b, 1.0 / (1.0 + discount))
 
     def derl(self, discount: float, renewals: int = 0) -> float:
@@ -906,10 +906,10 @@ class SBGModel:
         customer's residual lifetime value.
         """
         a, b = self._check_fitted()
-        _check_discount(discount)
+        _check_discount(discount, "SBGModel.derl")
         n = float(renewals)
         if n < 0:
-            raise CRMDataError(f"renewals must be >= 0, got {renewals!r}.")
+            raise CRMDataError(f"SBGModel.derl: renewals must be >= 0, got {renewals!r}.")
         return float((b + n) / (a + b + n)
                      * _hyp2f1_one(b + n + 1, a + b + n + 1, 1.0 / (1.0 + discount)))
 
@@ -943,9 +943,10 @@ def _hyp2f1_one(b: float, c: float, x: float) -> float:
     return float(terms.sum())
 
 
-def _check_discount(discount: float) -> None:
+def _check_discount(discount: float, where: str) -> None:
     if not np.all(np.asarray(discount) > 0):
-        raise CRMDataError(f"discount rate must be positive (e.g. 0.1 per period), got {discount!r}.")
+        raise CRMDataError(
+            f"{where}: discount rate must be positive (e.g. 0.1 per period), got {discount!r}.")
 
 
 def fit_constant_retention(survivors) -> float:
@@ -1073,7 +1074,7 @@ def retention_value_sensitivity(
     (366.67, 20.0)
     """
     where = "retention_value_sensitivity"
-    _check_discount(discount)
+    _check_discount(discount, where)
     if not 0 < delta < 1:
         raise CRMDataError(f"{where}: delta must lie in (0, 1), got {delta!r}.")
     margin = np.atleast_1d(np.asarray(margin, dtype=float))
@@ -1165,7 +1166,7 @@ def acquisition_ratio_needed(
     2.933
     """
     if target_pct <= 0:
-        raise CRMDataError(f"target_pct must be positive, got {target_pct!r}.")
+        raise CRMDataError(f"acquisition_ratio_needed: target_pct must be positive, got {target_pct!r}.")
     ret = np.asarray(retention, dtype=float)
     check = retention_value_sensitivity(retention=np.atleast_1d(ret), margin=1.0,
                                         discount=discount, delta=delta,

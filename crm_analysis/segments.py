@@ -250,7 +250,7 @@ def customer_profitability(
             "margin only."
         )
     if negative_revenue not in ("raise", "drop"):
-        raise CRMDataError(f"negative_revenue must be 'raise' or 'drop', got {negative_revenue!r}.")
+        raise CRMDataError(f"customer_profitability: negative_revenue must be 'raise' or 'drop', got {negative_revenue!r}.")
 
     spec: dict[str, tuple[str | None, float]] = {}
     for name, item in costs.items():
@@ -388,7 +388,7 @@ class WhaleCurve:
         The top ``ceil(customer_share * n)`` customers are counted.
         """
         if not 0 <= customer_share <= 1:
-            raise CRMDataError(f"customer_share must be in [0, 1], got {customer_share!r}.")
+            raise CRMDataError(f"WhaleCurve.share_at: customer_share must be in [0, 1], got {customer_share!r}.")
         n = len(self.curve) - 1
         k = int(np.ceil(customer_share * n - 1e-9))
         return float(self.curve["cumulative_profit_share"].iloc[k])

@@ -25,7 +25,7 @@ def frame():
 @pytest.mark.parametrize("bad,kind", [([1, 2], "list"), (pd.Series([1.0]), "Series"),
                                       (None, "NoneType"), ({"a": [1]}, "dict")])
 def test_require_frame_names_the_type_and_the_function(bad, kind):
-    with pytest.raises(CRMDataError, match=rf"^f expects a pandas DataFrame, got {kind}\.$"):
+    with pytest.raises(CRMDataError, match=rf"^f: expects a pandas DataFrame, got {kind}\.$"):
         require_frame(bad, "f")
 
 

@@ -16,11 +16,9 @@ from crm_analysis.largedata import (
     is_file_source,
     rfm_summary_dask,
     rfm_summary_files,
-    score_dask,
-    score_in_chunks,
-    synthetic_log,
-    write_synthetic_parquet,
 )
+from crm_analysis.scoring import score_dask, score_in_chunks
+from crm_analysis.simulate import synthetic_log
 from crm_analysis.transactions import period_codes
 
 HOLDOUT = dict(calibration_end="2020-04-01", observation_end="2020-06-30")
@@ -82,26 +80,6 @@ def test_period_codes_weeks_start_on_monday():
     assert period_codes(["1970-01-02 05:30"], "h").tolist() == [29]
 
 
-def test_synthetic_log_is_seeded_unsorted_with_same_day_repeats():
-    a, b = synthetic_log(3000, seed=3), synthetic_log(3000, seed=3)
-    pd.testing.assert_frame_equal(a, b)
-    assert not a["date"].is_monotonic_increasing
-    day = a["date"].dt.floor("D")
-    same_day = a.assign(day=day).duplicated(["customer_id", "day"]).sum()
-    assert same_day > 100
-    assert a.groupby("customer_id").size().mean() > 3
-
-
-def test_write_synthetic_parquet_in_chunks(tmp_path):
-    import pyarrow.parquet as pq
-
-    path = write_synthetic_parquet(tmp_path / "x.parquet", 10_000, chunk_lines=3_000, seed=1)
-    meta = pq.ParquetFile(path).metadata
-    assert meta.num_rows == 10_000 and meta.num_row_groups == 4
-    again = write_synthetic_parquet(tmp_path / "y.parquet", 10_000, chunk_lines=3_000, seed=1)
-    pd.testing.assert_frame_equal(pd.read_parquet(path), pd.read_parquet(again))
-
-
 def test_source_detection(log, files):
     assert is_file_source(str(files / "*.parquet")) and is_file_source([files / "log.csv"])
     assert not is_file_source(log) and not is_dask_frame(log)
@@ -159,30 +137,44 @@ def _bad(log, tmp_path, **changes):
     return path
 
 
-def test_file_errors_name_column_problem_and_rows(log, tmp_path):
-    with pytest.raises(CRMDataError, match=r"no file matches"):
-        rfm_summary(str(tmp_path / "nothing-*.parquet"))
-    log.head(5).to_parquet(tmp_path / "ok.parquet")
-    with pytest.raises(CRMDataError, match=r"amount='spend' \(not in data, whose columns are"):
-        rfm_summary(tmp_path / "ok.parquet", amount="spend")
+def _ok(log, d):
+    log.head(5).to_parquet(d / "ok.parquet")
+    return d / "ok.parquet"
+
+
+def _no_id(log, d):
     bad = log.head(50).astype({"customer_id": "float"})
     bad.loc[3, "customer_id"] = np.nan
-    bad.to_parquet(tmp_path / "noid.parquet")
-    with pytest.raises(CRMDataError, match=r"'customer_id' has missing ids: 1 row") as err:
-        rfm_summary(tmp_path / "noid.parquet")
-    assert "2020" in str(err.value)  # the offending row is shown
-    with pytest.raises(CRMDataError, match=r"(?s)'date' has missing or non-date values: 1 row.*yesterday"):
-        rfm_summary(_bad(log, tmp_path, date=(4, "yesterday")))
-    with pytest.raises(CRMDataError, match=r"(?s)'amount' has negative amounts.*-5"):
-        rfm_summary(_bad(log, tmp_path, amount=(2, -5.0)), amount="amount")
-    log.head(0).to_parquet(tmp_path / "empty.parquet")
-    with pytest.raises(CRMDataError, match="empty"):
-        rfm_summary(tmp_path / "empty.parquet")
-    with pytest.raises(CRMDataError, match="holdout"):
-        rfm_summary(tmp_path / "ok.parquet", calibration_end="2030-01-01",
-                    observation_end="2030-02-01")
-    with pytest.raises(CRMDataError, match="freq"):
-        rfm_summary(tmp_path / "ok.parquet", freq="Q")
+    bad.to_parquet(d / "noid.parquet")
+    return d / "noid.parquet"
+
+
+def _empty(log, d):
+    log.head(0).to_parquet(d / "empty.parquet")
+    return d / "empty.parquet"
+
+
+# (source built from the log and a folder, keywords, message); the message names the
+# column, the problem and the offending rows as the pandas path does.
+FILE_ERRORS = {
+    "no-file": (lambda log, d: str(d / "nothing-*.parquet"), {}, r"no file matches"),
+    "missing-column": (_ok, {"amount": "spend"}, r"amount='spend' \(not in data, whose columns are"),
+    "missing-id": (_no_id, {}, r"(?s)'customer_id' has missing ids: 1 row.*2020"),
+    "bad-date": (lambda log, d: _bad(log, d, date=(4, "yesterday")), {},
+                 r"(?s)'date' has missing or non-date values: 1 row.*yesterday"),
+    "negative-amount": (lambda log, d: _bad(log, d, amount=(2, -5.0)), {"amount": "amount"},
+                        r"(?s)'amount' has negative amounts.*-5"),
+    "empty": (_empty, {}, "empty"),
+    "empty-holdout": (_ok, {"calibration_end": "2030-01-01", "observation_end": "2030-02-01"},
+                      "holdout"),
+    "unknown-freq": (_ok, {"freq": "Q"}, "freq"),
+}
+
+
+@pytest.mark.parametrize("source, kwargs, message", FILE_ERRORS.values(), ids=FILE_ERRORS.keys())
+def test_file_errors_name_column_problem_and_rows(log, tmp_path, source, kwargs, message):
+    with pytest.raises(CRMDataError, match=message):
+        rfm_summary(source(log, tmp_path), **kwargs)
 
 
 # --------------------------------------------------------------------- malformed files
@@ -448,18 +440,26 @@ def test_dask_lazy_result_and_string_dates(log, ddf, client):
     pd.testing.assert_frame_equal(got, rfm_summary(log, freq="W"))
 
 
-def test_dask_errors(log, client):
-    import dask.dataframe as dd
-
-    with pytest.raises(CRMDataError, match="amount='spend'"):
-        rfm_summary(dd.from_pandas(log, npartitions=2), amount="spend")
+def _negative_amount(log):
     bad = log.head(40).copy()
     bad.loc[5, "amount"] = -1.0
-    with pytest.raises(CRMDataError, match=r"negative amounts"):
-        rfm_summary(dd.from_pandas(bad, npartitions=2), amount="amount")
-    with pytest.raises(CRMDataError, match="holdout"):
-        rfm_summary(dd.from_pandas(log, npartitions=2), calibration_end="2030-01-01",
-                    observation_end="2030-02-01")
+    return bad
+
+
+DASK_ERRORS = {
+    "missing-column": (lambda log: log, {"amount": "spend"}, "amount='spend'"),
+    "negative-amount": (_negative_amount, {"amount": "amount"}, r"negative amounts"),
+    "empty-holdout": (lambda log: log, {"calibration_end": "2030-01-01",
+                                        "observation_end": "2030-02-01"}, "holdout"),
+}
+
+
+@pytest.mark.parametrize("frame, kwargs, message", DASK_ERRORS.values(), ids=DASK_ERRORS.keys())
+def test_dask_errors(log, client, frame, kwargs, message):
+    import dask.dataframe as dd
+
+    with pytest.raises(CRMDataError, match=message):
+        rfm_summary(dd.from_pandas(frame(log), npartitions=2), **kwargs)
 
 
 # --------------------------------------------------------------------- scoring
@@ -518,10 +518,17 @@ def test_chunked_clv_undiscounted_is_spend_times_purchases(cdnow_model, big_summ
                           discount_rate=0.0, margin=0.25, period=4.0, chunk_size=700,
                           progress=False)
     np.testing.assert_allclose(got["clv"], 0.25 * 30.0 * got["expected_purchases"], rtol=1e-9)
-    with pytest.raises(CRMDataError, match="spend and horizon"):
-        score_in_chunks(cdnow_model, big_summary, spend=30.0)
-    with pytest.raises(CRMDataError, match="chunk_size"):
-        score_in_chunks(cdnow_model, big_summary, chunk_size=0)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [({"spend": 30.0}, "score_in_chunks: CLV needs both spend and horizon"),
+     ({"chunk_size": 0}, "score_in_chunks: chunk_size")],
+    ids=["spend-without-horizon", "zero-chunk-size"],
+)
+def test_chunked_scoring_bad_input(cdnow_model, big_summary, kwargs, message):
+    with pytest.raises(CRMDataError, match=message):
+        score_in_chunks(cdnow_model, big_summary, **kwargs)
 
 
 def test_dask_scores_by_partition_equal_closed_form(cdnow_model, big_summary, client):
@@ -588,3 +595,29 @@ def test_dask_summary_to_scores_end_to_end(log, ddf, cdnow_model):
                                26.0)
     np.testing.assert_allclose(got["p_alive"], p, rtol=1e-9)
     np.testing.assert_allclose(got["expected_purchases"], ey, rtol=1e-7)
+
+
+@pytest.mark.parametrize(
+    "name, new_home",
+    [
+        ("score_in_chunks", "crm_analysis.scoring"),
+        ("score_dask", "crm_analysis.scoring"),
+        ("synthetic_log", "crm_analysis.simulate"),
+        ("write_synthetic_parquet", "crm_analysis.simulate"),
+    ],
+)
+def test_moved_names_still_work_from_largedata_with_a_warning(name, new_home):
+    import importlib
+
+    import crm_analysis.largedata as largedata
+
+    with pytest.warns(DeprecationWarning, match=f"largedata.{name} moved to {new_home}"):
+        old = getattr(largedata, name)
+    assert old is getattr(importlib.import_module(new_home), name)
+
+
+def test_unknown_name_of_largedata_is_still_an_attribute_error():
+    import crm_analysis.largedata as largedata
+
+    with pytest.raises(AttributeError, match="no_such_name"):
+        largedata.no_such_name  # noqa: B018

@@ -488,3 +488,48 @@ def test_brand_measures_stay_in_range(histories):
     assert out["switch_rate"].dropna().between(0, 1).all()
     counts = crm.switching_matrix(p, normalize=False)
     assert counts.to_numpy().sum() == len(p) - len(histories)
+
+
+# --------------------------------------------------------------- behavioural loyalty from a given model
+
+# Fader, Hardie & Lee (2005), BG/NBD estimates for CDNOW (weeks): r, alpha, a, b.
+_FHL = (0.243, 4.414, 0.793, 2.426)
+
+
+def test_behavioural_loyalty_scores_with_a_given_model():
+    # P(alive) of a given model is FHL (2005) eq. (10) on each customer's (x, t_x, T) in weeks.
+    log = crm.load_cdnow()
+    model = crm.BTYDModel.from_params("bgnbd", list(_FHL))
+    out = crm.behavioural_loyalty(log, amount="amount", model=model)
+    summary = crm.rfm_summary(log, amount="amount", freq="D", freq_multiplier=7)
+    r, alpha, a, b = _FHL
+    x, tx, T = (summary[c].to_numpy() for c in ("frequency", "recency", "T"))
+    odds = np.where(x > 0, a / (b + x - 1) * ((alpha + T) / (alpha + tx)) ** (r + x), 0.0)
+    np.testing.assert_allclose(out["p_alive"].to_numpy(), 1 / (1 + odds), rtol=1e-9)
+    # The CLV column is the model's own CLV at the weekly rate of 10 % a year.
+    weekly = 1.1 ** (1 / 52) - 1
+    expected = crm.customer_lifetime_value(model, out["monetary_value"], summary, horizon=52,
+                                           discount_rate=weekly, freq=1.0)
+    np.testing.assert_allclose(out["clv"].to_numpy(), expected.to_numpy(), rtol=1e-12)
+
+
+def test_behavioural_loyalty_given_fitted_model_equals_own_fit():
+    log = crm.load_cdnow()
+    summary = crm.rfm_summary(log, freq="D", freq_multiplier=7)
+    own = crm.behavioural_loyalty(log)
+    given = crm.behavioural_loyalty(log, model=crm.fit_btyd(summary))
+    np.testing.assert_allclose(given["p_alive"], own["p_alive"], rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [({"p_alive": False}, "behavioural_loyalty: a model is given but p_alive=False"),
+     ({"time_unit": "days"}, "behavioural_loyalty: model must be fitted in weeks")],
+    ids=["model-without-p_alive", "model-not-in-weeks"],
+)
+def test_behavioural_loyalty_model_bad_input(kwargs, message):
+    kwargs = dict(kwargs)
+    unit = kwargs.pop("time_unit", "weeks")
+    model = crm.BTYDModel.from_params("bgnbd", list(_FHL), time_unit=unit)
+    with pytest.raises(CRMDataError, match=message):
+        crm.behavioural_loyalty(crm.load_cdnow(), model=model, **kwargs)

@@ -165,18 +165,22 @@ def _log(**over):
     return pd.DataFrame(base)
 
 
-def test_missing_column_is_named():
-    with pytest.raises(CRMDataError, match="amount='spend'"):
-        rfm_summary(_log(), amount="spend")
-    with pytest.raises(CRMDataError, match="date='when'"):
-        validate_transactions(_log(), date="when")
+@pytest.mark.parametrize(
+    "func, kwargs, message",
+    [(rfm_summary, {"amount": "spend"}, "rfm_summary: .*amount='spend'"),
+     (validate_transactions, {"date": "when"}, "validate_transactions: .*date='when'")],
+    ids=["rfm_summary", "validate_transactions"],
+)
+def test_missing_column_is_named(func, kwargs, message):
+    with pytest.raises(CRMDataError, match=message):
+        func(_log(), **kwargs)
 
 
-def test_empty_frame():
+@pytest.mark.parametrize("func", [rfm_summary, validate_transactions],
+                         ids=["rfm_summary", "validate_transactions"])
+def test_empty_frame(func):
     with pytest.raises(CRMDataError, match="empty"):
-        rfm_summary(_log().iloc[:0])
-    with pytest.raises(CRMDataError, match="empty"):
-        validate_transactions(_log().iloc[:0])
+        func(_log().iloc[:0])
 
 
 def test_non_date_strings():
@@ -251,11 +255,14 @@ def test_report_summary_counts_every_drop():
     assert "2 dropped" in res.summary()
 
 
-def test_holdout_errors():
-    with pytest.raises(CRMDataError, match="holdout"):
-        rfm_summary(_log(), calibration_end="2020-01-05", observation_end="2020-02-01")
-    with pytest.raises(CRMDataError, match="before observation_end"):
-        rfm_summary(_log(), calibration_end="2020-03-01", observation_end="2020-02-01")
+@pytest.mark.parametrize(
+    "calibration_end, message",
+    [("2020-01-05", "rfm_summary: .*holdout"), ("2020-03-01", "rfm_summary: .*before observation_end")],
+    ids=["empty-holdout", "calibration-after-observation"],
+)
+def test_holdout_errors(calibration_end, message):
+    with pytest.raises(CRMDataError, match=message):
+        rfm_summary(_log(), calibration_end=calibration_end, observation_end="2020-02-01")
 
 
 def test_bad_freq():

@@ -39,3 +39,7 @@ __all__ += ["BROKERAGE_DEFAULTS", "BrokerageSample", "FeePolicyResult",
 from .messy import NON_PRODUCT_CODES, MessyLog, simulate_messy_log  # noqa: E402
 
 __all__ += ["NON_PRODUCT_CODES", "MessyLog", "simulate_messy_log"]
+
+from .largelog import synthetic_log, write_synthetic_parquet  # noqa: E402
+
+__all__ += ["synthetic_log", "write_synthetic_parquet"]

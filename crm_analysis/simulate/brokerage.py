@@ -164,7 +164,7 @@ def simulate_brokerage_customers(n: int = 5_000, seed: int | np.random.Generator
         raise CRMDataError(f"simulate_brokerage_customers: n must be a positive integer, got {n!r}.")
     p = {**BROKERAGE_DEFAULTS, **params}
     if not np.isclose(sum(p["tier_share"]), 1):
-        raise CRMDataError(f"tier_share must sum to 1, got {p['tier_share']}.")
+        raise CRMDataError(f"simulate_brokerage_customers: tier_share must sum to 1, got {p['tier_share']}.")
     rng = np.random.default_rng(seed)
     n = int(n)
 

@@ -195,11 +195,11 @@ def simulate_loyalty_joint(
     if survey is None:
         survey = simulate_restaurant_survey(n_customers, 40, seed=seed)
     if not isinstance(survey, SurveySimulation):
-        raise CRMDataError("survey must be the SurveySimulation returned by simulate_restaurant_survey().")
+        raise CRMDataError("simulate_loyalty_joint: survey must be the SurveySimulation returned by simulate_restaurant_survey().")
     truth = survey.customers
     for col in ("customer_id", "latent_attitude"):
         if col not in truth.columns:
-            raise CRMDataError(f"survey.customers lacks column {col!r}.")
+            raise CRMDataError(f"simulate_loyalty_joint: survey.customers lacks column {col!r}.")
     # A separate stream, so the same survey seed gives an independent log.
     rng = np.random.default_rng(
         [int(seed) if isinstance(seed, (int, np.integer)) else 0, 5]

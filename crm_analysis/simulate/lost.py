@@ -144,7 +144,7 @@ def simulate_lost_customers(
     (500, ['changed_conditions', 'competitor_value'])
     """
     if int(n) < 1:
-        raise CRMDataError(f"n must be at least 1, got {n}.")
+        raise CRMDataError(f"simulate_lost_customers: n must be at least 1, got {n}.")
     shares = dict(LOST_CATEGORY_SHARES if shares is None else shares)
     unknown = set(shares) - set(LOST_CATEGORY_SHARES)
     if unknown:
@@ -153,12 +153,12 @@ def simulate_lost_customers(
         )
     for name, value in (("response_rate", response_rate), ("survey_noise", survey_noise)):
         if not 0 <= value <= 1:
-            raise CRMDataError(f"{name} must be in [0, 1], got {value}.")
+            raise CRMDataError(f"simulate_lost_customers: {name} must be in [0, 1], got {value}.")
     rng = np.random.default_rng(seed)
     cats = list(shares)
     probs = np.array([shares[c] for c in cats], dtype=float)
     if (probs < 0).any() or probs.sum() <= 0:
-        raise CRMDataError(f"shares must be non-negative and not all zero, got {shares}.")
+        raise CRMDataError(f"simulate_lost_customers: shares must be non-negative and not all zero, got {shares}.")
     probs = probs / probs.sum()
     n = int(n)
     true = np.array(cats)[rng.choice(len(cats), size=n, p=probs)]

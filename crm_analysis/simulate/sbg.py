@@ -78,9 +78,9 @@ def simulate_sbg_cohort(
     (np.int64(500), 6)
     """
     if alpha <= 0 or beta <= 0:
-        raise CRMDataError(f"alpha and beta must be positive, got {alpha!r}, {beta!r}.")
+        raise CRMDataError(f"simulate_sbg_cohort: alpha and beta must be positive, got {alpha!r}, {beta!r}.")
     if n_customers < 1 or periods < 1:
-        raise CRMDataError("n_customers and periods must be at least 1.")
+        raise CRMDataError("simulate_sbg_cohort: n_customers and periods must be at least 1.")
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     theta = rng.beta(alpha, beta, size=n_customers)
     # Geometric lifetimes on {1, 2, ...}; clip theta away from 0 for numpy.

@@ -189,7 +189,7 @@ class SurveySimulation:
         """
         col = f"effect_{context}"
         if col not in self.attributes:
-            raise CRMDataError(f"context {context!r}: must be 'lunch' or 'dinner'")
+            raise CRMDataError(f"SurveySimulation.true_ranking: context {context!r}: must be 'lunch' or 'dinner'")
         return list(self.attributes.sort_values(col, ascending=False)["attribute"])
 
     def params_json(self) -> str:

@@ -91,11 +91,18 @@ def test_seed_and_overrides():
     assert not a["assets"].equals(c["assets"])
     flat = simulate_brokerage_customers(200, seed=5, rate_paid=(1.0, 1.0, 1.0)).data
     assert (flat["concession"] == 0).all()
-    with pytest.raises(CRMDataError, match="unknown parameter"):
-        simulate_brokerage_customers(10, seed=0, colour="red")
-    with pytest.raises(CRMDataError, match="positive integer"):
-        simulate_brokerage_customers(0)
     assert BROKERAGE_DEFAULTS["rate_paid"] == (1.00, 0.80, 0.30)
+
+
+@pytest.mark.parametrize(
+    "args, kwargs, message",
+    [((10,), {"seed": 0, "colour": "red"}, "unknown parameter"),
+     ((0,), {}, "positive integer")],
+    ids=["unknown-parameter", "zero-customers"],
+)
+def test_customers_bad_input(args, kwargs, message):
+    with pytest.raises(CRMDataError, match=message):
+        simulate_brokerage_customers(*args, **kwargs)
 
 
 # ---------------------------------------------------------------- fee policy
@@ -166,12 +173,15 @@ def test_break_even_and_no_drop_cases(fee_base):
     assert at.equity_with_ == pytest.approx(at.equity_without_, rel=1e-6)
 
 
-def test_fee_policy_bad_input(fee_base):
-    with pytest.raises(CRMDataError, match="not found"):
-        simulate_fee_policy(fee_base.drop(columns="assets"))
-    with pytest.raises(CRMDataError, match="assessment"):
-        simulate_fee_policy(fee_base, assessment="weekly")
-    with pytest.raises(CRMDataError, match="volatility"):
-        simulate_fee_policy(fee_base.assign(trader_type="day trader"))
-    with pytest.raises(CRMDataError, match="retention"):
-        simulate_fee_policy(fee_base, retention=0.5, retention_drop=0.6)
+@pytest.mark.parametrize(
+    "change, kwargs, message",
+    [(lambda d: d.drop(columns="assets"), {}, "not found"),
+     (None, {"assessment": "weekly"}, "assessment"),
+     (lambda d: d.assign(trader_type="day trader"), {}, "volatility"),
+     (None, {"retention": 0.5, "retention_drop": 0.6}, "retention")],
+    ids=["missing-column", "unknown-assessment", "unknown-trader-type", "drop-above-retention"],
+)
+def test_fee_policy_bad_input(fee_base, change, kwargs, message):
+    data = change(fee_base) if change is not None else fee_base
+    with pytest.raises(CRMDataError, match=message):
+        simulate_fee_policy(data, **kwargs)

@@ -42,9 +42,16 @@ def test_limiting_cases():
     assert e[("spuriously loyal", 36)] == pytest.approx(0.92**36)
 
 
-def test_seeded_and_validated():
+def test_seeded():
     a, b = simulate_lock_in(200, seed=9), simulate_lock_in(200, seed=9)
     pd.testing.assert_frame_equal(a.customers, b.customers)
-    for bad in ({"share_loyal": 1.5}, {"barrier_months": 50}, {"barrier_strength": -0.1}):
-        with pytest.raises(CRMDataError, match="out of range"):
-            simulate_lock_in(100, **bad)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [{"share_loyal": 1.5}, {"barrier_months": 50}, {"barrier_strength": -0.1}],
+    ids=["share_loyal", "barrier_months", "barrier_strength"],
+)
+def test_out_of_range_parameter(bad):
+    with pytest.raises(CRMDataError, match="out of range"):
+        simulate_lock_in(100, **bad)

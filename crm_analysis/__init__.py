@@ -4,6 +4,7 @@ The public names of every module are re-exported here, so ``import crm_analysis 
 gives ``crm.rfm_summary``, ``crm.fit_btyd`` and so on. The modules, one concept each:
 
 - :mod:`~crm_analysis.transactions`: validation of transaction logs, the RFM summary;
+- :mod:`~crm_analysis.dates`: the one rule by which every engine reads dates and cut-offs;
 - :mod:`~crm_analysis.datasets`: offline loaders of the real datasets;
 - :mod:`~crm_analysis.clv`: buy-till-you-die models, CLV, customer equity, holdout checks;
 - :mod:`~crm_analysis.retention`: cohort tables, Kaplan-Meier, hazards, sBG, retention economics;
@@ -382,4 +383,31 @@ __all__ += [
     "lever_simulation",
     "lever_sensitivity",
     "value_elasticities",
+]
+
+# The date rule shared by every engine (crm_analysis.dates).
+from . import dates  # noqa: E402
+from .dates import (  # noqa: E402
+    EARLIEST_DATE,
+    IMPLAUSIBLE,
+    LATEST_DATE,
+    ParsedDates,
+    check_dates,
+    infer_date_format,
+    parse_cutoff,
+    parse_dates,
+    raise_for_bad_dates,
+)
+
+__all__ += [
+    "dates",
+    "EARLIEST_DATE",
+    "IMPLAUSIBLE",
+    "LATEST_DATE",
+    "ParsedDates",
+    "check_dates",
+    "infer_date_format",
+    "parse_cutoff",
+    "parse_dates",
+    "raise_for_bad_dates",
 ]

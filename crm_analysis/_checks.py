@@ -20,7 +20,8 @@ import pandas as pd
 
 from .errors import CRMDataError, describe_rows
 
-__all__ = ["require_frame", "require_columns", "numeric_column", "as_series", "binary_column"]
+__all__ = ["require_frame", "require_columns", "numeric_column", "as_series", "binary_column",
+           "normalise_ids", "check_freq_multiplier"]
 
 
 def require_frame(data, where: str, *, empty: str = "the data are empty",
@@ -295,3 +296,52 @@ def binary_column(data: pd.DataFrame, column: str, where: str, *, what: str | No
             + _rows(data, bad, shown, column)
         )
     return values
+
+
+def _id_text(value) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def normalise_ids(ids: pd.Series) -> pd.Series:
+    """Customer ids on which every engine agrees: 5, 5.0 and "5" are one customer.
+
+    A numeric id column is returned as it is.  A text or mixed (object)
+    column becomes text throughout, integral numbers written without
+    ``.0``, so that the pandas, DuckDB and Dask summaries count the same
+    customers.  Missing ids stay missing.
+
+    Examples
+    --------
+    >>> normalise_ids(pd.Series([5, "5", 7.0, "c9"], dtype=object)).tolist()
+    ['5', '5', '7', 'c9']
+    """
+    if not pd.api.types.is_object_dtype(ids.dtype):
+        return ids
+    return ids.map(_id_text, na_action="ignore")
+
+
+def check_freq_multiplier(freq_multiplier) -> None:
+    """Raise unless ``freq_multiplier`` is a positive finite number.
+
+    NaN or inf would spread through every time column of an RFM summary
+    (and used to reach the SQL of the DuckDB engine).
+
+    Examples
+    --------
+    >>> check_freq_multiplier(float("nan"))
+    Traceback (most recent call last):
+    ...
+    crm_analysis.errors.CRMDataError: rfm_summary: freq_multiplier must be a positive finite number, got nan.
+    """
+    try:
+        ok = bool(np.isfinite(freq_multiplier)) and freq_multiplier > 0
+    except TypeError:
+        ok = False
+    if not ok:
+        raise CRMDataError(
+            f"rfm_summary: freq_multiplier must be a positive finite number, got {freq_multiplier!r}."
+        )

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sys
 import warnings
+import zipfile
 from importlib.resources import as_file
 from pathlib import Path
 
@@ -47,6 +48,21 @@ def _columns_options(func):
     func = click.option("--amount", "amount", default=None,
                         help="Column with the transaction value (optional for validate).")(func)
     func = click.option("--sep", default=None, help="CSV delimiter (sniffed when omitted).")(func)
+    return _reading_options(func)
+
+
+def _reading_options(func):
+    """--sheet, --dayfirst/--monthfirst, --date-format, --tz (crm_analysis.dates, io)."""
+    func = click.option("--sheet", default=None,
+                        help="Excel sheet to read: its name, or 'all' to stack every sheet.")(func)
+    func = click.option("--dayfirst/--monthfirst", "dayfirst", default=None,
+                        help="Read dates such as 05/01/2011 as 5 January (--dayfirst) or "
+                             "1 May (--monthfirst); needed when the file does not decide it.")(func)
+    func = click.option("--date-format", "date_format", default=None,
+                        help="strftime pattern of the dates, e.g. '%d/%m/%Y %H:%M'.")(func)
+    func = click.option("--tz", default=None,
+                        help="Time zone that dates with a UTC offset are converted to "
+                             "(default UTC), e.g. Europe/London.")(func)
     return func
 
 
@@ -94,6 +110,11 @@ def _needed_columns(customer_id: str, date: str, amount: str | None, cleaning: d
     return [c for c in cols if c]
 
 
+# Bad input: one `error:` line, exit 2.  ValueError covers CRMDataError and bad option
+# values; the others are what a broken file can still raise from a third-party reader.
+_BAD_INPUT = (ValueError, TypeError, KeyError, OverflowError, OSError, EOFError, zipfile.BadZipFile)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="crm-analysis")
 def main() -> None:
@@ -107,21 +128,28 @@ def main() -> None:
 @click.option("--strict", is_flag=True, help="Fail on the first row that would be dropped.")
 @_cleaning_options
 def validate(file: Path, customer_id: str, date: str, amount: str | None, sep: str | None,
+             sheet: str | None, dayfirst: bool | None, date_format: str | None, tz: str | None,
              observation_end: str | None, strict: bool, **cleaning) -> None:
-    """Check FILE (CSV, Parquet or Excel) and print the cleaning report."""
+    """Check FILE (CSV, TSV, .csv.gz/.bz2/.zip, Parquet or Excel) and print the cleaning report."""
+    from ._checks import normalise_ids
     from .io import read_table
     from .transactions import validate_transactions
 
     cleaning = _cleaning_kwargs(cleaning)
     try:
         expect = _needed_columns(customer_id, date, amount, cleaning)
-        data = read_table(file, sep=sep, expect=expect)
+        data = read_table(file, sep=sep, expect=expect, sheet=sheet)
         result = validate_transactions(data, customer_id=customer_id, date=date, amount=amount,
-                                       observation_end=observation_end, strict=strict, **cleaning)
-    except ValueError as exc:  # CRMDataError and unparseable option values
+                                       observation_end=observation_end, strict=strict,
+                                       dayfirst=dayfirst, date_format=date_format, tz=tz,
+                                       **cleaning)
+    except _BAD_INPUT as exc:
         raise _Fail(_one_line(exc)) from None
     click.echo(result.summary())
-    n_customers = result.data[customer_id].nunique()
+    if result.data.empty:
+        raise _Fail("no row is left after cleaning (see the report above).")
+    # 5 and "5" are one customer, as in rfm_summary.
+    n_customers = normalise_ids(result.data[customer_id]).nunique()
     click.echo(f"{n_customers:,} customers; dates {result.data[date].min():%Y-%m-%d} "
                f"to {result.data[date].max():%Y-%m-%d}.")
 
@@ -195,6 +223,7 @@ TEMPLATE = resource_dir("templates") / "client_report.ipynb"
                    "analysis and counted. Repeat or comma-separate for several codes.")
 @_cleaning_options
 def report(transactions: Path, customer_id: str, date: str, amount: str | None, sep: str | None,
+           sheet: str | None, dayfirst: bool | None, date_format: str | None, tz: str | None,
            survey: Path | None, cost_per_order: float | None, margin: float, discount_rate: float,
            calibration_end: str | None, out: Path, show_code: bool,
            survey_missing: tuple[str, ...], **cleaning) -> None:
@@ -217,12 +246,14 @@ def report(transactions: Path, customer_id: str, date: str, amount: str | None, 
     try:
         # Fail fast, with a one-line reason, before starting a notebook kernel.
         data = read_table(transactions, sep=sep,
-                          expect=_needed_columns(customer_id, date, amount, cleaning))
+                          expect=_needed_columns(customer_id, date, amount, cleaning),
+                          sheet=sheet)
         if preclean:
             from .transactions import validate_transactions
 
             cleaned = validate_transactions(data, customer_id=customer_id, date=date,
-                                            amount=amount, **cleaning)
+                                            amount=amount, dayfirst=dayfirst,
+                                            date_format=date_format, tz=tz, **cleaning)
             click.echo(cleaned.summary())
             data = cleaned.data[[customer_id, date, amount]]
             transactions = out / "cleaned_transactions.parquet"
@@ -244,8 +275,9 @@ def report(transactions: Path, customer_id: str, date: str, amount: str | None, 
         if not 0 < margin <= 1:
             raise CRMDataError(f"--margin must be a share in (0, 1], got {margin}.")
         checked = check_client_log(data, customer_id=customer_id, date=date, amount=amount,
-                                   calibration_end=calibration_end)
-    except ValueError as exc:  # CRMDataError and unparseable option values
+                                   calibration_end=calibration_end, dayfirst=dayfirst,
+                                   date_format=date_format, tz=tz)
+    except _BAD_INPUT as exc:
         raise _Fail(_one_line(exc)) from None
     click.echo(checked.summary())
     for line in survey_lines:
@@ -264,6 +296,7 @@ def report(transactions: Path, customer_id: str, date: str, amount: str | None, 
         "annual_discount_rate": discount_rate,
         "scores_path": str((out / "customer_scores.csv").resolve()),
         "survey_missing": codes,
+        "sheet": sheet, "dayfirst": dayfirst, "date_format": date_format, "tz": tz,
     }
     executed = out / "report.ipynb"
     try:

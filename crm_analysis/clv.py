@@ -937,7 +937,7 @@ def fit_gamma_gamma(
     penalizer : float
         L2 penalty on the parameters.
     max_correlation : float, default 0.3
-        Warn when |corr(frequency, monetary value)| among repeat customers
+        Warn when ``|corr(frequency, monetary value)|`` among repeat customers
         exceeds this: the model assumes spend is independent of frequency.
 
     Returns

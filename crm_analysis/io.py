@@ -1,42 +1,63 @@
 """Reading a client's files and writing spreadsheet-safe exports.
 
-Consultants receive transaction and survey files as CSV, Parquet or Excel.
-:func:`read_table` reads any of them and turns the usual accidents (empty
-file, wrong delimiter, unknown format) into one-line :class:`CRMDataError`
-messages; :func:`write_safe_csv` writes a CSV whose text cells cannot be run
+Consultants receive transaction and survey files as CSV (plain, tab-separated,
+gzip/bz2/zip-compressed), Parquet or Excel.  :func:`read_table` reads any of
+them and turns the usual accidents (empty file, wrong delimiter, unknown
+format, a workbook with several sheets, nested Parquet columns) into one-line
+:class:`CRMDataError` messages; :func:`write_safe_csv` writes a CSV whose text cells cannot be run
 as formulas when opened in a spreadsheet.
 """
 
 from __future__ import annotations
 
+import bz2
 import csv
+import gzip
+import io
+import lzma
+import warnings
+import zipfile
 from pathlib import Path
 
 import pandas as pd
 
 from .errors import CRMDataError
 
-__all__ = ["read_table", "write_safe_csv", "neutralise_formulas"]
+__all__ = ["read_table", "write_safe_csv", "neutralise_formulas", "sniff_delimiter"]
 
 _EXCEL = {".xlsx", ".xlsm", ".xls"}
 _PARQUET = {".parquet", ".pq"}
 _CSV = {".csv", ".txt", ".tsv"}
+# Compressed text files: pandas reads them given the compression.
+_COMPRESSED = {".gz": "gzip", ".bz2": "bz2", ".xz": "xz", ".zst": "zstd"}
 # Characters that make a spreadsheet treat a cell as a formula (OWASP CSV injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def read_table(path: str | Path, *, sep: str | None = None, expect: list[str] | None = None) -> pd.DataFrame:
-    """Read a CSV, Parquet or Excel file into a DataFrame.
+def read_table(path: str | Path, *, sep: str | None = None, expect: list[str] | None = None,
+               sheet: str | int | None = None) -> pd.DataFrame:
+    """Read a CSV, TSV, Parquet or Excel file (or a compressed CSV) into a DataFrame.
+
+    Formats, by extension: ``.csv``, ``.tsv``, ``.txt`` (optionally
+    compressed: ``.csv.gz``, ``.csv.bz2``, ``.csv.xz``, ``.csv.zst``, or a
+    ``.zip`` holding one such file or one workbook), ``.parquet``/``.pq`` and
+    ``.xlsx``/``.xlsm``/``.xls``.
 
     Parameters
     ----------
     path : str or Path
         File to read; the format follows the extension.
     sep : str, optional
-        CSV delimiter; sniffed from the first lines when omitted.
+        CSV delimiter; a tab for ``.tsv``, otherwise sniffed from the first
+        lines when omitted.
     expect : list of str, optional
         Columns that must be present; a missing one raises with a hint when
         the file looks like it was split on the wrong delimiter.
+    sheet : str, int or "all", optional
+        Excel sheet to read: its name (or position), or ``"all"`` to stack
+        every sheet (they must have the same columns).  Required when the
+        workbook has more than one sheet, so that no sheet is skipped
+        silently.
 
     Returns
     -------
@@ -45,8 +66,10 @@ def read_table(path: str | Path, *, sep: str | None = None, expect: list[str] | 
     Raises
     ------
     CRMDataError
-        Missing or empty file, unknown extension, unreadable content, or an
-        expected column absent.
+        Missing or empty file, unknown extension, unreadable content (also a
+        zip that holds no single table, a "workbook" that is not one),
+        several sheets and no ``sheet``, an unknown sheet, a Parquet column of
+        nested values (lists, structs, maps), or an expected column absent.
 
     Examples
     --------
@@ -61,21 +84,36 @@ def read_table(path: str | Path, *, sep: str | None = None, expect: list[str] | 
         raise CRMDataError(f"file not found: {path}")
     if path.stat().st_size == 0:
         raise CRMDataError(f"{path.name}: the file is empty.")
-    suffix = path.suffix.lower()
+    suffixes = [x.lower() for x in path.suffixes]
+    suffix = suffixes[-1] if suffixes else ""
+    if sheet is not None and suffix not in _EXCEL and suffix != ".zip":
+        raise CRMDataError(f"{path.name}: sheet={sheet!r} was given but the file is not a workbook.")
     try:
         if suffix in _PARQUET:
-            data = pd.read_parquet(path)
+            data = _read_parquet(path)
         elif suffix in _EXCEL:
-            data = pd.read_excel(path)
+            data = _read_excel(path, path.name, sheet)
         elif suffix in _CSV:
-            data = pd.read_csv(path, sep=sep or _sniff(path), engine="python")
+            data = _read_csv(path, path.name, sep, None, suffix)
+        elif suffix in _COMPRESSED:
+            inner = suffixes[-2] if len(suffixes) > 1 else ".csv"
+            if inner not in _CSV:
+                raise CRMDataError(
+                    f"{path.name}: only compressed CSV/TSV files are read (.csv{suffix}); "
+                    f"found {inner!r}."
+                )
+            data = _read_csv(path, path.name, sep, _COMPRESSED[suffix], inner)
+        elif suffix == ".zip":
+            data = _read_zip(path, sep, sheet)
         else:
             raise CRMDataError(
-                f"{path.name}: unknown file type {suffix!r}; use .csv, .parquet or .xlsx."
+                f"{path.name}: unknown file type {suffix!r}; use .csv, .tsv, .csv.gz, .zip, "
+                ".parquet or .xlsx."
             )
     except CRMDataError:
         raise
-    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError) as exc:
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError, ValueError,
+            OSError, EOFError, ImportError, zipfile.BadZipFile) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise CRMDataError(f"{path.name}: could not be read ({first}).") from exc
     if data.empty:
@@ -93,11 +131,146 @@ def read_table(path: str | Path, *, sep: str | None = None, expect: list[str] | 
     return data
 
 
-def _sniff(path: Path) -> str:
-    with path.open("r", newline="", encoding="utf-8", errors="replace") as fh:
-        sample = fh.read(64 * 1024)
+def _read_csv(source, name: str, sep: str | None, compression: str | None,
+              inner: str) -> pd.DataFrame:
+    if sep is None:
+        sep = "\t" if inner == ".tsv" else sniff_delimiter(source, compression=compression)
+    return _strict_csv(source, sep=sep, compression=compression)
+
+
+def _strict_csv(source, **kwargs) -> pd.DataFrame:
+    """read_csv that refuses rows with more fields than the header.
+
+    By default pandas turns the extra leading fields into an index and shifts
+    every column, silently; with ``index_col=False`` it drops them with a
+    warning, which is raised here instead.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", pd.errors.ParserWarning)
+        try:
+            return pd.read_csv(source, engine="python", index_col=False, **kwargs)
+        except pd.errors.ParserWarning:
+            raise pd.errors.ParserError(
+                "some rows have more fields than the header; is the delimiter right (--sep)?"
+            ) from None
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = pq.read_schema(path)
+    nested = [f"{field.name!r} ({field.type})" for field in schema
+              if pa.types.is_nested(field.type)]
+    if nested:
+        # Lists, structs and maps are not one value per cell: the log must be flattened first.
+        raise CRMDataError(
+            f"{path.name}: column(s) {', '.join(nested[:5])} hold nested values (lists, structs "
+            "or maps); a transaction log needs one plain value per cell. Flatten them first "
+            "(e.g. DataFrame.explode or pandas.json_normalize)."
+        )
+    return pd.read_parquet(path)
+
+
+def _read_excel(source, name: str, sheet) -> pd.DataFrame:
     try:
-        return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+        book = pd.ExcelFile(source)
+    except (KeyError, zipfile.BadZipFile) as exc:
+        # openpyxl raises KeyError for a zip archive that holds no workbook.
+        raise CRMDataError(
+            f"{name}: not an Excel workbook (a zip archive without a workbook inside; "
+            f"{type(exc).__name__})."
+        ) from None
+    with book:
+        names = book.sheet_names
+        if sheet is None:
+            if len(names) > 1:
+                raise CRMDataError(
+                    f"{name}: the workbook has {len(names)} sheets {names[:20]}; choose one with "
+                    "sheet='NAME' (command line --sheet NAME) or stack them with sheet='all'."
+                )
+            return pd.read_excel(book, sheet_name=names[0])
+        if isinstance(sheet, str) and sheet.lower() == "all" and "all" not in names:
+            frames = [pd.read_excel(book, sheet_name=n) for n in names]
+            columns = list(frames[0].columns)
+            differ = [n for n, f in zip(names, frames, strict=True) if list(f.columns) != columns]
+            if differ:
+                raise CRMDataError(
+                    f"{name}: sheet='all' needs the same columns on every sheet; {differ[:5]} "
+                    f"differ from {names[0]!r} ({columns[:12]})."
+                )
+            return pd.concat(frames, ignore_index=True)
+        if isinstance(sheet, int) and not isinstance(sheet, bool) and 0 <= sheet < len(names):
+            return pd.read_excel(book, sheet_name=names[sheet])
+        if sheet not in names:
+            raise CRMDataError(f"{name}: no sheet {sheet!r}; the workbook has {names[:20]}.")
+        return pd.read_excel(book, sheet_name=sheet)
+
+
+def _read_zip(path: Path, sep: str | None, sheet) -> pd.DataFrame:
+    with zipfile.ZipFile(path) as archive:
+        members = [m for m in archive.namelist()
+                   if not m.endswith("/") and not Path(m).name.startswith((".", "__MACOSX"))
+                   and "__MACOSX" not in m]
+        tables = [m for m in members if Path(m).suffix.lower() in _CSV | _EXCEL | _PARQUET]
+        if len(tables) != 1:
+            raise CRMDataError(
+                f"{path.name}: a zip archive must hold exactly one CSV, TSV, Parquet or Excel "
+                f"file; it holds {members[:10]}."
+            )
+        member = tables[0]
+        inner = Path(member).suffix.lower()
+        label = f"{path.name}/{member}"
+        if sheet is not None and inner not in _EXCEL:
+            raise CRMDataError(f"{label}: sheet={sheet!r} was given but the file is not a workbook.")
+        raw = io.BytesIO(archive.read(member))
+    if inner in _EXCEL:
+        return _read_excel(raw, label, sheet)
+    if inner in _PARQUET:
+        return pd.read_parquet(raw)
+    if sep is None:
+        sep = "\t" if inner == ".tsv" else _sniff_text(raw.getvalue()[: 64 * 1024])
+    return _strict_csv(raw, sep=sep)
+
+
+def sniff_delimiter(path: str | Path, *, compression: str | None = None) -> str | None:
+    """The delimiter of a text table, guessed from its first 64 KB (``,`` when unsure).
+
+    Every reader of the package (:func:`read_table`, the DuckDB engine of
+    :mod:`crm_analysis.largedata`) splits a CSV file the same way.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+    compression : {"gzip", "bz2", "xz"}, optional
+        How the file is compressed.
+
+    Returns
+    -------
+    str or None
+        One of ``,`` ``;`` tab ``|``; None when the compression cannot be
+        opened here (zstd: the reader guesses).
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "log.csv")
+    >>> _ = open(p, "w").write("id|date\\n1|2020-01-01\\n")
+    >>> sniff_delimiter(p)
+    '|'
+    """
+    opener = {None: open, "gzip": gzip.open, "bz2": bz2.open, "xz": lzma.open}.get(compression)
+    if opener is None:  # zstd: let pandas' python engine guess
+        return None
+    with opener(path, "rb") as fh:
+        return _sniff_text(fh.read(64 * 1024))
+
+
+def _sniff_text(sample: bytes) -> str:
+    text = sample.decode("utf-8", errors="replace")
+    try:
+        return csv.Sniffer().sniff(text, delimiters=",;\t|").delimiter
     except csv.Error:
         return ","
 

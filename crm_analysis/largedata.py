@@ -32,7 +32,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ._checks import check_freq_multiplier, normalise_ids, require_columns
+from .dates import IMPLAUSIBLE, infer_date_format, parse_cutoff, parse_dates
 from .errors import CRMDataError, describe_rows
+from .io import sniff_delimiter
 from .transactions import SUPPORTED_FREQS, period_codes, rfm_summary
 
 __all__ = [
@@ -47,6 +50,9 @@ __all__ = [
 ]
 
 _PARQUET = (".parquet", ".pq", ".parq")
+# pandas.read_csv's default missing-value strings (pandas._libs.parsers.STR_NA_VALUES).
+_CSV_NULLS = ("", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND",
+              "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null")
 _CSV = (".csv", ".csv.gz", ".tsv", ".txt", ".csv.zst")
 
 
@@ -106,9 +112,20 @@ def _reader(files: list[str], file_format: str | None) -> str:
             )
     listed = "[" + ", ".join(_sql_str(f) for f in files) + "]"
     if file_format == "parquet":
-        return f"read_parquet({listed})"
+        # union_by_name: files whose id column is text in one and numbers in another are
+        # read as text, as pandas' concat of the two would be.
+        return f"read_parquet({listed}, union_by_name = true)"
     if file_format == "csv":
-        return f"read_csv({listed}, auto_detect = true)"
+        # Every column as text: types are decided below by the package's own rules (one date
+        # format per column, ids that look numeric as numbers, as pandas' read_csv), so a
+        # stray value past DuckDB's type-sniffing sample cannot abort the read.
+        # The strings pandas' read_csv reads as missing are missing here too.
+        nulls = "[" + ", ".join(_sql_str(v) for v in _CSV_NULLS) + "]"
+        # The delimiter read_table would use, so that both paths split rows alike.
+        sep = sniff_delimiter(files[0], compression="gzip" if files[0].endswith(".gz") else None)
+        delim = f", delim = {_sql_str(sep)}" if sep else ""
+        return (f"read_csv({listed}, auto_detect = true, header = true, all_varchar = true, "
+                f"nullstr = {nulls}{delim})")
     raise CRMDataError(f"file_format must be 'parquet' or 'csv', got {file_format!r}.")
 
 
@@ -138,13 +155,12 @@ def _code_sql(ts: str, freq: str) -> str:
 def _check_args(freq: str, freq_multiplier: float) -> None:
     if freq not in SUPPORTED_FREQS:
         raise CRMDataError(f"freq must be one of {SUPPORTED_FREQS}, got {freq!r}.")
-    if not freq_multiplier or freq_multiplier <= 0:
-        raise CRMDataError(f"freq_multiplier must be positive, got {freq_multiplier!r}.")
+    check_freq_multiplier(freq_multiplier)
 
 
-def _naive(when) -> pd.Timestamp:
-    ts = pd.Timestamp(when)
-    return ts.tz_localize(None) if ts.tzinfo is not None else ts
+def _require_columns(columns: list[str], wanted: dict) -> None:
+    """The pandas path's wording for a missing column."""
+    require_columns(pd.DataFrame(columns=columns), wanted, "rfm_summary")
 
 
 def _code(ts: pd.Timestamp, freq: str) -> int:
@@ -165,6 +181,9 @@ def rfm_summary_files(
     observation_end=None,
     calibration_end=None,
     include_first_transaction: bool = False,
+    dayfirst: bool | None = None,
+    date_format: str | None = None,
+    tz: str | None = None,
     file_format: str | None = None,
     threads: int | None = None,
     memory_limit: str | None = None,
@@ -173,11 +192,16 @@ def rfm_summary_files(
     """RFM summary of Parquet or CSV files, aggregated out of core by DuckDB.
 
     Same result as :func:`crm_analysis.rfm_summary` on the same log loaded
-    into pandas (which dispatches here for paths).  Two passes over the files:
-    a light check pass (missing ids, unreadable dates, missing or negative
-    amounts, the last date; about an eighth of the time) and one aggregation,
-    first to one row per customer and period, then to one row per customer.  Only the per-customer summary is
-    returned to Python.
+    into pandas (which dispatches here for paths).  Two main passes over the
+    files: a light check pass (missing ids, unreadable or implausible dates,
+    missing or negative amounts, the last date; about an eighth of the time)
+    and one aggregation, first to one row per customer and period, then to
+    one row per customer.  Only the per-customer summary is returned to
+    Python.  Text dates cost a sample pass to infer their format, and CSV ids
+    one pass to decide whether they are numbers (as ``pandas.read_csv``
+    would).  CSV files are split on the delimiter :func:`crm_analysis.io.read_table`
+    would use, and the strings pandas reads as missing (``NA``, ``n/a``, ...)
+    are missing here too.
 
     Parameters
     ----------
@@ -185,9 +209,13 @@ def rfm_summary_files(
         A file, a directory (all Parquet/CSV files below it), a glob such as
         ``"logs/2024-*.parquet"``, or a list of these.
     customer_id, date, amount, freq, freq_multiplier, observation_end, calibration_end, include_first_transaction
-        As in :func:`crm_analysis.rfm_summary`.  Dates may be stored as
-        timestamps, dates or ISO strings (read with ``TRY_CAST``); time zones
-        are converted to UTC (the pandas path keeps the local clock).
+        As in :func:`crm_analysis.rfm_summary`.
+    dayfirst, date_format, tz
+        As in :func:`crm_analysis.rfm_summary`: dates may be stored as
+        timestamps, dates or text; text is read with one format for the whole
+        column, inferred by :func:`crm_analysis.dates.infer_date_format` from
+        a sample and applied in SQL; zoned values are converted to UTC (or
+        ``tz``) and the zone dropped, exactly as in the pandas path.
     file_format : {"parquet", "csv"}, optional
         Needed only when the extensions do not tell.
     threads : int, optional
@@ -207,8 +235,10 @@ def rfm_summary_files(
     Raises
     ------
     CRMDataError
-        No file matches, a column is missing, the log is empty, or the checks
-        of :func:`crm_analysis.rfm_summary` fail (the message shows up to five
+        No file matches, a file cannot be read (DuckDB's own error is
+        reduced to its first line, without SQL), a column is missing, the log
+        is empty, or the checks of :func:`crm_analysis.rfm_summary` fail, with
+        the same wording as the pandas path (the message shows up to five
         offending rows).
 
     Notes
@@ -225,7 +255,11 @@ def rfm_summary_files(
 
     _check_args(freq, freq_multiplier)
     files = _expand(source)
+    files = [f for f in files if os.path.getsize(f) > 0]
+    if not files:
+        raise CRMDataError("rfm_summary: the transaction log is empty (0 rows).")
     reader = _reader(files, file_format)
+    dates_kw = {"dayfirst": dayfirst, "date_format": date_format, "tz": tz}
     con = duckdb.connect()
     try:
         if threads is not None:
@@ -235,78 +269,106 @@ def rfm_summary_files(
         if temp_directory is not None:
             con.execute(f"SET temp_directory = {_sql_str(temp_directory)}")
         con.execute("SET TimeZone = 'UTC'")
+        # The text-date passes can outlast DuckDB's 2-second progress-bar threshold.
+        con.execute("SET enable_progress_bar = false")
         con.execute("SET preserve_insertion_order = false")
         return _duckdb_summary(
             con, reader, customer_id, date, amount, freq, freq_multiplier,
-            observation_end, calibration_end, include_first_transaction,
+            observation_end, calibration_end, include_first_transaction, dates_kw,
         )
+    except duckdb.Error as exc:
+        raise CRMDataError(_duckdb_message(exc, files)) from None
     finally:
         con.close()
 
 
+def _duckdb_message(exc: Exception, files: list[str]) -> str:
+    """DuckDB's error as the pandas path words an unreadable file: first line, no SQL."""
+    text = str(exc).strip()
+    first = text.splitlines()[0] if text else type(exc).__name__
+    # Binder and parser errors quote the query after "LINE n:"; never show it.
+    first = first.split("LINE ")[0].strip().rstrip(":")
+    for marker in ("SELECT ", "FROM (", "read_csv(", "read_parquet("):
+        if marker in first:
+            first = first[:first.index(marker)].strip().rstrip(":") or type(exc).__name__
+    names = ", ".join(Path(f).name for f in files[:3]) + (", ..." if len(files) > 3 else "")
+    return f"rfm_summary: {names}: could not be read ({first})."
+
+
 def _duckdb_summary(
     con, reader, customer_id, date, amount, freq, freq_multiplier,
-    observation_end, calibration_end, include_first_transaction,
+    observation_end, calibration_end, include_first_transaction, dates_kw,
 ) -> pd.DataFrame:
-    columns = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()]
-    wanted = {"customer_id": customer_id, "date": date, "amount": amount}
-    missing = [f"{role}={name!r}" for role, name in wanted.items()
-               if name is not None and name not in columns]
-    if missing:
-        raise CRMDataError(
-            f"rfm_summary: column(s) not found: {', '.join(missing)}. "
-            f"Available columns: {columns[:20]}."
-        )
-    cid = _ident(customer_id)
+    described = con.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()
+    types = {row[0]: str(row[1]).upper() for row in described}
+    _require_columns(list(types), {"customer_id": customer_id, "date": date, "amount": amount})
+    tz = dates_kw.get("tz")
+    # Checks tz and date_format with the pandas path's messages.
+    parse_dates(pd.Series([], dtype=object), tz=tz, date_format=dates_kw.get("date_format"),
+                where="rfm_summary")
+    raw_id, raw_date = _ident(customer_id), _ident(date)
+    text_kinds = _csv_text_kinds(con, reader, raw_id, raw_date)
+    cid = f"TRY_CAST(trim({raw_id}) AS BIGINT)" if text_kinds["ids_whole"] else raw_id
+    ts = ("CAST(NULL AS TIMESTAMP)" if text_kinds["dates_numbers"]
+          else _date_sql(con, reader, raw_date, types[date], date, dates_kw))
     amt = f"TRY_CAST({_ident(amount)} AS DOUBLE)" if amount is not None else "NULL"
-    typed = (
-        f"(SELECT {cid} AS cid, TRY_CAST({_ident(date)} AS TIMESTAMP) AS ts, "
-        f"{amt} AS amt FROM {reader})"
-    )
-    cal_ts = None if calibration_end is None else _naive(calibration_end)
-    obs_given = None if observation_end is None else _naive(observation_end)
+    raw_amt = _ident(amount) if amount is not None else "NULL"
+    columns_sql = f"{cid} AS cid, {ts} AS ts, {amt} AS amt, {raw_amt} IS NULL AS amt_missing"
+    typed = f"(SELECT {columns_sql} FROM {reader})"
+    cal_ts = parse_cutoff(calibration_end, "calibration_end", tz=tz)
+    obs_given = parse_cutoff(observation_end, "observation_end", tz=tz)
     split = ""
     if cal_ts is not None:
         split = (
-            f", count(*) FILTER (WHERE ts <= {_sql_str(cal_ts)}::TIMESTAMP) AS n_cal"
-            f", count(*) FILTER (WHERE ts > {_sql_str(cal_ts)}::TIMESTAMP"
-            + (f" AND ts <= {_sql_str(obs_given)}::TIMESTAMP" if obs_given is not None else "")
+            f", count(*) FILTER (WHERE ts <= {_sql_ts(cal_ts)}) AS n_cal"
+            f", count(*) FILTER (WHERE ts > {_sql_ts(cal_ts)}"
+            + (f" AND ts <= {_sql_ts(obs_given)}" if obs_given is not None else "")
             + ") AS n_hold"
         )
     checks = con.execute(
         "SELECT count(*) AS n, count(*) FILTER (WHERE cid IS NULL) AS bad_id, "
         "count(*) FILTER (WHERE ts IS NULL) AS bad_date, "
+        f"count(*) FILTER (WHERE {_IMPLAUSIBLE_SQL}) AS bad_range, "
         "count(*) FILTER (WHERE amt IS NULL) AS bad_amount, "
+        "count(*) FILTER (WHERE amt IS NULL AND NOT amt_missing) AS non_numeric, "
         "count(*) FILTER (WHERE amt < 0) AS neg_amount, max(ts) AS last"
         f"{split} FROM {typed}"
     ).df().iloc[0]
     if checks["n"] == 0:
         raise CRMDataError("rfm_summary: the transaction log is empty (0 rows).")
 
-    def offending(condition: str, message: str, cols: list[str]):
-        shown = [c for c in cols if c is not None]
+    clean_first = "\nClean the log with validate_transactions() first."
+
+    def offending(condition: str, count: str, column: str, problem: str, cols: list[str],
+                  hint: str = clean_first):
+        shown = list(dict.fromkeys(c for c in cols if c is not None))
         sel = ", ".join(_ident(c) for c in shown)
         rows = con.execute(
-            f"SELECT {sel} FROM (SELECT *, {cid} AS cid, "
-            f"TRY_CAST({_ident(date)} AS TIMESTAMP) AS ts, {amt} AS amt FROM {reader}) "
+            f"SELECT {sel} FROM (SELECT *, {columns_sql} FROM {reader}) "
             f"WHERE {condition} LIMIT 5"
         ).df()
-        n = int(checks[message[0]])
+        n = int(checks[count])
         text = describe_rows(rows, np.ones(len(rows), dtype=bool), shown)
         text = f"{n} row{'s' if n != 1 else ''}" + text[text.index(","):]
-        raise CRMDataError(f"rfm_summary: column {message[1]!r} has {message[2]}: " + text)
+        raise CRMDataError(f"rfm_summary: column {column!r} has {problem}: " + text + hint)
 
+    # Same checks, order and wording as the pandas path (transactions._checked_inputs).
     if checks["bad_id"]:
-        offending("cid IS NULL", ("bad_id", customer_id, "missing ids"), [customer_id, date])
+        offending("cid IS NULL", "bad_id", customer_id, "missing ids", [customer_id, date])
     if checks["bad_date"]:
-        offending("ts IS NULL", ("bad_date", date, "missing or non-date values"),
+        offending("ts IS NULL", "bad_date", date, "missing or non-date values",
                   [customer_id, date])
+    if checks["bad_range"]:
+        offending(_IMPLAUSIBLE_SQL, "bad_range", date, IMPLAUSIBLE, [customer_id, date])
     if amount is not None and checks["bad_amount"]:
-        offending("amt IS NULL", ("bad_amount", amount, "missing or non-numeric values"),
-                  [customer_id, date, amount])
+        problem = "missing or non-numeric values" if checks["non_numeric"] else "missing values"
+        offending("amt IS NULL", "bad_amount", amount, problem, [customer_id, date, amount],
+                  hint="")
     if amount is not None and checks["neg_amount"]:
-        offending("amt < 0", ("neg_amount", amount, "negative amounts (returns?)"),
-                  [customer_id, date, amount])
+        offending("amt < 0", "neg_amount", amount, "negative amounts (returns?)",
+                  [customer_id, date, amount],
+                  hint="\nNet returns against their purchase or drop them with "
+                  "validate_transactions().")
 
     obs_ts = pd.Timestamp(checks["last"]) if obs_given is None else obs_given
     obs_code = _code(obs_ts, freq)
@@ -330,19 +392,90 @@ def _duckdb_summary(
             f"({cal_ts} to {obs_ts}]; check calibration_end and observation_end."
         )
     cal_code = _code(cal_ts, freq)
-    cal = _duckdb_periods(con, typed, freq, f"ts <= {_sql_str(cal_ts)}::TIMESTAMP", cal_code,
+    cal = _duckdb_periods(con, typed, freq, f"ts <= {_sql_ts(cal_ts)}", cal_code,
                           cal_code, amount, freq_multiplier, include_first_transaction)
     cal.columns = [f"{c}_cal" for c in cal.columns]
     hold = con.execute(
         f"SELECT cid, count(DISTINCT {_code_sql('ts', freq)}) AS f, avg(amt) AS m "
-        f"FROM {typed} WHERE ts > {_sql_str(cal_ts)}::TIMESTAMP "
-        f"AND ts <= {_sql_str(obs_ts)}::TIMESTAMP GROUP BY cid"
+        f"FROM {typed} WHERE ts > {_sql_ts(cal_ts)} "
+        f"AND ts <= {_sql_ts(obs_ts)} GROUP BY cid"
     ).df().set_index("cid")
     cal["frequency_holdout"] = hold["f"].reindex(cal.index).fillna(0).astype(float).to_numpy()
     if amount is not None:
         cal["monetary_value_holdout"] = hold["m"].reindex(cal.index).fillna(0).to_numpy()
     cal["duration_holdout"] = float(obs_code - cal_code) / freq_multiplier
     return cal.rename_axis(customer_id)
+
+
+# Dates before 1900 or beyond pandas' nanosecond range (crm_analysis.dates).
+_IMPLAUSIBLE_SQL = (
+    "(ts < TIMESTAMP '1900-01-01' OR ts > TIMESTAMP '2262-04-11 23:47:16.854775')"
+)
+
+
+def _sql_ts(ts: pd.Timestamp) -> str:
+    # DuckDB timestamps are microseconds: 23:59:59.999999999 must not round up to the next day.
+    return f"{_sql_str(ts.floor('us').isoformat())}::TIMESTAMP"
+
+
+def _csv_text_kinds(con, reader: str, raw_id: str, raw_date: str) -> dict:
+    """What pandas.read_csv would make of the text columns of a CSV, in one scan.
+
+    Ids that are all whole numbers are numbers (otherwise text, on which 5 and
+    "5" are one customer, as :func:`crm_analysis._checks.normalise_ids`); a
+    date column of plain numbers (20110105) is numbers, which are not dates.
+    Parquet keeps its own types.
+    """
+    if not reader.startswith("read_csv("):
+        return {"ids_whole": False, "dates_numbers": False}
+    not_whole, not_number = con.execute(
+        f"SELECT count(*) FILTER (WHERE {raw_id} IS NOT NULL AND "
+        f"TRY_CAST(trim({raw_id}) AS BIGINT) IS NULL), "
+        f"count(*) FILTER (WHERE {raw_date} IS NOT NULL AND "
+        f"TRY_CAST(trim({raw_date}) AS DOUBLE) IS NULL) FROM {reader}"
+    ).fetchone()
+    return {"ids_whole": not_whole == 0, "dates_numbers": not_number == 0}
+
+
+_ZONE_SQL = r"'\d:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)$'"
+
+
+def _date_sql(con, reader: str, raw: str, kind: str, column: str, dates_kw: dict) -> str:
+    """SQL reading the date column by the package's one date rule (crm_analysis.dates)."""
+    zone = _sql_str(dates_kw.get("tz") or "UTC")
+    if kind.startswith("TIMESTAMP WITH TIME ZONE") or kind == "TIMESTAMPTZ":
+        return f"timezone({zone}, {raw})"
+    if kind.startswith("TIMESTAMP") or kind == "DATE":
+        return f"CAST({raw} AS TIMESTAMP)"
+    if not kind.startswith("VARCHAR"):
+        # Numbers are not read as dates (epoch seconds? yyyymmdd?), as in the pandas path.
+        return "CAST(NULL AS TIMESTAMP)"
+    text = f"trim({raw})"
+    sample = con.execute(
+        f"SELECT {raw} FROM {reader} WHERE {raw} IS NOT NULL "
+        "USING SAMPLE reservoir(20000 ROWS) REPEATABLE (0)"
+    ).df().iloc[:, 0]
+
+    def parse(fmt: str) -> str:
+        if fmt == "ISO8601" and dates_kw.get("tz") is None:
+            # The session runs in UTC: zoned text is converted to UTC, naive text read as
+            # UTC keeps its clock; no per-row test needed.
+            return f"timezone('UTC', TRY_CAST({text} AS TIMESTAMPTZ))"
+        if fmt == "ISO8601":
+            return (f"CASE WHEN regexp_matches({text}, {_ZONE_SQL}) "
+                    f"THEN timezone({zone}, TRY_CAST({text} AS TIMESTAMPTZ)) "
+                    f"ELSE TRY_CAST({text} AS TIMESTAMP) END")
+        if "%z" in fmt:
+            return f"timezone({zone}, try_strptime({text}, {_sql_str(fmt)}))"
+        return f"try_strptime({text}, {_sql_str(fmt)})"
+
+    def full_count(fmt: str) -> int:
+        return int(con.execute(f"SELECT count({parse(fmt)}) FROM {reader}").fetchone()[0])
+
+    fmt = dates_kw.get("date_format") or infer_date_format(
+        sample, dayfirst=dates_kw.get("dayfirst"), column=column, where="rfm_summary",
+        full_count=full_count)
+    return "CAST(NULL AS TIMESTAMP)" if fmt is None else parse(fmt)
 
 
 def _duckdb_periods(con, typed, freq, where, max_code, end_code, amount, freq_multiplier,
@@ -397,6 +530,9 @@ def rfm_summary_dask(
     observation_end=None,
     calibration_end=None,
     include_first_transaction: bool = False,
+    dayfirst: bool | None = None,
+    date_format: str | None = None,
+    tz: str | None = None,
     compute: bool = True,
 ):
     """RFM summary of a Dask DataFrame, computed on the active Dask cluster.
@@ -414,6 +550,12 @@ def rfm_summary_dask(
         Transaction log.
     customer_id, date, amount, freq, freq_multiplier, observation_end, calibration_end, include_first_transaction
         As in :func:`crm_analysis.rfm_summary`.
+    dayfirst, date_format, tz
+        As in :func:`crm_analysis.rfm_summary`.  The format of a text date
+        column is inferred once for the whole column (from a sample, with the
+        day/month tie decided on every partition) and then applied to every
+        partition.  A text or mixed id column is compared as text (``5`` and
+        ``"5"`` are one customer), as in the pandas path.
     compute : bool, default True
         Return a pandas DataFrame sorted by customer id.  With False, return
         the lazy Dask DataFrame (one partition per input partition, unsorted),
@@ -437,24 +579,35 @@ def rfm_summary_dask(
     >>> summary = rfm_summary_dask(ddf, amount="amount")        # doctest: +SKIP
     """
     _check_args(freq, freq_multiplier)
-    missing = [f"{role}={name!r}" for role, name in
-               {"customer_id": customer_id, "date": date, "amount": amount}.items()
-               if name is not None and name not in data.columns]
-    if missing:
-        raise CRMDataError(
-            f"rfm_summary: column(s) not found: {', '.join(missing)}. "
-            f"Available columns: {list(data.columns)[:20]}."
-        )
+    _require_columns(list(data.columns),
+                     {"customer_id": customer_id, "date": date, "amount": amount})
+    # Checks tz and date_format with the pandas path's messages.
+    parse_dates(pd.Series([], dtype=object), tz=tz, date_format=date_format, where="rfm_summary")
     cols = [c for c in (customer_id, date, amount) if c is not None]
     log = data[cols]
-    if not pd.api.types.is_datetime64_any_dtype(log[date].dtype):
-        log = log.assign(**{date: log[date].map_partitions(
-            _to_datetime, meta=(date, "datetime64[ns]"))})
-    last = log[date].max().compute()
+    if pd.api.types.is_object_dtype(log._meta[customer_id].dtype):
+        # Decided on the column's type, so that every partition applies the same rule.
+        log = log.assign(**{customer_id: log[customer_id].map_partitions(
+            normalise_ids, meta=(customer_id, object))})
+    fmt = date_format
+    raw = log[date]
+    # Numbers are not dates (as in the pandas path), so nothing to infer for them.
+    if fmt is None and not (pd.api.types.is_datetime64_any_dtype(raw.dtype)
+                            or pd.api.types.is_numeric_dtype(raw.dtype)
+                            or pd.api.types.is_bool_dtype(raw.dtype)):
+        fmt = _dask_date_format(raw, date, dayfirst)
+    dates_kw = {"date_format": fmt, "tz": tz, "column": date}
+    parsed = raw.map_partitions(_parsed_values, meta=(date, "datetime64[ns]"), **dates_kw)
+    last = parsed.max().compute()
     if pd.isna(last):
+        # No date at all: the pandas path words it, on the first partition's rows.
+        first = log.get_partition(0).compute()
+        rfm_summary(first, customer_id=customer_id, date=date, amount=amount,
+                    date_format=fmt, tz=tz)
         raise CRMDataError(f"rfm_summary: column {date!r}: no value could be read as a date.")
-    obs_ts = _naive(last) if observation_end is None else _naive(observation_end)
-    cal_ts = None if calibration_end is None else _naive(calibration_end)
+    obs_ts = (pd.Timestamp(last) if observation_end is None
+              else parse_cutoff(observation_end, "observation_end", tz=tz))
+    cal_ts = parse_cutoff(calibration_end, "calibration_end", tz=tz)
     if cal_ts is not None and cal_ts >= obs_ts:
         raise CRMDataError(
             f"calibration_end ({cal_ts.date()}) must be before observation_end "
@@ -463,7 +616,7 @@ def rfm_summary_dask(
 
     if cal_ts is not None:
         n_cal, n_hold = _dask_compute(
-            (log[date] <= cal_ts).sum(), ((log[date] > cal_ts) & (log[date] <= obs_ts)).sum()
+            (parsed <= cal_ts).sum(), ((parsed > cal_ts) & (parsed <= obs_ts)).sum()
         )
         if n_cal == 0:
             raise CRMDataError(
@@ -476,7 +629,8 @@ def rfm_summary_dask(
 
     kwargs = dict(customer_id=customer_id, date=date, amount=amount, freq=freq,
                   freq_multiplier=freq_multiplier, obs_ts=obs_ts, cal_ts=cal_ts,
-                  include_first_transaction=include_first_transaction)
+                  include_first_transaction=include_first_transaction,
+                  date_format=fmt, tz=tz)
     meta = _partition_meta(log._meta, customer_id=customer_id, amount=amount, cal_ts=cal_ts)
     # After the shuffle every customer's purchases are in a single partition.
     parts = log.shuffle(on=customer_id).map_partitions(_partition_summary, meta=meta, **kwargs)
@@ -494,8 +648,27 @@ def _dask_compute(*args):
     return dask.compute(*args)
 
 
-def _to_datetime(values: pd.Series) -> pd.Series:
-    return pd.to_datetime(values, errors="coerce", format="mixed").astype("datetime64[ns]")
+def _parsed_values(values: pd.Series, **kw) -> pd.Series:
+    """Dates of one partition by the package's rule; NaT where missing, bad or implausible."""
+    return parse_dates(values, where="rfm_summary", **kw).values
+
+
+def _dask_date_format(raw, column: str, dayfirst: bool | None) -> str | None:
+    """One format for a Dask text date column: inferred on a sample, ties decided on all rows."""
+    sample = raw.dropna().head(20_000, npartitions=-1, compute=True)
+
+    def full_count(fmt: str) -> int:
+        return int(raw.map_partitions(_count_parsed, fmt, meta=(column, "int64")).sum().compute())
+
+    return infer_date_format(sample, dayfirst=dayfirst, column=column, where="rfm_summary",
+                             full_count=full_count)
+
+
+def _count_parsed(values: pd.Series, fmt: str) -> pd.Series:
+    text = values[values.map(lambda v: isinstance(v, str), na_action="ignore").fillna(False)
+                  .astype(bool)]
+    return pd.Series([int(pd.to_datetime(text.str.strip(), format=fmt, errors="coerce",
+                                         utc=True).notna().sum())])
 
 
 def _summary_columns(amount, cal_ts) -> list[str]:
@@ -513,7 +686,8 @@ def _partition_meta(sample: pd.DataFrame, *, customer_id, amount, cal_ts, **_) -
 
 
 def _partition_summary(part: pd.DataFrame, *, customer_id, date, amount, freq, freq_multiplier,
-                       obs_ts, cal_ts, include_first_transaction) -> pd.DataFrame:
+                       obs_ts, cal_ts, include_first_transaction, date_format,
+                       tz) -> pd.DataFrame:
     """Summary of the customers of one shuffled partition (all their rows are here)."""
     meta = _partition_meta(part, customer_id=customer_id, amount=amount, cal_ts=cal_ts)
     if part.empty:
@@ -521,13 +695,17 @@ def _partition_summary(part: pd.DataFrame, *, customer_id, date, amount, freq, f
     common = dict(customer_id=customer_id, date=date, amount=amount, freq=freq,
                   freq_multiplier=freq_multiplier,
                   include_first_transaction=include_first_transaction)
-    bad = part[customer_id].isna().any() or part[date].isna().any()
+    dates = parse_dates(part[date], date_format=date_format, tz=tz, column=date,
+                        where="rfm_summary")
+    bad = (part[customer_id].isna().any() or dates.missing.any() or dates.unparseable.any()
+           or dates.implausible.any())
     if amount is not None:
         numeric = pd.to_numeric(part[amount], errors="coerce")
         bad = bad or numeric.isna().any() or (numeric < 0).any()
     if bad:
         # The pandas path raises CRMDataError naming the column and the rows.
-        rfm_summary(part, observation_end=obs_ts, **common)
+        rfm_summary(part, observation_end=obs_ts, date_format=date_format, tz=tz, **common)
+    part = part.assign(**{date: dates.values})
     if cal_ts is None:
         # rfm_summary keeps the whole observation-end period; rows after it are dropped here
         # only so that a partition without any kept row is not an error.

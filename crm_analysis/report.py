@@ -34,6 +34,7 @@ from .clv import (
     holdout_by_frequency,
     holdout_metrics,
 )
+from .dates import parse_cutoff
 from .drivers import SurveyScaleWarning, driver_importance, nps, rating_columns
 from .errors import CRMDataError
 
@@ -415,13 +416,15 @@ def _share_left(model: BTYDModel, summary: pd.DataFrame) -> float:
 
 def check_client_log(
     transactions: pd.DataFrame, *, customer_id: str = "customer_id", date: str = "date",
-    amount: str = "amount", calibration_end=None,
+    amount: str = "amount", calibration_end=None, dayfirst: bool | None = None,
+    date_format: str | None = None, tz: str | None = None,
 ) -> ValidationResult:
     """The data checks :func:`analyse_client` needs, without fitting anything.
 
     Validates the log, makes sure enough customers bought more than once for
     the CLV models and, with ``calibration_end``, that both the calibration
-    and the holdout period hold purchases.
+    and the holdout period hold purchases.  ``dayfirst``, ``date_format`` and
+    ``tz`` are passed to :func:`crm_analysis.validate_transactions`.
 
     Returns
     -------
@@ -432,7 +435,8 @@ def check_client_log(
     CRMDataError
         Any validation failure or too few repeat customers.
     """
-    result = validate_transactions(transactions, customer_id=customer_id, date=date, amount=amount)
+    result = validate_transactions(transactions, customer_id=customer_id, date=date, amount=amount,
+                                   dayfirst=dayfirst, date_format=date_format, tz=tz)
     _require_rows(result, "check_client_log")
     summary = rfm_summary(result.data, customer_id=customer_id, date=date)
     _require_repeat_customers(summary, customer_id)
@@ -633,6 +637,9 @@ def analyse_client(
     observation_end=None,
     annual_discount_rate: float = 0.10,
     horizon_weeks: int = _WEEKS_PER_YEAR,
+    dayfirst: bool | None = None,
+    date_format: str | None = None,
+    tz: str | None = None,
     survey: pd.DataFrame | None = None,
     survey_missing=None,
     survey_scale=None,
@@ -671,6 +678,8 @@ def analyse_client(
         Converted to a weekly rate for CLV.
     horizon_weeks : int, default 52
         CLV and expected-purchase horizon.
+    dayfirst, date_format, tz
+        How the dates are read (see :func:`crm_analysis.validate_transactions`).
     survey : DataFrame, optional
         Adds the survey section (:func:`analyse_survey`).
     survey_missing, survey_scale
@@ -720,6 +729,7 @@ def analyse_client(
             validation = validate_transactions(
                 raw, customer_id=customer_id, date=date, amount=amount,
                 observation_end=observation_end, zero_amounts="keep",
+                dayfirst=dayfirst, date_format=date_format, tz=tz,
             )
         else:
             validation = ValidationResult(
@@ -729,7 +739,9 @@ def analyse_client(
     log = validation.data
     step("validation")
     notes: list[str] = []
-    end = pd.Timestamp(observation_end) if observation_end is not None else log[date].max()
+    # A date-only observation_end includes that whole day (crm_analysis.dates).
+    end = (parse_cutoff(observation_end, "observation_end", where="analyse_client", tz=tz)
+           if observation_end is not None else log[date].max())
     weeks = {"customer_id": customer_id, "date": date, "amount": amount,
              "freq": "D", "freq_multiplier": 7, "observation_end": end}
     summary = rfm_summary(log, **weeks)

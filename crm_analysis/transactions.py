@@ -17,8 +17,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ._checks import numeric_column, require_columns, require_frame
+from ._checks import (
+    check_freq_multiplier,
+    normalise_ids,
+    numeric_column,
+    require_columns,
+    require_frame,
+)
 from ._cleaning import matches_items, net_returns, read_numbers, starts_with
+from .dates import check_dates, parse_cutoff, parse_dates, raise_for_bad_dates
 from .errors import CRMDataError, describe_rows
 
 __all__ = [
@@ -50,6 +57,7 @@ VALIDATION_CHECKS = (
     "missing customer id",
     "missing date",
     "unparseable date",
+    "implausible date",  # before 1900-01-01 or beyond 2262-04-11
     "date after observation end",  # "date in the future" without observation_end
     "missing {col}",
     "boolean {col}",
@@ -165,47 +173,6 @@ _REPORT_COLUMNS = ["check", "column", "rows", "action", "examples"]
 _EMPTY = "the transaction log is empty"
 
 
-def _parse_dates(values: pd.Series) -> pd.Series:
-    """Parse to datetime64; unparseable values become NaT (counted by callers)."""
-    if pd.api.types.is_datetime64_any_dtype(values):
-        out = values
-        if getattr(out.dt, "tz", None) is not None:
-            # Periods are calendar periods of the local clock.
-            out = out.dt.tz_localize(None)
-        return out
-    if pd.api.types.is_numeric_dtype(values):
-        # Bare numbers are ambiguous (epoch seconds? yyyymmdd?); refuse to guess.
-        return pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
-    return pd.to_datetime(values, errors="coerce", format="mixed")
-
-
-def _date_checks(
-    data: pd.DataFrame, *, customer_id: str, date: str, observation_end
-) -> tuple[pd.Series, list[tuple[str, pd.Series]]]:
-    """Parse the date column and return the date checks, in their order.
-
-    One step of :func:`validate_transactions`: everything it knows about dates
-    (parsing, missing and unparseable values, the observation end) lives here.
-    """
-    raw_dates = data[date]
-    parsed = _parse_dates(raw_dates)
-    if parsed.notna().sum() == 0:
-        raise CRMDataError(
-            f"validate_transactions: column {date!r}: no value could be read as a date "
-            f"(dtype {raw_dates.dtype}); "
-            + describe_rows(data, pd.Series(True, index=data.index), [customer_id, date])
-        )
-    end = pd.Timestamp.now().normalize() if observation_end is None else pd.Timestamp(observation_end)
-    # A date on the end day itself is inside the window.
-    late = parsed >= end + pd.Timedelta(days=1)
-    label = "date after observation end" if observation_end is not None else "date in the future"
-    return parsed, [
-        ("missing date", raw_dates.isna()),
-        ("unparseable date", raw_dates.notna() & parsed.isna()),
-        (label, late),
-    ]
-
-
 def _choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
     if value not in allowed:
         raise CRMDataError(
@@ -233,6 +200,9 @@ def validate_transactions(
     zero_amounts: str = "keep",
     duplicates: str = "keep",
     strict: bool = False,
+    dayfirst: bool | None = None,
+    date_format: str | None = None,
+    tz: str | None = None,
 ) -> ValidationResult:
     """Check a transaction log and return a clean copy with a cleaning report.
 
@@ -241,7 +211,9 @@ def validate_transactions(
     add up to the rows dropped:
 
     1. missing customer id;
-    2. dates: missing, unparseable, after the observation end;
+    2. dates: missing, unparseable, implausible (before 1900 or beyond
+       2262), after the observation end (see :mod:`crm_analysis.dates` for
+       the one date rule of the package);
     3. amounts (the ``amount`` column, or ``quantity`` and then ``price``):
        missing, boolean (``True``/``False``), non-numeric, non-finite
        (``inf``, ``1e400``), then a non-finite ``quantity x price``;
@@ -299,8 +271,9 @@ def validate_transactions(
         with an error naming the pattern and these options (they are never
         silently dropped).
     observation_end : date-like, optional
-        Last day of observation; later transactions are dropped.  Defaults to
-        the current date, so future-dated rows are caught.
+        Last day of observation; later transactions are dropped.  A date
+        without a time includes that whole day.  Defaults to the current
+        date, so future-dated rows are caught.
     zero_amounts : {"keep", "drop"}, default "keep"
         Zero-value lines (free items, fully discounted baskets) count as
         purchase occasions in frequency and recency and lower the mean spend;
@@ -311,6 +284,16 @@ def validate_transactions(
         Raise :class:`CRMDataError` instead of dropping rows with bad data
         (checks 1-3 and cancellations with the wrong sign).  Returns,
         excluded items and the rows dropped on request are not errors.
+    dayfirst : bool, optional
+        Read text dates such as ``05/01/2011`` day-first (True) or
+        month-first (False).  Needed only when the column does not decide it
+        (no day above 12); the format is inferred once for the whole column.
+    date_format : str, optional
+        ``strftime`` pattern of the text dates, e.g. ``"%d/%m/%Y %H:%M"``.
+    tz : str, optional
+        Time zone that dates carrying a zone (``+02:00``, aware columns) are
+        converted to before the zone is dropped; default UTC.  Dates without
+        a zone are kept as written.
 
     Returns
     -------
@@ -324,7 +307,9 @@ def validate_transactions(
     CRMDataError
         Not a DataFrame, empty, a named column missing, inconsistent options,
         no parseable date at all, amounts formatted as text without the
-        options to read them, or (with ``strict=True``) any row with bad data.
+        options to read them, or (with ``strict=True``) any row with bad data,
+        day-first and month-first both possible (pass ``dayfirst`` or
+        ``date_format``).
 
     Examples
     --------
@@ -424,10 +409,12 @@ def validate_transactions(
 
     drops.append(("missing customer id", customer_id, df[customer_id].isna(), True))
 
-    parsed, date_checks = _date_checks(df, customer_id=customer_id, date=date,
-                                       observation_end=observation_end)
+    # One rule for dates in every engine (crm_analysis.dates): missing, unparseable,
+    # implausible, after the observation end.
+    df[date], date_checks = check_dates(
+        df[date], observation_end=observation_end, dayfirst=dayfirst, date_format=date_format,
+        tz=tz, column=date, where=where)
     drops += [(check, date, mask, True) for check, mask in date_checks]
-    df[date] = parsed
 
     values = None
     if amount is not None:
@@ -493,7 +480,7 @@ def validate_transactions(
             if item is not None:
                 item_codes, item_uniques = pd.factorize(df[item])
                 group = group * (len(item_uniques) + 1) + (item_codes + 1)
-            when = parsed.to_numpy(dtype="datetime64[ns]").view(np.int64)
+            when = df[date].to_numpy(dtype="datetime64[ns]").view(np.int64)
             purchase = alive & (amt > 0)
             remaining, netted, left = net_returns(group, when, np.nan_to_num(amt), purchase, ret)
             netted_total = float(netted.sum())
@@ -536,25 +523,24 @@ def validate_transactions(
 
 
 def _checked_inputs(
-    data: pd.DataFrame, customer_id: str, date: str, amount: str | None, where: str
+    data: pd.DataFrame, customer_id: str, date: str, amount: str | None, where: str,
+    dates_kw: dict | None = None,
 ) -> tuple[pd.Series, np.ndarray, np.ndarray | None]:
     """Validate what rfm_summary needs; raise rather than drop anything."""
     require_frame(data, where, empty=_EMPTY)
     require_columns(data, {"customer_id": customer_id, "date": date, "amount": amount}, where)
-    ids = data[customer_id]
+    # 5 and "5" are one customer (in every engine).
+    ids = normalise_ids(data[customer_id])
     if ids.isna().any():
         raise CRMDataError(
             f"{where}: column {customer_id!r} has missing ids: "
             + describe_rows(data, ids.isna(), [customer_id, date])
             + "\nClean the log with validate_transactions() first."
         )
-    dates = _parse_dates(data[date])
-    if dates.isna().any():
-        raise CRMDataError(
-            f"{where}: column {date!r} has missing or non-date values: "
-            + describe_rows(data, dates.isna(), [customer_id, date])
-            + "\nClean the log with validate_transactions() first."
-        )
+    parsed = parse_dates(data[date], column=date, where=where, **(dates_kw or {}))
+    raise_for_bad_dates(data, parsed, date, where, [customer_id, date],
+                        hint="\nClean the log with validate_transactions() first.")
+    dates = parsed.values
     values = None
     if amount is not None:
         # Infinite amounts pass here as they always have; negative ones do not.
@@ -714,6 +700,9 @@ def rfm_summary(
     observation_end=None,
     calibration_end=None,
     include_first_transaction: bool = False,
+    dayfirst: bool | None = None,
+    date_format: str | None = None,
+    tz: str | None = None,
 ) -> pd.DataFrame:
     """Per-customer frequency, recency, T and monetary value (the RFM summary).
 
@@ -754,11 +743,13 @@ def rfm_summary(
     freq_multiplier : float, default 1
         Divides every time quantity, e.g. 7 with ``freq="D"`` for weeks.
     observation_end : date-like, optional
-        End of observation (inclusive); later purchases are ignored.
-        Defaults to the last date in the log.
+        End of observation (inclusive); later purchases are ignored.  A date
+        without a time of day means through the end of that day.  Defaults
+        to the last date in the log.
     calibration_end : date-like, optional
-        Split into a calibration period (up to and including this timestamp)
-        and a holdout period ending at ``observation_end``.  Returns the
+        Split into a calibration period (up to and including this timestamp,
+        or the whole of this day for a date without a time) and a holdout
+        period ending at ``observation_end``.  Returns the
         columns ``frequency_cal, recency_cal, T_cal[, monetary_value_cal],
         frequency_holdout[, monetary_value_holdout], duration_holdout`` for
         customers whose first purchase falls in the calibration period.
@@ -767,17 +758,23 @@ def rfm_summary(
     include_first_transaction : bool, default False
         Count the first purchase in frequency and monetary value.  Keep False
         for the BTYD models.
+    dayfirst, date_format, tz
+        How text dates are read, as in :func:`validate_transactions` (one
+        format for the whole column; zoned dates converted to UTC or ``tz``,
+        then the zone dropped).
 
     Returns
     -------
     DataFrame
-        Indexed by customer id (sorted), float columns.
+        Indexed by customer id (sorted), float columns.  Ids that are equal
+        as text (``5`` and ``"5"``) are one customer.
 
     Raises
     ------
     CRMDataError
-        Empty log, missing column, missing ids, non-date values, non-numeric
-        or negative amounts, unknown ``freq``, or an empty holdout period.
+        Empty log, missing column, missing ids, non-date or implausible dates
+        (before 1900-01-01 or after 2262-04-11), non-numeric or negative
+        amounts, unknown ``freq``, or an empty holdout period.
 
     References
     ----------
@@ -800,8 +797,8 @@ def rfm_summary(
     """
     if freq not in SUPPORTED_FREQS:
         raise CRMDataError(f"freq must be one of {SUPPORTED_FREQS}, got {freq!r}.")
-    if not freq_multiplier or freq_multiplier <= 0:
-        raise CRMDataError(f"freq_multiplier must be positive, got {freq_multiplier!r}.")
+    check_freq_multiplier(freq_multiplier)
+    dates_kw = {"dayfirst": dayfirst, "date_format": date_format, "tz": tz}
     if not isinstance(data, pd.DataFrame):
         # Files (DuckDB, out of core) and Dask frames (the user's cluster)
         # are summarised by crm_analysis.largedata with the same semantics.
@@ -817,11 +814,12 @@ def rfm_summary(
                 data, customer_id=customer_id, date=date, amount=amount, freq=freq,
                 freq_multiplier=freq_multiplier, observation_end=observation_end,
                 calibration_end=calibration_end,
-                include_first_transaction=include_first_transaction,
+                include_first_transaction=include_first_transaction, **dates_kw,
             )
-    ids, ns, values = _checked_inputs(data, customer_id, date, amount, "rfm_summary")
+    ids, ns, values = _checked_inputs(data, customer_id, date, amount, "rfm_summary", dates_kw)
 
-    obs_ts = pd.Timestamp(ns.max()) if observation_end is None else pd.Timestamp(observation_end)
+    obs_ts = (pd.Timestamp(ns.max()) if observation_end is None
+              else parse_cutoff(observation_end, "observation_end", tz=tz))
     obs_code = _to_code(obs_ts, freq)
     codes = _period_codes(ns, freq)
 
@@ -832,7 +830,7 @@ def rfm_summary(
             include_first_transaction, customer_id,
         )
 
-    cal_ts = pd.Timestamp(calibration_end)
+    cal_ts = parse_cutoff(calibration_end, "calibration_end", tz=tz)
     if cal_ts >= obs_ts:
         raise CRMDataError(
             f"calibration_end ({cal_ts.date()}) must be before observation_end "
@@ -937,12 +935,9 @@ def period_totals(
     require_frame(data, "period_totals", empty=_EMPTY)
     require_columns(data, {"date": date, "amount": amount, "customer_id": customer_id},
                     "period_totals")
-    dates = _parse_dates(data[date])
-    if dates.isna().any():
-        raise CRMDataError(
-            f"period_totals: column {date!r} has missing or non-date values: "
-            + describe_rows(data, dates.isna(), [date])
-        )
+    parsed = parse_dates(data[date], column=date, where="period_totals")
+    raise_for_bad_dates(data, parsed, date, "period_totals", [date])
+    dates = parsed.values
     period = dates.dt.to_period(freq).dt.start_time.rename("period")
     grouped = data.groupby(period)
     out = grouped.size().rename("transactions").to_frame()

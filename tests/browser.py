@@ -1,7 +1,8 @@
 """Open rendered HTML pages in headless Chromium and report what a reader would see.
 
 Used by the site and report tests: every image must have loaded (non-zero
-natural size) and no output area may show a Python traceback.
+natural size), no output area may show a Python traceback, and nothing may be
+fetched from the network (each attempt is counted and refused).
 """
 
 from __future__ import annotations
@@ -55,6 +56,8 @@ class PageCheck:
     broken_images: list[str] = field(default_factory=list)
     tracebacks: int = 0
     links: list[str] = field(default_factory=list)
+    external_requests: list[str] = field(default_factory=list)
+    math: int = 0  # formulas typeset by MathJax (mjx-container elements)
 
 
 def check_pages(paths: list[Path], screenshot_dir: Path) -> list[PageCheck]:
@@ -67,9 +70,20 @@ def check_pages(paths: list[Path], screenshot_dir: Path) -> list[PageCheck]:
         browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
         page = browser.new_page(viewport={"width": 1200, "height": 900})
         # The pages are self-contained: anything fetched from the network is a defect.
-        page.route("http*://**", lambda route: route.abort())
+        external: list[str] = []
+
+        def refuse(route):
+            external.append(route.request.url)
+            route.abort()
+
+        page.route(lambda url: not url.startswith(("file:", "data:", "blob:", "about:")), refuse)
         for path in paths:
+            external.clear()
             page.goto(path.resolve().as_uri(), wait_until="load")
+            # MathJax typesets after the load event; wait for it where the page uses it.
+            page.evaluate(
+                "() => (window.MathJax && MathJax.startup && MathJax.startup.promise) || null"
+            )
             info = page.evaluate(
                 """() => {
                   const imgs = Array.from(document.images);
@@ -81,7 +95,9 @@ def check_pages(paths: list[Path], screenshot_dir: Path) -> list[PageCheck]:
                       /Traceback \\(most recent call last\\)/.test(o.innerText)).length;
                   const links = Array.from(document.querySelectorAll('a[href]'))
                                      .map(a => a.getAttribute('href'));
-                  return {title: document.title, images: imgs.length, broken, tracebacks, links};
+                  const math = document.querySelectorAll('mjx-container').length;
+                  return {title: document.title, images: imgs.length, broken, tracebacks, links,
+                          math};
                 }"""
             )
             page.screenshot(path=str(screenshot_dir / f"{path.stem}.png"), full_page=False)
@@ -93,6 +109,8 @@ def check_pages(paths: list[Path], screenshot_dir: Path) -> list[PageCheck]:
                     broken_images=info["broken"],
                     tracebacks=info["tracebacks"],
                     links=info["links"],
+                    external_requests=list(external),
+                    math=info["math"],
                 )
             )
         browser.close()

@@ -358,3 +358,146 @@ def test_formatted_amounts_read_with_the_options(tmp_path):
     result = run("validate", path, "--amount", "amount", "--thousands", ".", "--decimal", ",")
     assert result.exit_code == 0, result.output
     assert "3 rows in, 3 rows kept, 0 dropped" in result.output
+
+
+# --- reading options: --dayfirst/--monthfirst, --date-format, --tz, --sheet --------------
+
+HEAD = "customer_id,date,amount\n"
+# Day-first dates; 13/01 and 28/02 decide the order.
+DAY_FIRST = HEAD + "1,05/01/2011,3\n1,13/01/2011,4\n2,02/02/2011,5\n2,28/02/2011,6\n"
+AMBIGUOUS = HEAD + "1,05/01/2011,3\n2,06/02/2011,4\n1,07/03/2011,5\n"
+OFFSETS = HEAD + "1,2011-01-05T10:00:00+02:00,3\n1,2011-01-06T23:30:00-05:00,4\n"
+
+
+def _two_sheet_book(tmp_path):
+    path = tmp_path / "book.xlsx"
+    first = pd.DataFrame({"customer_id": [1, 2, 1], "date": ["2011-01-05", "2011-01-06", "2011-02-01"],
+                          "amount": [3.0, 4.0, 5.0]})
+    with pd.ExcelWriter(path) as writer:
+        first.to_excel(writer, sheet_name="2010", index=False)
+        first.assign(customer_id=[3, 4, 3]).to_excel(writer, sheet_name="2011", index=False)
+    return path
+
+
+def _nested_parquet(tmp_path):
+    path = tmp_path / "nested.parquet"
+    pd.DataFrame({"customer_id": [1, 2], "date": ["2011-01-05", "2011-01-06"],
+                  "amount": [[1.0], [2.0, 3.0]]}).to_parquet(path)
+    return path
+
+
+def _fake_workbook(tmp_path):
+    import zipfile
+
+    path = tmp_path / "log.xlsx"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("notes.txt", "not a workbook")
+    return path
+
+
+OPTION_CASES = {
+    "ambiguous day-first dates": (lambda p: _bad(p, "a.csv", AMBIGUOUS), [], "--dayfirst"),
+    "unknown time zone": (lambda p: _bad(p, "a.csv", OFFSETS), ["--tz", "Mars/Olympus"],
+                          "unknown time zone"),
+    "bad date format": (lambda p: _bad(p, "a.csv", DAY_FIRST), ["--date-format", "%Q"], "strftime"),
+    "several sheets, no --sheet": (_two_sheet_book, [], "--sheet"),
+    "unknown sheet": (_two_sheet_book, ["--sheet", "2012"], "no sheet '2012'"),
+    "--sheet on a csv": (lambda p: _bad(p, "a.csv", DAY_FIRST), ["--sheet", "x"], "not a workbook"),
+    "nested parquet column": (_nested_parquet, [], "'amount' (list"),
+    "zip that is not a workbook": (_fake_workbook, [], "not an Excel workbook"),
+    "binary garbage": (lambda p: (p / "g.csv").write_bytes(bytes(range(256)) * 20) and p / "g.csv",
+                       [], "could not be read"),
+    "ragged rows": (lambda p: _bad(p, "r.csv", HEAD + "1,2011-01-05,3,9,9\n2,2011-01-06,4\n"), [],
+                    "more fields than the header"),
+    "bad observation end": (lambda p: _bad(p, "a.csv", DAY_FIRST), ["--observation-end", "soon"],
+                            "is not a date"),
+}
+
+
+@pytest.mark.parametrize("command", ["validate", "report"])
+@pytest.mark.parametrize("case", sorted(OPTION_CASES))
+def test_bad_reading_input_exits_2_with_one_line(tmp_path, case, command):
+    make, extra, needle = OPTION_CASES[case]
+    if command == "report" and "--observation-end" in extra:
+        pytest.skip("report has no --observation-end")
+    args = [command, make(tmp_path), "--amount", "amount", *extra]
+    if command == "report":
+        args += ["--out", tmp_path / "out"]
+    result = run(*args)
+    assert result.exit_code == 2, result.output
+    lines = [ln for ln in result.output.splitlines() if ln.startswith("error:")]
+    assert len(lines) == 1 and needle in lines[0], result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("flag,first,last", [("--dayfirst", "2011-01-05", "2011-07-03"),
+                                             ("--monthfirst", "2011-05-01", "2011-07-03")])
+def test_dayfirst_and_monthfirst(tmp_path, flag, first, last):
+    # 05/01, 06/02, 07/03/2011: day-first 5 Jan ... 7 Mar; month-first 1 May ... 3 Jul.
+    result = run("validate", _bad(tmp_path, "a.csv", AMBIGUOUS), flag, "--observation-end",
+                 "2012-01-01")
+    assert result.exit_code == 0, result.output
+    expected = {"--dayfirst": "dates 2011-01-05 to 2011-03-07",
+                "--monthfirst": "dates 2011-05-01 to 2011-07-03"}[flag]
+    assert expected in result.output
+
+
+def test_day_first_decided_by_the_column_and_date_format(tmp_path):
+    path = _bad(tmp_path, "a.csv", DAY_FIRST)
+    for extra in ([], ["--date-format", "%d/%m/%Y"]):
+        result = run("validate", path, *extra)
+        assert result.exit_code == 0, result.output
+        assert "4 rows kept" in result.output and "dates 2011-01-05 to 2011-02-28" in result.output
+
+
+@pytest.mark.parametrize("tz,last", [(None, "2011-01-07"), ("America/New_York", "2011-01-06")])
+def test_utc_offsets_do_not_crash(tmp_path, tz, last):
+    # 23:30 at UTC-5 is 04:30 UTC on the 7th, and still the 6th in New York.
+    args = ["--tz", tz] if tz else []
+    result = run("validate", _bad(tmp_path, "a.csv", OFFSETS), *args)
+    assert result.exit_code == 0, result.output
+    assert f"dates 2011-01-05 to {last}" in result.output
+
+
+def test_sheet_all_and_by_name(tmp_path):
+    path = _two_sheet_book(tmp_path)
+    result = run("validate", path, "--sheet", "all", "--amount", "amount")
+    assert result.exit_code == 0 and "6 rows in, 6 rows kept" in result.output, result.output
+    assert "4 customers" in result.output
+    result = run("validate", path, "--sheet", "2011")
+    assert result.exit_code == 0 and "3 rows in" in result.output
+
+
+def test_implausible_date_is_a_counted_drop(tmp_path):
+    path = _bad(tmp_path, "a.csv", DAY_FIRST.replace("02/02/2011", "01/01/0001"))
+    result = run("validate", path, "--amount", "amount")
+    assert result.exit_code == 0, result.output
+    assert "4 rows in, 3 rows kept, 1 dropped" in result.output
+    assert "implausible date [date]: 1 rows dropped" in result.output
+    strict = run("validate", path, "--strict")
+    assert strict.exit_code == 2 and "implausible date" in strict.output
+
+
+def test_compressed_and_tab_separated_files(tmp_path):
+    import gzip
+
+    (tmp_path / "a.csv.gz").write_bytes(gzip.compress(DAY_FIRST.encode()))
+    (tmp_path / "a.tsv").write_text(DAY_FIRST.replace(",", "\t"))
+    for name in ("a.csv.gz", "a.tsv"):
+        result = run("validate", tmp_path / name, "--amount", "amount")
+        assert result.exit_code == 0 and "4 rows in, 4 rows kept" in result.output, result.output
+
+
+def test_report_on_day_first_cdnow_equals_iso_report(cdnow_report, tmp_path):
+    # The same CDNOW log with dates written day-first gives the same scores, customer by customer.
+    out_iso, _ = cdnow_report
+    log = crm.load_cdnow()
+    path = tmp_path / "cdnow_dayfirst.csv"
+    log.assign(date=log["date"].dt.strftime("%d/%m/%Y")).to_csv(path, index=False)
+    out = tmp_path / "report"
+    result = run("report", path, "--amount", "amount", "--cost-per-order", "2", "--margin", "0.3",
+                 "--calibration-end", "1997-09-30", "--out", out,
+                 "--survey", ROOT / "data" / "restaurant_survey.csv")
+    assert result.exit_code == 0, result.output
+    pd.testing.assert_frame_equal(pd.read_csv(out / "customer_scores.csv"),
+                                  pd.read_csv(out_iso / "customer_scores.csv"))

@@ -1,6 +1,7 @@
 """Large-data paths: DuckDB over files and Dask give the pandas (= lifetimes) summary."""
 
 import logging
+import re
 
 import numpy as np
 import pandas as pd
@@ -69,6 +70,10 @@ def ddf(log, client):
 # --------------------------------------------------------------------- helpers
 
 
+def _end_of_day(day: str) -> pd.Timestamp:
+    return pd.Timestamp(day) + pd.Timedelta(days=1) - pd.Timedelta(1, "ns")
+
+
 def test_period_codes_weeks_start_on_monday():
     # 1970-01-01 was a Thursday: the week of Mon 1969-12-29 is week 0.
     codes = period_codes(["1969-12-29", "1970-01-04 23:59", "1970-01-05", "1969-12-28"], "W")
@@ -118,8 +123,11 @@ def test_files_equal_lifetimes(log, files):
     ref = summary_data_from_transaction_data(log, "customer_id", "date", "amount", freq="W")
     pd.testing.assert_frame_equal(got, ref, check_names=False, rtol=1e-9)
     got = rfm_summary_files(files / "log.csv", amount="amount", threads=1, **HOLDOUT)
-    ref = calibration_and_holdout_data(log, "customer_id", "date", HOLDOUT["calibration_end"],
-                                       HOLDOUT["observation_end"], monetary_value_col="amount")
+    # A date-only cut-off is the whole day: lifetimes is given that instant.
+    ref = calibration_and_holdout_data(log, "customer_id", "date",
+                                       _end_of_day(HOLDOUT["calibration_end"]),
+                                       _end_of_day(HOLDOUT["observation_end"]),
+                                       monetary_value_col="amount")
     pd.testing.assert_frame_equal(got, ref[got.columns], check_names=False, rtol=1e-9)
 
 
@@ -155,7 +163,7 @@ def test_file_errors_name_column_problem_and_rows(log, tmp_path):
     with pytest.raises(CRMDataError, match=r"no file matches"):
         rfm_summary(str(tmp_path / "nothing-*.parquet"))
     log.head(5).to_parquet(tmp_path / "ok.parquet")
-    with pytest.raises(CRMDataError, match=r"amount='spend'.*Available"):
+    with pytest.raises(CRMDataError, match=r"amount='spend' \(not in data, whose columns are"):
         rfm_summary(tmp_path / "ok.parquet", amount="spend")
     bad = log.head(50).astype({"customer_id": "float"})
     bad.loc[3, "customer_id"] = np.nan
@@ -175,6 +183,248 @@ def test_file_errors_name_column_problem_and_rows(log, tmp_path):
                     observation_end="2030-02-01")
     with pytest.raises(CRMDataError, match="freq"):
         rfm_summary(tmp_path / "ok.parquet", freq="Q")
+
+
+# --------------------------------------------------------------------- malformed files
+# Each kind of malformed file raises CRMDataError from the DuckDB path, never a raw duckdb
+# exception or its SQL, and with the wording of the pandas path (read_table, then rfm_summary).
+
+H = "customer_id,date,amount\n"
+OK = "".join(f"{i % 7},2020-0{1 + i % 9}-1{i % 10},{1 + i % 5}.5\n" for i in range(60))
+
+
+def csv(text):
+    return ("log.csv", text.encode("utf-8") if isinstance(text, str) else text)
+
+
+def pq(frame):
+    return ("log.parquet", frame)
+
+
+BASE = pd.DataFrame({"customer_id": [1, 2, 1], "date": pd.to_datetime(["2020-01-01", "2020-01-05", "2020-02-01"]),
+                     "amount": [1.0, 2.0, 3.0]})
+
+MALFORMED = {
+    "empty file": (csv(""), {}, r"empty"),
+    "header only": (csv(H), {}, r"empty|no data rows"),
+    "missing column": (csv("id,date,amount\n1,2020-01-01,3\n"), {}, r"customer_id='customer_id'"),
+    "wrong delimiter": (csv("customer_id date amount\n1 2020-01-01 3\n"), {"date": "when"}, r"date='when'"),
+    "non-date strings": (csv(H + "1,soon,3\n" + OK), {}, r"'date' has missing or non-date values: 1 row"),
+    "missing date": (csv(H + "1,,3\n" + OK), {}, r"'date' has missing or non-date values: 1 row"),
+    "mixed date formats": (csv(H + "1,Jan 5 2020,3\n" + OK), {}, r"non-date values: 1 row"),
+    "missing id": (csv(H + ",2020-01-01,3\n" + OK), {}, r"'customer_id' has missing ids: 1 row"),
+    "non-numeric amount": (csv(H + OK + "1,2020-01-01,abc\n"), {"amount": "amount"},
+                           r"'amount' has missing or non-numeric values: 1 row"),
+    "missing amount": (csv(H + "1,2020-01-01,\n" + OK), {"amount": "amount"}, r"'amount' has missing values: 1 row"),
+    "amount text after many numbers": (csv(H + OK * 60 + "1,2020-01-01,abc\n"), {"amount": "amount"},
+                                       r"non-numeric values: 1 row"),
+    "negative amount": (csv(H + "1,2020-01-01,-3\n" + OK), {"amount": "amount"}, r"negative amounts"),
+    "year 1": (csv(H + "1,0001-01-01,3\n" + OK), {}, r"implausible dates"),
+    "year 1600": (csv(H + "1,1600-01-01,3\n" + OK), {}, r"implausible dates"),
+    "year 2999": (csv(H + "1,2999-01-01,3\n" + OK), {}, r"implausible dates"),
+    "ambiguous day-first": (csv(H + "1,05/01/2011,3\n2,06/02/2011,4\n"), {}, r"dayfirst="),
+    "binary garbage": (csv(bytes(range(256)) * 40), {}, r"could not be read|not found"),
+    "ragged rows": (csv(H + "1,2020-01-01,3,9,9\n2,2020-01-02,4\n"), {}, r"could not be read"),
+    # DuckDB keeps the stray quote in the value, pandas stops at it: both refuse the file.
+    "unterminated quote": (csv(H + '1,"2020-01-01,3\n2,2020-01-02,4\n'), {},
+                           r"could not be read|'date' has missing or non-date values"),
+    "latin-1 bytes": (csv((H + "1,2020-01-01,3\nJos\xe9,2020-01-02,4\n").encode("latin-1")), {},
+                      r"could not be read"),
+    "NaN freq_multiplier": (csv(H + OK), {"freq_multiplier": float("nan")}, r"positive finite"),
+    "inf freq_multiplier": (csv(H + OK), {"freq_multiplier": float("inf")}, r"positive finite"),
+    "bad calibration_end": (csv(H + OK), {"calibration_end": "soon"}, r"calibration_end='soon' is not a date"),
+    "unknown tz": (csv(H + OK), {"tz": "Mars/Olympus"}, r"unknown time zone"),
+    "bad date_format": (csv(H + OK), {"date_format": "%Q"}, r"date_format='%Q' is not a strftime"),
+    "day-first rows not fitting": (csv(H + "1,13/01/2011,3\n2,2011-01-05,4\n1,28/02/2011,5\n"), {},
+                                   r"'date' has missing or non-date values: 1 row"),
+    "not parquet": (("log.parquet", b"PAR1 this is not parquet"), {}, r"could not be read"),
+    "integer dates": (pq(BASE.assign(date=[20200101, 20200105, 20200201])), {},
+                      r"'date' has missing or non-date values: 3 rows"),
+    "yyyymmdd numbers in a csv": (csv(H + "1,20200101,3\n2,20200105,4\n"), {},
+                                  r"'date' has missing or non-date values: 2 rows"),
+    "parquet null ids": (pq(BASE.assign(customer_id=[1.0, np.nan, 1.0])), {}, r"missing ids: 1 row"),
+    "parquet implausible": (pq(BASE.assign(date=pd.to_datetime(["2020-01-01", "1850-01-01", "2020-02-01"]))), {},
+                            r"implausible dates"),
+}
+
+# NA strings pandas reads as missing are missing in DuckDB too.
+MALFORMED["n/a amount"] = (csv(H + OK + "1,2020-01-01,n/a\n"), {"amount": "amount"},
+                           r"'amount' has missing values: 1 row")
+# The two paths diagnose these differently (both a one-line CRMDataError).
+_FILE_LEVEL = {"empty file", "header only", "binary garbage", "ragged rows", "unterminated quote",
+               "latin-1 bytes", "not parquet"}
+
+
+def _write_case(tmp_path, spec):
+    name, content = spec
+    path = tmp_path / name
+    if isinstance(content, pd.DataFrame):
+        content.to_parquet(path)
+    else:
+        path.write_bytes(content)
+    return path
+
+
+def _pandas_path_error(path, kw) -> str:
+    from crm_analysis.io import read_table
+
+    try:
+        data = read_table(path)
+    except CRMDataError as exc:
+        return str(exc)
+    with pytest.raises(CRMDataError) as err:
+        rfm_summary(data, **kw)
+    return str(err.value)
+
+
+@pytest.mark.parametrize("case", sorted(MALFORMED))
+def test_malformed_files_raise_crm_data_error_like_pandas(tmp_path, case):
+    spec, kw, pattern = MALFORMED[case]
+    path = _write_case(tmp_path, spec)
+    with pytest.raises(CRMDataError, match=pattern) as err:
+        rfm_summary(path, **kw)
+    duck = str(err.value)
+    assert "SELECT" not in duck and "read_csv(" not in duck and "nan::" not in duck.lower()
+    pand = _pandas_path_error(path, kw)
+    assert re.search(pattern, pand), pand
+    if case not in _FILE_LEVEL:
+        # Same first line: function, column, problem and count of rows.
+        assert duck.splitlines()[0] == pand.splitlines()[0]
+
+
+@pytest.mark.parametrize("case", sorted(set(MALFORMED) - _FILE_LEVEL))
+def test_dask_words_bad_logs_like_pandas(tmp_path, client, case):
+    import dask.dataframe as dd
+
+    from crm_analysis.io import read_table
+
+    spec, kw, pattern = MALFORMED[case]
+    path = _write_case(tmp_path, spec)
+    try:
+        data = read_table(path)
+    except CRMDataError:
+        pytest.skip("the file itself is unreadable: no frame for Dask")
+    pand = _pandas_path_error(path, kw)
+    with pytest.raises(CRMDataError, match=pattern) as err:
+        rfm_summary(dd.from_pandas(data, npartitions=1), **kw)
+    assert str(err.value).splitlines()[0] == pand.splitlines()[0]
+
+
+# --------------------------------------------------------------------- engines agree
+
+
+def test_ids_5_and_text_5_are_one_customer_in_every_engine(tmp_path, client):
+    import dask.dataframe as dd
+
+    # 60 customers written as numbers in January and as text in February (brute force: 60).
+    jan = pd.DataFrame({"customer_id": list(range(60)),
+                        "date": pd.Timestamp("2020-01-01") + pd.to_timedelta(np.arange(60) % 28, "D")})
+    feb = pd.DataFrame({"customer_id": [str(i) for i in range(60)],
+                        "date": pd.Timestamp("2020-02-01") + pd.to_timedelta(np.arange(60) % 28, "D")})
+    log = pd.concat([jan, feb], ignore_index=True)
+    ref = rfm_summary(log)
+    assert len(ref) == 60 and (ref["frequency"] == 1).all()
+    jan.to_parquet(tmp_path / "jan.parquet")
+    feb.to_parquet(tmp_path / "feb.parquet")
+    pd.testing.assert_frame_equal(rfm_summary(str(tmp_path / "*.parquet")), ref,
+                                  check_index_type=False)
+    got = rfm_summary(dd.from_pandas(log.sample(frac=1, random_state=1), npartitions=3))
+    pd.testing.assert_frame_equal(got, ref, check_index_type=False)
+
+
+def _three_engines(log, tmp_path, **kw):
+    """The summary from pandas, DuckDB (CSV of the same text) and Dask."""
+    import dask.dataframe as dd
+
+    path = tmp_path / "log.csv"
+    log.to_csv(path, index=False)
+    return (rfm_summary(log, **kw), rfm_summary(path, **kw),
+            rfm_summary(dd.from_pandas(log, npartitions=2), **kw))
+
+
+def test_implausible_dates_refused_by_every_engine(tmp_path, client):
+    for bad in ("0001-01-01", "1600-01-01", "1899-12-31", "2999-01-01"):
+        log = pd.DataFrame({"customer_id": [1, 2, 3, 1],
+                            "date": ["2020-01-01", bad, "2020-01-03", "2020-02-01"]})
+        import dask.dataframe as dd
+
+        log.to_csv(tmp_path / "log.csv", index=False)
+        for source in (log, tmp_path / "log.csv", dd.from_pandas(log, npartitions=2)):
+            with pytest.raises(CRMDataError, match=r"'date' has implausible dates .*: 1 row"):
+                rfm_summary(source)
+
+
+def test_day_first_text_read_with_one_format_in_every_engine(tmp_path, client):
+    # "05/01/2011" is 5 January in a column that also holds "13/01/2011".
+    log = pd.DataFrame({"customer_id": [1, 1, 2, 2],
+                        "date": ["05/01/2011", "13/01/2011", "02/02/2011", "28/02/2011"]})
+    truth = log.assign(date=pd.to_datetime(["2011-01-05", "2011-01-13", "2011-02-02",
+                                            "2011-02-28"]))
+    ref = rfm_summary(truth)
+    assert ref["recency"].tolist() == [8.0, 26.0]  # 13 Jan - 5 Jan, 28 Feb - 2 Feb
+    for got in _three_engines(log, tmp_path):
+        pd.testing.assert_frame_equal(got, ref)
+
+
+def test_ambiguous_day_month_needs_dayfirst_in_every_engine(tmp_path, client):
+    log = pd.DataFrame({"customer_id": [1, 1, 2], "date": ["05/01/2011", "06/02/2011", "07/03/2011"]})
+    import dask.dataframe as dd
+
+    log.to_csv(tmp_path / "log.csv", index=False)
+    for source in (log, tmp_path / "log.csv", dd.from_pandas(log, npartitions=2)):
+        with pytest.raises(CRMDataError, match=r"dayfirst=True or dayfirst=False.*--dayfirst"):
+            rfm_summary(source)
+    truth = log.assign(date=pd.to_datetime(["2011-01-05", "2011-02-06", "2011-03-07"]))
+    for got in _three_engines(log, tmp_path, dayfirst=True):
+        pd.testing.assert_frame_equal(got, rfm_summary(truth))
+    us = log.assign(date=pd.to_datetime(["2011-05-01", "2011-06-02", "2011-07-03"]))
+    for got in _three_engines(log, tmp_path, date_format="%m/%d/%Y"):
+        pd.testing.assert_frame_equal(got, rfm_summary(us))
+
+
+@pytest.mark.parametrize("tz,hours", [(None, [8, 23, 12]), ("Asia/Tokyo", [17, 8, 12])])
+def test_utc_offsets_one_rule_in_every_engine(tmp_path, client, tz, hours):
+    # 10:00+02:00 is 08:00 UTC and 17:00 in Tokyo; 18:00-05:00 is 23:00 UTC and 08:00 next day
+    # in Tokyo; a value without offset keeps its clock time (12:00).
+    log = pd.DataFrame({"customer_id": [1, 1, 1],
+                        "date": ["2020-01-05T10:00:00+02:00", "2020-01-06T18:00:00-05:00",
+                                 "2020-01-09 12:00:00"]})
+    days = [5, 6 if tz is None else 7, 9]
+    truth = log.assign(date=[pd.Timestamp(2020, 1, d, h) for d, h in zip(days, hours, strict=True)])
+    ref = rfm_summary(truth, freq="h")
+    for got in _three_engines(log, tmp_path, freq="h", tz=tz):
+        pd.testing.assert_frame_equal(got, ref)
+
+
+def test_tz_aware_columns_converted_not_crashing(tmp_path, client):
+    import dask.dataframe as dd
+
+    aware = pd.DataFrame({"customer_id": [1, 1],
+                          "date": pd.to_datetime(["2020-03-01 23:30", "2020-03-03 01:00"])
+                          .tz_localize("America/New_York")})
+    # 23:30 New York (UTC-5) is 04:30 UTC the next day.
+    truth = aware.assign(date=pd.to_datetime(["2020-03-02 04:30", "2020-03-03 06:00"]))
+    ref = rfm_summary(truth)
+    aware.to_parquet(tmp_path / "aware.parquet")
+    for source in (aware, tmp_path / "aware.parquet", dd.from_pandas(aware, npartitions=1)):
+        pd.testing.assert_frame_equal(rfm_summary(source), ref)
+
+
+def test_date_only_cutoffs_mean_the_whole_day_in_every_engine(log, tmp_path, client):
+    # Brute force on the synthetic log: every row stamped on the cut-off day is calibration,
+    # every row on the observation end day is holdout.
+    cal, end = "2020-04-01", "2020-06-30"
+    day = log["date"].dt.normalize()
+    in_cal = day <= pd.Timestamp(cal)
+    in_hold = (day > pd.Timestamp(cal)) & (day <= pd.Timestamp(end))
+    assert ((day == pd.Timestamp(cal)).sum() > 0) and ((day == pd.Timestamp(end)).sum() > 0)
+    first_cal = log[in_cal].groupby("customer_id")["date"].min()
+    hold_days = (log[in_hold].assign(d=day[in_hold]).groupby("customer_id")["d"].nunique()
+                 .reindex(first_cal.index, fill_value=0).astype(float))
+    for got in _three_engines(log, tmp_path, calibration_end=cal, observation_end=end):
+        assert got.index.equals(first_cal.index)
+        np.testing.assert_array_equal(got["frequency_holdout"], hold_days.to_numpy())
+        assert got["duration_holdout"].iloc[0] == 90.0
 
 
 # --------------------------------------------------------------------- Dask

@@ -20,7 +20,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
 from tqdm.auto import tqdm
 
 from .churn import at_risk_split

@@ -38,6 +38,7 @@ GENERATED = API / "generated"
 GROUPS = [
     ("errors", "crm_analysis.errors", "the exception for bad input"),
     ("transactions", "crm_analysis.transactions", "transaction logs and the RFM summary"),
+    ("dates", "crm_analysis.dates", "the one date rule of every engine"),
     ("datasets", "crm_analysis.datasets", "real datasets, loaded offline"),
     ("clv", "crm_analysis.clv", "customer lifetime value"),
     ("retention", "crm_analysis.retention", "retention curves and economics"),

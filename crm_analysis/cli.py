@@ -203,8 +203,10 @@ def datasets(export: str | None, out: Path | None) -> None:
         return
     if export not in set(table["loader"]):
         raise _Fail(f"unknown dataset {export!r}; choose one of {', '.join(table['loader'])}.")
-    frame = getattr(ds, export)()
     target = out or Path(f"{export.removeprefix('load_')}.csv")
+    if not target.parent.is_dir():
+        raise _Fail(f"--out {target}: the folder {target.parent} does not exist; create it first.")
+    frame = getattr(ds, export)()
     write_safe_csv(frame, target, index=export == "load_cdnow_summary")
     click.echo(f"wrote {len(frame):,} rows to {target}")
 
@@ -411,6 +413,12 @@ def report(transactions: str, customer_id: str, date: str, amount: str | None, s
     click.echo(result.validation.summary())
     for note in result.notes:
         click.echo(f"note: {note}")
+    if result.survey is not None:
+        sv = result.survey
+        click.echo(f"survey: {sv.n_used:,} of {sv.n_responses:,} responses used for the drivers; "
+                   f"{sv.n_responses - sv.n_used:,} left out ({sv.dropped or 'none'}).")
+        for note in sv.notes:
+            click.echo(f"note: {note}")
     click.echo(f"model: {result.model_choice}")
     click.echo(f"done: {out / 'report.html'} and {out / 'customer_scores.csv'}")
 

@@ -448,7 +448,8 @@ def _require_rows(result: ValidationResult, where: str) -> None:
     if len(result.data) == 0:
         raise CRMDataError(
             f"{where}: every one of the {result.n_input:,} rows was dropped in cleaning "
-            f"({result.summary().splitlines()[-1].strip() if result.n_input else 'empty file'}); "
+            "(" + ("; ".join(f"{r.check} [{r.column}]: {r.rows:,}" for r in result.report.itertuples())
+                   or "no rows") + "); "
             "check the column options (--customer-id, --date, --amount) and the date format."
         )
 

@@ -764,8 +764,12 @@ def analyse_client(
         spend = None
         positive = summary["monetary_value"] > 0
         if positive.sum() >= 10:
-            spend = fit_gamma_gamma(summary[positive] if (summary["monetary_value"] < 0).any()
-                                    else summary)
+            try:
+                spend = fit_gamma_gamma(summary[positive] if (summary["monetary_value"] < 0).any()
+                                        else summary)
+            except CRMDataError as exc:  # e.g. every order the same amount: nothing to model
+                notes.append(f"No Gamma-Gamma spend model ({str(exc).splitlines()[0][:160]}); "
+                             "CLV uses the mean amount per order for every customer.")
     # Keep the models' own warnings (flat likelihood, no dropout ...), not library deprecations.
     notes += list(dict.fromkeys(str(w.message).splitlines()[0] for w in caught
                                 if not issubclass(w.category, noise)))

@@ -350,8 +350,9 @@ def report(transactions: str, customer_id: str, date: str, amount: str | None, s
     amount = amount or "amount"
     codes = _missing_codes(survey_missing)
     scale = _parse_scale(survey_scale)
-    if (codes or scale) and survey is None:
-        raise _Fail("--survey-missing and --survey-scale need --survey FILE.")
+    for given, option in ((codes, "--survey-missing"), (scale, "--survey-scale")):
+        if given and survey is None:
+            raise _Fail(f"{option} needs --survey FILE.")
     if margin is not None and not 0 < margin <= 1:
         raise _Fail(f"--margin must be a share in (0, 1], e.g. 0.3 for 30%; got {margin}.")
     _writable_folder(out)

@@ -5,7 +5,8 @@ Commands
 ``crm-analysis validate FILE``   data checks and the cleaning report only.
 ``crm-analysis datasets``        list the bundled datasets; ``--export`` one to CSV.
 ``crm-analysis report FILE``     validate, fit, and render a self-contained HTML report
-                                 plus ``customer_scores.csv``.
+                                 plus ``customer_scores.csv`` (``--save-model PATH`` keeps the fit).
+``crm-analysis score LOG --model model.json``  score a new log with a saved model (no refit).
 
 Bad input ends with exit code 2 and a one-line reason, never a traceback.
 """
@@ -21,6 +22,7 @@ from pathlib import Path
 import click
 
 from ._resources import resource_dir
+from .errors import CRMDataError
 
 EXIT_BAD_INPUT = 2
 
@@ -328,12 +330,14 @@ def _run_template(params: dict, executed: Path, bar) -> None:
               help="Answer scale of the survey items, e.g. 1-7 (default: the smallest of "
                    "1-5, 1-7, 1-10, 0-10 holding each item's answers, said in the report).")
 @_cleaning_options
+@click.option("--save-model", "save_model", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the fitted models and CLV settings to this JSON file (for `score`).")
 def report(transactions: str, customer_id: str, date: str, amount: str | None, sep: str | None,
            sheet: str | None, dayfirst: bool | None, date_format: str | None, tz: str | None,
            survey: Path | None, cost_per_order: float | None, margin: float | None,
            discount_rate: float, calibration_end: str | None, observation_end: str | None,
            out: Path, show_code: bool, strict: bool, survey_missing: tuple[str, ...],
-           survey_scale: str | None, **cleaning) -> None:
+           survey_scale: str | None, save_model: Path | None, **cleaning) -> None:
     """Validate TRANSACTIONS once, analyse it, and write report.html and customer_scores.csv.
 
     TRANSACTIONS is a CSV, Excel or Parquet file, or a folder or glob of
@@ -398,6 +402,11 @@ def report(transactions: str, customer_id: str, date: str, amount: str | None, s
     write_safe_csv(result.scores.reset_index(), out / "customer_scores.csv")
     if cleaning != {**dict.fromkeys(_CLEANING), "returns": "net", "decimal": "."}:
         checked.data.to_parquet(out / "cleaned_transactions.parquet", index=False)
+    if save_model is not None:  # JSON, read back by `crm-analysis score LOG --model PATH`
+        from .forecast import ScoringModel
+        from .forecast import save_model as write_model
+
+        write_model(ScoringModel.from_client_analysis(result, amount=amount), save_model)
     del checked
     step("running the report notebook")
     executed = out / "report.ipynb"
@@ -421,7 +430,42 @@ def report(transactions: str, customer_id: str, date: str, amount: str | None, s
         for note in sv.notes:
             click.echo(f"note: {note}")
     click.echo(f"model: {result.model_choice}")
-    click.echo(f"done: {out / 'report.html'} and {out / 'customer_scores.csv'}")
+    click.echo(f"done: {out / 'report.html'} and {out / 'customer_scores.csv'}"
+               + (f"; model saved to {save_model}" if save_model is not None else ""))
+
+
+# --- score: a saved model applied to a new log ---------------------------------------------------
+@main.command()
+@click.argument("log", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--model", "model_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Model file written by `crm-analysis report --save-model PATH`.")
+@_columns_options
+@click.option("--observation-end", default=None, help="Scoring date (YYYY-MM-DD; default: last date).")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("customer_scores.csv"), show_default=True, help="Scores CSV to write.")
+def score(log: Path, model_path: Path, customer_id: str, date: str, amount: str | None, sep: str | None,
+          observation_end: str | None, out: Path) -> None:
+    """Score every customer of LOG with a saved model: P(alive), expected purchases, CLV."""
+    from .forecast import ScoringModel, load_model
+    from .io import read_table, write_safe_csv
+    from .transactions import validate_transactions
+
+    amount = amount or "amount"
+    try:
+        model = load_model(model_path)
+        if not isinstance(model, ScoringModel):
+            raise CRMDataError(f"--model {model_path.name}: a single model, not a scoring model; "
+                               "write one with `crm-analysis report --save-model PATH`.")
+        data = read_table(log, sep=sep, expect=[customer_id, date, amount])
+        checked = validate_transactions(data, customer_id=customer_id, date=date, amount=amount,
+                                        observation_end=observation_end, zero_amounts="keep")
+        scores = model.score(checked.data, customer_id=customer_id, date=date, amount=amount,
+                             observation_end=observation_end)
+    except ValueError as exc:  # CRMDataError and unparseable option values
+        raise _Fail(_one_line(exc)) from None
+    click.echo(checked.summary())
+    write_safe_csv(scores.reset_index(), out)
+    click.echo(f"scored {len(scores):,} customers with {model_path.name}; wrote {out}")
 
 
 if __name__ == "__main__":  # pragma: no cover

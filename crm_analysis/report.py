@@ -93,6 +93,11 @@ HOLDOUT_ERROR_LIMIT = 10.0
 #: judges them: three purchase days give two gaps, the least that shows a rhythm.
 MIN_RHYTHM_REPEATS = 2
 
+#: Parameter draws behind the 90% interval of customer equity, and the largest customer
+#: base it is computed for (each draw rescores every customer).
+EQUITY_INTERVAL_DRAWS = 50
+EQUITY_INTERVAL_MAX_CUSTOMERS = 20_000
+
 #: Models fitted for the report, in display order (label -> fit_btyd model name).
 REPORT_MODELS = {"BG/NBD": "bgnbd", "Pareto/NBD": "pareto"}
 
@@ -824,6 +829,22 @@ def analyse_client(
         model, spend_per_order, summary, horizon=horizon_weeks,
         discount_rate=weekly_rate, margin=1.0 if margin is None else margin, freq=1.0,
     )
+    equity_interval = None
+    if len(summary) <= EQUITY_INTERVAL_MAX_CUSTOMERS:
+        try:  # 90% interval from the uncertainty of the fitted parameters
+            from .forecast import clv_interval
+
+            eq = clv_interval(model, spend_per_order, summary, horizon=horizon_weeks,
+                              discount_rate=weekly_rate, margin=1.0 if margin is None else margin,
+                              freq=1.0, n_draws=EQUITY_INTERVAL_DRAWS, level=0.9, seed=0,
+                              progress=False).equity
+            equity_interval = [float(eq["lower"]), float(eq["upper"])]
+        except CRMDataError as exc:  # standard errors undefined: no interval to give
+            notes.append(f"No interval for customer equity: {str(exc).splitlines()[0][:200]}")
+    else:
+        notes.append(f"No interval for customer equity: {len(summary):,} customers (the "
+                     f"{EQUITY_INTERVAL_DRAWS} parameter draws run up to "
+                     f"{EQUITY_INTERVAL_MAX_CUSTOMERS:,}).")
     step("scores")
 
     rfm = rfm_segments(rfm_scores(summary))
@@ -905,6 +926,7 @@ def analyse_client(
         "worth_keeping": int(risk_counts.get("worth keeping", 0)),
         "potentially_dangerous": int(risk_counts.get("potentially dangerous", 0)),
         "hibernating": hibernating, "value_basis": value_basis,
+        "equity_interval": equity_interval,
     }
     if "profit" in scores:
         headline["profit"] = float(scores["profit"].sum())

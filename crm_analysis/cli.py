@@ -332,12 +332,15 @@ def _run_template(params: dict, executed: Path, bar) -> None:
 @_cleaning_options
 @click.option("--save-model", "save_model", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the fitted models and CLV settings to this JSON file (for `score`).")
+@click.option("--lang", type=click.Choice(["en", "zh", "zh+en"]), default="en", show_default=True,
+              help="Language of the charts' titles, axis labels and legends: English, Chinese, or both.")
 def report(transactions: str, customer_id: str, date: str, amount: str | None, sep: str | None,
            sheet: str | None, dayfirst: bool | None, date_format: str | None, tz: str | None,
            survey: Path | None, cost_per_order: float | None, margin: float | None,
            discount_rate: float, calibration_end: str | None, observation_end: str | None,
            out: Path, show_code: bool, strict: bool, survey_missing: tuple[str, ...],
-           survey_scale: str | None, save_model: Path | None, **cleaning) -> None:
+           survey_scale: str | None, save_model: Path | None, lang: str = "en",
+           **cleaning) -> None:
     """Validate TRANSACTIONS once, analyse it, and write report.html and customer_scores.csv.
 
     TRANSACTIONS is a CSV, Excel or Parquet file, or a folder or glob of
@@ -411,7 +414,7 @@ def report(transactions: str, customer_id: str, date: str, amount: str | None, s
     step("running the report notebook")
     executed = out / "report.ipynb"
     _run_template({"analysis_dir": str((out / "analysis").resolve()),
-                   "scores_file": "customer_scores.csv"}, executed, bar)
+                   "scores_file": "customer_scores.csv", "lang": lang}, executed, bar)
     import nbformat
 
     nb = nbformat.read(executed, as_version=4)

@@ -776,7 +776,8 @@ def analyse_client(
                 notes.append(f"No Gamma-Gamma spend model ({str(exc).splitlines()[0][:160]}); "
                              "CLV uses the mean amount per order for every customer.")
     # Keep the models' own warnings (flat likelihood, no dropout ...), not library deprecations.
-    notes += list(dict.fromkeys(str(w.message).splitlines()[0] for w in caught
+    # Advice for Python callers ("Try a small penalizer ...") has no CLI option: cut it.
+    notes += list(dict.fromkeys(str(w.message).splitlines()[0].split(" Try ")[0] for w in caught
                                 if not issubclass(w.category, noise)))
 
     # ---- model table and choice

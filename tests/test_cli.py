@@ -599,19 +599,19 @@ def test_score_bad_model_file(cdnow_csv, tmp_path, case):
 @pytest.mark.parametrize("lang, passed", [("zh", "zh"), ("zh+en", "zh+en"), ("en", None)])
 def test_report_lang_reaches_the_template(cdnow_csv, tmp_path, monkeypatch, lang, passed):
     """--lang is handed to the report notebook, whose setup cell calls set_style(lang=lang)."""
-    import papermill
+    import crm_analysis.cli as cli
 
     seen = {}
 
-    def fake_execute(template, executed, parameters, **kwargs):
-        seen.update(parameters)
-        raise papermill.PapermillExecutionError(0, 1, "stop", "Stop", "stopped here", [])
+    def fake_run(params, executed, bar):
+        seen.update(params)
+        raise cli._Fail("stopped here")
 
-    monkeypatch.setattr(papermill, "execute_notebook", fake_execute)
+    monkeypatch.setattr(cli, "_run_template", fake_run)
     result = CliRunner().invoke(main, ["report", str(cdnow_csv), "--amount", "amount",
                                        "--out", str(tmp_path), "--lang", lang])
     assert result.exit_code == 2 and "stopped here" in result.output
-    assert seen.get("lang") == passed
+    assert seen.get("lang") == (passed or "en")
     template = json.loads((ROOT / "notebooks" / "templates" / "client_report.ipynb").read_text())
     sources = ["".join(c["source"]) for c in template["cells"]]
     assert 'lang = "en"' in sources[1] and "crm.set_style(lang=lang)" in sources[2]

@@ -153,9 +153,13 @@ from .loyalty import (
 from .plotting import set_style
 from .report import (
     ClientAnalysis,
+    SavedAnalysis,
+    SurveyAnalysis,
     analyse_client,
+    analyse_survey,
     check_client_log,
     check_client_survey,
+    load_client_analysis,
     render_report_html,
 )
 from .retention import (
@@ -219,6 +223,10 @@ __all__ = [
     "check_client_log",
     "check_client_survey",
     "render_report_html",
+    "SavedAnalysis",
+    "SurveyAnalysis",
+    "analyse_survey",
+    "load_client_analysis",
     "report",
     "CRMDataError",
     "BGBBModel",

@@ -571,7 +571,7 @@ def analyse_survey(survey: pd.DataFrame, scores: pd.DataFrame | None = None, *,
     >>> import crm_analysis as crm
     >>> s = analyse_survey(crm.simulate_restaurant_survey(400, 10, seed=2).data)
     >>> s.n_used, s.scales["recommend"], s.scale_declared
-    (400, (1, 10), False)
+    (400, (0, 10), False)
     """
     notes: list[str] = []
     with warnings.catch_warnings(record=True) as caught:

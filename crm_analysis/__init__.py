@@ -129,7 +129,7 @@ from .equity import (
     lever_simulation,
     value_elasticities,
 )
-from .errors import CRMDataError
+from .errors import ConvergenceError, CRMDataError
 from .largedata import rfm_summary_dask, rfm_summary_files, score_dask, score_in_chunks
 from .loyalty import (
     C10_COMPONENTS,
@@ -229,6 +229,7 @@ __all__ = [
     "load_client_analysis",
     "report",
     "CRMDataError",
+    "ConvergenceError",
     "BGBBModel",
     "BTYDModel",
     "ModelFitWarning",
@@ -477,3 +478,17 @@ __all__ += ["covariates", "CovariateBTYDModel", "fit_btyd_covariates"]
 from .glossary import SEED_TITLES, glossary  # noqa: E402
 
 __all__ += ["SEED_TITLES", "glossary"]
+
+# What-if controls (sliders in JupyterLab and in the static site).
+from . import whatif  # noqa: E402
+from .whatif import (  # noqa: E402
+    WhatIfPanel,
+    WhatIfSlider,
+    clv_whatif,
+    dick_basu_whatif,
+    fee_policy_whatif,
+    whale_whatif,
+)
+
+__all__ += ["whatif", "WhatIfPanel", "WhatIfSlider", "clv_whatif", "dick_basu_whatif",
+            "fee_policy_whatif", "whale_whatif"]

@@ -50,6 +50,9 @@ pygments_style = "sphinx"
 nb_execution_mode = "off"
 nb_execution_timeout = 300  # seconds per cell when `make demo` executes (-D nb_execution_mode=force)
 nb_merge_streams = True
+# No ipywidgets manager from a CDN: a page has no kernel, and the what-if panels of notebook 09
+# are self-contained HTML (crm_analysis.whatif); widget outputs stay inert.
+nb_ipywidgets_js = {}
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "deflist"]
 myst_heading_anchors = 3
 

@@ -153,3 +153,59 @@ def check_offline(path: Path, screenshot: Path, settle_ms: int = 1500) -> Offlin
         browser.close()
     leaving = [u for u in seen if u != url and not u.startswith(("data:", "blob:", "about:"))]
     return OfflineCheck(url=path.name, leaving=leaving, math=info["math"], raw_tex=info["raw"])
+
+
+@dataclass
+class SliderCheck:
+    url: str
+    panels: int
+    leaving: list[str]
+    errors: list[str]
+    before: dict
+    after: dict
+
+
+def move_whatif_slider(path: Path, screenshot_dir: Path, *, panel: int = 0, slider: int = 0,
+                       position: int = 2, settle_ms: int = 300) -> SliderCheck:
+    """Open a page with what-if panels (crm_analysis.whatif) offline and move one slider.
+
+    Records the panel's chart paths, markers and readout before and after setting range input
+    ``slider`` of panel ``panel`` to ``position`` (as a reader dragging it would: the
+    ``input`` event fires), every request to a server, script errors, and a
+    screenshot of the panel before and after.
+    """
+    from playwright.sync_api import sync_playwright
+
+    screenshot_dir.mkdir(parents=True, exist_ok=True)
+    url = path.resolve().as_uri()
+    seen: list[str] = []
+    errors: list[str] = []
+    state_js = """(root) => ({
+        paths: Array.from(root.querySelectorAll('svg path.crm-whatif-series')).map(p => p.getAttribute('d')),
+        marks: Array.from(root.querySelectorAll('svg circle')).map(c => c.getAttribute('cx') + ',' + c.getAttribute('cy')),
+        readout: Array.from(root.querySelectorAll('.crm-whatif-value b')).map(b => b.textContent),
+        charts: root.querySelectorAll('svg.crm-whatif-chart').length,
+        sliders: root.querySelectorAll('input[type=range]').length})"""
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
+        context = browser.new_context(offline=True, viewport={"width": 1200, "height": 900})
+        page = context.new_page()
+        page.on("request", lambda request: seen.append(request.url))
+        page.on("pageerror", lambda err: errors.append(str(err)))
+        page.goto(url, wait_until="load")
+        page.wait_for_timeout(settle_ms)
+        panels = page.locator(".crm-whatif")
+        count = panels.count()
+        root = panels.nth(panel)
+        root.scroll_into_view_if_needed()
+        before = root.evaluate(state_js)
+        root.screenshot(path=str(screenshot_dir / f"{path.stem}_before.png"))
+        root.locator("input[type=range]").nth(slider).fill(str(position))  # fires input
+        page.wait_for_timeout(settle_ms)
+        after = root.evaluate(state_js)
+        root.screenshot(path=str(screenshot_dir / f"{path.stem}_after.png"))
+        browser.close()
+    # The site's own files (file:) are fine; anything from a server is a defect.
+    leaving = [u for u in seen if not u.startswith(("file:", "data:", "blob:", "about:"))]
+    return SliderCheck(url=path.name, panels=count, leaving=leaving, errors=errors,
+                       before=before, after=after)

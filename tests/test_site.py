@@ -175,3 +175,22 @@ def test_inline_code_link_targets(code, target):
         "plot_whale_curve": "crm_analysis.plotting.plot_whale_curve",
     })
     assert crm_docs._target(code) == target
+
+
+@pytest.mark.parametrize("panel, slider, position", [(0, 1, 4), (1, 0, 2), (2, 2, 5), (3, 0, 1)],
+                         ids=["clv-margin", "dick-basu-attitude", "fee-spillover", "whale-contact-cost"])
+def test_what_if_sliders_move_the_charts_offline(site, panel, slider, position):
+    # Notebook 09's panels work without a kernel: moving a slider redraws the chart from the
+    # numbers carried in the page, and nothing is fetched from a server.
+    require_browser()
+    from browser import move_whatif_slider
+
+    page = site[0] / "notebooks" / "09_what_if.html"
+    check = move_whatif_slider(page, ROOT / "build" / "screenshots" / "whatif" / f"site_panel{panel}",
+                               panel=panel, slider=slider, position=position)
+    assert check.panels == 4
+    assert not check.leaving, check.leaving
+    assert not check.errors, check.errors
+    assert check.before["charts"] == 2
+    assert check.after["paths"] != check.before["paths"]
+    assert check.after["readout"] != check.before["readout"]

@@ -57,6 +57,7 @@ from .segments import (
     plot_whale_curve,
 )
 from .transactions import plot_frequency_distribution, plot_group_distribution, plot_period_totals
+from .whatif import plot_whatif
 
 __all__ = [
     "HATCHES",
@@ -123,3 +124,5 @@ __all__ += [
 ]
 
 __all__ += ["plot_count_distribution", "plot_clv_intervals"]
+
+__all__ += ["plot_whatif"]

@@ -57,6 +57,7 @@ GROUPS = [
     ("largedata", "crm_analysis.largedata", "large logs: DuckDB, Dask, chunks"),
     ("report", "crm_analysis.report", "the client analysis"),
     ("io", "crm_analysis.io", "reading and writing client files"),
+    ("whatif", "crm_analysis.whatif", "what-if sliders for the site and JupyterLab"),
 ]
 
 #: short name -> documented full name, filled by :func:`generate_api`.

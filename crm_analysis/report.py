@@ -35,12 +35,7 @@ from .clv import (
 )
 from .dates import parse_cutoff
 from .drivers import SurveyScaleWarning, driver_importance, nps, rating_columns
-from .errors import CRMDataError
-
-try:  # TEMPORARY until the fit branch lands
-    from .errors import ConvergenceError
-except ImportError:  # pragma: no cover
-    ConvergenceError = CRMDataError
+from .errors import ConvergenceError, CRMDataError
 from .loyalty import (
     DickBasuResult,
     behavioural_loyalty,

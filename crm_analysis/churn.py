@@ -830,6 +830,7 @@ def at_risk_split(
     gap_ratio_above: float = 3.0,
     churn_prob_above: float = 0.5,
     min_signals: int = 1,
+    min_rhythm_repeats: int = 1,
 ) -> AtRiskSplit:
     """Split active customers into at risk "worth keeping" / "potentially dangerous" / not at risk.
 
@@ -840,7 +841,9 @@ def at_risk_split(
     * ``long_gap`` - time since the last purchase (``T - recency``) longer
       than ``gap_ratio_above`` times the customer's own mean inter-purchase
       time (``recency / frequency``; undefined for customers without repeat
-      purchases, whose signal is then off);
+      purchases, whose signal is then off);  customers with fewer than
+      ``min_rhythm_repeats`` repeat purchases have no rhythm to judge and
+      their signal is off too;
     * ``churn_model`` - a fitted churn probability above ``churn_prob_above``.
 
     A customer with at least ``min_signals`` signals is at risk.  Following
@@ -870,6 +873,11 @@ def at_risk_split(
         time (exp(-3)).
     min_signals : int, default 1
         Signals needed to count as at risk.
+    min_rhythm_repeats : int, default 1
+        Repeat purchases needed before the gap signal judges a customer.  Two
+        purchases on consecutive days make a "rhythm" of one day, and any
+        silence after them looks alarming; 2 (three purchase days, two gaps)
+        is what the client report uses.
 
     Returns
     -------
@@ -911,7 +919,7 @@ def at_risk_split(
         if bad.any():
             raise CRMDataError(f"{where}: recency must be between 0 and T; "
                                + describe_rows(active, bad.to_numpy(), [recency, T]))
-        rhythm = (rec / freq).where(freq > 0)
+        rhythm = (rec / freq).where((freq > 0) & (freq >= min_rhythm_repeats))
         df["gap_ratio"] = (age - rec) / rhythm
         signals["long_gap"] = df["gap_ratio"] > gap_ratio_above
     for name, col, below, thr in (("p_alive", p_alive, True, p_alive_below),
@@ -941,7 +949,8 @@ def at_risk_split(
                                       "potentially dangerous"))
     df["action"] = df["segment"].map(dict(AT_RISK_ACTIONS))
     thresholds = {"min_purchases": min_purchases, "p_alive_below": p_alive_below,
-                  "gap_ratio_above": gap_ratio_above, "churn_prob_above": churn_prob_above,
+                  "gap_ratio_above": gap_ratio_above, "min_rhythm_repeats": min_rhythm_repeats,
+                  "churn_prob_above": churn_prob_above,
                   "min_signals": min_signals, "signals": list(signals)}
     return AtRiskSplit(data=df, thresholds=thresholds)
 

@@ -13,8 +13,8 @@ Bad input ends with exit code 2 and a one-line reason, never a traceback.
 
 from __future__ import annotations
 
+import re
 import sys
-import warnings
 import zipfile
 from importlib.resources import as_file
 from pathlib import Path
@@ -36,9 +36,39 @@ class _Fail(click.ClickException):
         click.echo(f"error: {self.format_message()}", err=True)
 
 
-def _one_line(exc: Exception) -> str:
+# Advice written for Python callers, and the CLI option that does the same.
+_CLI_ADVICE = (
+    (re.compile(r"\bmissing_codes=\[?([^\]\s;,.]+)\]?"), r"--survey-missing \1"),
+    (re.compile(r"\bscale=\((\w+), (\w+)\)"), r"--survey-scale \1-\2"),
+    (re.compile(r"(?: and)? ?\bdropna=True\b"), ""),
+    (re.compile(r"\bdayfirst=True\b"), "--dayfirst"),
+    (re.compile(r"\bdate_format=(['\"]?)"), r"--date-format \1"),
+    (re.compile(r"\btz=(['\"]?)"), r"--tz \1"),
+    (re.compile(r"\bsheet=(['\"]?)"), r"--sheet \1"),
+    (re.compile(r"\bobservation_end\b"), "--observation-end"),
+    (re.compile(r"\bcalibration_end\b"), "--calibration-end"),
+    (re.compile(r"\bcustomer_id=(['\"]?)"), r"--customer-id \1"),
+    (re.compile(r"\bamount=(['\"]?)"), r"--amount \1"),
+)
+
+
+def _one_line(exc: Exception, strict: bool = False) -> str:
+    """The reason of a failure as one line, with advice in terms of CLI options.
+
+    With ``--strict`` the offending rows that follow the first line are kept.
+    """
     text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+    if not text:
+        return type(exc).__name__
+    lines = text.splitlines()
+    first = lines[0].rstrip()
+    if len(lines) > 1 and not strict:
+        # "... e.g.:" announces the rows that follow; without them, end the sentence.
+        first = re.sub(r"[\s;,:]*(?:e\.g\.|for example|rows?)?[\s:]*$", "", first)
+        first += " (--strict shows the offending rows)." if "--strict" not in first else "."
+    for pattern, repl in _CLI_ADVICE:
+        first = pattern.sub(repl, first)
+    return "\n".join([first] + lines[1:]) if strict else first
 
 
 def _columns_options(func):
@@ -175,8 +205,10 @@ def datasets(export: str | None, out: Path | None) -> None:
         return
     if export not in set(table["loader"]):
         raise _Fail(f"unknown dataset {export!r}; choose one of {', '.join(table['loader'])}.")
-    frame = getattr(ds, export)()
     target = out or Path(f"{export.removeprefix('load_')}.csv")
+    if not target.parent.is_dir():
+        raise _Fail(f"--out {target}: the folder {target.parent} does not exist; create it first.")
+    frame = getattr(ds, export)()
     write_safe_csv(frame, target, index=export == "load_cdnow_summary")
     click.echo(f"wrote {len(frame):,} rows to {target}")
 
@@ -202,125 +234,205 @@ def _missing_codes(values: tuple[str, ...]) -> list:
 TEMPLATE = resource_dir("templates") / "client_report.ipynb"
 
 
+def _writable_folder(out: Path, option: str = "--out") -> None:
+    """Create ``out`` (and parents) and prove it can be written, or fail in one line."""
+    if out.exists() and not out.is_dir():
+        raise _Fail(f"{option} {out}: is a file, not a folder; give a folder name.")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".crm-write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise _Fail(f"{option} {out}: cannot create or write the folder "
+                    f"({exc.strerror or type(exc).__name__}).") from None
+
+
+def _is_parquet_set(source: str) -> bool:
+    """A Parquet folder or a glob of Parquet files (read straight into the analysis)."""
+    path = Path(source)
+    return path.is_dir() or any(ch in source for ch in "*?[")
+
+
+def _parse_scale(text: str | None):
+    """``--survey-scale 1-7`` -> (1, 7)."""
+    if text is None:
+        return None
+    try:
+        lo, hi = (float(x) for x in text.replace(",", "-").split("-"))
+    except ValueError:
+        raise _Fail(f"--survey-scale {text!r}: write the answer scale as LOW-HIGH, e.g. 1-7.") from None
+    if not lo < hi:
+        raise _Fail(f"--survey-scale {text!r}: the low end must be below the high end.")
+    return (int(lo) if lo.is_integer() else lo, int(hi) if hi.is_integer() else hi)
+
+
+def _run_template(params: dict, executed: Path, bar) -> None:
+    """Execute the report template in a kernel that only displays the saved analysis.
+
+    The kernel's own start-up chatter (ipykernel's TCP notice, traitlets
+    warnings) goes to a null device; progress is the caller's single bar.
+    """
+    import logging
+    import subprocess
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    with as_file(TEMPLATE) as template:  # a real file even if the package is zipped
+        nb = nbformat.read(template, as_version=4)
+    for cell in nb.cells:  # inject the parameters, as papermill would
+        if "parameters" in cell.get("metadata", {}).get("tags", []):
+            cell.source = "\n".join(f"{k} = {v!r}" for k, v in params.items())
+            break
+    bar.total += sum(cell.cell_type == "code" for cell in nb.cells)
+    bar.refresh()
+    client = NotebookClient(nb, kernel_name="python3", timeout=600,
+                            resources={"metadata": {"path": str(executed.parent)}},
+                            on_cell_executed=lambda **_: bar.update(1))
+    client.log.setLevel(logging.ERROR)
+    try:
+        client.execute(stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    except Exception as exc:  # a display cell failed: the analysis itself has run and been saved
+        name = type(exc).__name__
+        raise _Fail(f"the report could not be displayed ({name}: {_one_line(exc)}); the analysis "
+                    f"is saved in {executed.parent / 'analysis'}.") from None
+    finally:
+        nbformat.write(nb, executed)
+
+
 @main.command()
-@click.argument("transactions", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("transactions", type=str)
 @_columns_options
 @click.option("--survey", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Survey file (customer_id, overall_satisfaction, attribute ratings, loyalty items).")
 @click.option("--cost-per-order", type=float, default=None,
               help="Cost to serve one order; adds profit and the whale curve.")
-@click.option("--margin", type=float, default=1.0, show_default=True,
-              help="Gross margin as a share of revenue.")
+@click.option("--margin", type=float, default=None,
+              help="Gross margin as a share of revenue, e.g. 0.3. Without it CLV and customer "
+                   "equity are revenue, and the report labels them 'revenue, not profit'.")
 @click.option("--discount-rate", type=float, default=0.10, show_default=True,
               help="Annual discount rate for CLV.")
 @click.option("--calibration-end", default=None,
-              help="Fit up to this date and check predictions on the rest (YYYY-MM-DD).")
-@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path),
+              help="Fit up to this date and check predictions on the rest (YYYY-MM-DD); the "
+                   "model with the smaller holdout error then scores the customers.")
+@click.option("--observation-end", default=None, help="Last day of observation (YYYY-MM-DD).")
+@click.option("--out", "out", type=click.Path(path_type=Path),
               default=Path("crm_report"), show_default=True, help="Output folder.")
 @click.option("--show-code", is_flag=True, help="Keep the code cells in the HTML report.")
+@click.option("--strict", is_flag=True, help="Fail on the first row that would be dropped, "
+                                             "showing the offending rows.")
 @click.option("--survey-missing", "survey_missing", multiple=True, metavar="CODE",
               help="Answer code of the survey's attribute ratings that means 'not applicable' "
                    "(e.g. 0 on a 1-5 survey); such responses are left out of the driver "
                    "analysis and counted. Repeat or comma-separate for several codes.")
+@click.option("--survey-scale", "survey_scale", default=None, metavar="LOW-HIGH",
+              help="Answer scale of the survey items, e.g. 1-7 (default: the smallest of "
+                   "1-5, 1-7, 1-10, 0-10 holding each item's answers, said in the report).")
 @_cleaning_options
 @click.option("--save-model", "save_model", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the fitted models and CLV settings to this JSON file (for `score`).")
 @click.option("--lang", type=click.Choice(["en", "zh", "zh+en"]), default="en", show_default=True,
               help="Language of the charts' titles, axis labels and legends: English, Chinese, or both.")
-def report(transactions: Path, customer_id: str, date: str, amount: str | None, sep: str | None,
+def report(transactions: str, customer_id: str, date: str, amount: str | None, sep: str | None,
            sheet: str | None, dayfirst: bool | None, date_format: str | None, tz: str | None,
-           survey: Path | None, cost_per_order: float | None, margin: float, discount_rate: float,
-           calibration_end: str | None, out: Path, show_code: bool,
-           survey_missing: tuple[str, ...], save_model: Path | None, lang: str = "en",
+           survey: Path | None, cost_per_order: float | None, margin: float | None,
+           discount_rate: float, calibration_end: str | None, observation_end: str | None,
+           out: Path, show_code: bool, strict: bool, survey_missing: tuple[str, ...],
+           survey_scale: str | None, save_model: Path | None, lang: str = "en",
            **cleaning) -> None:
-    """Validate TRANSACTIONS, fit the models and write report.html and customer_scores.csv."""
-    from .drivers import SurveyScaleWarning
-    from .io import read_table
-    from .report import check_client_log, check_client_survey
+    """Validate TRANSACTIONS once, analyse it, and write report.html and customer_scores.csv.
+
+    TRANSACTIONS is a CSV, Excel or Parquet file, or a folder or glob of
+    Parquet files (large logs).  Every check and every model fit runs here,
+    before the report notebook starts; the notebook only displays.
+    """
+    from tqdm.auto import tqdm
+
+    from .io import read_table, write_safe_csv
+    from .report import analyse_client, render_report_html
+    from .transactions import validate_transactions
 
     cleaning = _cleaning_kwargs(cleaning)
-    # Options beyond customer/date/amount: clean the export first and hand the
-    # report the cleaned log (one line per purchase, amounts netted).
-    preclean = any(cleaning[k] != v for k, v in
-                   {**dict.fromkeys(_CLEANING), "returns": "net", "decimal": "."}.items())
     amount = amount or "amount"
     codes = _missing_codes(survey_missing)
-    if codes and survey is None:
-        raise _Fail("--survey-missing needs --survey FILE.")
-    out.mkdir(parents=True, exist_ok=True)
-    click.echo(f"[1/3] reading and checking {transactions.name}")
-    try:
-        # Fail fast, with a one-line reason, before starting a notebook kernel.
-        data = read_table(transactions, sep=sep,
-                          expect=_needed_columns(customer_id, date, amount, cleaning),
-                          sheet=sheet)
-        if preclean:
-            from .transactions import validate_transactions
+    scale = _parse_scale(survey_scale)
+    for given, option in ((codes, "--survey-missing"), (scale, "--survey-scale")):
+        if given and survey is None:
+            raise _Fail(f"{option} needs --survey FILE.")
+    if margin is not None and not 0 < margin <= 1:
+        raise _Fail(f"--margin must be a share in (0, 1], e.g. 0.3 for 30%; got {margin}.")
+    _writable_folder(out)
+    # One bar for the whole report: five steps here, then one per template cell.
+    bar = tqdm(total=5, desc="report", unit="step",
+               bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}] {postfix}")
 
-            cleaned = validate_transactions(data, customer_id=customer_id, date=date,
-                                            amount=amount, dayfirst=dayfirst,
-                                            date_format=date_format, tz=tz, **cleaning)
-            click.echo(cleaned.summary())
-            data = cleaned.data[[customer_id, date, amount]]
-            transactions = out / "cleaned_transactions.parquet"
-            data.to_parquet(transactions, index=False)
-            sep = None
-            click.echo(f"cleaned log ({len(data):,} lines) written to {transactions}; "
-                       "the report reads it")
-        survey_lines = []
+    def step(what: str) -> None:
+        bar.set_postfix_str(what)
+        bar.update(1)
+
+    try:
+        bar.set_postfix_str(f"reading {Path(transactions).name}")
+        expect = _needed_columns(customer_id, date, amount, cleaning)
+        if _is_parquet_set(transactions):
+            from .report import _read_source
+
+            data = _read_source(transactions, expect)
+        else:
+            data = read_table(Path(transactions), sep=sep, expect=expect, sheet=sheet)
+        step("validating")
+        checked = validate_transactions(data, customer_id=customer_id, date=date, amount=amount,
+                                        observation_end=observation_end, strict=strict,
+                                        zero_amounts="keep", dayfirst=dayfirst,
+                                        date_format=date_format, tz=tz, **cleaning)
+        del data  # the cleaned copy is all the analysis needs
+        if len(checked.data) and len(checked.data.columns) > 3:
+            checked.data = checked.data[[customer_id, date, amount]]
+        survey_frame = None
         if survey is not None:
             survey_frame = read_table(survey, expect=["customer_id", "overall_satisfaction"])
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always", SurveyScaleWarning)
-                drivers = check_client_survey(survey_frame, missing_codes=codes)
-            survey_lines.append(
-                f"survey: {int(drivers['n'].iloc[0]):,} of {len(survey_frame):,} responses used "
-                f"for the drivers; {drivers.attrs['n_dropped']:,} left out "
-                f"({drivers.attrs['dropped'] or 'none'}).")
-            survey_lines += [f"note: {w.message}" for w in caught]
-        if not 0 < margin <= 1:
-            raise CRMDataError(f"--margin must be a share in (0, 1], got {margin}.")
-        checked = check_client_log(data, customer_id=customer_id, date=date, amount=amount,
-                                   calibration_end=calibration_end, dayfirst=dayfirst,
-                                   date_format=date_format, tz=tz)
+        step("fitting the models")
+        result = analyse_client(checked, customer_id=customer_id, date=date, amount=amount,
+                                margin=margin, cost_per_order=cost_per_order,
+                                calibration_end=calibration_end, observation_end=observation_end,
+                                annual_discount_rate=discount_rate, survey=survey_frame,
+                                survey_missing=codes, survey_scale=scale, tz=tz)
     except _BAD_INPUT as exc:
-        raise _Fail(_one_line(exc)) from None
-    click.echo(checked.summary())
-    for line in survey_lines:
-        click.echo(line)
+        bar.close()
+        raise _Fail(_one_line(exc, strict=strict)) from None
+    step("saving the analysis")
+    result.save(out / "analysis")
+    write_safe_csv(result.scores.reset_index(), out / "customer_scores.csv")
+    if cleaning != {**dict.fromkeys(_CLEANING), "returns": "net", "decimal": "."}:
+        checked.data.to_parquet(out / "cleaned_transactions.parquet", index=False)
+    if save_model is not None:  # JSON, read back by `crm-analysis score LOG --model PATH`
+        from .forecast import ScoringModel
+        from .forecast import save_model as write_model
 
-    click.echo("[2/3] fitting the models and running the report notebook")
-    import nbformat
-    import papermill as pm
-
-    from .report import render_report_html
-
-    params = {
-        "transactions_path": str(transactions.resolve()), "customer_id": customer_id, "date": date,
-        "amount": amount, "sep": sep, "survey_path": str(survey.resolve()) if survey else None,
-        "cost_per_order": cost_per_order, "margin": margin, "calibration_end": calibration_end,
-        "annual_discount_rate": discount_rate,
-        "scores_path": str((out / "customer_scores.csv").resolve()),
-        "survey_missing": codes,
-        "sheet": sheet, "dayfirst": dayfirst, "date_format": date_format, "tz": tz,
-    }
-    if save_model is not None:  # only when asked, so templates without the parameter still run
-        params["model_path"] = str(save_model.resolve())
-    if lang != "en":  # likewise
-        params["lang"] = lang
+        write_model(ScoringModel.from_client_analysis(result, amount=amount), save_model)
+    del checked
+    step("running the report notebook")
     executed = out / "report.ipynb"
-    try:
-        with as_file(TEMPLATE) as template:  # a real file even if the package is zipped
-            pm.execute_notebook(str(template), str(executed), parameters=params,
-                                kernel_name="python3", cwd=str(out), progress_bar=True)
-    except pm.PapermillExecutionError as exc:
-        raise _Fail(f"the report failed at cell {exc.exec_count}: {exc.ename}: {exc.evalue}") from None
+    _run_template({"analysis_dir": str((out / "analysis").resolve()),
+                   "scores_file": "customer_scores.csv", "lang": lang}, executed, bar)
+    import nbformat
 
-    click.echo("[3/3] rendering report.html")
     nb = nbformat.read(executed, as_version=4)
     # Self-contained and offline: no script from a CDN, math rendered to MathML here.
-    body = render_report_html(nb, show_code=show_code)
-    (out / "report.html").write_text(body, encoding="utf-8")
+    (out / "report.html").write_text(render_report_html(nb, show_code=show_code), encoding="utf-8")
+    bar.update(bar.total - bar.n)
+    bar.set_postfix_str("done")
+    bar.close()
+    click.echo(result.validation.summary())
+    for note in result.notes:
+        click.echo(f"note: {note}")
+    if result.survey is not None:
+        sv = result.survey
+        click.echo(f"survey: {sv.n_used:,} of {sv.n_responses:,} responses used for the drivers; "
+                   f"{sv.n_responses - sv.n_used:,} left out ({sv.dropped or 'none'}).")
+        for note in sv.notes:
+            click.echo(f"note: {note}")
+    click.echo(f"model: {result.model_choice}")
     click.echo(f"done: {out / 'report.html'} and {out / 'customer_scores.csv'}"
                + (f"; model saved to {save_model}" if save_model is not None else ""))
 

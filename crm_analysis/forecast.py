@@ -1087,7 +1087,9 @@ class ScoringModel:
         settings = result.settings
         return cls(result.transaction_model, result.spend_model,
                    float(result.validation.data[amount].mean()), int(settings["horizon_weeks"]),
-                   float(settings["weekly_discount_rate"]), float(settings["margin"]))
+                   float(settings["weekly_discount_rate"]),
+                   # no --margin: the report values revenue (margin 1), labelled as such
+                   float(1.0 if settings["margin"] is None else settings["margin"]))
 
     def equity_interval(self, summary: pd.DataFrame, *, n_draws: int = 100, level: float = 0.9,
                         seed: int | np.random.Generator | None = 0, progress: bool = False) -> pd.Series:

@@ -11,25 +11,54 @@ function of the module that owns it; nothing is re-implemented here.
 from __future__ import annotations
 
 import copy
+import json
 import re
 import secrets
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from tqdm.auto import tqdm
 
 from .churn import at_risk_split
-from .clv import BTYDModel, SpendModel, customer_lifetime_value, fit_btyd, fit_gamma_gamma
+from .clv import (
+    BTYDModel,
+    SpendModel,
+    customer_equity,
+    customer_lifetime_value,
+    fit_btyd,
+    fit_gamma_gamma,
+    holdout_by_frequency,
+    holdout_metrics,
+)
 from .dates import parse_cutoff
-from .drivers import driver_importance, rating_columns
-from .errors import CRMDataError
-from .loyalty import behavioural_loyalty, loyalty_traits
-from .segments import customer_profitability, customer_totals, rfm_scores, rfm_segments
+from .drivers import SurveyScaleWarning, driver_importance, nps, rating_columns
+from .errors import ConvergenceError, CRMDataError
+from .loyalty import (
+    DickBasuResult,
+    behavioural_loyalty,
+    dick_basu_segments,
+    join_survey_behaviour,
+    loyalty_index,
+    loyalty_traits,
+)
+from .retention import CohortRetention, cohort_retention
+from .segments import (
+    WhaleCurve,
+    customer_profitability,
+    customer_totals,
+    rfm_scores,
+    rfm_segments,
+    whale_curve,
+)
 from .transactions import ValidationResult, rfm_summary, validate_transactions
 
-__all__ = ["ClientAnalysis", "analyse_client", "check_client_log", "SEGMENT_ACTIONS",
-           "SURVEY_NON_DRIVERS", "check_client_survey", "render_report_html"]
+__all__ = ["ClientAnalysis", "SavedAnalysis", "SurveyAnalysis", "analyse_client",
+           "analyse_survey", "check_client_log", "load_client_analysis", "survey_scales",
+           "SEGMENT_ACTIONS", "SURVEY_NON_DRIVERS", "HOLDOUT_ERROR_LIMIT", "MIN_RHYTHM_REPEATS",
+           "check_client_survey", "render_report_html"]
 
 #: Recommended action for customers who are not at risk, by RFM segment.
 SEGMENT_ACTIONS: dict[str, str] = {
@@ -48,6 +77,68 @@ SEGMENT_ACTIONS: dict[str, str] = {
 _WEEKS_PER_YEAR = 52
 
 
+#: Standard answer scales, smallest first: the scale assumed for a survey item
+#: when none was declared is the first that holds every answer.
+_STANDARD_SCALES = ((1, 5), (1, 7), (1, 10), (0, 10))
+
+#: Share of a holdout total error (in %) beyond which the report warns in words.
+HOLDOUT_ERROR_LIMIT = 10.0
+
+#: Repeat purchases a customer needs before the "long gap versus own rhythm" rule
+#: judges them: three purchase days give two gaps, the least that shows a rhythm.
+MIN_RHYTHM_REPEATS = 2
+
+#: Parameter draws behind the 90% interval of customer equity, and the largest customer
+#: base it is computed for (each draw rescores every customer).
+EQUITY_INTERVAL_DRAWS = 50
+EQUITY_INTERVAL_MAX_CUSTOMERS = 20_000
+
+#: Models fitted for the report, in display order (label -> fit_btyd model name).
+REPORT_MODELS = {"BG/NBD": "bgnbd", "Pareto/NBD": "pareto"}
+
+
+@dataclass
+class SurveyAnalysis:
+    """The survey section of the report.
+
+    Attributes
+    ----------
+    importance : DataFrame
+        :func:`crm_analysis.driver_importance` table (Shapley R² shares).
+    n_responses, n_used : int
+        Survey rows, and rows entering the driver analysis.
+    dropped : dict
+        Responses left out by reason.
+    scales : dict
+        Item -> (low, high) answer scale used to rescale the loyalty items.
+    scale_declared : bool
+        False when the scales are the smallest standard scales holding the answers.
+    nps : DataFrame or None
+        :func:`crm_analysis.nps` when the survey has ``recommend``.
+    loyalty_alpha : float or None
+        Cronbach's alpha (raw) of the loyalty index.
+    n_matched, n_survey_only, n_behaviour_only : int
+        Customers in both files, survey ids without purchases, buyers without a survey.
+    matrix : DickBasuResult or None
+        Attitude x patronage segments, when at least 20 customers are matched.
+    notes : list of str
+    """
+
+    importance: pd.DataFrame
+    n_responses: int
+    n_used: int
+    dropped: dict
+    scales: dict
+    scale_declared: bool
+    nps: pd.DataFrame | None = None
+    loyalty_alpha: float | None = None
+    n_matched: int = 0
+    n_survey_only: int = 0
+    n_behaviour_only: int = 0
+    matrix: object | None = None
+    notes: list[str] = field(default_factory=list)
+
+
 @dataclass
 class ClientAnalysis:
     """Everything the client report shows, computed once.
@@ -58,15 +149,40 @@ class ClientAnalysis:
         Cleaning report of the raw log.
     summary : DataFrame
         RFM summary in weeks over the whole log (the scoring base).
-    transaction_model, spend_model : BTYDModel, SpendModel or None
-        BG/NBD fitted on the whole log; Gamma-Gamma when amounts allow it.
-    holdout_summary, holdout_model : DataFrame, BTYDModel or None
-        Calibration/holdout summary and the BG/NBD fitted on the calibration
-        period, when ``calibration_end`` was given.
+    transaction_model : BTYDModel
+        The model chosen for scoring (see ``model_choice``).
+    spend_model : SpendModel or None
+        Gamma-Gamma when amounts allow it.
     scores : DataFrame
         One row per customer: RFM values and scores, segment, P(alive),
-        expected purchases next year, CLV, profit (when costs are given),
-        at-risk segment and recommended action.
+        expected purchases next year, CLV, revenue, profit (when costs are
+        given), at-risk segment and recommended action.  No missing values.
+    models : dict
+        Label -> every transaction model fitted on the whole log.
+    model_table : DataFrame
+        One row per model: the fitted form, parameters, log-likelihood, BIC,
+        implied share of customers who have left, holdout error, chosen.
+    model_choice : str
+        Which model scores the customers and why, in words.
+    holdout_summary : DataFrame or None
+        Calibration/holdout summary when ``calibration_end`` was given.
+    holdout_models : dict
+        Label -> model fitted on the calibration period.
+    holdout_model : BTYDModel or None
+        The chosen model's calibration fit.
+    holdout_table : DataFrame or None
+        Mean actual vs predicted holdout purchases by calibration frequency
+        (chosen model).
+    segments : DataFrame
+        Per RFM segment: customers, revenue, CLV, mean P(alive) and shares.
+    cohorts : CohortRetention
+        Monthly acquisition cohorts from the cleaned log (lines with a
+        positive amount: a month of cancellations only is not "buying").
+    whale : WhaleCurve or None
+        When ``cost_per_order`` is given.
+    survey : SurveyAnalysis or None
+    headline : dict
+        The figures of the report's first section.
     settings : dict
         The parameters used (margin, discount rate, costs ...).
     notes : list of str
@@ -78,10 +194,25 @@ class ClientAnalysis:
     transaction_model: BTYDModel
     spend_model: SpendModel | None
     scores: pd.DataFrame
+    models: dict = field(default_factory=dict)
+    model_table: pd.DataFrame | None = None
+    model_choice: str = ""
     holdout_summary: pd.DataFrame | None = None
+    holdout_models: dict = field(default_factory=dict)
     holdout_model: BTYDModel | None = None
+    holdout_table: pd.DataFrame | None = None
+    segments: pd.DataFrame | None = None
+    cohorts: CohortRetention | None = None
+    whale: WhaleCurve | None = None
+    survey: SurveyAnalysis | None = None
+    headline: dict = field(default_factory=dict)
     settings: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def value_label(self) -> str:
+        """What CLV and equity measure: ``"revenue, not profit"`` or ``"profit at 30% margin"``."""
+        return self.settings.get("value_basis", "revenue, not profit")
 
     def actions(self) -> pd.DataFrame:
         """Customers, CLV and profit per recommended action, largest CLV first."""
@@ -91,6 +222,148 @@ class ClientAnalysis:
         out = self.scores.groupby("recommended_action").agg(**agg)
         out["share_of_customers"] = out["customers"] / out["customers"].sum()
         return out.sort_values("clv", ascending=False)
+
+    def save(self, folder) -> Path:
+        """Write the tables (Parquet) and figures (JSON) the report template displays.
+
+        The folder holds no pickle: :func:`load_client_analysis` rebuilds a
+        :class:`SavedAnalysis` from plain files.
+
+        Returns
+        -------
+        Path
+            The folder.
+        """
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        tables = {"scores": self.scores, "actions": self.actions(), "segments": self.segments,
+                  "model_table": self.model_table, "holdout_table": self.holdout_table,
+                  "equity_by_segment": customer_equity(self.scores, by="segment"),
+                  "risk": self.at_risk_table()}
+        objects = {"cohorts": self.cohorts, "whale": self.whale}
+        facts = {"headline": self.headline, "settings": self.settings, "notes": self.notes,
+                 "model_choice": self.model_choice, "value_label": self.value_label,
+                 "validation_summary": self.validation.summary(),
+                 "period": [str(self.headline.get("first_date")), str(self.headline.get("last_date"))]}
+        if self.holdout_summary is not None:
+            tables["holdout_metrics"] = self.settings.get("_holdout_metrics")
+        if self.survey is not None:
+            sv = self.survey
+            tables["survey_importance"] = sv.importance
+            tables["survey_nps"] = sv.nps
+            objects["survey_matrix"] = sv.matrix
+            facts["survey"] = {k: getattr(sv, k) for k in (
+                "n_responses", "n_used", "dropped", "scales", "scale_declared", "loyalty_alpha",
+                "n_matched", "n_survey_only", "n_behaviour_only", "notes")}
+        for name, table in tables.items():
+            if table is not None:
+                _write_frame(table, folder / f"{name}.parquet")
+        facts["objects"] = {}
+        for name, obj in objects.items():
+            if obj is not None:
+                facts["objects"][name] = _dump_dataclass(obj, folder, name)
+        facts["settings"] = {k: v for k, v in facts["settings"].items() if not k.startswith("_")}
+        (folder / "analysis.json").write_text(json.dumps(facts, indent=1, default=_json_default),
+                                              encoding="utf-8")
+        return folder
+
+    def at_risk_table(self, n: int = 20) -> pd.DataFrame:
+        """The ``n`` at-risk customers of highest CLV with their reason and action."""
+        risk = self.scores[self.scores["at_risk"] != "not at risk"]
+        cols = ["frequency", "recency", "T", "p_alive", "clv", "at_risk", "recommended_action"]
+        return risk.sort_values("clv", ascending=False)[cols].head(n)
+
+
+@dataclass
+class SavedAnalysis:
+    """A :class:`ClientAnalysis` read back from :meth:`ClientAnalysis.save` (display only).
+
+    Attributes
+    ----------
+    tables : dict
+        Name -> DataFrame (``scores``, ``actions``, ``segments``, ``model_table`` ...).
+    facts : dict
+        Headline figures, settings, notes, model choice, survey figures.
+    objects : dict
+        Name -> rebuilt result object (``cohorts``, ``whale``, ``survey_matrix``).
+    """
+
+    tables: dict
+    facts: dict
+    objects: dict
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        return self.tables[name]
+
+
+def load_client_analysis(folder) -> SavedAnalysis:
+    """Read what :meth:`ClientAnalysis.save` wrote (Parquet and JSON only).
+
+    Examples
+    --------
+    >>> import tempfile, crm_analysis as crm
+    >>> a = crm.analyse_client(crm.load_cdnow().head(3000), progress=False)  # doctest: +SKIP
+    >>> saved = load_client_analysis(a.save(tempfile.mkdtemp()))  # doctest: +SKIP
+    """
+    folder = Path(folder)
+    facts = json.loads((folder / "analysis.json").read_text(encoding="utf-8"))
+    tables = {p.stem: pd.read_parquet(p) for p in sorted(folder.glob("*.parquet"))}
+    objects = {name: _load_dataclass(spec, folder) for name, spec in facts.pop("objects").items()}
+    return SavedAnalysis(tables=tables, facts=facts, objects=objects)
+
+
+def _json_default(value):
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating,)):
+        return float(value)
+    if isinstance(value, (np.bool_,)):
+        return bool(value)
+    if isinstance(value, (tuple, set, frozenset)):
+        return list(value)
+    return str(value)
+
+
+def _write_frame(frame, path: Path) -> None:
+    frame = frame.to_frame() if isinstance(frame, pd.Series) else frame.copy()
+    frame.attrs = {}  # attrs hold objects Parquet metadata cannot carry
+    frame.columns = [str(c) for c in frame.columns]
+    frame.to_parquet(path)
+
+
+# Result classes the saved folder may name (no arbitrary class is ever built from a file).
+_REBUILDABLE = {"CohortRetention": CohortRetention, "WhaleCurve": WhaleCurve,
+                "DickBasuResult": DickBasuResult}
+
+
+def _dump_dataclass(obj, folder: Path, name: str) -> dict:
+    spec = {"class": type(obj).__name__, "frames": {}, "series": {}, "values": {}}
+    for f in fields(obj):
+        value = getattr(obj, f.name)
+        if isinstance(value, pd.DataFrame):
+            path = f"{name}.{f.name}.frame.parquet"
+            _write_frame(value, folder / path)
+            spec["frames"][f.name] = path
+        elif isinstance(value, pd.Series):
+            path = f"{name}.{f.name}.series.parquet"
+            _write_frame(value.rename("value"), folder / path)
+            spec["series"][f.name] = path
+        else:
+            spec["values"][f.name] = value
+    return spec
+
+
+def _load_dataclass(spec: dict, folder: Path):
+    cls = _REBUILDABLE[spec["class"]]
+    kwargs = dict(spec["values"])
+    for key, path in spec["frames"].items():
+        frame = pd.read_parquet(folder / path)
+        # integer column labels (periods since acquisition) come back as text
+        frame.columns = [int(c) if str(c).isdigit() else c for c in frame.columns]
+        kwargs[key] = frame
+    for key, path in spec["series"].items():
+        kwargs[key] = pd.read_parquet(folder / path)["value"]
+    return cls(**kwargs)
 
 
 _MIN_REPEAT_CUSTOMERS = 10
@@ -105,15 +378,39 @@ def _require_repeat_customers(summary: pd.DataFrame, customer_id: str) -> None:
         )
 
 
-def _fit_bgnbd(summary: pd.DataFrame, notes: list[str]) -> BTYDModel:
-    """BG/NBD, retried once with a small penalizer when the plain fit does not converge."""
+def _fit(summary: pd.DataFrame, model: str, notes: list[str]) -> BTYDModel:
+    """Fit one model, retried once with a small penalizer when the plain fit does not converge."""
     try:
-        return fit_btyd(summary, model="bgnbd", time_unit="weeks")
-    except CRMDataError as exc:
-        if "converge" not in str(exc):
-            raise
-        notes.append("The unpenalised BG/NBD fit did not converge; refitted with penalizer 0.001.")
-        return fit_btyd(summary, model="bgnbd", time_unit="weeks", penalizer=0.001)
+        return fit_btyd(summary, model=model, time_unit="weeks")
+    except ConvergenceError:
+        notes.append(f"The unpenalised {model} fit did not converge; refitted with penalizer 0.001.")
+        return fit_btyd(summary, model=model, time_unit="weeks", penalizer=0.001)
+
+
+def _fit_all(summary: pd.DataFrame, notes: list[str], where: str) -> dict[str, BTYDModel]:
+    """BG/NBD (required) and Pareto/NBD (skipped with a note when it cannot be fitted)."""
+    out = {}
+    for label, key in REPORT_MODELS.items():
+        try:
+            out[label] = _fit(summary, key, notes)
+        except CRMDataError as exc:
+            if label == "BG/NBD":
+                raise
+            notes.append(f"{label} could not be fitted {where} ({str(exc).splitlines()[0]}); "
+                         "it is left out of the comparison.")
+    return out
+
+
+def _fitted_label(label: str, model: BTYDModel) -> str:
+    """``"BG/NBD"`` or ``"BG/NBD (NBD limit)"`` when the fit reduced to no dropout."""
+    return f"{label} (NBD limit)" if getattr(model, "model", "") == "nbd" else label
+
+
+def _share_left(model: BTYDModel, summary: pd.DataFrame) -> float:
+    """Implied share of customers who have left: 1 - mean P(alive) at the end of the data."""
+    if getattr(model, "model", "") == "nbd":
+        return 0.0
+    return float(1 - model.p_alive(summary).mean())
 
 
 def check_client_log(
@@ -121,7 +418,7 @@ def check_client_log(
     amount: str = "amount", calibration_end=None, dayfirst: bool | None = None,
     date_format: str | None = None, tz: str | None = None,
 ) -> ValidationResult:
-    """The checks :func:`analyse_client` needs, without fitting anything.
+    """The data checks :func:`analyse_client` needs, without fitting anything.
 
     Validates the log, makes sure enough customers bought more than once for
     the CLV models and, with ``calibration_end``, that both the calibration
@@ -139,11 +436,22 @@ def check_client_log(
     """
     result = validate_transactions(transactions, customer_id=customer_id, date=date, amount=amount,
                                    dayfirst=dayfirst, date_format=date_format, tz=tz)
+    _require_rows(result, "check_client_log")
     summary = rfm_summary(result.data, customer_id=customer_id, date=date)
     _require_repeat_customers(summary, customer_id)
     if calibration_end is not None:
         rfm_summary(result.data, customer_id=customer_id, date=date, calibration_end=calibration_end)
     return result
+
+
+def _require_rows(result: ValidationResult, where: str) -> None:
+    if len(result.data) == 0:
+        raise CRMDataError(
+            f"{where}: every one of the {result.n_input:,} rows was dropped in cleaning "
+            "(" + ("; ".join(f"{r.check} [{r.column}]: {r.rows:,}" for r in result.report.itertuples())
+                   or "no rows") + "); "
+            "check the column options (--customer-id, --date, --amount) and the date format."
+        )
 
 
 #: Survey columns that are not attribute ratings: the id, the outcome, the loyalty items
@@ -155,7 +463,7 @@ SURVEY_NON_DRIVERS = frozenset({
 
 
 def check_client_survey(survey: pd.DataFrame, *, missing_codes=None,
-                        outcome: str = "overall_satisfaction") -> pd.DataFrame:
+                        outcome: str = "overall_satisfaction", scale=None) -> pd.DataFrame:
     """The driver analysis of the report's survey section, run as a check.
 
     The drivers are the survey's rating columns (:func:`crm_analysis.rating_columns`)
@@ -170,6 +478,9 @@ def check_client_survey(survey: pd.DataFrame, *, missing_codes=None,
     missing_codes : list, optional
         Codes of the attribute ratings that mean "not applicable".
     outcome : str, default "overall_satisfaction"
+    scale : (low, high), optional
+        Declared answer scale of the ratings (CLI ``--survey-scale``); answers
+        off it are refused.
 
     Returns
     -------
@@ -198,16 +509,129 @@ def check_client_survey(survey: pd.DataFrame, *, missing_codes=None,
             f"{sorted(SURVEY_NON_DRIVERS & set(survey.columns))}."
         )
     return driver_importance(survey, outcome, drivers, missing_codes=missing_codes or None,
-                             dropna=True, progress=False)
+                             dropna=True, progress=False, scale=scale)
+
+
+def survey_scales(survey: pd.DataFrame, items, scale=None) -> tuple[dict, bool]:
+    """Answer scale of each survey item: the declared one, else the smallest standard scale.
+
+    Rescaling by the observed minimum and maximum would make the loyalty
+    index depend on who happened to answer; a declared scale (CLI
+    ``--survey-scale``) does not.  Without one, each item gets the first of
+    1-5, 1-7, 1-10, 0-10 that holds all its answers, and the caller says so.
+
+    Returns
+    -------
+    (dict, bool)
+        Item -> (low, high), and whether the scale was declared.
+
+    Examples
+    --------
+    >>> survey_scales(pd.DataFrame({"a": [1, 4, 5], "b": [0, 9, 10]}), ["a", "b"])
+    ({'a': (1, 5), 'b': (0, 10)}, False)
+    """
+    if scale is not None:
+        return {c: tuple(scale) for c in items}, True
+    out = {}
+    for c in items:
+        values = pd.to_numeric(survey[c], errors="coerce").dropna()
+        lo, hi = (values.min(), values.max()) if len(values) else (1, 5)
+        out[c] = next(((a, b) for a, b in _STANDARD_SCALES if a <= lo and hi <= b),
+                      (float(lo), float(hi)))
+    return out, False
+
+
+def analyse_survey(survey: pd.DataFrame, scores: pd.DataFrame | None = None, *,
+                   missing_codes=None, scale=None) -> SurveyAnalysis:
+    """Survey section: satisfaction drivers, NPS, loyalty index and the loyalty matrix.
+
+    Parameters
+    ----------
+    survey : DataFrame
+        One row per respondent (``customer_id``, ``overall_satisfaction``,
+        attribute ratings, loyalty items); never modified.
+    scores : DataFrame, optional
+        :attr:`ClientAnalysis.scores`, to join attitude with behaviour.
+    missing_codes : list, optional
+        "Not applicable" codes of the attribute ratings (CLI ``--survey-missing``).
+    scale : (low, high), optional
+        Declared answer scale (CLI ``--survey-scale``).
+
+    Returns
+    -------
+    SurveyAnalysis
+
+    Examples
+    --------
+    >>> import crm_analysis as crm
+    >>> s = analyse_survey(crm.simulate_restaurant_survey(400, 10, seed=2).data)
+    >>> s.n_used, s.scales["recommend"], s.scale_declared
+    (400, (0, 10), False)
+    """
+    notes: list[str] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", SurveyScaleWarning)
+        importance = check_client_survey(survey, missing_codes=missing_codes, scale=scale)
+    notes += [str(w.message) for w in caught if issubclass(w.category, SurveyScaleWarning)]
+    index_items = [c for c in SURVEY_NON_DRIVERS - {"customer_id", "employee_satisfaction"}
+                   if c in survey]
+    scales, declared = survey_scales(survey, index_items, scale)
+    if not declared and scales:
+        notes.append("No answer scale was declared (CLI --survey-scale, e.g. 1-7): the loyalty "
+                     "items are rescaled on the smallest standard scale holding their answers ("
+                     + ", ".join(f"{c} {lo:g}-{hi:g}" for c, (lo, hi) in sorted(scales.items()))
+                     + ").")
+    out = SurveyAnalysis(importance=importance, n_responses=len(survey),
+                         n_used=int(importance["n"].iloc[0]),
+                         dropped=dict(importance.attrs.get("dropped") or {}),
+                         scales=scales, scale_declared=declared, notes=notes)
+    if "recommend" in survey:
+        out.nps = nps(survey, dropna=True)
+    try:
+        index = loyalty_index(survey, item_range=scales, missing="drop")
+    except CRMDataError as exc:
+        notes.append(f"No loyalty index: {str(exc).splitlines()[0]}")
+        return out
+    out.loyalty_alpha = float(index.diagnostics_.loc["overall", "alpha"])
+    if scores is None:
+        return out
+    attitude = index.scores_.groupby(level=0).mean()
+    behaviour = scores[["frequency", "T", "clv", "p_alive"]].assign(
+        repeat_rate=scores["frequency"] / scores["T"].where(scores["T"] > 0))
+    behaviour = behaviour[behaviour["repeat_rate"].notna()]  # T = 0: no rate yet
+    attitude.index = attitude.index.astype(str)
+    behaviour.index = behaviour.index.astype(str)
+    common = attitude.index.intersection(behaviour.index)
+    out.n_matched = len(common)
+    out.n_survey_only = len(attitude) - len(common)
+    out.n_behaviour_only = len(behaviour) - len(common)
+    if len(common) >= 20:
+        joined = join_survey_behaviour(attitude, behaviour, on_unmatched="keep-matched")
+        out.matrix = dick_basu_segments(joined.data, attitude="loyalty_index",
+                                        patronage="repeat_rate", clv="clv")
+    else:
+        notes.append(f"Only {len(common)} surveyed customers appear in the log (20 needed): "
+                     "no loyalty matrix.")
+    return out
+
+
+def _read_source(transactions, columns: list[str]) -> pd.DataFrame:
+    """A DataFrame as is; a Parquet file, folder or glob read with only the needed columns."""
+    if isinstance(transactions, pd.DataFrame):
+        return transactions
+    from .largedata import _expand
+
+    files = _expand(transactions)
+    return pd.concat([pd.read_parquet(f, columns=columns) for f in files], ignore_index=True)
 
 
 def analyse_client(
-    transactions: pd.DataFrame,
+    transactions,
     *,
     customer_id: str = "customer_id",
     date: str = "date",
     amount: str = "amount",
-    margin: float = 1.0,
+    margin: float | None = None,
     cost_per_order: float | None = None,
     calibration_end=None,
     observation_end=None,
@@ -216,26 +640,38 @@ def analyse_client(
     dayfirst: bool | None = None,
     date_format: str | None = None,
     tz: str | None = None,
+    survey: pd.DataFrame | None = None,
+    survey_missing=None,
+    survey_scale=None,
+    validate: bool = True,
+    progress: bool = False,
 ) -> ClientAnalysis:
-    """Validate a client's log, fit the CLV models and score every customer.
+    """Validate a client's log, fit and compare the models, and compute every report section.
 
     Time is measured in weeks from day-level dates (several purchases on one
     day are one purchase occasion), as in the published BTYD analyses.
+    BG/NBD and Pareto/NBD are both fitted (each reduces to its no-dropout NBD
+    limit when the data show no dropout); the model that scores the
+    customers is the one with the smaller holdout error when
+    ``calibration_end`` is given, else the smaller BIC.
 
     Parameters
     ----------
-    transactions : DataFrame
-        One row per purchase; never modified.
+    transactions : DataFrame, ValidationResult or path
+        One row per purchase (never modified); the result of
+        :func:`crm_analysis.validate_transactions` (used as cleaned); or a
+        Parquet file, folder or glob (read with only the three columns).
     customer_id, date, amount : str
         Column names.
-    margin : float, default 1.0
-        Gross margin as a share of revenue (1.0 scores revenue, not profit).
+    margin : float, optional
+        Gross margin as a share of revenue.  Without it CLV and customer
+        equity are revenue, and every label says "revenue, not profit".
     cost_per_order : float, optional
         Cost to serve one order; adds ``profit`` = margin x revenue - cost x
-        orders over the observed period.
+        orders over the observed period, and the whale curve.
     calibration_end : date-like, optional
-        Adds a holdout check: BG/NBD fitted up to this date, predicted vs
-        actual repeat purchases after it.
+        Adds a holdout check: the models fitted up to this date predict the
+        repeat purchases after it.
     observation_end : date-like, optional
         Last day of the data (default: the last date in the log).
     annual_discount_rate : float, default 0.10
@@ -244,6 +680,15 @@ def analyse_client(
         CLV and expected-purchase horizon.
     dayfirst, date_format, tz
         How the dates are read (see :func:`crm_analysis.validate_transactions`).
+    survey : DataFrame, optional
+        Adds the survey section (:func:`analyse_survey`).
+    survey_missing, survey_scale
+        Passed to :func:`analyse_survey`.
+    validate : bool, default True
+        False for a log that :func:`crm_analysis.validate_transactions` has
+        already cleaned (the CLI's ``cleaned_transactions.parquet``).
+    progress : bool, default False
+        A tqdm bar over the analysis steps.
 
     Returns
     -------
@@ -252,8 +697,8 @@ def analyse_client(
     Raises
     ------
     CRMDataError
-        Bad input (see :func:`crm_analysis.validate_transactions`), or no
-        customer with a repeat purchase (nothing to fit).
+        Bad input (see :func:`crm_analysis.validate_transactions`), every row
+        dropped, or fewer than ten customers with a repeat purchase.
 
     Examples
     --------
@@ -262,16 +707,37 @@ def analyse_client(
     >>> result.scores.columns[:4].tolist()  # doctest: +SKIP
     ['frequency', 'recency', 'T', 'monetary_value']
     """
-    if not 0 < margin <= 1:
-        raise CRMDataError(f"margin must be a share in (0, 1], got {margin!r}.")
+    if margin is not None and not 0 < margin <= 1:
+        raise CRMDataError(f"analyse_client: margin must be a share in (0, 1], got {margin!r} "
+                           "(CLI --margin).")
     if cost_per_order is not None and cost_per_order < 0:
-        raise CRMDataError(f"cost_per_order must be >= 0, got {cost_per_order!r}.")
-    validation = validate_transactions(
-        transactions, customer_id=customer_id, date=date, amount=amount,
-        observation_end=observation_end, zero_amounts="keep",
-        dayfirst=dayfirst, date_format=date_format, tz=tz,
-    )
+        raise CRMDataError(f"analyse_client: cost_per_order must be >= 0, got {cost_per_order!r} "
+                           "(CLI --cost-per-order).")
+    steps = ["validation", "RFM summary", "model fits", "holdout check", "scores",
+             "segments and at-risk", "cohorts", "survey"]
+    bar = tqdm(total=len(steps), desc="analysis", disable=not progress, leave=False)
+
+    def step(name: str) -> None:
+        bar.set_postfix_str(name)
+        bar.update(1)
+
+    if isinstance(transactions, ValidationResult):  # already cleaned by the caller
+        validation = transactions
+    else:
+        raw = _read_source(transactions, [customer_id, date, amount])
+        if validate:
+            validation = validate_transactions(
+                raw, customer_id=customer_id, date=date, amount=amount,
+                observation_end=observation_end, zero_amounts="keep",
+                dayfirst=dayfirst, date_format=date_format, tz=tz,
+            )
+        else:
+            validation = ValidationResult(
+                data=raw, n_input=len(raw),
+                report=pd.DataFrame(columns=["check", "column", "rows", "action", "examples"]))
+    _require_rows(validation, "analyse_client")
     log = validation.data
+    step("validation")
     notes: list[str] = []
     # A date-only observation_end includes that whole day (crm_analysis.dates).
     end = (parse_cutoff(observation_end, "observation_end", where="analyse_client", tz=tz)
@@ -280,18 +746,76 @@ def analyse_client(
              "freq": "D", "freq_multiplier": 7, "observation_end": end}
     summary = rfm_summary(log, **weeks)
     _require_repeat_customers(summary, customer_id)
+    holdout_summary = None
+    if calibration_end is not None:
+        holdout_summary = rfm_summary(log, calibration_end=calibration_end, **weeks)
+    step("RFM summary")
 
+    noise = (DeprecationWarning, PendingDeprecationWarning, FutureWarning, RuntimeWarning)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        model = _fit_bgnbd(summary, notes)
+        models = _fit_all(summary, notes, "on the whole log")
+        step("model fits")
+        holdout_models, metrics = {}, None
+        if holdout_summary is not None:
+            holdout_models = _fit_all(holdout_summary, notes, "on the calibration period")
+            metrics = holdout_metrics(holdout_models, holdout_summary)
+        step("holdout check")
         spend = None
-        if (summary["monetary_value"] > 0).sum() >= 10:
-            spend = fit_gamma_gamma(summary[summary["monetary_value"] > 0]
-                                    if (summary["monetary_value"] < 0).any() else summary)
-    # Keep the model's own warnings (convergence, independence checks), not library deprecations.
-    noise = (DeprecationWarning, PendingDeprecationWarning, FutureWarning)
-    notes += [str(w.message).splitlines()[0] for w in caught if not issubclass(w.category, noise)]
+        positive = summary["monetary_value"] > 0
+        if positive.sum() >= 10:
+            try:
+                spend = fit_gamma_gamma(summary[positive] if (summary["monetary_value"] < 0).any()
+                                        else summary)
+            except CRMDataError as exc:  # e.g. every order the same amount: nothing to model
+                notes.append(f"No Gamma-Gamma spend model ({str(exc).splitlines()[0][:160]}); "
+                             "CLV uses the mean amount per order for every customer.")
+    # Keep the models' own warnings (flat likelihood, no dropout ...), not library deprecations.
+    # Advice for Python callers ("Try a small penalizer ...") has no CLI option: cut it.
+    notes += list(dict.fromkeys(str(w.message).splitlines()[0].split(" Try ")[0] for w in caught
+                                if not issubclass(w.category, noise)))
 
+    # ---- model table and choice
+    rows = []
+    for label, m in models.items():
+        row = {"model": label, "fitted": _fitted_label(label, m),
+               "parameters": ", ".join(f"{k} = {v:.4g}" for k, v in m.params_.items()),
+               "log_likelihood": float(m.log_likelihood_), "BIC": float(m.bic_),
+               "share_left": _share_left(m, summary)}
+        if metrics is not None and label in metrics.index:
+            hm = holdout_models[label]
+            row["calibration_parameters"] = ", ".join(f"{k} = {v:.4g}" for k, v in hm.params_.items())
+            row["holdout_error_pct"] = float(metrics.loc[label, "total_error_pct"])
+        rows.append(row)
+    table = pd.DataFrame(rows).set_index("model")
+    if metrics is not None:
+        chosen = table["holdout_error_pct"].abs().idxmin()
+        why = (f"{chosen} scores the customers: its forecast of the holdout period after "
+               f"{pd.Timestamp(calibration_end):%Y-%m-%d} was the closer in total "
+               f"({table.loc[chosen, 'holdout_error_pct']:+.1f}%).")
+    else:
+        chosen = table["BIC"].idxmin()
+        why = (f"{chosen} scores the customers: it has the lower BIC (the better fit for its "
+               "number of parameters). Run with --calibration-end DATE to choose on a holdout "
+               "forecast instead.")
+    fitted = table["fitted"]
+    if len(table) > 1 and (fitted.str.endswith("(NBD limit)")).all():
+        why += (" Both models reduced to their no-dropout NBD limit (the same model): the data "
+                "show no sign of customers leaving.")
+    table["chosen"] = table.index == chosen
+    model = models[chosen]
+    holdout_model = holdout_models.get(chosen)
+    holdout_table = None
+    if holdout_model is not None:
+        holdout_table = holdout_by_frequency(holdout_model, holdout_summary)
+        err = float(table.loc[chosen, "holdout_error_pct"])
+        if abs(err) > HOLDOUT_ERROR_LIMIT:
+            notes.append(f"The chosen model's holdout forecast is off by {err:+.1f}% in total "
+                         f"(more than ±{HOLDOUT_ERROR_LIMIT:g}%): treat expected purchases and CLV "
+                         "as rough orders of magnitude, and prefer the ranking of customers to "
+                         "the amounts.")
+
+    # ---- scores
     weekly_rate = (1 + annual_discount_rate) ** (1 / _WEEKS_PER_YEAR) - 1
     scores = summary.copy()
     scores["p_alive"] = model.p_alive(summary)
@@ -299,48 +823,129 @@ def analyse_client(
     spend_per_order = spend if spend is not None else float(log[amount].mean())
     scores["clv"] = customer_lifetime_value(
         model, spend_per_order, summary, horizon=horizon_weeks,
-        discount_rate=weekly_rate, margin=margin, freq=1.0,
+        discount_rate=weekly_rate, margin=1.0 if margin is None else margin, freq=1.0,
     )
+    equity_interval = None
+    if len(summary) <= EQUITY_INTERVAL_MAX_CUSTOMERS:
+        try:  # 90% interval from the uncertainty of the fitted parameters
+            from .forecast import clv_interval
+
+            eq = clv_interval(model, spend_per_order, summary, horizon=horizon_weeks,
+                              discount_rate=weekly_rate, margin=1.0 if margin is None else margin,
+                              freq=1.0, n_draws=EQUITY_INTERVAL_DRAWS, level=0.9, seed=0,
+                              progress=False).equity
+            equity_interval = [float(eq["lower"]), float(eq["upper"])]
+        except CRMDataError as exc:  # standard errors undefined: no interval to give
+            notes.append(f"No interval for customer equity: {str(exc).splitlines()[0][:200]}")
+    else:
+        notes.append(f"No interval for customer equity: {len(summary):,} customers (the "
+                     f"{EQUITY_INTERVAL_DRAWS} parameter draws run up to "
+                     f"{EQUITY_INTERVAL_MAX_CUSTOMERS:,}).")
+    step("scores")
 
     rfm = rfm_segments(rfm_scores(summary))
     scores = scores.join(rfm.drop(columns=[c for c in rfm.columns if c in scores.columns]))
-
     # Orders to serve are purchase days, as in the RFM summary (same-day purchases are one order).
     totals = customer_totals(log, customer_id=customer_id, sums=[amount],
                              counts={"orders": date}).rename(columns={amount: "revenue"})
     scores["revenue"] = totals["revenue"].reindex(scores.index)
+    whale = None
     if cost_per_order is not None:
         prof = customer_profitability(
-            totals.reset_index(), customer_id=customer_id, revenue="revenue", margin=margin,
+            totals.reset_index(), customer_id=customer_id, revenue="revenue",
+            margin=1.0 if margin is None else margin,
             costs={"order handling": ("orders", cost_per_order)},
         )
         scores["profit"] = prof.profit.reindex(scores.index).to_numpy()
+        whale = whale_curve(scores["profit"], revenue=scores["revenue"])
 
     behaviour = behavioural_loyalty(log, customer_id=customer_id, date=date,
                                     observation_end=end, p_alive=False, clv_weeks=None)
     traits = loyalty_traits(behaviour)
     trait_cols = [c for c in traits.columns if traits[c].notna().any()]
     active = scores.join(traits[trait_cols].fillna(False).astype(bool))
-    split = at_risk_split(active, traits=trait_cols, p_alive="p_alive")
+    split = at_risk_split(active, traits=trait_cols, p_alive="p_alive",
+                          min_rhythm_repeats=MIN_RHYTHM_REPEATS)
     scores["at_risk"] = split.data["segment"].reindex(scores.index)
     scores["recommended_action"] = np.where(
         scores["at_risk"] == "not at risk",
         scores["segment"].astype(str).map(SEGMENT_ACTIONS).fillna("Keep serving."),
         split.data["action"].reindex(scores.index),
     )
+    segments = scores.groupby("segment", observed=True).agg(
+        customers=("clv", "size"), revenue=("revenue", "sum"), clv=("clv", "sum"),
+        p_alive=("p_alive", "mean"))
+    for col, total in (("customer_share", "customers"), ("revenue_share", "revenue"),
+                       ("clv_share", "clv")):
+        segments[col] = segments[total] / segments[total].sum() if segments[total].sum() else 0.0
+    step("segments and at-risk")
 
-    holdout_summary = holdout_model = None
-    if calibration_end is not None:
-        holdout_summary = rfm_summary(log, calibration_end=calibration_end, **weeks)
-        holdout_model = _fit_bgnbd(holdout_summary, notes)
+    # Cohorts: a month counts as buying only with a line of positive amount (a month
+    # holding only cancellations or returns is not "still buying").
+    buying = log[log[amount] > 0]
+    cohorts = cohort_retention(buying, customer_id=customer_id, date=date, freq="M",
+                               observation_end=end)
+    if len(buying) < len(log):
+        notes.append(f"Retention by cohort counts purchase lines only: {len(log) - len(buying):,} "
+                     "lines with a zero or negative amount (returns, cancellations) do not make "
+                     "a month 'buying'.")
+    step("cohorts")
 
-    settings = {"margin": margin, "cost_per_order": cost_per_order,
+    survey_result = None
+    if survey is not None:
+        survey_result = analyse_survey(survey, scores, missing_codes=survey_missing,
+                                       scale=survey_scale)
+    step("survey")
+    bar.close()
+
+    value_basis = ("revenue, not profit" if margin is None
+                   else f"profit at a {margin:.0%} gross margin")
+    settings = {"margin": margin, "value_basis": value_basis, "cost_per_order": cost_per_order,
                 "annual_discount_rate": annual_discount_rate, "weekly_discount_rate": weekly_rate,
                 "horizon_weeks": horizon_weeks, "calibration_end": calibration_end,
-                "observation_end": end, "time_unit": "weeks (days / 7)"}
-    return ClientAnalysis(validation=validation, summary=summary, transaction_model=model,
-                          spend_model=spend, scores=scores, holdout_summary=holdout_summary,
-                          holdout_model=holdout_model, settings=settings, notes=notes)
+                "observation_end": end, "time_unit": "weeks (days / 7)",
+                "_holdout_metrics": metrics}
+    repeaters = scores["frequency"] > 0
+    n = len(scores)
+    equity = float(scores["clv"].sum())
+    top = scores["clv"].sort_values(ascending=False).head(max(1, n // 10)).sum()
+    risk_counts = scores["at_risk"].value_counts()
+    share_left = float(table.loc[chosen, "share_left"])
+    hibernating = int((scores["segment"].astype(str) == "hibernating").sum())
+    headline = {
+        "n_customers": n, "n_rows": validation.n_input, "n_dropped": validation.n_dropped,
+        "n_lines": len(log), "first_date": log[date].min(), "last_date": log[date].max(),
+        "equity": equity, "top10_share": float(top / equity) if equity else 0.0,
+        "n_repeat": int(repeaters.sum()),
+        "repeat_inactive_share": float((scores.loc[repeaters, "p_alive"] < 0.5).mean()),
+        "share_left": share_left, "model": _fitted_label(chosen, model),
+        "worth_keeping": int(risk_counts.get("worth keeping", 0)),
+        "potentially_dangerous": int(risk_counts.get("potentially dangerous", 0)),
+        "hibernating": hibernating, "value_basis": value_basis,
+        "equity_interval": equity_interval,
+    }
+    if "profit" in scores:
+        headline["profit"] = float(scores["profit"].sum())
+        headline["loss_share"] = float((scores["profit"] < 0).mean())
+    if hibernating and share_left < 0.05:
+        notes.append(
+            f"The model implies that only {share_left:.0%} of customers have left, yet "
+            f"{hibernating:,} customers sit in the RFM segment 'hibernating'. The two do not "
+            "contradict: RFM segments rank customers against each other (long silence, few "
+            f"purchases), while {_fitted_label(chosen, model)} finds almost no sign of dropout "
+            "in these data and treats silent customers as slow buyers, not as lost ones.")
+    headline["model_note"] = notes[-1] if hibernating and share_left < 0.05 else ""
+    bad = [c for c in scores.columns if scores[c].isna().any()]
+    if bad:  # never hand NaN on without a word
+        raise CRMDataError(f"analyse_client: missing values in the scores ({bad}); "
+                           "please report this with the file's shape.")
+    return ClientAnalysis(
+        validation=validation, summary=summary, transaction_model=model, spend_model=spend,
+        scores=scores, models=models, model_table=table, model_choice=why,
+        holdout_summary=holdout_summary, holdout_models=holdout_models,
+        holdout_model=holdout_model, holdout_table=holdout_table, segments=segments,
+        cohorts=cohorts, whale=whale, survey=survey_result, headline=headline,
+        settings=settings, notes=notes)
 
 
 # --------------------------------------------------------------------------- offline HTML

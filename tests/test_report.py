@@ -89,3 +89,105 @@ def test_render_report_html_is_offline_and_renders_math():
     for cdn in ("<script src=", "cdnjs", "mathjax", "require.js", "mermaid.esm"):
         assert cdn not in html.lower(), cdn
     assert "import crm_analysis" not in html
+
+
+# --- issue 16: one tested result object ---------------------------------------------------
+
+@pytest.fixture(scope="module")
+def holdout(cdnow):
+    return crm.analyse_client(cdnow, calibration_end="1997-09-30")
+
+
+def test_models_compared_and_chosen_by_bic_without_holdout(result, cdnow):
+    table = result.model_table
+    assert set(table.index) == {"BG/NBD", "Pareto/NBD"}
+    assert table["chosen"].sum() == 1
+    # BIC = k ln(n) - 2 LL, recomputed here from the log-likelihood and the parameter count.
+    n = len(result.summary)
+    for label, m in result.models.items():
+        k = len(m.params_)
+        assert table.loc[label, "BIC"] == pytest.approx(k * np.log(n) - 2 * m.log_likelihood_)
+    assert table.loc[table["chosen"]].index[0] == table["BIC"].idxmin()
+    assert "BIC" in result.model_choice
+    for label, m in result.models.items():  # every model's parameters are shown
+        for name in m.params_.index:
+            assert f"{name} = " in table.loc[label, "parameters"]
+
+
+def test_share_left_is_one_minus_mean_p_alive(result):
+    label = result.model_table.index[result.model_table["chosen"]][0]
+    model = result.models[label]
+    assert result.headline["share_left"] == pytest.approx(1 - model.p_alive(result.summary).mean())
+
+
+def test_holdout_chooses_the_smaller_error_and_warns_beyond_ten_percent(holdout):
+    table = holdout.model_table
+    errors = table["holdout_error_pct"]
+    assert table.loc[table["chosen"]].index[0] == errors.abs().idxmin()
+    # Published CDNOW holdout: 1,882 repeat purchases; the fitted model's prediction is
+    # recomputed from its expected purchases over each customer's holdout duration.
+    hs, m = holdout.holdout_summary, holdout.holdout_model
+    pred = m.expected_purchases(hs["duration_holdout"], hs.rename(columns={
+        "frequency_cal": "frequency", "recency_cal": "recency", "T_cal": "T"})).sum()
+    chosen_err = errors[table["chosen"]].iloc[0]
+    assert chosen_err == pytest.approx(100 * (pred - 1882) / 1882, rel=1e-6)
+    assert (abs(chosen_err) > 10) == any("off by" in n for n in holdout.notes)
+    assert table["calibration_parameters"].notna().all()
+
+
+def test_no_missing_values_and_revenue_label_without_margin(result, holdout):
+    assert not result.scores.isna().any().any()
+    assert holdout.value_label == "revenue, not profit"
+    assert holdout.settings["margin"] is None
+    assert result.value_label == "profit at a 30% gross margin"
+
+
+def test_cohorts_ignore_months_of_cancellations_only():
+    rng = np.random.default_rng(0)
+    rows = [(c, pd.Timestamp("2020-01-01") + pd.Timedelta(days=int(d)), 10.0)
+            for c in range(40) for d in sorted(rng.choice(300, 4, replace=False))]
+    log = pd.DataFrame(rows, columns=["customer_id", "date", "amount"])
+    # Customer 0 buys in January only; in March only a zero line (a netted cancellation).
+    log = log[log["customer_id"] != 0]
+    log = pd.concat([log, pd.DataFrame({"customer_id": [0, 0, 0], "amount": [10.0, 10.0, 0.0],
+                                        "date": pd.to_datetime(["2020-01-02", "2020-01-20",
+                                                                "2020-03-05"])})])
+    out = crm.analyse_client(log, validate=False)
+    jan = out.cohorts.active.loc[out.cohorts.active.index[0]]
+    bought_in_march = log[(log["amount"] > 0) & (log["date"].dt.month == 3)
+                          & log["customer_id"].isin(
+                              log.groupby("customer_id")["date"].min().loc[lambda s: s.dt.month == 1].index)]
+    assert jan[2] == bought_in_march["customer_id"].nunique()
+
+
+def test_rhythm_rule_needs_three_purchase_days():
+    active = pd.DataFrame({"frequency": [1, 2], "recency": [1 / 7, 2 / 7], "T": [30.0, 30.0],
+                           "p_alive": [0.9, 0.9], "recommends": [0, 0]})
+    old = crm.at_risk_split(active, traits=["recommends"], p_alive="p_alive")
+    new = crm.at_risk_split(active, traits=["recommends"], p_alive="p_alive", min_rhythm_repeats=2)
+    assert old.data["segment"].tolist() == ["potentially dangerous"] * 2
+    assert new.data["segment"].tolist() == ["not at risk", "potentially dangerous"]
+
+
+def test_survey_scales_are_declared_or_standard():
+    survey = pd.DataFrame({"a": [2, 3, 4], "b": [1, 6, 6], "c": [0, 4, 8]})
+    assert crm.report.survey_scales(survey, ["a", "b", "c"]) == (
+        {"a": (1, 5), "b": (1, 7), "c": (0, 10)}, False)
+    assert crm.report.survey_scales(survey, ["a"], (1, 7)) == ({"a": (1, 7)}, True)
+
+
+def test_every_row_dropped_is_one_error():
+    log = pd.DataFrame({"customer_id": [None, None], "date": ["2020-01-01", "2020-01-02"],
+                        "amount": [1.0, 2.0]})
+    with pytest.raises(crm.CRMDataError, match="every one of the 2 rows was dropped"):
+        crm.analyse_client(log)
+
+
+def test_saved_analysis_round_trips(holdout, tmp_path):
+    saved = crm.report.load_client_analysis(holdout.save(tmp_path / "a"))
+    pd.testing.assert_frame_equal(saved["scores"], holdout.scores, check_categorical=False)
+    pd.testing.assert_frame_equal(saved.objects["cohorts"].share, holdout.cohorts.share,
+                                  check_names=False)
+    assert saved.facts["model_choice"] == holdout.model_choice
+    assert saved.facts["headline"]["n_customers"] == 2357
+    assert not list(tmp_path.glob("a/*.pkl")) and not list(tmp_path.glob("a/*.pickle"))

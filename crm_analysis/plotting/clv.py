@@ -243,6 +243,8 @@ def plot_customer_equity(equity: pd.DataFrame, *, currency: str = "US$",
     for bar, share in zip(bars, equity["share"], strict=True):
         ax.annotate(f"{100 * share:.0f}%", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
                     ha="center", va="bottom")
+    if len(labels) > 4:  # long segment names would overlap
+        ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right")
     return finish(ax, title="Customer equity by segment", xlabel="Segment",
                   ylabel=f"Customer equity ({currency})")
 

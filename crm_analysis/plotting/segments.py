@@ -151,7 +151,8 @@ def plot_profit_heatmap(table: pd.DataFrame, *, value: str = "profit_share",
                   legend=False)
 
 
-_SHARE_LABELS = {"customer_share": "Customers", "revenue_share": "Revenue", "profit_share": "Profit"}
+_SHARE_LABELS = {"customer_share": "Customers", "revenue_share": "Revenue", "profit_share": "Profit",
+                 "clv_share": "CLV"}
 
 
 def plot_segment_shares(table: pd.DataFrame, *, shares=("customer_share", "revenue_share", "profit_share"),

@@ -292,15 +292,10 @@ def test_validate_invoice_lines_counts_match_the_truth(messy):
 def test_report_passes_the_cleaned_log_through(tmp_path):
     sim = crm.simulate_messy_log(300, seed=21, dates="iso")
     data = sim.data
-    # TODO(lead): fit_btyd refuses customers first seen on the last day (T = 0) until the
-    # `fit` branch (issue 14 item 1) is merged; then export sim.data unchanged.
-    while True:
-        clean = crm.validate_transactions(data, **sim.options).data
-        first = clean.groupby("customer_id")["invoice_date"].min().dt.normalize()
-        newcomers = first.index[first == clean["invoice_date"].max().normalize()]
-        if len(newcomers) == 0:
-            break
-        data = data[~data["customer_id"].isin(newcomers)]
+    # The export as the simulator wrote it: customers first seen on the last day (T = 0) included.
+    clean = crm.validate_transactions(data, **sim.options).data
+    first = clean.groupby("customer_id")["invoice_date"].min().dt.normalize()
+    assert (first == clean["invoice_date"].max().normalize()).any()
     path = tmp_path / "export.csv"
     data.to_csv(path, index=False)
     out = tmp_path / "report"

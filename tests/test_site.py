@@ -67,6 +67,45 @@ def test_index_links_every_notebook(site):
         assert f'href="notebooks/{nb_path.stem}.html"' in index, nb_path.stem
 
 
+def _solution_cells(nb_path: Path) -> int:
+    nb = json.loads(nb_path.read_text())
+    return sum(1 for c in nb["cells"] if "solution" in c.get("metadata", {}).get("tags", []))
+
+
+def test_index_shows_a_card_per_notebook(site):
+    import crm_analysis as crm
+
+    index = (site[0] / "index.html").read_text()
+    cards = re.findall(r'<div class="crm-card docutils container">(.*?)</dl>', index, re.DOTALL)
+    assert len(cards) == len(NOTEBOOKS)
+    labels = set(crm.list_datasets()["provenance"]) | {"simulated"}
+    for nb_path, card in zip(NOTEBOOKS, cards, strict=True):
+        # In reading order, each with its thumbnail, concepts, provenance and exercises.
+        assert f'href="notebooks/{nb_path.stem}.html"' in card, nb_path.stem
+        assert re.search(r'<img[^>]+class="crm-card-thumb', card), nb_path.stem
+        concepts = re.search(r'crm-card-concepts[^>]*><p>(.*?)</p>', card).group(1)
+        assert re.match(r"C\d+ ", concepts), (nb_path.stem, concepts)
+        data = re.search(r'crm-card-provenance[^>]*><p>(.*?)</p>', card).group(1)
+        assert set(data.split("; ")) <= labels, (nb_path.stem, data)
+        exercises = re.search(r'crm-card-exercises[^>]*><p>(.*?)</p>', card).group(1)
+        expected = _solution_cells(nb_path)
+        assert exercises == (str(expected) if expected else "none yet"), (nb_path.stem, exercises)
+    # The teaching pages are linked from the front page.
+    assert 'href="guide.html"' in index
+
+
+def test_solutions_are_collapsed_on_the_site(site):
+    for nb_path in NOTEBOOKS:
+        n = _solution_cells(nb_path)
+        page = (site[0] / "notebooks" / f"{nb_path.stem}.html").read_text()
+        # MyST-NB's hide-cell: a closed <details> whose summary reads "Show solution".
+        hidden = re.findall(r'<div class="cell tag_hide-cell tag_solution[^"]*">\s*<details([^>]*)>'
+                            r'\s*<summary[^>]*>\s*<p class="collapsed admonition-title">Show solution</p>',
+                            page)
+        assert len(hidden) == n, (nb_path.stem, len(hidden), n)
+        assert not [h for h in hidden if "open" in h], nb_path.stem
+
+
 def _public_names():
     import crm_analysis as crm
     from crm_analysis import plotting, simulate
@@ -123,6 +162,8 @@ def test_site_in_headless_chromium_offline(site):
         assert not c.external_requests, f"{c.url} fetched {c.external_requests}"
         assert not c.broken_images, f"{c.url}: broken images {c.broken_images}"
         assert c.tracebacks == 0, f"{c.url}: shows a traceback"
+    # One thumbnail per notebook card on the front page, all loaded (no broken image above).
+    assert by_name["index.html"].images >= len(NOTEBOOKS)
     for nb_path in NOTEBOOKS:
         c = by_name[f"{nb_path.stem}.html"]
         assert c.images == _png_outputs(nb_path), f"{c.url}: {c.images} images drawn"

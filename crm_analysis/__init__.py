@@ -7,6 +7,8 @@ gives ``crm.rfm_summary``, ``crm.fit_btyd`` and so on. The modules, one concept 
 - :mod:`~crm_analysis.dates`: the one rule by which every engine reads dates and cut-offs;
 - :mod:`~crm_analysis.datasets`: offline loaders of the real datasets;
 - :mod:`~crm_analysis.clv`: buy-till-you-die models, CLV, customer equity, holdout checks;
+- :mod:`~crm_analysis.forecast`: predictive distributions, intervals and saved BTYD models;
+- :mod:`~crm_analysis.covariates`: BG/NBD and Pareto/NBD with time-invariant covariates;
 - :mod:`~crm_analysis.retention`: cohort tables, Kaplan-Meier, hazards, sBG, retention economics;
 - :mod:`~crm_analysis.drivers`: key-driver analysis of satisfaction surveys;
 - :mod:`~crm_analysis.loyalty`: loyalty index, behavioural loyalty, Dick & Basu matrix;
@@ -411,3 +413,54 @@ __all__ += [
     "parse_dates",
     "raise_for_bad_dates",
 ]
+
+# Predictive distributions, intervals and saved models of the BTYD models.
+from . import forecast  # noqa: E402
+from .forecast import (  # noqa: E402
+    ClvInterval,
+    ScoringModel,
+    clv_interval,
+    conditional_probability_of_n_purchases,
+    count_distribution,
+    draw_parameters,
+    expected_purchases_interval,
+    load_model,
+    model_from_dict,
+    model_to_dict,
+    p_alive_after_silence,
+    p_alive_interval,
+    parameter_interval,
+    probability_of_n_purchases,
+    purchases_predictive_interval,
+    rank_holdout_value,
+    save_model,
+    simulate_btyd_summary,
+)
+
+__all__ += [
+    "forecast",
+    "ClvInterval",
+    "ScoringModel",
+    "clv_interval",
+    "conditional_probability_of_n_purchases",
+    "count_distribution",
+    "draw_parameters",
+    "expected_purchases_interval",
+    "load_model",
+    "model_from_dict",
+    "model_to_dict",
+    "p_alive_after_silence",
+    "p_alive_interval",
+    "parameter_interval",
+    "probability_of_n_purchases",
+    "purchases_predictive_interval",
+    "rank_holdout_value",
+    "save_model",
+    "simulate_btyd_summary",
+]
+
+# Time-invariant covariates in BG/NBD and Pareto/NBD.
+from . import covariates  # noqa: E402
+from .covariates import CovariateBTYDModel, fit_btyd_covariates  # noqa: E402
+
+__all__ += ["covariates", "CovariateBTYDModel", "fit_btyd_covariates"]

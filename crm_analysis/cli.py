@@ -5,7 +5,8 @@ Commands
 ``crm-analysis validate FILE``   data checks and the cleaning report only.
 ``crm-analysis datasets``        list the bundled datasets; ``--export`` one to CSV.
 ``crm-analysis report FILE``     validate, fit, and render a self-contained HTML report
-                                 plus ``customer_scores.csv``.
+                                 plus ``customer_scores.csv`` (``--save-model PATH`` keeps the fit).
+``crm-analysis score LOG --model model.json``  score a new log with a saved model (no refit).
 
 Bad input ends with exit code 2 and a one-line reason, never a traceback.
 """
@@ -222,11 +223,13 @@ TEMPLATE = resource_dir("templates") / "client_report.ipynb"
                    "(e.g. 0 on a 1-5 survey); such responses are left out of the driver "
                    "analysis and counted. Repeat or comma-separate for several codes.")
 @_cleaning_options
+@click.option("--save-model", "save_model", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the fitted models and CLV settings to this JSON file (for `score`).")
 def report(transactions: Path, customer_id: str, date: str, amount: str | None, sep: str | None,
            sheet: str | None, dayfirst: bool | None, date_format: str | None, tz: str | None,
            survey: Path | None, cost_per_order: float | None, margin: float, discount_rate: float,
            calibration_end: str | None, out: Path, show_code: bool,
-           survey_missing: tuple[str, ...], **cleaning) -> None:
+           survey_missing: tuple[str, ...], save_model: Path | None, **cleaning) -> None:
     """Validate TRANSACTIONS, fit the models and write report.html and customer_scores.csv."""
     from .drivers import SurveyScaleWarning
     from .io import read_table
@@ -298,6 +301,8 @@ def report(transactions: Path, customer_id: str, date: str, amount: str | None, 
         "survey_missing": codes,
         "sheet": sheet, "dayfirst": dayfirst, "date_format": date_format, "tz": tz,
     }
+    if save_model is not None:  # only when asked, so templates without the parameter still run
+        params["model_path"] = str(save_model.resolve())
     executed = out / "report.ipynb"
     try:
         with as_file(TEMPLATE) as template:  # a real file even if the package is zipped
@@ -311,7 +316,42 @@ def report(transactions: Path, customer_id: str, date: str, amount: str | None, 
     # Self-contained and offline: no script from a CDN, math rendered to MathML here.
     body = render_report_html(nb, show_code=show_code)
     (out / "report.html").write_text(body, encoding="utf-8")
-    click.echo(f"done: {out / 'report.html'} and {out / 'customer_scores.csv'}")
+    click.echo(f"done: {out / 'report.html'} and {out / 'customer_scores.csv'}"
+               + (f"; model saved to {save_model}" if save_model is not None else ""))
+
+
+# --- score: a saved model applied to a new log ---------------------------------------------------
+@main.command()
+@click.argument("log", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--model", "model_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Model file written by `crm-analysis report --save-model PATH`.")
+@_columns_options
+@click.option("--observation-end", default=None, help="Scoring date (YYYY-MM-DD; default: last date).")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("customer_scores.csv"), show_default=True, help="Scores CSV to write.")
+def score(log: Path, model_path: Path, customer_id: str, date: str, amount: str | None, sep: str | None,
+          observation_end: str | None, out: Path) -> None:
+    """Score every customer of LOG with a saved model: P(alive), expected purchases, CLV."""
+    from .forecast import ScoringModel, load_model
+    from .io import read_table, write_safe_csv
+    from .transactions import validate_transactions
+
+    amount = amount or "amount"
+    try:
+        model = load_model(model_path)
+        if not isinstance(model, ScoringModel):
+            raise CRMDataError(f"--model {model_path.name}: a single model, not a scoring model; "
+                               "write one with `crm-analysis report --save-model PATH`.")
+        data = read_table(log, sep=sep, expect=[customer_id, date, amount])
+        checked = validate_transactions(data, customer_id=customer_id, date=date, amount=amount,
+                                        observation_end=observation_end, zero_amounts="keep")
+        scores = model.score(checked.data, customer_id=customer_id, date=date, amount=amount,
+                             observation_end=observation_end)
+    except ValueError as exc:  # CRMDataError and unparseable option values
+        raise _Fail(_one_line(exc)) from None
+    click.echo(checked.summary())
+    write_safe_csv(scores.reset_index(), out)
+    click.echo(f"scored {len(scores):,} customers with {model_path.name}; wrote {out}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -316,10 +316,34 @@ class _FittedModel:
         return len(self.params_) * np.log(self.n_customers_) - 2 * self.log_likelihood_
 
     def summary(self) -> pd.DataFrame:
-        """Parameters with standard errors and 95% Wald intervals."""
+        """Parameters with standard errors and 95% intervals.
+
+        Every parameter is positive, so the interval is the Wald interval of
+        log(parameter) mapped back, exp(log(coef) +- 1.96 se / coef) (delta
+        method): it never crosses zero and is asymmetric where the estimate is
+        imprecise, unlike coef +- 1.96 se.
+        """
         params, se = self.params_, self.standard_errors_
-        return pd.DataFrame({"coef": params, "se": se, "lower 95%": params - 1.96 * se,
-                             "upper 95%": params + 1.96 * se})
+        with np.errstate(divide="ignore", invalid="ignore"):
+            half = 1.96 * se / params
+        return pd.DataFrame({"coef": params, "se": se, "lower 95%": params * np.exp(-half),
+                             "upper 95%": params * np.exp(half)})
+
+    def to_dict(self) -> dict:
+        """Plain-JSON description of the fitted model (see :func:`crm_analysis.forecast.model_to_dict`)."""
+        from .forecast import model_to_dict
+
+        return model_to_dict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict):
+        """Rebuild a model written by :meth:`to_dict` (see :func:`crm_analysis.forecast.model_from_dict`)."""
+        from .forecast import model_from_dict
+
+        model = model_from_dict(data)
+        if not isinstance(model, cls):
+            raise CRMDataError(f"from_dict: the data describe a {type(model).__name__}, not a {cls.__name__}.")
+        return model
 
 
 # --------------------------------------------------------------------------------------
@@ -1409,6 +1433,7 @@ def tracking_data(
     calibration_end,
     observation_end=None,
     period_days: int = 7,
+    evaluate_at: str = "end",
 ) -> pd.DataFrame:
     """Weekly (or other) actual vs predicted repeat transactions of a cohort.
 
@@ -1431,6 +1456,13 @@ def tracking_data(
     period_days : int, default 7
         Period length in days (7 = weekly), counted from the first date in the log;
         a trailing incomplete period is left out.
+    evaluate_at : {"end", "last_day_start"}, default "end"
+        Where the cumulative expectation of period k is evaluated: at the end of
+        its last day (age counted in whole days up to midnight, the convention of
+        BTYD's ``ExpectedCumulativeTransactions``, lifetimes and PyMC-Marketing, and
+        the one that matches the actual counts, which include that day's purchases),
+        or at the start of its last day (the convention of earlier versions; one
+        day short, e.g. 27% low in week 1 on CDNOW).
 
     Returns
     -------
@@ -1445,6 +1477,8 @@ def tracking_data(
     """
     if model.time_unit not in TIME_UNIT_DAYS:
         raise CRMDataError(f"tracking_data needs a calendar time unit, model has {model.time_unit!r}.")
+    if evaluate_at not in ("end", "last_day_start"):
+        raise CRMDataError(f"tracking_data: evaluate_at must be 'end' or 'last_day_start', got {evaluate_at!r}.")
     from .transactions import rfm_summary  # public function, for its input checks
 
     rfm_summary(transactions.head(1), customer_id=customer_id, date=date)  # column checks
@@ -1475,7 +1509,8 @@ def tracking_data(
     cum_pred = np.zeros(n_periods)
     for k in range(n_periods):
         last_day = min((k + 1) * period_days - 1, end_day)
-        age = (last_day - starts) / unit
+        # A customer first seen on day s has, by the end of day d, been a customer d + 1 - s days.
+        age = (last_day + (evaluate_at == "end") - starts) / unit
         ok = age > 0
         if ok.any():
             e = model.expected_purchases_new(age[ok])

@@ -703,6 +703,7 @@ def rfm_summary(
     dayfirst: bool | None = None,
     date_format: str | None = None,
     tz: str | None = None,
+    holdout_monetary: str = "transactions",
 ) -> pd.DataFrame:
     """Per-customer frequency, recency, T and monetary value (the RFM summary).
 
@@ -753,8 +754,7 @@ def rfm_summary(
         columns ``frequency_cal, recency_cal, T_cal[, monetary_value_cal],
         frequency_holdout[, monetary_value_holdout], duration_holdout`` for
         customers whose first purchase falls in the calibration period.
-        ``monetary_value_holdout`` is the mean of the raw holdout transactions,
-        as in lifetimes.
+        ``monetary_value_holdout`` is defined by ``holdout_monetary``.
     include_first_transaction : bool, default False
         Count the first purchase in frequency and monetary value.  Keep False
         for the BTYD models.
@@ -762,6 +762,12 @@ def rfm_summary(
         How text dates are read, as in :func:`validate_transactions` (one
         format for the whole column; zoned dates converted to UTC or ``tz``,
         then the zone dropped).
+    holdout_monetary : {"transactions", "periods"}, default "transactions"
+        Definition of ``monetary_value_holdout``: the mean of the raw holdout
+        rows, as in lifetimes, or ``"periods"``, the mean of the holdout
+        periods' summed amounts, the same definition as ``monetary_value_cal``
+        (use it to validate a Gamma-Gamma model like for like).  ``"periods"``
+        needs a pandas DataFrame.
 
     Returns
     -------
@@ -799,7 +805,13 @@ def rfm_summary(
         raise CRMDataError(f"freq must be one of {SUPPORTED_FREQS}, got {freq!r}.")
     check_freq_multiplier(freq_multiplier)
     dates_kw = {"dayfirst": dayfirst, "date_format": date_format, "tz": tz}
+    if holdout_monetary not in ("transactions", "periods"):
+        raise CRMDataError(
+            f"rfm_summary: holdout_monetary must be 'transactions' or 'periods', got {holdout_monetary!r}."
+        )
     if not isinstance(data, pd.DataFrame):
+        if holdout_monetary != "transactions":
+            raise CRMDataError("rfm_summary: holdout_monetary='periods' needs a pandas DataFrame.")
         # Files (DuckDB, out of core) and Dask frames (the user's cluster)
         # are summarised by crm_analysis.largedata with the same semantics.
         from . import largedata
@@ -862,6 +874,10 @@ def rfm_summary(
     cal["frequency_holdout"] = freq_hold.reindex(cal.index).fillna(0).astype(float).to_numpy()
     if values is not None:
         mon_hold = pd.Series(values[in_hold]).groupby(hold_ids).mean()
+        if holdout_monetary == "periods":
+            # Same-period rows are one transaction, as in the calibration columns.
+            per_period = pd.Series(values[in_hold]).groupby([hold_ids, codes[in_hold]]).sum()
+            mon_hold = per_period.groupby(level=0).mean()
         cal["monetary_value_holdout"] = mon_hold.reindex(cal.index).fillna(0).to_numpy()
     cal["duration_holdout"] = float(obs_code - cal_code) / freq_multiplier
     return cal

@@ -501,3 +501,44 @@ def test_report_on_day_first_cdnow_equals_iso_report(cdnow_report, tmp_path):
     assert result.exit_code == 0, result.output
     pd.testing.assert_frame_equal(pd.read_csv(out / "customer_scores.csv"),
                                   pd.read_csv(out_iso / "customer_scores.csv"))
+
+
+# --- score with a saved model (issue 17, part 5) ------------------------------------------------
+
+def test_report_save_model_then_score(cdnow_csv, tmp_path):
+    model_file = tmp_path / "model.json"
+    result = run("report", cdnow_csv, "--amount", "amount", "--margin", "0.3", "--out", tmp_path / "rep",
+                 "--save-model", model_file)
+    assert result.exit_code == 0, result.output
+    saved = json.loads(model_file.read_text())
+    assert saved["format"] == "crm-analysis-scoring-model"
+    # The report states customer equity with its 90% interval (issue 17, part 3).
+    assert "a 90% interval is" in (tmp_path / "rep" / "report.html").read_text(encoding="utf-8")
+    assert saved["transaction_model"]["class"] == "BTYDModel"
+    # Scoring the log the model was fitted on reproduces the report's own scores.
+    out = tmp_path / "scores.csv"
+    scored = run("score", cdnow_csv, "--model", model_file, "--amount", "amount", "--out", out)
+    assert scored.exit_code == 0, scored.output
+    assert "scored 2,357 customers" in scored.output
+    mine = read_table(out).set_index("customer_id")
+    report_scores = read_table(tmp_path / "rep" / "customer_scores.csv").set_index("customer_id")
+    for col in ("p_alive", "expected_purchases", "clv"):
+        np.testing.assert_allclose(mine[col], report_scores.loc[mine.index, col], rtol=1e-12)
+    # A new month's log (here: the first half year only) is scored without refitting.
+    early = tmp_path / "early.csv"
+    crm.load_cdnow().query("date <= '1997-06-30'").to_csv(early, index=False)
+    again = run("score", early, "--model", model_file, "--amount", "amount", "--out", tmp_path / "e.csv")
+    assert again.exit_code == 0, again.output
+    assert saved == json.loads(model_file.read_text())
+
+
+@pytest.mark.parametrize("case", ["missing", "not_json", "single_model"])
+def test_score_bad_model_file(cdnow_csv, tmp_path, case):
+    path = tmp_path / "m.json"
+    if case == "not_json":
+        path.write_text("{oops")
+    elif case == "single_model":
+        crm.save_model(crm.BTYDModel.from_params("bgnbd", [0.243, 4.414, 0.793, 2.426]), path)
+    result = CliRunner().invoke(main, ["score", str(cdnow_csv), "--model", str(path)])
+    assert result.exit_code == 2
+    assert result.output.startswith("error:") and "Traceback" not in result.output

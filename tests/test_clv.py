@@ -137,7 +137,17 @@ def test_standard_errors_match_lifetimes_hessian(bg, cal):
     np.testing.assert_allclose(bg.standard_errors_, ref.standard_errors_, rtol=1e-3)
     s = bg.summary()
     assert list(s.columns) == ["coef", "se", "lower 95%", "upper 95%"]
-    np.testing.assert_allclose(s["upper 95%"] - s["coef"], 1.96 * s["se"])
+    # Log-scale (delta-method) intervals: symmetric in log(coef), never below zero.
+    np.testing.assert_allclose(np.log(s["upper 95%"] / s["coef"]), 1.96 * s["se"] / s["coef"])
+    np.testing.assert_allclose(np.log(s["coef"] / s["lower 95%"]), 1.96 * s["se"] / s["coef"])
+
+
+def test_summary_intervals_stay_positive(pnbd):
+    # Pareto/NBD beta on CDNOW: coef 11.67, se 6.2, so coef - 1.96 se < 0 (issue 18, item 10).
+    s = pnbd.summary()
+    assert (s["coef"] - 1.96 * s["se"]).loc["beta"] < 0
+    assert (s["lower 95%"] > 0).all()
+    assert ((s["lower 95%"] < s["coef"]) & (s["coef"] < s["upper 95%"])).all()
 
 
 def test_information_criteria(bg):
@@ -289,12 +299,37 @@ def test_tracking_matches_published_holdout_and_brute_force(bg, cdnow):
     assert len(tr) == 78
     assert tr.loc[tr["holdout"], "actual"].sum() == 1882  # weeks 40-78
     assert tr["period"][tr["holdout"]].min() == 40
-    # Brute force: the cumulative prediction at week 10 summed customer by customer.
+    # Brute force: the cumulative prediction at the end of week 10 (day 70 after the
+    # log's first day) summed customer by customer.
     first = cdnow.groupby("customer_id")["date"].min()
     day0 = cdnow["date"].min()
-    ages = [((69 - (f - day0).days) / 7) for f in first if (f - day0).days <= 272]
+    ages = [((70 - (f - day0).days) / 7) for f in first if (f - day0).days <= 272]
     brute = sum(bg.expected_purchases_new(a) for a in ages if a > 0)
     assert tr.loc[9, "predicted_cumulative"] == pytest.approx(brute, rel=1e-9)
+    # The documented alternative evaluates one day earlier.
+    old = tracking_data(bg, cdnow, calibration_end="1997-09-30", observation_end="1998-06-30",
+                        evaluate_at="last_day_start")
+    brute_old = sum(bg.expected_purchases_new(a - 1 / 7) for a in ages if a - 1 / 7 > 0)
+    assert old.loc[9, "predicted_cumulative"] == pytest.approx(brute_old, rel=1e-9)
+
+
+def test_tracking_daily_reproduces_lifetimes(cdnow):
+    """lifetimes' tests/test_utils.py::test_expected_cumulative_transactions_date_index:
+    BG/NBD fitted in days to the CDNOW sample up to 1997-09-30, tracked daily."""
+    in_cal = cdnow[cdnow["date"] <= "1997-09-30"]
+    days = crm.rfm_summary(in_cal, freq="D", observation_end="1997-09-30")
+    model = fit_btyd(days, time_unit="days", aggregate=True)
+    tr = tracking_data(model, cdnow, calibration_end="1997-09-30", observation_end="1997-01-14",
+                       period_days=1).tail(4)
+    assert tr["start"].dt.strftime("%Y-%m-%d").tolist() == [
+        "1997-01-11", "1997-01-12", "1997-01-13", "1997-01-14"]
+    assert tr["actual_cumulative"].tolist() == [11, 12, 15, 19]
+    np.testing.assert_allclose(tr["predicted_cumulative"], [10.67, 12.67, 14.87, 17.24], atol=0.006)
+
+
+def test_tracking_rejects_unknown_convention(bg, cdnow):
+    with pytest.raises(CRMDataError, match="evaluate_at"):
+        tracking_data(bg, cdnow, calibration_end="1997-09-30", evaluate_at="middle")
 
 
 def test_p_alive_history_matches_summary_at_end(bg, cdnow, cal):

@@ -72,6 +72,33 @@ def test_include_first_transaction_matches_lifetimes(cdnow):
     pd.testing.assert_frame_equal(ours, ref, check_names=False)
 
 
+def test_holdout_monetary_periods_matches_calibration_definition():
+    # Customer 1: two rows on one holdout day (10 + 30) and one on another (20):
+    # per-period mean (40 + 20) / 2 = 30, raw-row mean (10 + 30 + 20) / 3 = 20.
+    log = pd.DataFrame({"customer_id": [1, 1, 1, 1, 2, 2],
+                        "amount": [5.0, 10.0, 30.0, 20.0, 7.0, 9.0],
+                        "date": pd.to_datetime(["2020-01-01", "2020-02-03", "2020-02-03",
+                                                "2020-02-10", "2020-01-02", "2020-02-04"])})
+    kw = {"amount": "amount", "calibration_end": "2020-01-31", "observation_end": "2020-02-29"}
+    rows = rfm_summary(log, **kw)
+    periods = rfm_summary(log, **kw, holdout_monetary="periods")
+    assert rows["monetary_value_holdout"].tolist() == [20.0, 9.0]
+    assert periods["monetary_value_holdout"].tolist() == [30.0, 9.0]
+    pd.testing.assert_frame_equal(rows.drop(columns="monetary_value_holdout"),
+                                  periods.drop(columns="monetary_value_holdout"))
+    # The calibration column applies the same per-period definition to the same purchases.
+    early = log[log["customer_id"] == 1].assign(date=pd.to_datetime(
+        ["2020-01-01", "2020-01-03", "2020-01-03", "2020-01-10"]))
+    cal_only = rfm_summary(early, amount="amount", observation_end="2020-01-31")
+    assert cal_only.loc[1, "monetary_value"] == periods.loc[1, "monetary_value_holdout"]
+
+
+@pytest.mark.parametrize("bad", ["rows", "", None])
+def test_holdout_monetary_unknown(bad):
+    with pytest.raises(CRMDataError, match="holdout_monetary"):
+        rfm_summary(_log(), calibration_end="2020-01-05", holdout_monetary=bad)
+
+
 def test_monthly_periods_count_calendar_months():
     log = pd.DataFrame({"customer_id": [1, 1, 1], "amount": [1.0, 2.0, 3.0],
                         "date": pd.to_datetime(["2020-01-31", "2020-02-01", "2020-02-20"])})

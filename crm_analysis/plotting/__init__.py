@@ -35,6 +35,7 @@ from .drivers import (
     plot_service_profit_chain,
 )
 from .equity import plot_lever_tornado, plot_lever_waterfall, plot_relationship_cylinders
+from .forecast import plot_clv_intervals, plot_count_distribution
 from .loyalty import (
     plot_lock_in,
     plot_loyalty_matrix,
@@ -117,3 +118,5 @@ __all__ += [
     "plot_lever_waterfall",
     "plot_relationship_cylinders",
 ]
+
+__all__ += ["plot_count_distribution", "plot_clv_intervals"]

@@ -44,6 +44,8 @@ GROUPS = [
     ("dates", "crm_analysis.dates", "the one date rule of every engine"),
     ("datasets", "crm_analysis.datasets", "real datasets, loaded offline"),
     ("clv", "crm_analysis.clv", "customer lifetime value"),
+    ("forecast", "crm_analysis.forecast", "predictive distributions, intervals, saved models"),
+    ("covariates", "crm_analysis.covariates", "BTYD models with customer covariates"),
     ("retention", "crm_analysis.retention", "retention curves and economics"),
     ("drivers", "crm_analysis.drivers", "satisfaction drivers"),
     ("loyalty", "crm_analysis.loyalty", "loyalty: attitude and behaviour"),

@@ -50,6 +50,12 @@ pygments_style = "sphinx"
 nb_execution_mode = "off"
 nb_execution_timeout = 300  # seconds per cell when `make demo` executes (-D nb_execution_mode=force)
 nb_merge_streams = True
+# Markdown outputs (the before/now tables rendered from f-strings) are parsed as MyST, which
+# has tables; the default, CommonMark, prints their pipes as text. "US$ 20" must stay text:
+# a dollar next to a space or a digit opens or closes no formula.
+nb_render_markdown_format = "myst"
+myst_dmath_allow_space = False
+myst_dmath_allow_digits = False
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "deflist"]
 myst_heading_anchors = 3
 

@@ -106,6 +106,16 @@ def test_solutions_are_collapsed_on_the_site(site):
         assert not [h for h in hidden if "open" in h], nb_path.stem
 
 
+def test_markdown_outputs_render_tables_and_dollars_stay_text(site):
+    for nb_path in NOTEBOOKS:
+        page = (site[0] / "notebooks" / f"{nb_path.stem}.html").read_text()
+        # A pipe table in a Markdown output (the before/now tables) becomes an HTML table...
+        assert not re.search(r"<p>\|[^<]*\|\s*\n\|", page), f"{nb_path.stem}: a table shown as text"
+        # ...and "US$ 20 ... US$ 590" stays text instead of becoming a formula.
+        formulas = re.findall(r'class="math[^"]*">([^<]*)<', page)
+        assert not [f for f in formulas if "US" in f], f"{nb_path.stem}: {formulas}"
+
+
 def _public_names():
     import crm_analysis as crm
     from crm_analysis import plotting, simulate

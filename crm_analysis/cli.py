@@ -330,6 +330,7 @@ def report(transactions: Path, customer_id: str, date: str, amount: str | None, 
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path),
               default=Path("customer_scores.csv"), show_default=True, help="Scores CSV to write.")
 def score(log: Path, model_path: Path, customer_id: str, date: str, amount: str | None, sep: str | None,
+          sheet: str | None, dayfirst: bool | None, date_format: str | None, tz: str | None,
           observation_end: str | None, out: Path) -> None:
     """Score every customer of LOG with a saved model: P(alive), expected purchases, CLV."""
     from .forecast import ScoringModel, load_model
@@ -342,12 +343,13 @@ def score(log: Path, model_path: Path, customer_id: str, date: str, amount: str 
         if not isinstance(model, ScoringModel):
             raise CRMDataError(f"--model {model_path.name}: a single model, not a scoring model; "
                                "write one with `crm-analysis report --save-model PATH`.")
-        data = read_table(log, sep=sep, expect=[customer_id, date, amount])
+        data = read_table(log, sep=sep, expect=[customer_id, date, amount], sheet=sheet)
         checked = validate_transactions(data, customer_id=customer_id, date=date, amount=amount,
-                                        observation_end=observation_end, zero_amounts="keep")
+                                        observation_end=observation_end, zero_amounts="keep",
+                                        dayfirst=dayfirst, date_format=date_format, tz=tz)
         scores = model.score(checked.data, customer_id=customer_id, date=date, amount=amount,
                              observation_end=observation_end)
-    except ValueError as exc:  # CRMDataError and unparseable option values
+    except _BAD_INPUT as exc:
         raise _Fail(_one_line(exc)) from None
     click.echo(checked.summary())
     write_safe_csv(scores.reset_index(), out)

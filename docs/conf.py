@@ -95,4 +95,4 @@ html_theme_options = {
     "footer_end": ["sphinx-version"],
     "secondary_sidebar_items": ["page-toc"],
 }
-html_sidebars = {"index": [], "getting_started": [], "data": [], "changelog": []}
+html_sidebars = {"index": [], "getting_started": [], "data": [], "changelog": [], "guide": []}

@@ -226,3 +226,44 @@ def test_inline_code_link_targets(code, target):
         "plot_whale_curve": "crm_analysis.plotting.plot_whale_curve",
     })
     assert crm_docs._target(code) == target
+
+
+def test_card_facts_of_a_small_notebook(tmp_path):
+    import base64
+    import io
+
+    import nbformat
+    from PIL import Image
+
+    sys.path.insert(0, str(ROOT / "docs" / "_ext"))
+    import crm_docs
+
+    def png(colour):
+        buf = io.BytesIO()
+        Image.new("RGB", (8, 4), colour).save(buf, format="PNG")
+        return base64.b64encode(buf.getvalue()).decode()
+
+    v4 = nbformat.v4
+    nb = v4.new_notebook(cells=[
+        v4.new_markdown_cell("# Title\n\nFirst sentence. Second."),
+        v4.new_markdown_cell("## 1. C14 - who is best; C99 is no concept"),
+        v4.new_code_cell("a = crm.load_cdnow()\nb = crm.load_telco_churn()", outputs=[
+            v4.new_output("display_data", data={"image/png": png("red")})]),
+        v4.new_code_cell("s = crm.simulate_brokerage_customers(10)", outputs=[
+            v4.new_output("display_data", data={"image/png": png("blue")})],
+            metadata={"tags": ["thumbnail"]}),
+        v4.new_markdown_cell("### Exercise 1 (warm-up): C17 in an exercise is not a concept"),
+        v4.new_code_cell("crm.load_donations()", metadata={"tags": ["solution"]}),
+        v4.new_markdown_cell("### Exercise 2 (research): two"),
+    ])
+    path = tmp_path / "99_test.ipynb"
+    nbformat.write(nb, path)
+    facts = crm_docs.notebook_card_facts(path)
+    assert facts["concepts"] == ["C14"]     # headings only; not the README's table (no row)
+    # Loaders of solutions do not count (load_donations is a published table).
+    assert facts["provenance"] == ["real", "public teaching sample (fictional company)", "simulated"]
+    assert facts["exercises"] == 2
+    # The tagged chart, not the first one, is the thumbnail.
+    assert Image.open(io.BytesIO(facts["png"])).getpixel((0, 0)) == (0, 0, 255)
+    crm_docs.write_thumbnail(facts["png"], tmp_path / "t.png", width=4)
+    assert Image.open(tmp_path / "t.png").size == (4, 2)

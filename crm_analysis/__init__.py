@@ -464,3 +464,8 @@ from . import covariates  # noqa: E402
 from .covariates import CovariateBTYDModel, fit_btyd_covariates  # noqa: E402
 
 __all__ += ["covariates", "CovariateBTYDModel", "fit_btyd_covariates"]
+
+# Chinese-English glossary of the seed texts.
+from .glossary import SEED_TITLES, glossary  # noqa: E402
+
+__all__ += ["SEED_TITLES", "glossary"]

@@ -225,11 +225,14 @@ TEMPLATE = resource_dir("templates") / "client_report.ipynb"
 @_cleaning_options
 @click.option("--save-model", "save_model", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the fitted models and CLV settings to this JSON file (for `score`).")
+@click.option("--lang", type=click.Choice(["en", "zh", "zh+en"]), default="en", show_default=True,
+              help="Language of the charts' titles, axis labels and legends: English, Chinese, or both.")
 def report(transactions: Path, customer_id: str, date: str, amount: str | None, sep: str | None,
            sheet: str | None, dayfirst: bool | None, date_format: str | None, tz: str | None,
            survey: Path | None, cost_per_order: float | None, margin: float, discount_rate: float,
            calibration_end: str | None, out: Path, show_code: bool,
-           survey_missing: tuple[str, ...], save_model: Path | None, **cleaning) -> None:
+           survey_missing: tuple[str, ...], save_model: Path | None, lang: str = "en",
+           **cleaning) -> None:
     """Validate TRANSACTIONS, fit the models and write report.html and customer_scores.csv."""
     from .drivers import SurveyScaleWarning
     from .io import read_table
@@ -303,6 +306,8 @@ def report(transactions: Path, customer_id: str, date: str, amount: str | None, 
     }
     if save_model is not None:  # only when asked, so templates without the parameter still run
         params["model_path"] = str(save_model.resolve())
+    if lang != "en":  # likewise
+        params["lang"] = lang
     executed = out / "report.ipynb"
     try:
         with as_file(TEMPLATE) as template:  # a real file even if the package is zipped

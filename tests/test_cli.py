@@ -542,3 +542,30 @@ def test_score_bad_model_file(cdnow_csv, tmp_path, case):
     result = CliRunner().invoke(main, ["score", str(cdnow_csv), "--model", str(path)])
     assert result.exit_code == 2
     assert result.output.startswith("error:") and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("lang, passed", [("zh", "zh"), ("zh+en", "zh+en"), ("en", None)])
+def test_report_lang_reaches_the_template(cdnow_csv, tmp_path, monkeypatch, lang, passed):
+    """--lang is handed to the report notebook, whose setup cell calls set_style(lang=lang)."""
+    import papermill
+
+    seen = {}
+
+    def fake_execute(template, executed, parameters, **kwargs):
+        seen.update(parameters)
+        raise papermill.PapermillExecutionError(0, 1, "stop", "Stop", "stopped here", [])
+
+    monkeypatch.setattr(papermill, "execute_notebook", fake_execute)
+    result = CliRunner().invoke(main, ["report", str(cdnow_csv), "--amount", "amount",
+                                       "--out", str(tmp_path), "--lang", lang])
+    assert result.exit_code == 2 and "stopped here" in result.output
+    assert seen.get("lang") == passed
+    template = json.loads((ROOT / "notebooks" / "templates" / "client_report.ipynb").read_text())
+    sources = ["".join(c["source"]) for c in template["cells"]]
+    assert 'lang = "en"' in sources[1] and "crm.set_style(lang=lang)" in sources[2]
+
+
+def test_report_refuses_an_unknown_language(cdnow_csv, tmp_path):
+    result = CliRunner().invoke(main, ["report", str(cdnow_csv), "--out", str(tmp_path), "--lang", "fr"])
+    assert result.exit_code == 2
+    assert "'fr' is not one of 'en', 'zh', 'zh+en'" in result.output

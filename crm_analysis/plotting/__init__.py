@@ -5,7 +5,7 @@ line styles and hatches that survive greyscale printing); the chart functions
 live in one module per analysis and are re-exported here.
 """
 
-from ._style import HATCHES, LINESTYLES, MARKERS, PALETTE, set_style
+from ._style import HATCHES, LANGUAGES, LINESTYLES, MARKERS, PALETTE, cjk_font, set_style, translate
 from .basket import plot_breadth_retention, plot_migration_flow, plot_rules
 from .churn import (
     plot_at_risk,
@@ -64,6 +64,9 @@ __all__ = [
     "MARKERS",
     "PALETTE",
     "set_style",
+    "LANGUAGES",
+    "cjk_font",
+    "translate",
     "plot_asymmetric_effects",
     "plot_context_comparison",
     "plot_driver_importance",

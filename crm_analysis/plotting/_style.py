@@ -2,16 +2,33 @@
 
 from __future__ import annotations
 
+import re
+import warnings
 from collections.abc import Callable, Sequence
 from itertools import cycle
+from pathlib import Path
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 
-__all__ = ["PALETTE", "LINESTYLES", "MARKERS", "HATCHES", "set_style", "get_ax", "finish", "style_cycle",
-           "grouped_bars", "label_cells"]
+from ._labels_zh import ZH
+
+__all__ = ["PALETTE", "LINESTYLES", "MARKERS", "HATCHES", "LANGUAGES", "set_style", "get_ax", "finish",
+           "style_cycle", "grouped_bars", "label_cells", "translate", "cjk_font"]
+
+#: Languages of chart text: English, simplified Chinese, or Chinese above English.
+LANGUAGES = ("en", "zh", "zh+en")
+_STATE = {"lang": "en"}
+# Longest phrase first, so "Customer equity by segment" wins over "Customer equity".
+_PHRASES = sorted(ZH, key=len, reverse=True)
+_PATTERN = re.compile("|".join(rf"(?<![A-Za-z]){re.escape(p)}(?![A-Za-z])" for p in _PHRASES))
+_LOOKUP = {p: ZH[p] for p in _PHRASES}
+_CJK = r"[\u3000-\u9fff\uff00-\uffef]"
+# Font files searched, in order, when no packaged CJK font is installed.
+_SYSTEM_CJK = ("Noto Sans CJK", "Noto Serif CJK", "Source Han Sans", "WenQuanYi", "SimHei",
+               "Microsoft YaHei", "PingFang", "Heiti", "AR PL")
 
 #: Okabe-Ito colour-blind-safe palette (Okabe & Ito 2008), in a fixed order.
 PALETTE = [
@@ -30,19 +47,41 @@ MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
 HATCHES = ["", "//", "..", "xx", "\\\\", "++", "oo", "--"]
 
 
-def set_style(context: str = "notebook") -> None:
+def set_style(context: str = "notebook", *, lang: str = "en") -> None:
     """Apply the package's chart style to matplotlib (call once per notebook).
 
     Parameters
     ----------
     context : {"notebook", "paper", "talk"}, default "notebook"
         Font scale, as in seaborn.
+    lang : {"en", "zh", "zh+en"}, default "en"
+        Language of the titles, axis labels and legends that the package's plot
+        functions write: English, simplified Chinese, or Chinese with the English
+        below it (legends: "中文 / English"). Chinese needs a CJK font: the
+        Noto Sans CJK font of the ``cvttf-notosanscjk-regular`` package (a
+        dependency) is registered with matplotlib, else a system CJK font; a
+        warning says so when none is found (the glyphs would show as boxes).
+        Phrases without a translation stay in English; numbers, data names and
+        units are kept.
+
+    Raises
+    ------
+    CRMDataError
+        If ``lang`` is not one of the three.
 
     Examples
     --------
+    >>> set_style(lang="zh")
+    >>> translate("Customers (%)")
+    '客户 (%)'
     >>> set_style()
     """
     import seaborn as sns
+
+    from ..errors import CRMDataError
+
+    if lang not in LANGUAGES:
+        raise CRMDataError(f"set_style: lang must be one of {', '.join(LANGUAGES)}; got {lang!r}")
 
     sns.set_theme(context=context, style="whitegrid", palette=PALETTE)
     mpl.rcParams.update(
@@ -59,6 +98,93 @@ def set_style(context: str = "notebook") -> None:
             "image.cmap": "viridis",
         }
     )
+    _STATE["lang"] = lang
+    if lang != "en":
+        _use_cjk_font()
+
+
+def cjk_font() -> Path | None:
+    """Path of a font file with Chinese glyphs, or None when there is none.
+
+    The packaged Noto Sans CJK (``cvttf-notosanscjk-regular``, SIL Open Font
+    Licence; its traditional-Chinese cut holds the simplified characters too) comes
+    first, so charts look the same on every machine; otherwise the first CJK font
+    matplotlib finds on the system.
+
+    Examples
+    --------
+    >>> cjk_font() is None or cjk_font().suffix in {".otf", ".ttf", ".ttc"}
+    True
+    """
+    from importlib.resources import files
+
+    try:
+        packaged = files("cvttf_NotoSansCJK_Regular") / "NotoSansCJKtc-Regular.otf"
+        if packaged.is_file():
+            return Path(str(packaged))
+    except ModuleNotFoundError:
+        pass
+    for entry in mpl.font_manager.fontManager.ttflist:
+        if any(entry.name.startswith(name) for name in _SYSTEM_CJK):
+            return Path(entry.fname)
+    return None
+
+
+def _use_cjk_font() -> None:
+    """Register the CJK font with matplotlib and put it first in the sans-serif list."""
+    path = cjk_font()
+    if path is None:
+        warnings.warn(
+            "set_style: no font with Chinese glyphs found, so Chinese labels will show as boxes; "
+            "install the package 'cvttf-notosanscjk-regular' (pip install cvttf-notosanscjk-regular) "
+            "or a system CJK font such as Noto Sans CJK, then call set_style(lang=...) again",
+            UserWarning, stacklevel=3)
+        return
+    fm = mpl.font_manager
+    fm.fontManager.addfont(str(path))
+    name = fm.FontProperties(fname=str(path)).get_name()
+    others = [f for f in mpl.rcParams["font.sans-serif"] if f != name]
+    mpl.rcParams["font.family"] = "sans-serif"
+    mpl.rcParams["font.sans-serif"] = [name, *others]
+    # The packaged cut has one weight; bold titles would make matplotlib log a
+    # "failed to find font weight bold" line for every chart.
+    mpl.rcParams["axes.titleweight"] = "normal"
+
+
+def translate(text: str, kind: str = "label") -> str:
+    """Chart text in the language chosen with :func:`set_style`.
+
+    Parameters
+    ----------
+    text : str
+        English text as the plot functions write it.
+    kind : {"label", "legend"}, default "label"
+        With ``lang="zh+en"`` a title or axis label gets the English on a second
+        line, a legend entry gets it after a slash.
+
+    Returns
+    -------
+    str
+        ``text`` unchanged in English (or when no phrase of it is in the table),
+        else its known phrases replaced by their Chinese.
+
+    Examples
+    --------
+    >>> set_style(lang="zh+en")
+    >>> translate("Weeks since first purchase").splitlines()
+    ['周数（首次购买以来）', 'Weeks since first purchase']
+    >>> set_style()
+    >>> translate("Weeks since first purchase")
+    'Weeks since first purchase'
+    """
+    lang = _STATE["lang"]
+    if lang == "en" or not text:
+        return text
+    zh = _PATTERN.sub(lambda m: _LOOKUP[m.group(0)], text)
+    zh = re.sub(rf"(?<={_CJK}) (?={_CJK})", "", zh)  # no spaces between Chinese words
+    if zh == text or lang == "zh":
+        return zh
+    return f"{zh} / {text}" if kind == "legend" else f"{zh}\n{text}"
 
 
 def get_ax(ax: Axes | None) -> Axes:
@@ -67,12 +193,44 @@ def get_ax(ax: Axes | None) -> Axes:
 
 
 def finish(ax: Axes, *, title: str, xlabel: str, ylabel: str, legend: bool | None = None) -> Axes:
-    """Set title and axis labels (with units) and tidy the legend."""
-    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    """Set title and axis labels (with units) and tidy the legend.
+
+    Every text goes through :func:`translate`, so ``set_style(lang="zh")``
+    changes the language of all the package's charts in this one place: the
+    title, the axis labels, the labels of the drawn series (also for a legend
+    drawn after ``finish``) and a legend drawn before it.
+    """
+    ax.set(title=translate(title), xlabel=translate(xlabel), ylabel=translate(ylabel))
     handles, _ = ax.get_legend_handles_labels()
+    if _STATE["lang"] != "en":
+        _translate_ticks_and_colorbars(ax)
+        for handle in handles:
+            handle.set_label(translate(handle.get_label(), "legend"))
+        drawn = ax.get_legend()
+        if drawn is not None:
+            for text in drawn.get_texts():
+                text.set_text(translate(text.get_text(), "legend"))
+            drawn.get_title().set_text(translate(drawn.get_title().get_text(), "legend"))
     if legend or (legend is None and len(handles) > 1):
         ax.legend()
     return ax
+
+
+def _translate_ticks_and_colorbars(ax: Axes) -> None:
+    """Category tick labels (fixed labels, e.g. segment names) and the labels of this Axes' colour bars."""
+    from matplotlib.ticker import FixedLocator
+
+    for axis in (ax.xaxis, ax.yaxis):
+        if isinstance(axis.get_major_locator(), FixedLocator):  # labels set with set_xticks(..., labels)
+            labels = [t.get_text() for t in axis.get_majorticklabels()]
+            translated = [translate(text, "legend") for text in labels]
+            if translated != labels:
+                axis.set_ticks(axis.get_majorticklocs(), translated)
+    for other in ax.figure.axes:
+        bar = getattr(other, "_colorbar", None)  # set on a colour bar's own Axes
+        if bar is not None and getattr(bar.mappable, "axes", None) is ax:
+            bar.set_label(translate(bar.ax.get_ylabel() if bar.orientation == "vertical"
+                                    else bar.ax.get_xlabel()))
 
 
 def style_cycle():

@@ -90,9 +90,8 @@ def plot_cohort_heatmap(
              annotate=annotate, cbar_label="Active customers (% of cohort)" if percent
              else "Active customers (share of cohort)")
     unit = "Months" if freq == "M" else "Quarters"
-    ax.set(title=title, xlabel=f"{unit} since first purchase",
-           ylabel=f"Cohort ({'month' if freq == 'M' else 'quarter'} of first purchase)")
-    return ax
+    return finish(ax, title=title, xlabel=f"{unit} since first purchase",
+                  ylabel=f"Cohort ({'month' if freq == 'M' else 'quarter'} of first purchase)", legend=False)
 
 
 def plot_survival_curves(
@@ -254,6 +253,5 @@ def plot_retention_value_heatmap(
             inside = np.nan_to_num(grid.to_numpy(dtype=float), nan=-np.inf) >= threshold
         _outline(ax, inside, colors=PALETTE[5], linewidths=2.5, linestyles="--",
                  label=f">= {threshold:g}%")
-    ax.set(title=title, xlabel=xlabel,
-           ylabel="Retention rate per year (%)" if y == "retention" else y)
-    return ax
+    return finish(ax, title=title, xlabel=xlabel,
+                  ylabel="Retention rate per year (%)" if y == "retention" else y, legend=False)

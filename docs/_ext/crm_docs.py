@@ -10,6 +10,7 @@
 - ``.. crm-datasets::`` renders ``crm.list_datasets()`` as a table, whatever columns it has.
 - The numbered notebooks of ``notebooks/`` are copied into ``docs/notebooks/`` at each
   build (links between notebooks resolve there) and rendered from their saved outputs.
+- ``.. crm-glossary::`` renders ``crm.glossary()`` (Chinese-English terms of the seed texts).
 - ``.. crm-teaching-links::`` links the glossary, formula sheet and instructor guide that exist.
 - ``.. crm-notebooks::`` shows the numbered notebooks as cards: first sentence, a chart
   thumbnail, concepts, data provenance and number of exercises.
@@ -53,6 +54,7 @@ GROUPS = [
     ("churn", "crm_analysis.churn", "lost and at-risk customers"),
     ("basket", "crm_analysis.basket", "baskets, cross-sell and up-sell"),
     ("equity", "crm_analysis.equity", "customer equity and growth levers"),
+    ("glossary", "crm_analysis.glossary", "Chinese-English glossary of the seed texts"),
     ("simulate", "crm_analysis.simulate", "simulated data with known truth"),
     ("plotting", "crm_analysis.plotting", "charts and the shared style"),
     ("largedata", "crm_analysis.largedata", "large logs: DuckDB, Dask, chunks"),
@@ -167,7 +169,10 @@ def _group_page(page: str, modname: str, short: str, fullnames: list[str]) -> st
     # The module docstring below repeats its own first line in full.
     title = f"{page}: {short}"
     lines = [f".. _api-{page}:", "", title, "=" * len(title), "",
-             f".. automodule:: {modname}", "   :no-members:", "",
+             f".. automodule:: {modname}", "   :no-members:",
+             # crm_analysis.glossary is both a module and the function it exports:
+             # index the function, show the module's docstring only.
+             *(["   :no-index:"] if modname in fullnames else []), "",
              "", ".. currentmodule:: None", "",
              ".. autosummary::", "   :nosignatures:", ""]
     lines += [f"   ~{n}" for n in fullnames]
@@ -267,11 +272,16 @@ def _xref(target: str, content: nodes.Node) -> addnodes.pending_xref:
 class DatasetsTable(Directive):
     """``crm.list_datasets()`` as a table: one row per dataset, every column it returns."""
 
-    def run(self):
+    css = "crm-datasets"
+
+    def frame(self):
         import crm_analysis as crm
 
-        frame = crm.list_datasets()
-        table = nodes.table(classes=["crm-datasets"])
+        return crm.list_datasets()
+
+    def run(self):
+        frame = self.frame()
+        table = nodes.table(classes=[self.css])
         group = nodes.tgroup(cols=len(frame.columns))
         table += group
         group += [nodes.colspec(colwidth=1) for _ in frame.columns]
@@ -282,6 +292,17 @@ class DatasetsTable(Directive):
             body += nodes.row("", *[_cell(v) for v in values])
         group += [head, body]
         return [table]
+
+
+class GlossaryTable(DatasetsTable):
+    """``crm.glossary()`` as a table; library functions link to their reference pages."""
+
+    css = "crm-glossary"
+
+    def frame(self):
+        import crm_analysis as crm
+
+        return crm.glossary()
 
 
 def title_and_description(path: Path) -> tuple[str, str]:
@@ -546,4 +567,5 @@ def setup(app):
     app.add_directive("crm-datasets", DatasetsTable)
     app.add_directive("crm-notebooks", NotebookList)
     app.add_directive("crm-teaching-links", TeachingLinks)
+    app.add_directive("crm-glossary", GlossaryTable)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

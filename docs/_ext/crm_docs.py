@@ -465,7 +465,7 @@ class NotebookList(Directive):
             facts_list = nodes.field_list(classes=["crm-card-facts"])
             concepts = ", ".join(f"{c} {CONCEPTS[c]}" for c in facts["concepts"]) or "overview"
             data = "; ".join(facts["provenance"]) or "none loaded"
-            exercises = str(facts["exercises"]) if facts["exercises"] else "none yet"
+            exercises = str(facts["exercises"]) if facts["exercises"] else "none"
             for name, value, cls in (("Concepts", concepts, "concepts"), ("Data", data, "provenance"),
                                      ("Exercises", exercises, "exercises")):
                 field = nodes.field(classes=[f"crm-card-{cls}"])

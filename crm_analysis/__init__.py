@@ -129,7 +129,7 @@ from .equity import (
     lever_simulation,
     value_elasticities,
 )
-from .errors import CRMDataError
+from .errors import ConvergenceError, CRMDataError
 from .largedata import rfm_summary_dask, rfm_summary_files, score_dask, score_in_chunks
 from .loyalty import (
     C10_COMPONENTS,
@@ -221,6 +221,7 @@ __all__ = [
     "render_report_html",
     "report",
     "CRMDataError",
+    "ConvergenceError",
     "BGBBModel",
     "BTYDModel",
     "ModelFitWarning",

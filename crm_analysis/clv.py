@@ -18,7 +18,11 @@ of what each customer will still buy.  This module fits the standard
   :func:`tracking_data`, :func:`compare_models`.
 
 The likelihoods and conditional expectations are those of ``lifetimes``
-(Davidson-Pilon); this module adds one consistent interface, input checks,
+(Davidson-Pilon), evaluated so that they never overflow or return NaN (the
+BG/NBD expectation as a series of positive terms, the Pareto/NBD's A_0 by
+quadrature where its hypergeometric form fails); this module adds one
+consistent interface, input checks, multi-start maximum likelihood with an
+explicit no-dropout (NBD) limit, customers with T = 0,
 log-likelihoods in the caller's time unit, standard errors for every model,
 fitting on distinct (frequency, recency, T) patterns with counts as weights,
 and working replacements for the lifetimes utilities that break under
@@ -34,10 +38,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy import optimize, special, stats
 
 from ._checks import numeric_column, require_columns, require_frame
-from .errors import CRMDataError, describe_rows
+from .errors import ConvergenceError, CRMDataError, ModelFitWarning, describe_rows
 
 __all__ = [
     "BTYDModel",
@@ -45,6 +49,7 @@ __all__ = [
     "SpendModel",
     "RankComparison",
     "ModelFitWarning",
+    "ConvergenceError",
     "fit_btyd",
     "fit_bgbb",
     "fit_gamma_gamma",
@@ -74,25 +79,24 @@ _MODEL_ALIASES = {
     "bgnbd": "bgnbd", "bg/nbd": "bgnbd", "bg_nbd": "bgnbd", "betageo": "bgnbd",
     "pareto": "pareto", "paretonbd": "pareto", "pareto/nbd": "pareto", "pareto_nbd": "pareto",
     "mbgnbd": "mbgnbd", "mbg/nbd": "mbgnbd", "mbg_nbd": "mbgnbd",
+    "nbd": "nbd",
 }
 _PARAM_NAMES = {
     "bgnbd": ["r", "alpha", "a", "b"],
     "pareto": ["r", "alpha", "s", "beta"],
     "mbgnbd": ["r", "alpha", "a", "b"],
+    "nbd": ["r", "alpha"],
     "bgbb": ["alpha", "beta", "gamma", "delta"],
     "gamma_gamma": ["p", "q", "v"],
 }
-_LABELS = {"bgnbd": "BG/NBD", "pareto": "Pareto/NBD", "mbgnbd": "MBG/NBD", "bgbb": "BG/BB"}
+_LABELS = {"bgnbd": "BG/NBD", "pareto": "Pareto/NBD", "mbgnbd": "MBG/NBD", "bgbb": "BG/BB",
+           "nbd": "NBD"}
 
 _ADVICE = (
     "Try a small penalizer (e.g. penalizer=0.001), or rescale time (e.g. weeks "
     "instead of days: rfm_summary(..., freq='D', freq_multiplier=7)), and check "
     "that the summary has enough repeat buyers."
 )
-
-
-class ModelFitWarning(UserWarning):
-    """A fit finished but its result deserves suspicion (flat likelihood, violated assumption)."""
 
 
 # --------------------------------------------------------------------------------------
@@ -138,7 +142,10 @@ def _frt(
         ((x == 0) & (tx > 1e-12), cols[1], "positive recency with zero repeat purchases"),
     ]
     if fitting:
-        checks.append((age <= 0, cols[2], "non-positive customer age T"))
+        # T = 0 (first purchase at the end of observation) is accepted: such a
+        # customer's likelihood contribution is exactly 1.  Repeat purchases at
+        # age 0 are impossible in a summary and would make the likelihood infinite.
+        checks.append(((age <= 0) & (x > 0), cols[0], f"repeat purchases with {cols[2]!r} = 0"))
     for mask, col, problem in checks:
         if mask.any():
             raise CRMDataError(
@@ -179,15 +186,17 @@ def _as_output(values, data: pd.DataFrame, name: str) -> pd.Series:
 
 def _row_loglik(model: str, params: np.ndarray, cols: list[np.ndarray]) -> np.ndarray:
     """Per-row log-likelihood of each model (lifetimes' formulas, original time units)."""
-    from lifetimes import BetaGeoBetaBinomFitter, ParetoNBDFitter
+    from lifetimes import BetaGeoBetaBinomFitter
     from scipy.special import gammaln
 
     if model == "bgnbd":
         return _bgnbd_rows(params, *cols)
     if model == "mbgnbd":
         return _mbgnbd_rows(params, *cols)
+    if model == "nbd":
+        return _nbd_rows(params, *cols)
     if model == "pareto":
-        return np.asarray(ParetoNBDFitter._conditional_log_likelihood(list(params), *cols), float)
+        return _pareto_rows(params, *cols)
     if model == "bgbb":
         return np.asarray(BetaGeoBetaBinomFitter._loglikelihood(list(params), *cols), float)
     if model == "gamma_gamma":
@@ -210,6 +219,111 @@ def _bgnbd_rows(params, x, tx, T):
     return a1 + a2 + np.where(x > 0, np.logaddexp(a3, a4), a3)
 
 
+_GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(8)
+# Panels in u graded towards u = 1 (edges 1 - 10^-j), where the inverse of the
+# dominant power has an algebraic end-point singularity; 8 Gauss nodes per panel.
+_U_EDGES = np.concatenate([[0.0, 0.5], 1 - 10.0 ** -np.arange(1, 13), [1.0]])
+_U_NODES = np.concatenate([(b - a) / 2 * _GL_NODES + (b + a) / 2
+                           for a, b in zip(_U_EDGES[:-1], _U_EDGES[1:], strict=True)])
+_U_WEIGHTS = np.concatenate([(b - a) / 2 * _GL_WEIGHTS
+                             for a, b in zip(_U_EDGES[:-1], _U_EDGES[1:], strict=True)])
+
+
+def _pareto_log_a0(params, x, tx, T) -> np.ndarray:
+    """log A_0 of the Pareto/NBD likelihood (Fader & Hardie 2005 note, eqs. 19-20), NaN-free.
+
+    ``A_0 = (r+s+x) * I`` with ``I = integral_tx^T (alpha+y)^-(r+x) (beta+y)^-(s+1) dy``.
+    The published form is a difference of two Gauss hypergeometric terms; it is
+    used where it is well conditioned.  Two regimes are integrated instead:
+
+    * tx close to T (the difference cancels; lifetimes returns NaN): 8-point
+      Gauss-Legendre on [tx, T], exact to machine precision on such short intervals;
+    * one of alpha, beta far above the other and above T (near the no-dropout
+      boundary, where the hypergeometric series converges very slowly): the
+      dominant power is integrated in closed form and the other, nearly constant
+      factor by graded Gauss-Legendre panels in the dominant factor's cumulative share.
+
+    tx = T gives log 0 = -inf (no time for dropout after the last purchase).
+    """
+    r, alpha, s, beta = params
+    x, tx, T = np.broadcast_arrays(*(np.asarray(v, float) for v in (x, tx, T)))
+    k = r + x
+    rsx = r + s + x
+    out = np.full(x.shape, -np.inf)
+    todo = T > tx
+    # dominant (lower-base) factor and the other one
+    if alpha <= beta:
+        d, kd, h, kh = alpha, k, beta, np.full(x.shape, s + 1.0)
+    else:
+        d, kd, h, kh = beta, np.full(x.shape, s + 1.0), alpha, k
+    with np.errstate(all="ignore"):
+        spread = kh * np.log1p((T - tx) / (h + tx))  # log-variation of the other factor
+    far = todo & (spread < 5e-2)
+    rest = todo & ~far
+    if far.any():
+        xs = np.nonzero(far)[0]
+        L = np.log((d + T[xs]) / (d + tx[xs]))
+        one_k = 1.0 - kd[xs]
+        small = np.abs(one_k * L) < 1e-8
+        q = np.where(small, L, -np.expm1(one_k * L))  # share scale of the dominant integral
+        log_i0 = one_k * np.log(d + tx[xs]) + np.where(
+            small, np.log(L), np.log(np.abs(q)) - np.log(np.abs(np.where(small, 1.0, -one_k))))
+        u = _U_NODES[None, :]
+        with np.errstate(all="ignore"):
+            log_dy = np.where(small[:, None], L[:, None] * u,
+                              np.log1p(-u * q[:, None]) / np.where(small, 1.0, one_k)[:, None])
+        y = (d + tx[xs])[:, None] * np.exp(log_dy) - d
+        log_g = -kh[xs][:, None] * np.log(h + y)
+        out[xs] = np.log(rsx[xs]) + log_i0 + special.logsumexp(log_g, b=_U_WEIGHTS[None, :], axis=1)
+    if rest.any():
+        xs = np.nonzero(rest)[0]
+        lo, hi = min(alpha, beta), max(alpha, beta)
+        t = (r + x[xs]) if alpha < beta else np.full(len(xs), s + 1.0)
+        rr = rsx[xs]
+        with np.errstate(all="ignore"):
+            log_f_tx = (np.log(special.hyp2f1(rr, t, rr + 1.0, (hi - lo) / (hi + tx[xs])))
+                        - rr * np.log(hi + tx[xs]))
+            log_f_T = (np.log(special.hyp2f1(rr, t, rr + 1.0, (hi - lo) / (hi + T[xs])))
+                       - rr * np.log(hi + T[xs]))
+            gap = log_f_tx - log_f_T
+            val = log_f_tx + np.log(-np.expm1(-gap))
+        short = ~(gap > 1e-3)
+        if short.any():
+            ss = xs[short]
+            a_, b_ = tx[ss], T[ss]
+            ys = (b_ - a_)[:, None] / 2 * _GL_NODES[None, :] + (b_ + a_)[:, None] / 2
+            log_f = -k[ss][:, None] * np.log(alpha + ys) - (s + 1) * np.log(beta + ys)
+            val[short] = (np.log(rsx[ss]) + np.log((b_ - a_) / 2)
+                          + special.logsumexp(log_f, b=_GL_WEIGHTS[None, :], axis=1))
+        out[xs] = val
+    return out
+
+
+def _pareto_rows(params, x, tx, T) -> np.ndarray:
+    """Pareto/NBD individual log-likelihood (Fader & Hardie 2005 note, eq. 18)."""
+    from scipy.special import gammaln
+
+    r, alpha, s, beta = params
+    log_a0 = _pareto_log_a0(params, x, tx, T)
+    alive = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
+    with np.errstate(divide="ignore"):
+        dead = np.log(s) + log_a0 - np.log(r + s + x)
+    return gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta) + np.logaddexp(alive, dead)
+
+
+def _nbd_rows(params, x, tx, T):
+    """Log-likelihood of the no-dropout limit: Poisson purchasing, gamma rates.
+
+    The BG/NBD, MBG/NBD and Pareto/NBD likelihoods all tend to this as dropout
+    vanishes: ``log Gamma(r+x) - log Gamma(r) + r log alpha - (r+x) log(alpha+T)``
+    (purchase-time densities, the same convention as the other models).
+    """
+    from scipy.special import gammaln
+
+    r, alpha = params[0], params[1]
+    return gammaln(r + x) - gammaln(r) + r * np.log(alpha) - (r + x) * np.log(alpha + T)
+
+
 def _mbgnbd_rows(params, x, tx, T):
     """MBG/NBD individual log-likelihood (Batislam et al. 2007)."""
     from scipy.special import gammaln
@@ -226,7 +340,7 @@ def _total_loglik(model, params, cols, w) -> float:
     return float(np.sum(w * _row_loglik(model, np.asarray(params, float), cols)))
 
 
-_TIME_PARAMS = {"bgnbd": [1], "mbgnbd": [1], "pareto": [1, 3]}
+_TIME_PARAMS = {"bgnbd": [1], "mbgnbd": [1], "pareto": [1, 3], "nbd": [1]}
 
 
 def _rescale(model: str, params, scale: float) -> np.ndarray:
@@ -274,6 +388,121 @@ def _standard_errors(model, params, cols, w, out_params=None) -> tuple[pd.Series
     return pd.Series(se, index=names), pd.DataFrame(cov, index=names, columns=names)
 
 
+_ConvergenceError = ConvergenceError  # the package's class; lifetimes' has the same name
+
+
+def _central_grad(fun, theta: np.ndarray, h: float = 1e-6) -> np.ndarray:
+    """Central-difference gradient (error O(h^2); forward differences stop optimisers short)."""
+    g = np.empty_like(theta)
+    for i in range(len(theta)):
+        e = np.zeros_like(theta)
+        e[i] = h
+        g[i] = (fun(theta + e) - fun(theta - e)) / (2 * h)
+    return g
+
+
+def _num_hessian(grad, theta: np.ndarray, h: float = 1e-4) -> np.ndarray:
+    """Symmetrised central-difference Hessian from a gradient function."""
+    k = len(theta)
+    hess = np.empty((k, k))
+    for i in range(k):
+        e = np.zeros(k)
+        e[i] = h
+        hess[i] = (grad(theta + e) - grad(theta - e)) / (2 * h)
+    return (hess + hess.T) / 2
+
+
+@dataclass
+class _Optimum:
+    x: np.ndarray
+    fun: float
+    converged: bool
+    message: str
+
+
+def _optimise(fun, starts, *, grad=None, weight: float = 1.0, tol: float = 1e-3) -> _Optimum:
+    """Minimise a mean negative log-likelihood over log-parameters from several starts.
+
+    Every start runs a short BFGS; the best end point is refined by a tight BFGS
+    and Newton steps on a numerical Hessian.  Convergence is judged on the end
+    point itself, not on the optimiser's exit status (scipy reports "precision
+    loss" when the objective is already flat to machine precision).  The fit
+    counts as converged when the log-likelihood (``weight`` customers times the
+    mean) can gain less than ``tol`` more: either the Hessian is positive
+    definite and the Newton step predicts a gain below ``tol``, or the
+    log-likelihood changes by less than ``tol`` per e-fold change of every
+    parameter, or (on a ridge running to the edge of the parameter space, where
+    neither test applies) two starts end within ``tol`` of the best value.
+    """
+    grad = grad or (lambda t: _central_grad(fun, t))
+
+    def safe(t):
+        with np.errstate(all="ignore"):
+            v = fun(t)
+        return v if np.isfinite(v) else 1e10
+
+    def safe_grad(t):
+        with np.errstate(all="ignore"):
+            g = grad(t)
+        return np.where(np.isfinite(g), g, 0.0)
+
+    def run(x0, gtol, stall):
+        history = []
+
+        def stop_when_flat(intermediate_result):
+            # Along a ridge to infinity BFGS creeps on for thousands of steps; stop
+            # once 10 iterations gained less than ``stall`` log-likelihood units.
+            history.append(intermediate_result.fun)
+            if len(history) > 10 and (history[-11] - history[-1]) * weight < stall:
+                raise StopIteration
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return optimize.minimize(safe, np.asarray(x0, float), jac=safe_grad, method="BFGS",
+                                     callback=stop_when_flat,
+                                     options={"gtol": gtol, "maxiter": 2000})
+
+    ends = []
+    for x0 in starts:
+        res = run(x0, 1e-9, tol * 0.1)
+        if np.all(np.isfinite(res.x)) and res.fun < 1e10:
+            ends.append(res)
+    if not ends:
+        return _Optimum(np.full(len(starts[0]), np.nan), np.inf, False, "no finite likelihood")
+    ends.sort(key=lambda res: res.fun)
+    best = ends[0]
+    # Two starts ending within ``tol`` of the best value: the best is reproducible.
+    agree = len(ends) > 1 and (ends[1].fun - best.fun) * weight < tol
+    x, f = best.x.copy(), float(best.fun)
+    gain = np.inf
+    for _ in range(20):
+        g = safe_grad(x)
+        hess = _num_hessian(safe_grad, x)
+        try:
+            eig = np.linalg.eigvalsh(hess)
+            if not np.all(np.isfinite(eig)) or eig.min() <= 0:
+                gain = np.inf
+                break
+            step = np.linalg.solve(hess, g)
+        except np.linalg.LinAlgError:
+            gain = np.inf
+            break
+        gain = 0.5 * float(g @ step) * weight
+        if gain < tol * 1e-3:
+            break
+        t = 1.0
+        while t > 1e-4:
+            f_new = safe(x - t * step)
+            if f_new <= f:
+                x, f = x - t * step, f_new
+                break
+            t /= 2
+        else:
+            break
+    flat = float(np.max(np.abs(safe_grad(x)))) * weight < tol
+    return _Optimum(x, f, bool(gain < tol or flat or agree), str(best.message))
+
+
 def _run_quietly(fn, what: str):
     """Call a lifetimes fit, turning its convergence failure into CRMDataError."""
     from lifetimes.utils import ConvergenceError
@@ -285,7 +514,7 @@ def _run_quietly(fn, what: str):
             warnings.simplefilter("ignore", RuntimeWarning)
             return fn()
     except ConvergenceError as exc:
-        raise CRMDataError(
+        raise _ConvergenceError(
             f"{what}: the maximum-likelihood fit did not converge. {_ADVICE}\n"
             f"Optimiser said: {buffer.getvalue().strip()[:400]}"
         ) from exc
@@ -358,7 +587,8 @@ class BTYDModel(_FittedModel):
     Attributes
     ----------
     model : str
-        ``"bgnbd"``, ``"pareto"`` or ``"mbgnbd"``.
+        ``"bgnbd"``, ``"pareto"``, ``"mbgnbd"`` or ``"nbd"`` (no dropout: the
+        limit the other three reduce to when the data show no sign of dropout).
     time_unit : str
         Unit of ``recency``, ``T`` and every ``t`` (e.g. ``"weeks"``).
     params_ : Series
@@ -378,6 +608,13 @@ class BTYDModel(_FittedModel):
         L2 penalty used (0 = plain maximum likelihood).
     columns : dict
         Column names used for frequency, recency and T.
+    reduced_from : str or None
+        The model asked for when the fit reduced to its no-dropout NBD limit.
+    notes_ : list of str
+        What the fit did that the reader should know (customers with T = 0
+        left out, reduction to the NBD limit).
+    n_zero_age_ : int
+        Customers with T = 0 (no information; likelihood contribution 1).
     """
 
     model: str
@@ -390,10 +627,15 @@ class BTYDModel(_FittedModel):
     n_patterns_: int = 0
     penalizer: float = 0.0
     columns: dict = field(default_factory=lambda: {"frequency": "frequency", "recency": "recency", "T": "T"})
+    reduced_from: str | None = None
+    notes_: list = field(default_factory=list)
+    n_zero_age_: int = 0
 
     @property
     def label(self) -> str:
-        """Display name, e.g. ``"BG/NBD"``."""
+        """Display name, e.g. ``"BG/NBD"`` or ``"BG/NBD (NBD limit)"``."""
+        if self.reduced_from is not None:
+            return f"{_LABELS[self.reduced_from]} (NBD limit)"
         return _LABELS[self.model]
 
     @classmethod
@@ -426,18 +668,14 @@ class BTYDModel(_FittedModel):
         """lifetimes fitter with parameters for time multiplied by ``scale``."""
         from lifetimes import BetaGeoFitter, ModifiedBetaGeoFitter, ParetoNBDFitter
 
+        if self.model == "nbd":
+            raise CRMDataError("the NBD (no-dropout) model has no lifetimes fitter; use the "
+                               "model's own methods (p_alive is 1, expected purchases are linear in t).")
         cls = {"bgnbd": BetaGeoFitter, "pareto": ParetoNBDFitter, "mbgnbd": ModifiedBetaGeoFitter}
         f = cls[self.model](penalizer_coef=self.penalizer)
         f.params_ = pd.Series(_rescale(self.model, self.params_.to_numpy(), scale),
                               index=self.params_.index)
         return f
-
-    @staticmethod
-    def _scale_for(*times) -> float:
-        # P(alive) and expected counts do not depend on the time unit; computing
-        # them with the longest time scaled to 1 keeps the hypergeometric terms finite.
-        top = max(float(np.max(t)) for t in times)
-        return 1.0 / top if top > 0 else 1.0
 
     def _cols(self, data, frequency, recency, T, where):
         return _frt(
@@ -465,18 +703,21 @@ class BTYDModel(_FittedModel):
             ``p_alive``, indexed like ``data``.
         """
         x, tx, age = self._cols(data, frequency, recency, T, "p_alive")
-        c = self._scale_for(age)
-        with np.errstate(all="ignore"):
-            if self.model == "pareto":
-                out = _pareto_p_alive(_rescale("pareto", self.params_.to_numpy(), c), x, tx * c, age * c)
-            else:
-                out = self._fitter(c).conditional_probability_alive(x, tx * c, age * c)
+        if self.model == "pareto":
+            out = _pareto_p_alive(self.params_.to_numpy(), x, tx, age)
+        else:
+            out = _bg_p_alive(self.model, self.params_.to_numpy(), x, tx, age)
         return _as_output(out, data, "p_alive")
 
     def expected_purchases(
         self, t: float, data: pd.DataFrame, *, frequency=None, recency=None, T=None
     ) -> pd.Series:
         """Expected repeat purchases in the next ``t`` time units, given each history.
+
+        For BG/NBD and MBG/NBD this is P(alive) times the expectation given
+        alive, summed as a series of positive terms (see
+        :func:`_alive_expectation`), which stays finite where the closed form's
+        Gaussian hypergeometric function fails (a + b < 1, b in the thousands).
 
         Returns
         -------
@@ -488,10 +729,10 @@ class BTYDModel(_FittedModel):
         x, tx, age = self._cols(data, frequency, recency, T, "expected_purchases")
         if np.ndim(t) == 0 and t == 0:
             return _as_output(np.zeros(len(x)), data, "expected_purchases")
-        c = self._scale_for(age, t)
-        with np.errstate(all="ignore"):
-            out = self._fitter(c).conditional_expected_number_of_purchases_up_to_time(
-                t * c, x, tx * c, age * c)
+        if self.model == "pareto":
+            out = _pareto_conditional_expectation(self.params_.to_numpy(), t, x, tx, age)
+        else:
+            out = _bg_conditional_expectation(self.model, self.params_.to_numpy(), t, x, tx, age)
         return _as_output(out, data, "expected_purchases")
 
     def expected_purchases_new(self, t) -> float | pd.Series:
@@ -502,9 +743,10 @@ class BTYDModel(_FittedModel):
         ts = np.atleast_1d(np.asarray(t, dtype=float))
         if (ts < 0).any():
             raise CRMDataError("expected_purchases_new: times must be >= 0.")
-        c = self._scale_for(ts)
-        with np.errstate(all="ignore"):
-            out = np.asarray(self._fitter(c).expected_number_of_purchases_up_to_time(ts * c), float)
+        if self.model == "pareto":
+            out = _pareto_expected_new(self.params_.to_numpy(), ts)
+        else:
+            out = _bg_expected_new(self.model, self.params_.to_numpy(), ts)
         out = np.where(ts == 0, 0.0, out)
         if np.ndim(t) == 0:
             return float(out[0])
@@ -545,62 +787,253 @@ class BTYDModel(_FittedModel):
                             columns=pd.Index(freqs, name="frequency"))
 
 
-def _pareto_p_alive(params, x, tx, T):
-    from lifetimes import ParetoNBDFitter
+def _bg_p_alive(model: str, params, x, tx, T) -> np.ndarray:
+    """P(alive) of BG/NBD, MBG/NBD and NBD, evaluated as a logistic of log-odds (never overflows)."""
+    x, tx, T = (np.asarray(v, float) for v in (x, tx, T))
+    if model == "nbd":
+        return np.ones(np.broadcast(x, tx, T).shape)
+    r, alpha, a, b = params
+    # log of P(dead) / P(alive): dropout after the last purchase vs alive throughout.
+    shift = 0.0 if model == "mbgnbd" else 1.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_odds = (np.log(a) - np.log(b + np.maximum(x - shift, 0.0))
+                    + (r + x) * (np.log(alpha + T) - np.log(alpha + tx)))
+    out = special.expit(-log_odds)
+    if model == "bgnbd":  # nobody can drop out before the first repeat purchase
+        out = np.where(x > 0, out, 1.0)
+    return out
 
+
+def _alive_expectation(a, b_alive, k, u) -> np.ndarray:
+    """E[purchases in the next t | alive] for BG-type dropout, as a positive series.
+
+    Given the purchase rate lambda and dropout probability p, an active customer
+    makes (1 - exp(-lambda p t)) / p expected purchases in t: the j-th purchase
+    happens if at least j purchase opportunities arrive and the customer survived
+    the j - 1 before it.  Averaging over the posterior given alive,
+    p ~ Beta(a, b_alive) and lambda ~ Gamma(k, alpha + T), gives
+
+        sum_{j >= 1} E[(1 - p)^(j-1)] P(N >= j),
+
+    with N negative binomial (k, mean k u), u = t / (alpha + T).  Both factors
+    are positive, E[(1 - p)^(j-1)] is a running product of (1 - a / (a + b_alive + i))
+    and P(N >= j) the regularised incomplete beta I_z(j, k), z = u / (1 + u):
+    no cancellation and no Gauss hypergeometric function, so it stays accurate
+    where the closed form of Fader, Hardie & Lee (2005a, eq. 10) breaks down
+    (a + b < 1, b in the thousands, a near 1).  The series is summed until the
+    negative-binomial tail is below 1e-20.
+    """
+    a, b_alive, k, u = np.broadcast_arrays(*(np.asarray(v, float) for v in (a, b_alive, k, u)))
+    shape = a.shape
+    a, b_alive, k, u = (v.reshape(-1) for v in (a, b_alive, k, u))
+    out = np.zeros(a.shape)
+    todo = u > 0
+    if not todo.any():
+        return out.reshape(shape)
+    # Distinct rows only: customers share (x, T) patterns.
+    rows = np.column_stack([a, b_alive, k, u])[todo]
+    uniq, inverse = np.unique(rows, axis=0, return_inverse=True)
+    ua, ub, uk, uu = uniq.T
+    mean = uk * uu
+    sd = np.sqrt(uk * uu * (1 + uu))
+    # Terms until the tail is negligible: past the mean by many standard deviations
+    # and by 50 e-folds of the geometric tail (ratio u / (1 + u)).
+    n_terms = np.ceil(mean + 12 * sd + 50 * (1 + uu) + 20).astype(np.int64)
+    n_terms = np.minimum(n_terms, 10_000_000)
+    val = np.zeros(len(uniq))
+    order = np.argsort(n_terms)
+    budget = 1 << 21  # terms per block (rows x j)
+    start = 0
+    while start < len(order):
+        n_max = int(n_terms[order[start]])
+        stop = start + 1
+        # group rows of similar length so that short rows are not padded to long ones
+        while stop < len(order) and n_terms[order[stop]] <= 2 * n_max and (stop - start + 1) * (
+                2 * n_max) <= budget:
+            stop += 1
+        idx = order[start:stop]
+        n_max = int(n_terms[idx].max())
+        val[idx] = _alive_series(ua[idx], ub[idx], uk[idx], uu[idx], n_max, budget)
+        start = stop
+    out[todo] = val[inverse.reshape(-1)]
+    return out.reshape(shape)
+
+
+def _alive_series(a, b, k, u, n_terms: int, budget: int) -> np.ndarray:
+    """Sum of the series in :func:`_alive_expectation` for a group of rows, in blocks of j."""
+    z = u / (1 + u)
+    total = np.zeros(len(a))
+    log_c = np.zeros(len(a))  # log E[(1-p)^(j-1)] at the block's first j
+    block = max(1, min(n_terms, budget // max(len(a), 1)))
+    j0 = 1
+    while j0 <= n_terms:
+        js = np.arange(j0, min(j0 + block, n_terms + 1), dtype=float)
+        # factor taking E[(1-p)^(j-1)] to E[(1-p)^j]: 1 - a / (a + b + j - 1)
+        inc = np.log1p(-a[:, None] / (a[:, None] + b[:, None] + js[None, :] - 1))
+        log_cs = log_c[:, None] + np.concatenate(
+            [np.zeros((len(a), 1)), np.cumsum(inc[:, :-1], axis=1)], axis=1)
+        tail = special.betainc(js[None, :], k[:, None], z[:, None])
+        total += np.sum(np.exp(log_cs) * tail, axis=1)
+        log_c = log_cs[:, -1] + inc[:, -1]
+        j0 += len(js)
+    return total
+
+
+def _bg_conditional_expectation(model: str, params, t, x, tx, T) -> np.ndarray:
+    """E[X(T, T + t) | x, tx, T] for BG/NBD, MBG/NBD and NBD (finite for all valid parameters)."""
+    x, tx, T = (np.asarray(v, float) for v in (x, tx, T))
+    r, alpha = params[0], params[1]
+    u = np.asarray(t, float) / (alpha + T)
+    if model == "nbd":
+        return (r + x) * u
+    a, b = params[2], params[3]
+    # Given alive, p ~ Beta(a, b + x) (BG/NBD) or Beta(a, b + x + 1) (MBG/NBD, which
+    # also lets a customer drop out at the first purchase).
+    b_alive = b + x + (1.0 if model == "mbgnbd" else 0.0)
+    return _bg_p_alive(model, params, x, tx, T) * _alive_expectation(a, b_alive, r + x, u)
+
+
+def _bg_expected_new(model: str, params, t) -> np.ndarray:
+    """E[X(t)] for a new customer (FHL 2005a eq. 7; Batislam et al. 2007), computed stably."""
+    r, alpha = params[0], params[1]
+    t = np.asarray(t, float)
+    if model == "nbd":
+        return r * t / alpha
+    a, b = params[2], params[3]
+    if model == "mbgnbd":  # alive after the first purchase with probability b / (a + b)
+        return b / (a + b) * _alive_expectation(a, b + 1.0, r, t / alpha)
+    return _alive_expectation(a, b, r, t / alpha)
+
+
+def _pareto_p_alive(params, x, tx, T):
+    """Pareto/NBD P(alive) (Fader & Hardie 2005 note, eq. 25) as a logistic of log-odds."""
     r, alpha, s, beta = params
-    log_a0 = ParetoNBDFitter._log_A_0([r, alpha, s, beta], x, tx, T)
-    z = np.log(s) - np.log(r + s + x) + (r + x) * np.log(alpha + T) + s * np.log(beta + T) + log_a0
-    return 1.0 / (1.0 + np.exp(z))
+    x, tx, T = (np.asarray(v, float) for v in (x, tx, T))
+    with np.errstate(divide="ignore"):
+        log_odds = (np.log(s) - np.log(r + s + x) + (r + x) * np.log(alpha + T)
+                    + s * np.log(beta + T) + _pareto_log_a0(params, x, tx, T))
+    return special.expit(-log_odds)
+
+
+def _pareto_horizon_factor(s, base, t) -> np.ndarray:
+    """(base / (s - 1)) * (1 - (base / (base + t))^(s - 1)), continuous through s = 1."""
+    log_ratio = np.log1p(np.asarray(t, float) / base)
+    k = (s - 1.0) * log_ratio
+    with np.errstate(all="ignore"):
+        factor = np.where(np.abs(k) > 1e-8, -np.expm1(-k) / np.where(k == 0, 1.0, k), 1 - k / 2)
+    return base * log_ratio * factor
+
+
+def _pareto_conditional_expectation(params, t, x, tx, T) -> np.ndarray:
+    """E[X(T, T + t) | x, tx, T] for the Pareto/NBD (Schmittlein et al. 1987, eq. 22)."""
+    r, alpha, s, beta = params
+    x, tx, T = (np.asarray(v, float) for v in (x, tx, T))
+    return (_pareto_p_alive(params, x, tx, T) * (r + x) / (alpha + T)
+            * _pareto_horizon_factor(s, beta + T, t))
+
+
+def _pareto_expected_new(params, t) -> np.ndarray:
+    """E[X(t)] for a new Pareto/NBD customer (Schmittlein et al. 1987, eq. 17)."""
+    r, alpha, s, beta = params
+    return r / alpha * _pareto_horizon_factor(s, beta, np.asarray(t, float))
 
 
 def _model_key(model: str) -> str:
     key = _MODEL_ALIASES.get(str(model).lower())
     if key is None:
         raise CRMDataError(
-            f"model must be one of 'bgnbd', 'pareto', 'mbgnbd', got {model!r}."
+            f"model must be one of 'bgnbd', 'pareto', 'mbgnbd', 'nbd', got {model!r}."
         )
     return key
 
 
-def _fit_pareto(x, tx, T, w, penalizer):
-    """Pareto/NBD maximum likelihood from a fixed start.
+def _objective(key: str, x, tx, T, w, penalizer: float):
+    """Mean penalised negative log-likelihood in log-parameters (lifetimes' objective).
 
-    lifetimes' own fitter starts Nelder-Mead from random values and stops at a
-    loose tolerance (1e-4); a fixed start and tight tolerances make fits
-    reproducible and let weighted and unweighted fits land on the same optimum.
-    The objective is lifetimes' likelihood on time rescaled to max(T) = 1.
+    Time is already rescaled to max(T) = 1; the L2 penalty acts on the rescaled
+    parameters, exactly as in lifetimes, so penalised fits agree with it.
     """
-    from lifetimes import ParetoNBDFitter
+    wsum = w.sum()
+    cols = [x, tx, T]
 
-    scale = 1.0 / T.max()
-    args = (x, tx * scale, T * scale)
+    def fun(theta):
+        p = _from_search(key, theta)
+        with np.errstate(all="ignore"):
+            ll = _row_loglik(key, p, cols)
+        return -float(np.sum(w * ll)) / wsum + penalizer * float(np.sum(p**2))
+
+    return fun
+
+
+def _from_search(key: str, theta) -> np.ndarray:
+    """Model parameters from the optimiser's coordinates (log-parameters).
+
+    The Pareto/NBD is searched in (log r, log alpha, log s, log s/beta): when
+    dropout rates barely vary between customers the likelihood rises along a
+    ridge s, beta -> infinity with the mean rate s/beta fixed, which is one
+    axis in these coordinates instead of a diagonal BFGS can only creep along.
+    """
+    p = np.exp(np.asarray(theta, float))
+    if key == "pareto":
+        p[3] = p[2] / p[3]
+    return p
+
+
+def _to_search(key: str, params) -> np.ndarray:
+    p = np.asarray(params, float).copy()
+    if key == "pareto":
+        p[3] = p[2] / p[3]
+    return np.log(p)
+
+
+def _nbd_gradient(x, T, w, penalizer: float):
+    """Analytic gradient of the NBD objective in log-parameters."""
+    from scipy.special import digamma
+
     wsum = w.sum()
 
-    def nll(logp):
-        p = np.exp(logp)
-        with np.errstate(all="ignore"):
-            ll = ParetoNBDFitter._conditional_log_likelihood(list(p), *args)
-        val = -np.sum(w * ll) / wsum + penalizer * np.sum(p**2)
-        return val if np.isfinite(val) else 1e10
+    def grad(theta):
+        r, alpha = np.exp(theta)
+        d_r = digamma(r + x) - digamma(r) + np.log(alpha) - np.log(alpha + T)
+        d_alpha = r / alpha - (r + x) / (alpha + T)
+        return -np.array([r * np.sum(w * d_r), alpha * np.sum(w * d_alpha)]) / wsum \
+            + 2 * penalizer * np.array([r, alpha]) ** 2
 
-    # Quasi-Newton with tight tolerances (some 100-150 likelihood evaluations);
-    # the derivative-free simplex is the fallback when it stops on precision loss.
-    best = optimize.minimize(nll, np.zeros(4), method="L-BFGS-B",
-                             options={"ftol": 1e-13, "gtol": 1e-8, "maxiter": 2000})
-    if not best.success or not np.all(np.isfinite(best.x)):
-        simplex = optimize.minimize(nll, best.x if np.all(np.isfinite(best.x)) else np.zeros(4),
-                                    method="Nelder-Mead",
-                                    options={"xatol": 1e-7, "fatol": 1e-12, "maxiter": 8000})
-        best = simplex if simplex.fun <= best.fun or not np.isfinite(best.fun) else best
-    if not np.isfinite(best.fun) or best.fun >= 1e10:
-        from lifetimes.utils import ConvergenceError
+    return grad
 
-        raise ConvergenceError("Pareto/NBD fit failed")
-    p = np.exp(best.x)
-    p[1] /= scale
-    p[3] /= scale
-    return p
+
+def _starts(key: str, nbd: np.ndarray | None) -> list[np.ndarray]:
+    """Starting points in log-parameters (time rescaled to max(T) = 1).
+
+    lifetimes' own start (all log-parameters 0.1) comes first, then starts that
+    take the purchase process from the NBD fit and vary the dropout process;
+    the best optimum over all of them is kept.
+    """
+    if key == "nbd":
+        return [np.full(2, 0.1), np.array([0.0, -1.0])]
+    starts = [np.full(4, 0.1)]
+    rate = np.full(2, 0.1) if nbd is None else np.log(nbd)
+    dropout = ([(0.0, 0.0), (np.log(0.5), np.log(5.0))]
+               if key == "pareto" else [(np.log(0.5), np.log(3.0)), (np.log(2.0), np.log(0.5))])
+    starts += [np.concatenate([rate, d]) for d in dropout]
+    return starts
+
+
+def _fit_scaled(key: str, x, tx, T, w, penalizer: float, nbd: np.ndarray | None = None) -> _Optimum:
+    """Multi-start maximum likelihood of one model on time rescaled to max(T) = 1."""
+    fun = _objective(key, x, tx, T, w, penalizer)
+    grad = _nbd_gradient(x, T, w, penalizer) if key == "nbd" else None
+    starts = [_to_search(key, np.exp(x0)) for x0 in _starts(key, nbd)]
+    opt = _optimise(fun, starts, grad=grad, weight=float(w.sum()))
+    opt.x = _from_search(key, opt.x)
+    return opt
+
+
+_NO_DROPOUT = ("no sign of customers leaving in the calibration period; the model reduces to the "
+               "NBD \u2014 no dropout, P(alive) = 1")
+#: Log-likelihood units by which a model with dropout must beat its no-dropout
+#: limit to be kept (the optimiser's own tolerance is 1e-5).
+_BOUNDARY_TOL = 1e-3
 
 
 def fit_btyd(
@@ -623,9 +1056,10 @@ def fit_btyd(
         Output of :func:`crm_analysis.rfm_summary`, one row per customer (or per
         pattern with ``weights``).  A calibration/holdout summary works too: the
         ``*_cal`` columns are used when ``frequency`` etc. are absent.  Never modified.
-    model : {"bgnbd", "pareto", "mbgnbd"}, default "bgnbd"
+    model : {"bgnbd", "pareto", "mbgnbd", "nbd"}, default "bgnbd"
         BG/NBD (Fader, Hardie & Lee 2005a), Pareto/NBD (Schmittlein, Morrison &
-        Colombo 1987) or MBG/NBD (Batislam, Denizel & Filiztekin 2007).
+        Colombo 1987), MBG/NBD (Batislam, Denizel & Filiztekin 2007) or the NBD
+        (no dropout), the limit all three reduce to when nobody leaves.
     frequency, recency, T : str
         Column names: repeat purchases, time of the last minus first purchase,
         time from first purchase to the end of observation.
@@ -646,16 +1080,31 @@ def fit_btyd(
     -------
     BTYDModel
 
+    Notes
+    -----
+    Customers with T = 0 (first purchase at the end of the period) contribute
+    exactly 1 to the likelihood; they are kept out of the optimisation and
+    counted in ``notes_`` and ``n_zero_age_``.  Each model is fitted from
+    several starting points (BFGS, then Newton steps); the fit counts as
+    converged when the log-likelihood cannot gain more than 0.001.  When the
+    best fit with dropout is no better (by 0.001) than its no-dropout limit,
+    the maximum lies on that boundary and the NBD limit is returned
+    (``model="nbd"``, ``reduced_from`` set): P(alive) = 1 and expected
+    purchases ``(r + x) t / (alpha + T)``, never inf or NaN.
+
     Raises
     ------
     CRMDataError
         Missing columns, missing/negative/non-integer frequencies, recency
-        above T, an unknown model, or a fit that did not converge (with advice).
+        above T, repeat purchases at T = 0, an unknown model.
+    ConvergenceError
+        A fit that genuinely did not converge (a subclass of CRMDataError, with advice).
 
     Warns
     -----
     ModelFitWarning
-        When the likelihood is flat at the optimum (standard errors undefined or huge).
+        Once when the data show no dropout and the model reduces to the NBD;
+        when the likelihood is flat at the optimum (standard errors undefined or huge).
 
     References
     ----------
@@ -680,36 +1129,63 @@ def fit_btyd(
         raise CRMDataError(f"penalizer must be >= 0, got {penalizer}.")
     x, tx, age, cols = _frt(summary, frequency, recency, T, "fit_btyd", fitting=True)
     w = _weights(summary, weights, "fit_btyd")
+    what = f"fit_btyd(model={key!r})"
+    notes = []
+    # Customers first seen at the end (T = 0) contribute exactly 1 to the
+    # likelihood: kept out of the optimisation, counted in the notes.
+    zero = age <= 0
+    n_zero = int(round(w[zero].sum()))
+    if n_zero:
+        notes.append(f"{n_zero:,} customer{'s' if n_zero != 1 else ''} with {cols[2]!r} = 0 (first "
+                     "purchase at the end of the period) carry no information (likelihood "
+                     "contribution 1) and were left out of the optimisation.")
+    n_total = int(round(w.sum()))
+    keep = (w > 0) & ~zero
+    x, tx, age, w = x[keep], tx[keep], age[keep], w[keep]
+    if len(x) == 0:
+        raise CRMDataError(f"{what}: column {cols[2]!r}: every customer has T = 0 "
+                           "(nothing observed after the first purchase); nothing to fit.")
     if aggregate:
         (x, tx, age), w = _aggregate(x, tx, age, weights=w)
-    keep = w > 0
-    x, tx, age, w = x[keep], tx[keep], age[keep], w[keep]
-    what = f"fit_btyd(model={key!r})"
-    if key == "pareto":
-        params = _run_quietly(lambda: _fit_pareto(x, tx, age, w, penalizer), what)
-    else:
-        from lifetimes import BetaGeoFitter, ModifiedBetaGeoFitter
-
-        cls = BetaGeoFitter if key == "bgnbd" else ModifiedBetaGeoFitter
-        fitter = _run_quietly(lambda: cls(penalizer_coef=penalizer).fit(x, tx, age, weights=w), what)
-        params = fitter.params_.to_numpy()
-    params = pd.Series(np.asarray(params, float), index=_PARAM_NAMES[key])
-    if not np.all(np.isfinite(params)) or (params <= 0).any():
-        raise CRMDataError(f"{what}: invalid parameters {params.to_dict()}. {_ADVICE}")
-    # Evaluate on time rescaled to max(T) = 1 (hypergeometric terms overflow for
+    # Optimise on time rescaled to max(T) = 1 (hypergeometric terms overflow for
     # long histories in raw units); a density of x purchase times picks up
     # x log(scale), which converts the log-likelihood back to the caller's unit.
     scale = 1.0 / age.max()
-    p_scaled = _rescale(key, params.to_numpy(), scale)
     data_cols = [x, tx * scale, age * scale]
-    ll = _total_loglik(key, p_scaled, data_cols, w) + float(np.sum(w * x)) * np.log(scale)
-    se, cov = _standard_errors(key, p_scaled, data_cols, w, out_params=params.to_numpy())
+    wsum = float(w.sum())
+    nbd = _fit_scaled("nbd", *data_cols, w, penalizer)
+    fitted_key, reduced_from = key, None
+    if key == "nbd":
+        opt = nbd
+    else:
+        opt = _fit_scaled(key, *data_cols, w, penalizer, nbd=nbd.x if nbd.converged else None)
+        # The supremum of every dropout model is its no-dropout limit; when the best
+        # fit with dropout does not beat the NBD, the maximum is on that boundary.
+        gain = (nbd.fun - opt.fun) * wsum if np.isfinite(opt.fun) else -np.inf
+        if nbd.converged and gain < _BOUNDARY_TOL:
+            fitted_key, reduced_from, full_fun, opt = "nbd", key, opt.fun, nbd
+            ll_with = -full_fun * wsum + float(np.sum(w * x)) * np.log(scale)
+            notes.append(f"{_NO_DROPOUT}. The best {_LABELS[key]} fit found has log-likelihood "
+                         f"{ll_with:,.3f}, no more than its no-dropout limit.")
+            warnings.warn(f"{what}: {_NO_DROPOUT}. The NBD limit is returned (parameters r, "
+                          "alpha; every prediction treats customers as active).",
+                          ModelFitWarning, stacklevel=2)
+    if not opt.converged:
+        raise ConvergenceError(
+            f"{what}: the maximum-likelihood fit did not converge ({opt.message}). {_ADVICE}")
+    p_scaled = opt.x
+    params = pd.Series(_rescale(fitted_key, p_scaled, 1.0 / scale), index=_PARAM_NAMES[fitted_key])
+    if not np.all(np.isfinite(params)) or (params <= 0).any():
+        raise ConvergenceError(f"{what}: invalid parameters {params.to_dict()}. {_ADVICE}")
+    ll = _total_loglik(fitted_key, p_scaled, data_cols, w) + float(np.sum(w * x)) * np.log(scale)
+    se, cov = _standard_errors(fitted_key, p_scaled, data_cols, w, out_params=params.to_numpy())
     _check_fit(params, se, what)
     out = BTYDModel(
-        model=key, time_unit=time_unit, params_=params, standard_errors_=se, covariance_=cov,
-        log_likelihood_=ll, n_customers_=int(round(w.sum())), n_patterns_=len(x),
+        model=fitted_key, time_unit=time_unit, params_=params, standard_errors_=se,
+        covariance_=cov, log_likelihood_=ll, n_customers_=n_total, n_patterns_=len(x),
         penalizer=penalizer,
         columns={"frequency": cols[0], "recency": cols[1], "T": cols[2]},
+        reduced_from=reduced_from, notes_=notes, n_zero_age_=n_zero,
     )
     out._max_T = float(age.max())
     out._max_freq = int(min(x.max(), 30))
@@ -938,6 +1414,31 @@ class SpendModel(_FittedModel):
         return _as_output(out, data, "expected_spend")
 
 
+def _objective_gg(x, m, penalizer: float):
+    def fun(theta):
+        p = np.exp(theta)
+        with np.errstate(all="ignore"):
+            return -float(np.mean(_row_loglik("gamma_gamma", p, [x, m]))) + penalizer * float(np.sum(p**2))
+
+    return fun
+
+
+def _gradient_gg(x, m, penalizer: float):
+    """Analytic gradient of the Gamma-Gamma objective in log-parameters."""
+    from scipy.special import digamma
+
+    def grad(theta):
+        p, q, v = np.exp(theta)
+        common = digamma(p * x + q) - np.log(x * m + v)
+        d_p = x * (common - digamma(p * x) + np.log(m) + np.log(x))
+        d_q = common - digamma(q) + np.log(v)
+        d_v = q / v - (p * x + q) / (x * m + v)
+        return (-np.array([p * d_p.mean(), q * d_q.mean(), v * d_v.mean()])
+                + 2 * penalizer * np.array([p, q, v]) ** 2)
+
+    return grad
+
+
 def fit_gamma_gamma(
     summary: pd.DataFrame,
     *,
@@ -994,8 +1495,6 @@ def fit_gamma_gamma(
     >>> gg.params_.round(2).tolist(), gg.n_excluded_
     ([6.25, 3.74, 15.44], 1411)
     """
-    from lifetimes import GammaGammaFitter
-
     require_frame(summary, "fit_gamma_gamma", empty=_EMPTY)
     fcol, mcol = _resolve(summary, frequency), _resolve(summary, monetary_value)
     x = _numeric(summary, fcol, "fit_gamma_gamma")
@@ -1025,10 +1524,17 @@ def fit_gamma_gamma(
         )
     if penalizer < 0:
         raise CRMDataError(f"penalizer must be >= 0, got {penalizer}.")
-    fitter = _run_quietly(lambda: GammaGammaFitter(penalizer_coef=penalizer).fit(xr, mr),
-                          "fit_gamma_gamma")
-    params = pd.Series(fitter.params_.to_numpy(float), index=_PARAM_NAMES["gamma_gamma"])
     w = np.ones(len(xr))
+    # lifetimes' objective (mean negative log-likelihood plus L2 penalty, log-parameters,
+    # start 0.1) with an analytic gradient; convergence is judged at the optimum, so a
+    # fit that ends on scipy's "precision loss" at a flat maximum is accepted.
+    opt = _optimise(_objective_gg(xr, mr, penalizer), [np.full(3, 0.1), np.zeros(3)],
+                    grad=_gradient_gg(xr, mr, penalizer), weight=float(len(xr)))
+    if not opt.converged:
+        raise ConvergenceError(
+            f"fit_gamma_gamma: the maximum-likelihood fit did not converge ({opt.message}). "
+            "Try a small penalizer (e.g. penalizer=0.001) and check the spend values.")
+    params = pd.Series(np.exp(opt.x), index=_PARAM_NAMES["gamma_gamma"])
     ll = _total_loglik("gamma_gamma", params.to_numpy(), [xr, mr], w)
     se, cov = _standard_errors("gamma_gamma", params.to_numpy(), [xr, mr], w)
     _check_fit(params, se, "fit_gamma_gamma")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-__all__ = ["CRMDataError", "describe_rows"]
+__all__ = ["CRMDataError", "ConvergenceError", "ModelFitWarning", "describe_rows"]
 
 
 class CRMDataError(ValueError):
@@ -20,6 +20,29 @@ class CRMDataError(ValueError):
     Traceback (most recent call last):
     ...
     crm_analysis.errors.CRMDataError: column 'date': 2 values are not dates
+    """
+
+
+class ConvergenceError(CRMDataError):
+    """Raised when a maximum-likelihood fit fails to reach an optimum.
+
+    A subclass of :class:`CRMDataError`, so existing handlers keep working,
+    while callers that want to retry (another penalizer, another time unit)
+    can catch exactly this case instead of matching words in the message.
+
+    Examples
+    --------
+    >>> issubclass(ConvergenceError, CRMDataError)
+    True
+    """
+
+
+class ModelFitWarning(UserWarning):
+    """A fit finished but its result needs the reader's attention.
+
+    Emitted for a flat likelihood (parameters poorly identified), a violated
+    model assumption, or a maximum on the boundary of the parameter space
+    (for example no sign of dropout, where a BTYD model reduces to the NBD).
     """
 
 

@@ -94,11 +94,11 @@ def test_chain_summary_fit_scores(sim, cleaned):
                                rtol=0, atol=1e-9)
     assert np.allclose(cleaned.data["amount"], sim.kept_amount, rtol=0, atol=1e-9)
 
-    # TODO(lead): fit_btyd refuses T = 0 until the `fit` branch (issue 14 item 1) is merged;
-    # then fit on the whole summary and drop this filter.
+    # Customers first seen on the last day (T = 0) stay in the fit: their likelihood
+    # contribution is 1, and the model counts them.
     newcomers = summary["T"] == 0
     assert newcomers.sum() == (per["min"] == end).sum() >= 5
-    fit_on = summary[~newcomers]
+    fit_on = summary
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", crm.clv.ModelFitWarning)
@@ -106,6 +106,7 @@ def test_chain_summary_fit_scores(sim, cleaned):
         repeat = fit_on[(fit_on["frequency"] > 0) & (fit_on["monetary_value"] > 0)]
         spend = crm.fit_gamma_gamma(repeat)
     assert np.isfinite(model.params_).all()
+    assert model.n_zero_age_ == newcomers.sum()
     scores = crm.score_in_chunks(model, fit_on, t=52, spend=spend, horizon=52, progress=False)
     assert scores.index.equals(fit_on.index)
     assert np.isfinite(scores.to_numpy()).all()

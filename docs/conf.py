@@ -53,6 +53,12 @@ nb_merge_streams = True
 # No ipywidgets manager from a CDN: a page has no kernel, and the what-if panels of notebook 09
 # are self-contained HTML (crm_analysis.whatif); widget outputs stay inert.
 nb_ipywidgets_js = {}
+# Markdown outputs (the before/now tables rendered from f-strings) are parsed as MyST, which
+# has tables; the default, CommonMark, prints their pipes as text. "US$ 20" must stay text:
+# a dollar next to a space or a digit opens or closes no formula.
+nb_render_markdown_format = "myst"
+myst_dmath_allow_space = False
+myst_dmath_allow_digits = False
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "deflist"]
 myst_heading_anchors = 3
 
@@ -92,4 +98,4 @@ html_theme_options = {
     "footer_end": ["sphinx-version"],
     "secondary_sidebar_items": ["page-toc"],
 }
-html_sidebars = {"index": [], "getting_started": [], "data": [], "changelog": []}
+html_sidebars = {"index": [], "getting_started": [], "data": [], "changelog": [], "guide": []}

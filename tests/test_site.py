@@ -67,6 +67,55 @@ def test_index_links_every_notebook(site):
         assert f'href="notebooks/{nb_path.stem}.html"' in index, nb_path.stem
 
 
+def _solution_cells(nb_path: Path) -> int:
+    nb = json.loads(nb_path.read_text())
+    return sum(1 for c in nb["cells"] if "solution" in c.get("metadata", {}).get("tags", []))
+
+
+def test_index_shows_a_card_per_notebook(site):
+    import crm_analysis as crm
+
+    index = (site[0] / "index.html").read_text()
+    cards = re.findall(r'<div class="crm-card docutils container">(.*?)</dl>', index, re.DOTALL)
+    assert len(cards) == len(NOTEBOOKS)
+    labels = set(crm.list_datasets()["provenance"]) | {"simulated"}
+    for nb_path, card in zip(NOTEBOOKS, cards, strict=True):
+        # In reading order, each with its thumbnail, concepts, provenance and exercises.
+        assert f'href="notebooks/{nb_path.stem}.html"' in card, nb_path.stem
+        assert re.search(r'<img[^>]+class="crm-card-thumb', card), nb_path.stem
+        concepts = re.search(r'crm-card-concepts[^>]*><p>(.*?)</p>', card).group(1)
+        assert re.match(r"C\d+ ", concepts), (nb_path.stem, concepts)
+        data = re.search(r'crm-card-provenance[^>]*><p>(.*?)</p>', card).group(1)
+        assert set(data.split("; ")) <= labels, (nb_path.stem, data)
+        exercises = re.search(r'crm-card-exercises[^>]*><p>(.*?)</p>', card).group(1)
+        expected = _solution_cells(nb_path)
+        assert exercises == (str(expected) if expected else "none"), (nb_path.stem, exercises)
+    # The teaching pages are linked from the front page.
+    assert 'href="guide.html"' in index
+
+
+def test_solutions_are_collapsed_on_the_site(site):
+    for nb_path in NOTEBOOKS:
+        n = _solution_cells(nb_path)
+        page = (site[0] / "notebooks" / f"{nb_path.stem}.html").read_text()
+        # MyST-NB's hide-cell: a closed <details> whose summary reads "Show solution".
+        hidden = re.findall(r'<div class="cell tag_hide-cell tag_solution[^"]*">\s*<details([^>]*)>'
+                            r'\s*<summary[^>]*>\s*<p class="collapsed admonition-title">Show solution</p>',
+                            page)
+        assert len(hidden) == n, (nb_path.stem, len(hidden), n)
+        assert not [h for h in hidden if "open" in h], nb_path.stem
+
+
+def test_markdown_outputs_render_tables_and_dollars_stay_text(site):
+    for nb_path in NOTEBOOKS:
+        page = (site[0] / "notebooks" / f"{nb_path.stem}.html").read_text()
+        # A pipe table in a Markdown output (the before/now tables) becomes an HTML table...
+        assert not re.search(r"<p>\|[^<]*\|\s*\n\|", page), f"{nb_path.stem}: a table shown as text"
+        # ...and "US$ 20 ... US$ 590" stays text instead of becoming a formula.
+        formulas = re.findall(r'class="math[^"]*">([^<]*)<', page)
+        assert not [f for f in formulas if "US" in f], f"{nb_path.stem}: {formulas}"
+
+
 def _public_names():
     import crm_analysis as crm
     from crm_analysis import plotting, simulate
@@ -123,6 +172,8 @@ def test_site_in_headless_chromium_offline(site):
         assert not c.external_requests, f"{c.url} fetched {c.external_requests}"
         assert not c.broken_images, f"{c.url}: broken images {c.broken_images}"
         assert c.tracebacks == 0, f"{c.url}: shows a traceback"
+    # One thumbnail per notebook card on the front page, all loaded (no broken image above).
+    assert by_name["index.html"].images >= len(NOTEBOOKS)
     for nb_path in NOTEBOOKS:
         c = by_name[f"{nb_path.stem}.html"]
         assert c.images == _png_outputs(nb_path), f"{c.url}: {c.images} images drawn"
@@ -194,3 +245,44 @@ def test_what_if_sliders_move_the_charts_offline(site, panel, slider, position):
     assert check.before["charts"] == 2
     assert check.after["paths"] != check.before["paths"]
     assert check.after["readout"] != check.before["readout"]
+
+
+def test_card_facts_of_a_small_notebook(tmp_path):
+    import base64
+    import io
+
+    import nbformat
+    from PIL import Image
+
+    sys.path.insert(0, str(ROOT / "docs" / "_ext"))
+    import crm_docs
+
+    def png(colour):
+        buf = io.BytesIO()
+        Image.new("RGB", (8, 4), colour).save(buf, format="PNG")
+        return base64.b64encode(buf.getvalue()).decode()
+
+    v4 = nbformat.v4
+    nb = v4.new_notebook(cells=[
+        v4.new_markdown_cell("# Title\n\nFirst sentence. Second."),
+        v4.new_markdown_cell("## 1. C14 - who is best; C99 is no concept"),
+        v4.new_code_cell("a = crm.load_cdnow()\nb = crm.load_telco_churn()", outputs=[
+            v4.new_output("display_data", data={"image/png": png("red")})]),
+        v4.new_code_cell("s = crm.simulate_brokerage_customers(10)", outputs=[
+            v4.new_output("display_data", data={"image/png": png("blue")})],
+            metadata={"tags": ["thumbnail"]}),
+        v4.new_markdown_cell("### Exercise 1 (warm-up): C17 in an exercise is not a concept"),
+        v4.new_code_cell("crm.load_donations()", metadata={"tags": ["solution"]}),
+        v4.new_markdown_cell("### Exercise 2 (research): two"),
+    ])
+    path = tmp_path / "99_test.ipynb"
+    nbformat.write(nb, path)
+    facts = crm_docs.notebook_card_facts(path)
+    assert facts["concepts"] == ["C14"]     # headings only; not the README's table (no row)
+    # Loaders of solutions do not count (load_donations is a published table).
+    assert facts["provenance"] == ["real", "public teaching sample (fictional company)", "simulated"]
+    assert facts["exercises"] == 2
+    # The tagged chart, not the first one, is the thumbnail.
+    assert Image.open(io.BytesIO(facts["png"])).getpixel((0, 0)) == (0, 0, 255)
+    crm_docs.write_thumbnail(facts["png"], tmp_path / "t.png", width=4)
+    assert Image.open(tmp_path / "t.png").size == (4, 2)

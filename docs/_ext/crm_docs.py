@@ -11,7 +11,9 @@
 - The numbered notebooks of ``notebooks/`` are copied into ``docs/notebooks/`` at each
   build (links between notebooks resolve there) and rendered from their saved outputs.
 - ``.. crm-glossary::`` renders ``crm.glossary()`` (Chinese-English terms of the seed texts).
-- ``.. crm-notebooks::`` lists the numbered notebooks with the first sentence of each.
+- ``.. crm-teaching-links::`` links the glossary, formula sheet and instructor guide that exist.
+- ``.. crm-notebooks::`` shows the numbered notebooks as cards: first sentence, a chart
+  thumbnail, concepts, data provenance and number of exercises.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
+import posixpath
 import re
 import shutil
 from pathlib import Path
@@ -320,21 +323,204 @@ def title_and_description(path: Path) -> tuple[str, str]:
     return path.stem, ""
 
 
+# Short names of the seed concepts (the concept ids used in notebook headings and the README).
+CONCEPTS = {
+    "C1": "retention is not loyalty", "C2": "behaviour-only CRM misses the bond",
+    "C3": "lock-in is not a relationship", "C4": "repeat transactions are not a relationship",
+    "C7": "drivers depend on context", "C8": "leadership gestures", "C10": "five loyalty components",
+    "C11": "value, systems, people", "C12": "complaints and recovery", "C13": "three kinds of needs",
+    "C14": "who is your best customer", "C15": "the customer as an asset",
+    "C16": "surveys look backwards", "C17": "over-selling and punitive fees", "C18": "customer clubs",
+    "C22": "more, longer, deeper", "C24": "win back selectively", "C25": "new segments",
+    "C26": "five loyal traits", "C27": "retention economics", "C28": "at-risk customers",
+    "C29": "cross-sell and up-sell", "C30": "the directions interact",
+}
+_CONCEPT_ID = re.compile(r"\bC(\d{1,2})\b")
+_LOADER = re.compile(r"\b(load_\w+|simulate_\w+)\(")
+THUMBS = DOCS / "notebooks" / "_thumbs"
+#: provenance labels in reading order (crm.list_datasets() plus simulations).
+PROVENANCE_ORDER = ["real", "published table", "public teaching sample (fictional company)",
+                    "artificial", "simulated"]
+
+
+def readme_concepts() -> dict[str, list[str]]:
+    """Concept ids per notebook from the README's notebook table (the curated list)."""
+    out: dict[str, list[str]] = {}
+    for line in (ROOT / "README.md").read_text(encoding="utf-8").splitlines():
+        m = re.match(r"\|\s*`(\d\d_\w+)`\s*\|([^|]*)\|", line)
+        if m:
+            ids = []
+            for part in re.findall(r"C(\d{1,2})(?:-C(\d{1,2}))?", m.group(2)):
+                lo = int(part[0])
+                hi = int(part[1]) if part[1] else lo
+                ids += [f"C{i}" for i in range(lo, hi + 1) if f"C{i}" in CONCEPTS]
+            out[m.group(1)] = list(dict.fromkeys(ids))
+    return out
+
+
+def notebook_card_facts(path: Path) -> dict:
+    """What an index card shows of a notebook: concepts, data provenance, exercises, thumbnail.
+
+    Concepts are the ids (C1...) of the README's notebook table, else those named in the
+    notebook's headings and bold lead-ins; provenance
+    comes from the loaders it calls (``crm.list_datasets()``) and ``simulate_*`` calls; the
+    exercises are its ``### Exercise`` cells; the thumbnail is the PNG output of the cell tagged
+    ``thumbnail``, else the first chart.
+    """
+    import base64
+
+    import nbformat
+
+    import crm_analysis as crm
+
+    nb = nbformat.read(path, as_version=4)
+    concepts = readme_concepts().get(path.stem, [])
+    from_headings = not concepts
+    loaders: set[str] = set()
+    exercises = 0
+    png = None
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            if re.match(r"###\s+Exercise\b", cell.source.lstrip()):
+                exercises += 1
+                continue
+            if "references" in cell.metadata.get("tags", []):
+                continue
+            heads = [ln for ln in cell.source.splitlines() if ln.startswith("#") or ln.startswith("**")]
+            for ln in heads if from_headings else []:
+                for num in _CONCEPT_ID.findall(ln):
+                    cid = f"C{num}"
+                    if cid in CONCEPTS and cid not in concepts:
+                        concepts.append(cid)
+        else:
+            if "solution" not in cell.metadata.get("tags", []):
+                loaders.update(_LOADER.findall(cell.source))
+            tagged = "thumbnail" in cell.metadata.get("tags", [])
+            for out in cell.get("outputs", []):
+                data = out.get("data", {})
+                if "image/png" in data and (png is None or tagged):
+                    png = data["image/png"]
+                    break
+    table = crm.list_datasets()
+    by_loader = dict(zip(table["loader"], table["provenance"], strict=True))
+    found = {by_loader[n] for n in loaders if n in by_loader}
+    if any(n.startswith("simulate_") for n in loaders):
+        found.add("simulated")
+    provenance = [p for p in PROVENANCE_ORDER if p in found] + sorted(found - set(PROVENANCE_ORDER))
+    return {"concepts": concepts, "provenance": provenance, "exercises": exercises,
+            "png": base64.b64decode(png) if png else None}
+
+
+def write_thumbnail(png: bytes, target: Path, width: int = 480) -> None:
+    """A small copy of a chart for the index card (unchanged files keep their mtime)."""
+    import io
+
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(png))
+    if image.width > width:
+        image = image.resize((width, round(image.height * width / image.width)), Image.LANCZOS)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=True)
+    data = buffer.getvalue()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not target.exists() or target.read_bytes() != data:
+        target.write_bytes(data)
+
+
+def _doc_link(target: str, content: nodes.Node) -> addnodes.pending_xref:
+    ref = addnodes.pending_xref("", refdomain="std", reftype="doc", reftarget=target,
+                                refexplicit=True, refwarn=True)
+    ref += content
+    return ref
+
+
 class NotebookList(Directive):
-    """The numbered notebooks in reading order, each with its first sentence."""
+    """The numbered notebooks in reading order, each as a card.
+
+    A card shows the notebook's title and first sentence, one chart as a thumbnail, the
+    concepts of the texts it treats, the provenance of its data and its number of exercises.
+    """
 
     def run(self):
-        items = nodes.bullet_list(classes=["crm-notebook-list"])
+        here = self.state.document.settings.env.docname
+        grid = nodes.container(classes=["crm-cards"])
         for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
             title, sentence = title_and_description(path)
-            ref = addnodes.pending_xref("", refdomain="std", reftype="doc",
-                                        reftarget=f"/notebooks/{path.stem}", refexplicit=True,
-                                        refwarn=True)
-            ref += nodes.inline(title, title)
+            facts = notebook_card_facts(path)
+            card = nodes.container(classes=["crm-card"])
+            target = f"/notebooks/{path.stem}"
+            if facts["png"] is not None:
+                write_thumbnail(facts["png"], THUMBS / f"{path.stem}.png")
+                image = nodes.image(uri=f"/notebooks/_thumbs/{path.stem}.png",
+                                    alt=f"A chart of {title}", classes=["crm-card-thumb"])
+                # A doc cross-reference would replace the image by the page title: link by URI.
+                link = nodes.reference("", "", refuri=posixpath.relpath(f"notebooks/{path.stem}.html",
+                                                                        posixpath.dirname(here) or "."))
+                link += image
+                card += nodes.paragraph("", "", link)
+            head = nodes.paragraph(classes=["crm-card-title"])
+            head += nodes.strong("", "", _doc_link(target, nodes.inline(title, title)))
+            card += head
+            if sentence:
+                card += nodes.paragraph(sentence, sentence, classes=["crm-card-text"])
+            facts_list = nodes.field_list(classes=["crm-card-facts"])
+            concepts = ", ".join(f"{c} {CONCEPTS[c]}" for c in facts["concepts"]) or "overview"
+            data = "; ".join(facts["provenance"]) or "none loaded"
+            exercises = str(facts["exercises"]) if facts["exercises"] else "none"
+            for name, value, cls in (("Concepts", concepts, "concepts"), ("Data", data, "provenance"),
+                                     ("Exercises", exercises, "exercises")):
+                field = nodes.field(classes=[f"crm-card-{cls}"])
+                field += nodes.field_name(name, name)
+                field += nodes.field_body("", nodes.paragraph(value, value))
+                facts_list += field
+            card += facts_list
+            grid += card
+        return [grid]
+
+
+# Teaching pages, by the paths where they are expected: (label, candidates, what it is).
+TEACHING = [
+    ("Glossary", ["glossary", "notebooks/*glossary*"],
+     "the Chinese terms of the texts and the English of the field, with concept ids and functions"),
+    ("Formula sheet", ["formulas", "formula_sheet", "notebooks/*formula*"],
+     "the key formulas, each computed by hand and checked against the library"),
+    ("Instructor guide", ["guide"],
+     "a twelve-session course plan, learning objectives, discussion prompts and assessment ideas"),
+]
+
+
+def teaching_pages() -> list[tuple[str, str | None, str]]:
+    """(label, docname or None when the page is not in the site yet, description)."""
+    found = []
+    for label, candidates, what in TEACHING:
+        doc = None
+        for cand in candidates:
+            hits = sorted(p for ext in (".md", ".rst", ".ipynb") for p in DOCS.glob(cand + ext))
+            if cand.startswith("notebooks/"):
+                hits = [DOCS / "notebooks" / p.name
+                        for p in sorted((ROOT / "notebooks").glob(cand.split("/", 1)[1] + ".ipynb"))]
+            if hits:
+                doc = hits[0].relative_to(DOCS).with_suffix("").as_posix()
+                break
+        found.append((label, doc, what))
+    return found
+
+
+class TeachingLinks(Directive):
+    """Links to the glossary, the formula sheet and the instructor guide (those that exist)."""
+
+    def run(self):
+        here = self.state.document.settings.env.docname
+        items = nodes.bullet_list(classes=["crm-teaching-links"])
+        for label, doc, what in teaching_pages():
+            if doc is None or doc == here:
+                continue
             para = nodes.paragraph()
-            para += [nodes.strong("", "", ref), nodes.Text(f": {sentence}" if sentence else "")]
+            para += [nodes.strong("", "", _doc_link(f"/{doc}", nodes.inline(label, label))),
+                     nodes.Text(f": {what}.")]
             items += nodes.list_item("", para)
-        return [items]
+        return [items] if len(items) else []
 
 
 def codebook_as_rubric(app, what, name, obj, options, lines) -> None:
@@ -382,5 +568,6 @@ def setup(app):
     app.connect("builder-inited", _mystnb_output_into_build, priority=900)
     app.add_directive("crm-datasets", DatasetsTable)
     app.add_directive("crm-notebooks", NotebookList)
+    app.add_directive("crm-teaching-links", TeachingLinks)
     app.add_directive("crm-glossary", GlossaryTable)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

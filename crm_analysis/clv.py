@@ -841,7 +841,12 @@ def _alive_expectation(a, b_alive, k, u) -> np.ndarray:
     n_terms = np.ceil(mean + 12 * sd + 50 * (1 + uu) + 20).astype(np.int64)
     n_terms = np.minimum(n_terms, 10_000_000)
     val = np.zeros(len(uniq))
-    order = np.argsort(n_terms)
+    # Where the closed form is well conditioned (the usual case) it is exact and
+    # cheap; the series is summed only for the rows where it is not.
+    closed, good = _alive_closed_form(ua, ub, uk, uu)
+    val[good] = closed[good]
+    order = np.flatnonzero(~good)
+    order = order[np.argsort(n_terms[order])]
     budget = 1 << 21  # terms per block (rows x j)
     start = 0
     while start < len(order):
@@ -857,6 +862,27 @@ def _alive_expectation(a, b_alive, k, u) -> np.ndarray:
         start = stop
     out[todo] = val[inverse.reshape(-1)]
     return out.reshape(shape)
+
+
+def _alive_closed_form(a, b, k, u) -> tuple[np.ndarray, np.ndarray]:
+    """The series of :func:`_alive_expectation` in closed form, and where to trust it.
+
+    Fader, Hardie & Lee (2005a, eq. 10) given alive:
+    (a + b - 1) / (a - 1) * [1 - (1 + u)^-k 2F1(k, b; a + b - 1; u / (1 + u))].
+    It is trusted only away from its trouble spots: a near 1 (0/0), a + b - 1
+    not clearly positive, b large (slow, inaccurate 2F1) and strong cancellation
+    inside the bracket; elsewhere the caller sums the positive series.
+    """
+    z = u / (1 + u)
+    c = a + b - 1.0
+    with np.errstate(all="ignore"):
+        w = np.exp(-k * np.log1p(u))
+        f = special.hyp2f1(k, b, c, z)
+        bracket = 1.0 - w * f
+        out = c / (a - 1.0) * bracket
+    good = (np.isfinite(out) & (out >= 0) & (np.abs(a - 1.0) > 0.05) & (c > 0.5)
+            & (b < 1e3) & np.isfinite(f) & (np.abs(bracket) > 1e-4 * np.abs(w * f)))
+    return out, good
 
 
 def _alive_series(a, b, k, u, n_terms: int, budget: int) -> np.ndarray:

@@ -886,3 +886,23 @@ def test_pareto_likelihood_matches_lifetimes_and_arbitrary_precision(params):
     assert np.isfinite(ours).all()
     ok = np.isfinite(ref)
     np.testing.assert_allclose(ours[ok], ref[ok], rtol=1e-9, atol=1e-9)
+
+
+def test_closed_form_expectation_equals_the_positive_series_where_trusted():
+    # The fast path (FHL 2005a eq. 10 given alive) must agree with the positive series
+    # it replaces wherever it is used; the series itself is checked against mpmath above.
+    from crm_analysis.clv import _alive_closed_form, _alive_series
+
+    rng = np.random.default_rng(7)
+    n = 400
+    a = np.exp(rng.uniform(np.log(0.05), np.log(20), n))
+    b = np.exp(rng.uniform(np.log(0.05), np.log(2000), n))
+    k = np.exp(rng.uniform(np.log(0.05), np.log(60), n))
+    u = np.exp(rng.uniform(np.log(1e-3), np.log(20), n))
+    closed, good = _alive_closed_form(a, b, k, u)
+    assert good.sum() > n / 3 and (~good).sum() > 0  # both paths are exercised
+    idx = np.flatnonzero(good)
+    series = np.array([_alive_series(a[i:i + 1], b[i:i + 1], k[i:i + 1], u[i:i + 1],
+                                     int(k[i] * u[i] + 12 * np.sqrt(k[i] * u[i] * (1 + u[i]))
+                                         + 50 * (1 + u[i]) + 20), 1 << 21)[0] for i in idx])
+    np.testing.assert_allclose(closed[idx], series, rtol=1e-7, atol=1e-12)

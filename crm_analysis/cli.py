@@ -52,6 +52,21 @@ _CLI_ADVICE = (
 )
 
 
+
+def _require_tz_choice(data, date: str, tz: str | None) -> None:
+    """Dates with UTC offsets need --tz: the clock that days are counted in changes the days."""
+    from .dates import has_zone
+
+    if tz is not None or date not in data.columns:
+        return
+    zoned = has_zone(data[date])
+    if zoned.any():
+        example = data.loc[zoned, date].iloc[0]
+        raise CRMDataError(
+            f"column {date!r}: {int(zoned.sum()):,} dates carry a UTC offset (e.g. {example}); choose "
+            "the clock in which days are counted with --tz UTC or a zone such as --tz Europe/London."
+        )
+
 def _one_line(exc: Exception, strict: bool = False) -> str:
     """The reason of a failure as one line, with advice in terms of CLI options.
 
@@ -170,6 +185,7 @@ def validate(file: Path, customer_id: str, date: str, amount: str | None, sep: s
     try:
         expect = _needed_columns(customer_id, date, amount, cleaning)
         data = read_table(file, sep=sep, expect=expect, sheet=sheet)
+        _require_tz_choice(data, date, tz)
         result = validate_transactions(data, customer_id=customer_id, date=date, amount=amount,
                                        observation_end=observation_end, strict=strict,
                                        dayfirst=dayfirst, date_format=date_format, tz=tz,
@@ -380,6 +396,7 @@ def report(transactions: str, customer_id: str, date: str, amount: str | None, s
             data = _read_source(transactions, expect)
         else:
             data = read_table(Path(transactions), sep=sep, expect=expect, sheet=sheet)
+        _require_tz_choice(data, date, tz)
         step("validating")
         checked = validate_transactions(data, customer_id=customer_id, date=date, amount=amount,
                                         observation_end=observation_end, strict=strict,
@@ -461,6 +478,7 @@ def score(log: Path, model_path: Path, customer_id: str, date: str, amount: str 
             raise CRMDataError(f"--model {model_path.name}: a single model, not a scoring model; "
                                "write one with `crm-analysis report --save-model PATH`.")
         data = read_table(log, sep=sep, expect=[customer_id, date, amount], sheet=sheet)
+        _require_tz_choice(data, date, tz)
         checked = validate_transactions(data, customer_id=customer_id, date=date, amount=amount,
                                         observation_end=observation_end, zero_amounts="keep",
                                         dayfirst=dayfirst, date_format=date_format, tz=tz)

@@ -40,6 +40,7 @@ from .errors import CRMDataError, describe_rows
 
 __all__ = [
     "EARLIEST_DATE",
+    "has_zone",
     "LATEST_DATE",
     "ParsedDates",
     "infer_date_format",
@@ -557,3 +558,31 @@ def check_dates(
         (late_label, late),
     ]
     return parsed, problems
+
+
+def has_zone(values: pd.Series) -> pd.Series:
+    """Which values carry a time zone (a UTC offset, ``Z`` or a zone-aware dtype).
+
+    The command line uses it to ask for ``--tz`` before converting: a purchase
+    at 23:30 at UTC-5 falls on the next day in UTC, so the clock in which days
+    are counted is the user's choice, not a silent default.
+
+    Parameters
+    ----------
+    values : Series
+        A raw date column; never modified.
+
+    Returns
+    -------
+    Series of bool
+        True where the value carries a zone.
+
+    Examples
+    --------
+    >>> has_zone(pd.Series(["2011-01-05T10:00:00+02:00", "2011-01-06 10:00"])).tolist()
+    [True, False]
+    """
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        return values.notna()
+    text = values.astype("string")
+    return text.str.contains(_ZONE, na=False).astype(bool)

@@ -443,13 +443,23 @@ def test_day_first_decided_by_the_column_and_date_format(tmp_path):
         assert "4 rows kept" in result.output and "dates 2011-01-05 to 2011-02-28" in result.output
 
 
-@pytest.mark.parametrize("tz,last", [(None, "2011-01-07"), ("America/New_York", "2011-01-06")])
+@pytest.mark.parametrize("tz,last", [("UTC", "2011-01-07"), ("America/New_York", "2011-01-06")])
 def test_utc_offsets_do_not_crash(tmp_path, tz, last):
     # 23:30 at UTC-5 is 04:30 UTC on the 7th, and still the 6th in New York.
-    args = ["--tz", tz] if tz else []
-    result = run("validate", _bad(tmp_path, "a.csv", OFFSETS), *args)
+    result = run("validate", _bad(tmp_path, "a.csv", OFFSETS), "--tz", tz)
     assert result.exit_code == 0, result.output
     assert f"dates 2011-01-05 to {last}" in result.output
+
+
+@pytest.mark.parametrize("command", ["validate", "report"])
+def test_utc_offsets_without_tz_ask_for_it(tmp_path, command):
+    # The clock decides the day of a purchase (see above), so it is never chosen silently.
+    extra = ["--out", tmp_path / "out"] if command == "report" else []
+    result = run(command, _bad(tmp_path, "a.csv", OFFSETS), "--amount", "amount", *extra)
+    assert result.exit_code == 2, result.output
+    last = result.output.strip().splitlines()[-1].split("\r")[-1]
+    assert last.startswith("error:") and "--tz UTC" in last and "+02:00" in last
+    assert "Traceback" not in result.output
 
 
 def test_sheet_all_and_by_name(tmp_path):

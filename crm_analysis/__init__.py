@@ -4,6 +4,7 @@ The public names of every analysis module are re-exported here, so ``import crm_
 gives ``crm.rfm_summary``, ``crm.fit_btyd`` and so on. The modules, one concept each:
 
 - :mod:`~crm_analysis.errors`: ``CRMDataError``, the one exception for bad input;
+- :mod:`~crm_analysis.fitted`: the base of every fitted model (common attributes, ``summary``, JSON);
 - :mod:`~crm_analysis.transactions`: validation of transaction logs, the RFM summary;
 - :mod:`~crm_analysis.dates`: the one rule by which every engine reads dates and cut-offs;
 - :mod:`~crm_analysis.io`: reading client files and writing CSV files that are safe to open;
@@ -43,6 +44,7 @@ from . import (
     drivers,
     equity,
     errors,
+    fitted,
     forecast,
     glossary,
     largedata,
@@ -64,6 +66,7 @@ __version__ = "0.1.0"
 _ANALYSIS_MODULES = (
     errors, transactions, dates, datasets, clv, forecast, covariates, retention, drivers,
     loyalty, segments, churn, basket, equity, largedata, scoring, report, glossary, whatif,
+    fitted,
 )
 # Namespaces: their names are used as ``crm.plotting.X`` and ``crm.simulate.X``; only
 # these few are also at the top level.

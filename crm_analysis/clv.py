@@ -41,7 +41,8 @@ import pandas as pd
 from scipy import optimize, special, stats
 
 from ._checks import numeric_column, require_columns, require_frame
-from .errors import ConvergenceError, CRMDataError, ModelFitWarning, describe_rows
+from .errors import ConvergenceError, CRMDataError, ModelFitWarning, describe_rows, rows_dropped_note
+from .fitted import FittedModel, standard_errors
 
 __all__ = [
     "BTYDModel",
@@ -355,37 +356,13 @@ def _standard_errors(model, params, cols, w, out_params=None) -> tuple[pd.Series
 
     The Hessian in log-parameters does not change when time is rescaled, so it
     can be taken at rescaled ``params``/``cols`` (numerically safer) and turned
-    into standard errors of ``out_params``, the estimates in the caller's units.
+    into standard errors of ``out_params``, the estimates in the caller's units
+    (:func:`crm_analysis.fitted.standard_errors`, the package's one routine).
     """
-    out_params = params if out_params is None else out_params
-    theta = np.log(np.asarray(params, float))
-    k = len(theta)
-    h = 1e-4
-
-    def f(t):
-        return _total_loglik(model, np.exp(t), cols, w)
-
-    hess = np.empty((k, k))
-    f0 = f(theta)
-    for i in range(k):
-        for j in range(i, k):
-            ei = np.eye(k)[i] * h
-            ej = np.eye(k)[j] * h
-            if i == j:
-                val = (f(theta + ei) - 2 * f0 + f(theta - ei)) / h**2
-            else:
-                val = (f(theta + ei + ej) - f(theta + ei - ej) - f(theta - ei + ej)
-                       + f(theta - ei - ej)) / (4 * h**2)
-            hess[i, j] = hess[j, i] = val
-    names = _PARAM_NAMES[model]
-    try:
-        cov_log = np.linalg.inv(-hess)
-    except np.linalg.LinAlgError:
-        cov_log = np.full((k, k), np.nan)
-    cov = cov_log * np.outer(out_params, out_params)
-    diag = np.diag(cov)
-    se = np.sqrt(np.where(diag > 0, diag, np.nan))
-    return pd.Series(se, index=names), pd.DataFrame(cov, index=names, columns=names)
+    params = np.asarray(params, float)
+    out_params = params if out_params is None else np.asarray(out_params, float)
+    return standard_errors(lambda t: _total_loglik(model, np.exp(t), cols, w), np.log(params),
+                           jacobian=out_params, names=_PARAM_NAMES[model])
 
 
 _ConvergenceError = ConvergenceError  # the package's class; lifetimes' has the same name
@@ -532,56 +509,59 @@ def _check_fit(params: pd.Series, se: pd.Series, what: str) -> None:
         )
 
 
-class _FittedModel:
-    """What every fitted model here derives from ``params_``, ``standard_errors_``,
-    ``log_likelihood_`` and ``n_customers_``: information criteria and the parameter table."""
-
-    @property
-    def aic_(self) -> float:
-        return 2 * len(self.params_) - 2 * self.log_likelihood_
-
-    @property
-    def bic_(self) -> float:
-        return len(self.params_) * np.log(self.n_customers_) - 2 * self.log_likelihood_
-
-    def summary(self) -> pd.DataFrame:
-        """Parameters with standard errors and 95% intervals.
-
-        Every parameter is positive, so the interval is the Wald interval of
-        log(parameter) mapped back, exp(log(coef) +- 1.96 se / coef) (delta
-        method): it never crosses zero and is asymmetric where the estimate is
-        imprecise, unlike coef +- 1.96 se.
-        """
-        params, se = self.params_, self.standard_errors_
-        with np.errstate(divide="ignore", invalid="ignore"):
-            half = 1.96 * se / params
-        return pd.DataFrame({"coef": params, "se": se, "lower 95%": params * np.exp(-half),
-                             "upper 95%": params * np.exp(half)})
-
-    def to_dict(self) -> dict:
-        """Plain-JSON description of the fitted model (see :func:`crm_analysis.forecast.model_to_dict`)."""
-        from .forecast import model_to_dict
-
-        return model_to_dict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict):
-        """Rebuild a model written by :meth:`to_dict` (see :func:`crm_analysis.forecast.model_from_dict`)."""
-        from .forecast import model_from_dict
-
-        model = model_from_dict(data)
-        if not isinstance(model, cls):
-            raise CRMDataError(f"from_dict: the data describe a {type(model).__name__}, not a {cls.__name__}.")
-        return model
-
-
 # --------------------------------------------------------------------------------------
 # continuous-time transaction models
 # --------------------------------------------------------------------------------------
 
 
 @dataclass
-class BTYDModel(_FittedModel):
+class BTYDBase(FittedModel):
+    """The fields every fitted BG/NBD-family model has (shared by :class:`BTYDModel`
+    and :class:`crm_analysis.covariates.CovariateBTYDModel`).
+
+    Attributes
+    ----------
+    model : str
+        ``"bgnbd"``, ``"pareto"``, ``"mbgnbd"`` or ``"nbd"``.
+    time_unit : str
+        Unit of ``recency``, ``T`` and every ``t`` (e.g. ``"weeks"``).
+    params_ : Series
+        Maximum-likelihood estimates; ``alpha`` and ``beta`` are in ``time_unit``.
+    standard_errors_ : Series
+        Delta-method standard errors from the observed information.
+    covariance_ : DataFrame
+        Estimated covariance of ``params_``.
+    log_likelihood_, aic_, bic_ : float
+        Log-likelihood of the data in ``time_unit`` and the information criteria.
+    n_customers_ : int
+        Customers fitted (sum of weights); ``n_obs_`` is the same number.
+    columns : dict
+        Column names used for frequency, recency and T.
+    notes_ : list of str
+        What the fit did that the reader should know.
+    rows_dropped_ : dict
+        Reason -> rows left out of the fit (empty when none).
+    """
+
+    model: str
+    time_unit: str
+    params_: pd.Series
+    standard_errors_: pd.Series
+    covariance_: pd.DataFrame
+    log_likelihood_: float
+    n_customers_: int
+    columns: dict = field(default_factory=lambda: {"frequency": "frequency", "recency": "recency", "T": "T"})
+    notes_: list = field(default_factory=list)
+    rows_dropped_: dict = field(default_factory=dict)
+
+    @property
+    def n_obs_(self) -> int:
+        """Customers the model was fitted on (``n_customers_``)."""
+        return self.n_customers_
+
+
+@dataclass
+class BTYDModel(BTYDBase):
     """A fitted BG/NBD, Pareto/NBD or MBG/NBD model.
 
     Attributes
@@ -601,7 +581,7 @@ class BTYDModel(_FittedModel):
     log_likelihood_, aic_, bic_ : float
         Log-likelihood of the data in ``time_unit`` and the information criteria.
     n_customers_ : int
-        Customers fitted (sum of weights).
+        Customers fitted (sum of weights); ``n_obs_`` is the same number.
     n_patterns_ : int
         Distinct rows the likelihood was evaluated on.
     penalizer : float
@@ -613,23 +593,22 @@ class BTYDModel(_FittedModel):
     notes_ : list of str
         What the fit did that the reader should know (customers with T = 0
         left out, reduction to the NBD limit).
+    rows_dropped_ : dict
+        Reason -> rows left out (empty: customers with T = 0 stay in the
+        likelihood with contribution 1, counted in ``n_zero_age_``).
     n_zero_age_ : int
         Customers with T = 0 (no information; likelihood contribution 1).
+    max_T_, max_frequency_ : float, int or None
+        Largest T and repeat frequency (capped at 30) fitted: the default
+        grid of :meth:`p_alive_matrix` (None for a model built from parameters).
     """
 
-    model: str
-    time_unit: str
-    params_: pd.Series
-    standard_errors_: pd.Series
-    covariance_: pd.DataFrame
-    log_likelihood_: float
-    n_customers_: int
     n_patterns_: int = 0
     penalizer: float = 0.0
-    columns: dict = field(default_factory=lambda: {"frequency": "frequency", "recency": "recency", "T": "T"})
     reduced_from: str | None = None
-    notes_: list = field(default_factory=list)
     n_zero_age_: int = 0
+    max_T_: float | None = None
+    max_frequency_: int | None = None
 
     @property
     def label(self) -> str:
@@ -771,8 +750,10 @@ class BTYDModel(_FittedModel):
             max_frequency, max_recency, T, n_recency)
 
     def _grid(self, fn, max_frequency, max_recency, T, n_recency):
-        age = float(T if T is not None else getattr(self, "_max_T", 52.0))
-        fmax = int(max_frequency if max_frequency is not None else getattr(self, "_max_freq", 30))
+        default_T = 52.0 if self.max_T_ is None else self.max_T_
+        default_f = 30 if self.max_frequency_ is None else self.max_frequency_
+        age = float(T if T is not None else default_T)
+        fmax = int(max_frequency if max_frequency is not None else default_f)
         rmax = float(max_recency if max_recency is not None else age)
         if rmax > age:
             raise CRMDataError(f"max_recency ({rmax}) cannot exceed T ({age}).")
@@ -1206,16 +1187,14 @@ def fit_btyd(
     ll = _total_loglik(fitted_key, p_scaled, data_cols, w) + float(np.sum(w * x)) * np.log(scale)
     se, cov = _standard_errors(fitted_key, p_scaled, data_cols, w, out_params=params.to_numpy())
     _check_fit(params, se, what)
-    out = BTYDModel(
+    return BTYDModel(
         model=fitted_key, time_unit=time_unit, params_=params, standard_errors_=se,
         covariance_=cov, log_likelihood_=ll, n_customers_=n_total, n_patterns_=len(x),
         penalizer=penalizer,
         columns={"frequency": cols[0], "recency": cols[1], "T": cols[2]},
         reduced_from=reduced_from, notes_=notes, n_zero_age_=n_zero,
+        max_T_=float(age.max()), max_frequency_=int(min(x.max(), 30)),
     )
-    out._max_T = float(age.max())
-    out._max_freq = int(min(x.max(), 30))
-    return out
 
 
 # --------------------------------------------------------------------------------------
@@ -1224,17 +1203,19 @@ def fit_btyd(
 
 
 @dataclass
-class BGBBModel(_FittedModel):
+class BGBBModel(FittedModel):
     """A fitted BG/BB model for discrete transaction opportunities.
 
     Attributes
     ----------
     params_ : Series
         ``alpha, beta`` (purchase probability) and ``gamma, delta`` (dropout).
-    standard_errors_, covariance_, log_likelihood_, aic_, bic_, n_customers_
+    standard_errors_, covariance_, log_likelihood_, aic_, bic_, n_customers_, n_obs_
         As in :class:`BTYDModel`.
     time_unit : str
         What one opportunity is (e.g. ``"years"``).
+    notes_, rows_dropped_ : list, dict
+        As in :class:`BTYDModel` (empty: the BG/BB drops no rows).
     """
 
     params_: pd.Series
@@ -1247,6 +1228,13 @@ class BGBBModel(_FittedModel):
     columns: dict = field(default_factory=lambda: {"frequency": "frequency", "recency": "recency",
                                                     "n_periods": "periods"})
     model: str = "bgbb"
+    notes_: list = field(default_factory=list)
+    rows_dropped_: dict = field(default_factory=dict)
+
+    @property
+    def n_obs_(self) -> int:
+        """Customers the model was fitted on (``n_customers_``)."""
+        return self.n_customers_
 
     @property
     def label(self) -> str:
@@ -1388,7 +1376,7 @@ def fit_bgbb(
 
 
 @dataclass
-class SpendModel(_FittedModel):
+class SpendModel(FittedModel):
     """A fitted Gamma-Gamma spend model.
 
     Attributes
@@ -1397,9 +1385,10 @@ class SpendModel(_FittedModel):
         ``p, q, v`` (``v`` is the paper's gamma).
     standard_errors_, covariance_, log_likelihood_ : as in :class:`BTYDModel`
     n_customers_ : int
-        Repeat customers the model was fitted on.
+        Repeat customers the model was fitted on (``n_obs_`` is the same number).
     n_excluded_ : int
-        Customers left out because they have no repeat purchase (no spend data).
+        Customers left out because they have no repeat purchase (no spend data);
+        also ``rows_dropped_["no repeat purchase"]``.
     correlation_ : float
         Pearson correlation of frequency and average spend among repeat customers;
         the model assumes it is near zero.
@@ -1415,6 +1404,13 @@ class SpendModel(_FittedModel):
     penalizer: float = 0.0
     columns: dict = field(default_factory=lambda: {"frequency": "frequency",
                                                     "monetary_value": "monetary_value"})
+    notes_: list = field(default_factory=list)
+    rows_dropped_: dict = field(default_factory=dict)
+
+    @property
+    def n_obs_(self) -> int:
+        """Repeat customers the model was fitted on (``n_customers_``)."""
+        return self.n_customers_
 
     @property
     def mean_spend_(self) -> float:
@@ -1564,8 +1560,13 @@ def fit_gamma_gamma(
     ll = _total_loglik("gamma_gamma", params.to_numpy(), [xr, mr], w)
     se, cov = _standard_errors("gamma_gamma", params.to_numpy(), [xr, mr], w)
     _check_fit(params, se, "fit_gamma_gamma")
-    return SpendModel(params, se, cov, ll, int(repeat.sum()), int((~repeat).sum()), corr, penalizer,
-                      {"frequency": fcol, "monetary_value": mcol})
+    n_excluded = int((~repeat).sum())
+    # Customers without a repeat purchase carry no spend information (by design, not an error).
+    dropped = {"no repeat purchase": n_excluded} if n_excluded else {}
+    return SpendModel(params, se, cov, ll, int(repeat.sum()), n_excluded, corr, penalizer,
+                      {"frequency": fcol, "monetary_value": mcol},
+                      notes_=[rows_dropped_note("fit_gamma_gamma", dropped)] if n_excluded else [],
+                      rows_dropped_=dropped)
 
 
 # --------------------------------------------------------------------------------------

@@ -32,8 +32,9 @@ from scipy import optimize
 from scipy.special import gammaln, logsumexp
 
 from ._checks import numeric_column, require_columns, require_frame
-from .clv import _FittedModel
+from .clv import BTYDBase
 from .errors import CRMDataError, describe_rows
+from .fitted import standard_errors
 
 __all__ = ["CovariateBTYDModel", "fit_btyd_covariates"]
 
@@ -85,8 +86,10 @@ def _pareto_loglik(r, alpha, s, beta, x, tx, T):
 
 
 @dataclass
-class CovariateBTYDModel(_FittedModel):
+class CovariateBTYDModel(BTYDBase):
     """A BG/NBD or Pareto/NBD fitted with time-invariant covariates.
+
+    The fields of every BG/NBD-family fit come from :class:`crm_analysis.clv.BTYDBase`.
 
     Attributes
     ----------
@@ -98,42 +101,38 @@ class CovariateBTYDModel(_FittedModel):
         customer with all covariates 0) followed by ``purchase:<name>`` and
         ``dropout:<name>`` coefficients.
     standard_errors_, covariance_ : Series, DataFrame
-        From the observed information (numerical Hessian).
-    log_likelihood_, aic_, bic_, n_customers_
-    purchase_covariates, dropout_covariates : list of str
+        From the observed information (:func:`crm_analysis.fitted.standard_errors`).
+    log_likelihood_, aic_, bic_, n_customers_, n_obs_, notes_, rows_dropped_
+        As in :class:`crm_analysis.clv.BTYDModel`.
     columns : dict
         Frequency, recency and T column names.
+    purchase_covariates, dropout_covariates : list of str
     """
 
-    model: str
-    time_unit: str
-    params_: pd.Series
-    standard_errors_: pd.Series
-    covariance_: pd.DataFrame
-    log_likelihood_: float
-    n_customers_: int
     purchase_covariates: list = field(default_factory=list)
     dropout_covariates: list = field(default_factory=list)
-    columns: dict = field(default_factory=lambda: {"frequency": "frequency", "recency": "recency", "T": "T"})
 
     @property
     def label(self) -> str:
         return {"bgnbd": "BG/NBD", "pareto": "Pareto/NBD"}[self.model] + " with covariates"
 
-    def summary(self) -> pd.DataFrame:
-        """Estimates, standard errors, 95% intervals (log scale for the positive base
-        parameters, Wald for the coefficients) and the rate ratio exp(coef) of each coefficient."""
+    def _positive(self) -> np.ndarray:
+        # Base parameters are positive (log-scale interval); coefficients get a Wald interval.
+        return self.params_.index.isin(_BASE[self.model])
+
+    def _summary_extra(self, table: pd.DataFrame, z: float) -> pd.DataFrame:
+        """The rate ratio exp(coef) and the z statistic of each coefficient."""
         p, se = self.params_, self.standard_errors_
-        base = p.index.isin(_BASE[self.model])
-        # Unidentified parameters (huge se) give huge or infinite bounds: say so, do not warn.
+        base = self._positive()
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            half = 1.96 * se / p
-            lower = np.where(base, p * np.exp(-half), p - 1.96 * se)
-            upper = np.where(base, p * np.exp(half), p + 1.96 * se)
-            out = pd.DataFrame({"coef": p, "se": se, "lower 95%": lower, "upper 95%": upper})
-            out["exp(coef)"] = np.where(base, np.nan, np.exp(p))
-        out["z"] = np.where(base, np.nan, p / se)
-        return out
+            table["exp(coef)"] = np.where(base, np.nan, np.exp(p))
+        table["z"] = np.where(base, np.nan, p / se)
+        return table
+
+    def summary(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Estimates, standard errors, ``100 (1 - alpha)`` % intervals (log scale for the positive
+        base parameters, Wald for the coefficients), the rate ratio exp(coef) and z of each coefficient."""
+        return super().summary(alpha)
 
     def customer_parameters(self, covariates: pd.DataFrame) -> pd.DataFrame:
         """Each customer's own model parameters given their covariate values."""
@@ -295,36 +294,15 @@ def fit_btyd_covariates(
             return float(np.sum(_loglik_rows(model, th, k_p, x, tx, age, zp, zd)))
 
     ll = total(theta)
-    hess = _hessian(total, theta)
-    try:
-        cov_theta = np.linalg.inv(-hess)
-    except np.linalg.LinAlgError:
-        cov_theta = np.full_like(hess, np.nan)
     # Delta method: base parameters were estimated on the log scale.
     jac = np.ones(len(theta))
     jac[:4] = np.exp(theta[:4])
     params = np.where(np.arange(len(theta)) < 4, np.exp(theta), theta)
-    cov_p = cov_theta * np.outer(jac, jac)
-    se = np.sqrt(np.where(np.diag(cov_p) > 0, np.diag(cov_p), np.nan))
+    se, cov_p = standard_errors(total, theta, jacobian=jac, names=names)
     return CovariateBTYDModel(
         model=model, time_unit=time_unit, params_=pd.Series(params, index=names),
-        standard_errors_=pd.Series(se, index=names), covariance_=pd.DataFrame(cov_p, index=names, columns=names),
+        standard_errors_=se, covariance_=cov_p,
         log_likelihood_=ll, n_customers_=n, purchase_covariates=purchase, dropout_covariates=dropout,
         columns={"frequency": cols[0], "recency": cols[1], "T": cols[2]},
     )
 
-
-def _hessian(f, theta, h: float = 1e-4) -> np.ndarray:
-    k = len(theta)
-    hess = np.empty((k, k))
-    f0 = f(theta)
-    eye = np.eye(k) * h
-    for i in range(k):
-        for j in range(i, k):
-            if i == j:
-                val = (f(theta + eye[i]) - 2 * f0 + f(theta - eye[i])) / h**2
-            else:
-                val = (f(theta + eye[i] + eye[j]) - f(theta + eye[i] - eye[j])
-                       - f(theta - eye[i] + eye[j]) + f(theta - eye[i] - eye[j])) / (4 * h**2)
-            hess[i, j] = hess[j, i] = val
-    return hess

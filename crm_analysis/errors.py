@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-__all__ = ["CRMDataError", "ConvergenceError", "ModelFitWarning", "describe_rows"]
+__all__ = [
+    "CRMDataError", "ConvergenceError", "DataCleaningWarning", "ModelFitWarning", "NotFittedError",
+    "describe_rows", "rows_dropped_note",
+]
 
 
 class CRMDataError(ValueError):
@@ -34,6 +37,29 @@ class ConvergenceError(CRMDataError):
     --------
     >>> issubclass(ConvergenceError, CRMDataError)
     True
+    """
+
+
+class NotFittedError(CRMDataError):
+    """Raised when a model is asked for a prediction or a table before it was fitted.
+
+    A subclass of :class:`CRMDataError`, so existing handlers keep working,
+    while a caller can catch exactly this case instead of matching words in
+    the message.
+
+    Examples
+    --------
+    >>> issubclass(NotFittedError, CRMDataError)
+    True
+    """
+
+
+class DataCleaningWarning(UserWarning):
+    """Rows were dropped before an analysis; the message counts them by reason.
+
+    Every function that drops rows records the counts in a ``rows_dropped_``
+    mapping (reason -> rows) on its result and warns once with a message
+    written by :func:`rows_dropped_note`.
     """
 
 
@@ -70,3 +96,28 @@ def describe_rows(data: pd.DataFrame, mask, columns=None, limit: int = 5) -> str
     n = int(mask.sum())
     shown = bad.head(limit).to_string(max_colwidth=40)
     return f"{n} row{'s' if n != 1 else ''}, e.g.:\n{shown}"
+
+
+def rows_dropped_note(where: str, rows_dropped: dict) -> str:
+    """The one wording of a rows-dropped report: ``"<where>: dropped <n> rows (<n> <reason>; ...)"``.
+
+    Parameters
+    ----------
+    where : str
+        The public function's name.
+    rows_dropped : dict
+        Reason -> number of rows (reasons with 0 rows are left out).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> rows_dropped_note("churn_hazard_model", {"missing value": 3, "negative duration": 0})
+    'churn_hazard_model: dropped 3 rows (3 missing value)'
+    """
+    parts = {k: int(v) for k, v in rows_dropped.items() if int(v)}
+    n = sum(parts.values())
+    reasons = "; ".join(f"{v:,} {k}" for k, v in parts.items())
+    return f"{where}: dropped {n:,} row{'s' if n != 1 else ''} ({reasons})"

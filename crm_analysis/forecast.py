@@ -54,6 +54,7 @@ from .clv import (
     customer_lifetime_value,
 )
 from .errors import CRMDataError
+from .fitted import FORMAT_VERSION, FittedModel, decode_value, encode_value
 
 __all__ = [
     "probability_of_n_purchases",
@@ -874,81 +875,28 @@ def simulate_btyd_summary(
 # saved models (JSON, never pickle)
 # --------------------------------------------------------------------------------------
 
-_FORMAT = "crm-analysis-model"
-_FORMAT_VERSION = 1
-
-
-def _fitted_classes() -> dict[str, type]:
-    """Every fitted-model class of clv.py, found through the shared base (new models join by subclassing)."""
-    from . import clv
-
-    found, todo = {}, list(clv._FittedModel.__subclasses__())
-    while todo:
-        cls = todo.pop()
-        found[cls.__name__] = cls
-        todo.extend(cls.__subclasses__())
-    return found
-
-
-def _encode(value):
-    """JSON-safe value; floats keep every digit (Python's repr round-trips), NaN/inf become strings."""
-    if isinstance(value, pd.DataFrame):
-        return {"__frame__": True, "index": [_encode(i) for i in value.index],
-                "columns": [_encode(c) for c in value.columns],
-                "values": [[_encode(v) for v in row] for row in value.to_numpy(dtype=float)]}
-    if isinstance(value, pd.Series):
-        return {"__series__": True, "name": _encode(value.name), "index": [_encode(i) for i in value.index],
-                "values": [_encode(v) for v in value.to_numpy(dtype=float)]}
-    if isinstance(value, dict):
-        return {str(k): _encode(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_encode(v) for v in value]
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        v = float(value)
-        return v if np.isfinite(v) else {"__float__": repr(v)}
-    if value is None or isinstance(value, str):
-        return value
-    raise CRMDataError(f"model_to_dict: cannot store a value of type {type(value).__name__}.")
-
-
-def _decode(value):
-    if isinstance(value, dict):
-        if value.get("__frame__"):
-            return pd.DataFrame(np.array([[_decode(v) for v in row] for row in value["values"]], dtype=float)
-                                .reshape(len(value["index"]), len(value["columns"])),
-                                index=value["index"], columns=value["columns"])
-        if value.get("__series__"):
-            return pd.Series(np.array([_decode(v) for v in value["values"]], dtype=float),
-                             index=value["index"], name=value["name"])
-        if "__float__" in value:
-            return float(value["__float__"])
-        return {k: _decode(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_decode(v) for v in value]
-    return value
+_FORMAT_VERSION = FORMAT_VERSION
+_encode, _decode = encode_value, decode_value
 
 
 def model_to_dict(model) -> dict:
-    """A fitted model of :mod:`crm_analysis.clv` as a plain-JSON dictionary.
+    """A fitted model as a plain-JSON dictionary (:meth:`crm_analysis.fitted.FittedModel.to_dict`).
 
-    Every dataclass field (parameters, standard errors, covariance,
-    log-likelihood, column names, time unit ...) and the private fitted
-    attributes are stored with all their digits, so a reloaded model predicts
-    exactly what the original did.  JSON, never pickle: a model file from a
-    client cannot run code when loaded.
+    Every field (parameters, standard errors, covariance, log-likelihood,
+    column names, time unit, notes ...) is stored with all its digits, so a
+    reloaded model predicts exactly what the original did.  JSON, never
+    pickle: a model file from a client cannot run code when loaded.
 
     Parameters
     ----------
-    model : BTYDModel, BGBBModel, SpendModel or another fitted model of ``clv``
+    model : FittedModel
+        Any fitted model of the package (BTYDModel, BGBBModel, SpendModel,
+        CovariateBTYDModel, SBGModel, HazardModel, OrderedSatisfactionModel).
 
     Returns
     -------
     dict
-        ``{"format", "version", "class", "fields", "extra"}``; pass it to
+        ``{"format", "version", "class", "fields"}``; pass it to
         :func:`json.dumps` or :func:`model_from_dict`.
 
     Examples
@@ -959,22 +907,16 @@ def model_to_dict(model) -> dict:
     >>> d["class"], d["fields"]["params_"]["values"]
     ('BTYDModel', [0.243, 4.414, 0.793, 2.426])
     """
-    from dataclasses import fields, is_dataclass
-
-    cls = type(model)
-    if cls.__name__ not in _fitted_classes() or not is_dataclass(model):
-        raise CRMDataError(f"model_to_dict: expects a fitted model of crm_analysis.clv, got {cls.__name__}.")
-    names = [f.name for f in fields(model)]
-    extra = {k: v for k, v in vars(model).items() if k not in names}
-    return {"format": _FORMAT, "version": _FORMAT_VERSION, "class": cls.__name__,
-            "fields": {k: _encode(getattr(model, k)) for k in names}, "extra": _encode(extra)}
+    if not isinstance(model, FittedModel):
+        raise CRMDataError(f"model_to_dict: expects a fitted model of crm_analysis, got {type(model).__name__}.")
+    return model.to_dict()
 
 
 def model_from_dict(data: dict):
     """Rebuild a fitted model from :func:`model_to_dict` output (or its JSON text).
 
-    Only the fitted-model classes of :mod:`crm_analysis.clv` can be built;
-    anything else raises :class:`CRMDataError`.
+    Only the package's fitted-model classes can be built; anything else
+    raises :class:`CRMDataError`.
 
     Examples
     --------
@@ -984,30 +926,7 @@ def model_from_dict(data: dict):
     >>> back.expected_purchases_new(39.0) == m.expected_purchases_new(39.0)
     True
     """
-    import json
-
-    if isinstance(data, (str, bytes)):
-        try:
-            data = json.loads(data)
-        except json.JSONDecodeError as exc:
-            raise CRMDataError(f"model_from_dict: not valid JSON ({exc.msg} at line {exc.lineno}).") from None
-    if not isinstance(data, dict) or data.get("format") != _FORMAT:
-        raise CRMDataError(f"model_from_dict: not a saved crm-analysis model (expected format {_FORMAT!r}).")
-    if data.get("version") != _FORMAT_VERSION:
-        raise CRMDataError(f"model_from_dict: unsupported format version {data.get('version')!r} "
-                           f"(this package reads version {_FORMAT_VERSION}).")
-    classes = _fitted_classes()
-    cls = classes.get(data.get("class"))
-    if cls is None:
-        raise CRMDataError(f"model_from_dict: unknown model class {data.get('class')!r}; "
-                           f"known: {sorted(classes)}.")
-    try:
-        model = cls(**{k: _decode(v) for k, v in data["fields"].items()})
-    except (TypeError, KeyError, ValueError) as exc:
-        raise CRMDataError(f"model_from_dict: fields do not fit {cls.__name__} ({exc}).") from None
-    for k, v in _decode(data.get("extra", {})).items():
-        setattr(model, k, v)
-    return model
+    return FittedModel.from_dict(data)
 
 
 def save_model(model, path: str | Path) -> Path:

@@ -34,7 +34,8 @@ import pandas as pd
 from scipy import stats
 
 from ._checks import binary_column, numeric_column, require_columns, require_frame
-from .errors import CRMDataError, describe_rows
+from .errors import CRMDataError, DataCleaningWarning, describe_rows, rows_dropped_note
+from .fitted import FittedModel
 
 __all__ = [
     "DEFECTION_CATEGORIES",
@@ -958,15 +959,15 @@ def at_risk_split(
 # --------------------------------------------------------------------------- Cox model
 
 @dataclass
-class HazardModel:
+class HazardModel(FittedModel):
     """Output of :func:`churn_hazard_model`: a fitted Cox proportional-hazards model.
 
     Attributes
     ----------
     params_ : Series
         Log hazard ratios by design column.
-    results_ : statsmodels PHRegResults
-        The underlying fit.
+    results_ : statsmodels PHRegResults or None
+        The underlying fit (None for a model rebuilt by :meth:`from_dict`).
     ph_test_ : DataFrame
         Proportional-hazards check per design column: correlation of the
         Schoenfeld residuals with the rank of the event time (``rho``), its
@@ -976,6 +977,14 @@ class HazardModel:
         Ties method used (``"breslow"`` or ``"efron"``).
     n_obs_, n_events_, n_dropped_ : int
         Rows used, events among them, rows dropped for missing values.
+    design_ : DataFrame or None
+        The design matrix fitted (not saved by :meth:`to_dict`).
+    standard_errors_, covariance_ : Series, DataFrame
+        Of the log hazard ratios (statsmodels' observed information).
+    log_likelihood_ : float
+        Log partial likelihood; ``aic_`` and ``bic_`` follow from it.
+    notes_, rows_dropped_ : list, dict
+        The rows-dropped line and the rows dropped by reason.
     """
 
     params_: pd.Series
@@ -986,22 +995,44 @@ class HazardModel:
     n_events_: int
     n_dropped_: int
     design_: pd.DataFrame = field(repr=False, default=None)
+    standard_errors_: pd.Series = field(repr=False, default=None)
+    covariance_: pd.DataFrame = field(repr=False, default=None)
+    log_likelihood_: float = np.nan
+    notes_: list = field(default_factory=list)
+    rows_dropped_: dict = field(default_factory=dict)
+
+    _UNSAVED = ("results_", "design_")
+
+    def __post_init__(self) -> None:
+        # Built from a statsmodels result alone (as before the base): take its errors and fit.
+        if self.standard_errors_ is None and self.results_ is not None:
+            names = self.params_.index
+            self.standard_errors_ = pd.Series(self.results_.bse, index=names)
+            self.covariance_ = pd.DataFrame(self.results_.cov_params(), index=names, columns=names)
+            self.log_likelihood_ = float(self.results_.llf)
+
+    @classmethod
+    def _from_state(cls, state: dict) -> HazardModel:
+        return cls(results_=None, design_=None, **state)
+
+    def _positive(self) -> np.ndarray:
+        return np.zeros(len(self.params_), bool)  # log hazard ratios: Wald intervals
+
+    def _summary_extra(self, table: pd.DataFrame, z: float) -> pd.DataFrame:
+        se = table["se"]
+        table["hazard_ratio"] = np.exp(self.params_)
+        table["ci_lower"] = np.exp(self.params_ - z * se)
+        table["ci_upper"] = np.exp(self.params_ + z * se)
+        # Wald test of each log hazard ratio, as statsmodels reports it.
+        table["p_value"] = 2 * stats.norm.sf(np.abs(self.params_ / se))
+        table.index.name = "covariate"
+        return table
 
     def summary(self, alpha: float = 0.05) -> pd.DataFrame:
-        """Hazard-ratio table: ``coef``, ``se``, ``hazard_ratio``, CI bounds, ``p_value``."""
-        res = self.results_
-        z = stats.norm.ppf(1 - alpha / 2)
-        se = pd.Series(res.bse, index=self.params_.index)
-        out = pd.DataFrame({
-            "coef": self.params_,
-            "se": se,
-            "hazard_ratio": np.exp(self.params_),
-            "ci_lower": np.exp(self.params_ - z * se),
-            "ci_upper": np.exp(self.params_ + z * se),
-            "p_value": pd.Series(res.pvalues, index=self.params_.index),
-        })
-        out.index.name = "covariate"
-        return out
+        """Hazard-ratio table: ``coef``, ``se``, the Wald interval of ``coef``
+        (``lower 95%``, ``upper 95%``), ``hazard_ratio``, its interval
+        ``ci_lower``, ``ci_upper`` (both ``100 (1 - alpha)`` %) and ``p_value``."""
+        return super().summary(alpha)
 
 
 #: A text or categorical covariate with more levels than this is refused by
@@ -1131,9 +1162,10 @@ def churn_hazard_model(
     df = data[used].copy()
     missing = df.isna().any(axis=1)
     n_dropped = int(missing.sum())
+    dropped = {"missing value": n_dropped} if n_dropped else {}
     if n_dropped:
-        warnings.warn(f"{where}: dropped {n_dropped} rows with missing values; "
-                      + describe_rows(data, missing.to_numpy(), used), stacklevel=2)
+        warnings.warn(rows_dropped_note(where, dropped) + "; "
+                      + describe_rows(data, missing.to_numpy(), used), DataCleaningWarning, stacklevel=2)
     df = df[~missing]
     if df.empty:
         raise CRMDataError(f"{where}: no complete rows left after dropping missing values.")
@@ -1193,8 +1225,14 @@ def churn_hazard_model(
         rows.append({"covariate": name, "rho": rho, "chi2": chi2,
                      "p_value": float(stats.chi2.sf(chi2, 1))})
     ph = pd.DataFrame(rows).set_index("covariate")
+    names = X.columns
     return HazardModel(params_=params, results_=res, ph_test_=ph, ties=ties,
-                       n_obs_=len(df), n_events_=int(ev.sum()), n_dropped_=n_dropped, design_=X)
+                       n_obs_=len(df), n_events_=int(ev.sum()), n_dropped_=n_dropped, design_=X,
+                       standard_errors_=pd.Series(res.bse, index=names),
+                       covariance_=pd.DataFrame(res.cov_params(), index=names, columns=names),
+                       log_likelihood_=float(res.llf),
+                       notes_=[rows_dropped_note(where, dropped)] if n_dropped else [],
+                       rows_dropped_=dropped)
 
 
 # --------------------------------------------------------------------------- complaints

@@ -41,7 +41,13 @@ import pandas as pd
 from scipy import optimize, special, stats
 
 from ._checks import numeric_column, require_columns, require_frame
-from .errors import ConvergenceError, CRMDataError, ModelFitWarning, describe_rows, rows_dropped_note
+from .errors import (
+    ConvergenceError,
+    CRMDataError,
+    ModelFitWarning,
+    describe_rows,
+    rows_dropped_note,
+)
 from .fitted import FittedModel, standard_errors
 
 __all__ = [

@@ -42,7 +42,8 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from ._checks import require_columns, require_frame
-from .errors import CRMDataError, describe_rows
+from .errors import CRMDataError, describe_rows, rows_dropped_note
+from .fitted import FittedModel
 
 __all__ = [
     "IMPORTANCE_METHODS",
@@ -1048,20 +1049,34 @@ def asymmetric_effects(
 
 
 @dataclass
-class OrderedSatisfactionModel:
+class OrderedSatisfactionModel(FittedModel):
     """Fitted ordered logit of a rating on drivers (:func:`ordered_satisfaction_model`).
 
     Attributes
     ----------
-    result_ : statsmodels OrderedResults
-        The fitted statsmodels result.
+    result_ : statsmodels OrderedResults or None
+        The fitted statsmodels result (None for a model rebuilt by :meth:`from_dict`).
     params_ : DataFrame
         Per driver: ``coef`` (log odds of a higher rating per scale point),
-        ``se``, ``p_value``, ``odds_ratio``.
+        ``se``, ``p_value``, ``odds_ratio``.  (Unlike the other fitted models,
+        a table: kept for the code that reads ``params_.loc[driver, "coef"]``;
+        ``coef_`` is the Series of estimates.)
     thresholds_ : Series
         The cut points between adjacent categories (on the latent scale).
     categories_ : list
         The outcome categories, lowest first.
+    drivers : list of str
+    standard_errors_, covariance_ : Series, DataFrame
+        Of the driver coefficients (statsmodels' observed information).
+    log_likelihood_, aic_, bic_ : float
+        ``aic_`` and ``bic_`` count the thresholds as parameters too.
+    n_obs_ : int
+        Respondents fitted.
+    distr : str
+        ``"logit"`` or ``"probit"``.
+    notes_, rows_dropped_ : list, dict
+        Rows dropped with ``dropna=True``, by reason (``"missing value"``,
+        ``"missing code"``), and the line that reports them.
     """
 
     result_: object
@@ -1070,15 +1085,60 @@ class OrderedSatisfactionModel:
     categories_: list
     drivers: list[str]
     _X: pd.DataFrame = field(repr=False, default=None)
+    standard_errors_: pd.Series = field(repr=False, default=None)
+    covariance_: pd.DataFrame = field(repr=False, default=None)
+    log_likelihood_: float = np.nan
+    n_obs_: int = 0
+    distr: str = "logit"
+    notes_: list = field(default_factory=list)
+    rows_dropped_: dict = field(default_factory=dict)
 
-    def summary(self) -> pd.DataFrame:
-        """The coefficient table."""
-        return self.params_
+    _UNSAVED = ("result_",)
+
+    @classmethod
+    def _from_state(cls, state: dict) -> OrderedSatisfactionModel:
+        return cls(result_=None, **state)
+
+    @property
+    def coef_(self) -> pd.Series:
+        """The driver coefficients (log odds of a higher rating per scale point)."""
+        return self.params_["coef"]
+
+    # The base's table and criteria work on the estimates as a Series; here those are
+    # the driver coefficients, and the thresholds count as parameters of the fit.
+    def _estimates(self) -> pd.Series:
+        return self.params_["coef"]
+
+    def _n_params(self) -> int:
+        return len(self.params_) + len(self.thresholds_)
+
+    def _positive(self) -> np.ndarray:
+        return np.zeros(len(self.params_), bool)  # coefficients: Wald intervals
+
+    def _summary_extra(self, table: pd.DataFrame, z: float) -> pd.DataFrame:
+        table["p_value"] = self.params_["p_value"]
+        table["odds_ratio"] = self.params_["odds_ratio"]
+        return table
+
+    def summary(self, alpha: float = 0.05) -> pd.DataFrame:
+        """The coefficient table: ``coef``, ``se``, the ``100 (1 - alpha)`` % Wald interval,
+        ``p_value`` and ``odds_ratio``, one row per driver."""
+        return super().summary(alpha)
 
     def predict_proba(self, X: pd.DataFrame | None = None) -> pd.DataFrame:
-        """Predicted probability of each category (rows: respondents)."""
+        """Predicted probability of each category (rows: respondents).
+
+        ``P(y = j) = F(c_j - x b) - F(c_{j-1} - x b)`` with F the logistic
+        (or normal) distribution function and ``c`` the thresholds, computed
+        as statsmodels' ``OrderedModel.predict`` does.
+        """
+        from scipy import stats
+
         X = self._X if X is None else X[self.drivers]
-        p = self.result_.model.predict(self.result_.params, exog=X.to_numpy(dtype=float))
+        cdf = stats.logistic.cdf if self.distr == "logit" else stats.norm.cdf
+        thresh = np.concatenate(([-np.inf], self.thresholds_.to_numpy(float), [np.inf]))
+        xb = X.to_numpy(dtype=float).dot(self.params_["coef"].to_numpy(float))[:, None]
+        p = np.maximum(cdf(thresh[1:] - xb) - cdf(thresh[:-1] - xb), 0)
         return pd.DataFrame(p, columns=self.categories_, index=X.index)
 
     def probability_shift(self, delta: float = 1.0, top: int = 2) -> pd.DataFrame:
@@ -1175,11 +1235,17 @@ def ordered_satisfaction_model(
     thresholds = pd.Series(
         cuts, index=[f"{a}|{b}" for a, b in zip(cats[:-1], cats[1:], strict=True)], name="threshold"
     )
-    out = OrderedSatisfactionModel(
-        result_=res, params_=params, thresholds_=thresholds, categories_=cats, drivers=drivers, _X=X
+    names = pd.Index(drivers, name="driver")
+    dropped = {k: v for k, v in df.attrs.get("dropped", {}).items() if v}
+    _report_drops(params.attrs, df, n_na)
+    return OrderedSatisfactionModel(
+        result_=res, params_=params, thresholds_=thresholds, categories_=cats, drivers=drivers, _X=X,
+        standard_errors_=pd.Series(res.bse.iloc[:k].to_numpy(), index=names, name="se"),
+        covariance_=pd.DataFrame(np.asarray(res.cov_params())[:k, :k], index=names, columns=names),
+        log_likelihood_=float(res.llf), n_obs_=int(res.nobs), distr=distr,
+        notes_=[rows_dropped_note("ordered_satisfaction_model", dropped)] if dropped else [],
+        rows_dropped_=dropped,
     )
-    _report_drops(out.params_.attrs, df, n_na)
-    return out
 
 
 # --------------------------------------------------------------------------- service-profit chain

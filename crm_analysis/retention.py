@@ -29,6 +29,7 @@ question of concept C3:
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -36,7 +37,8 @@ import pandas as pd
 from scipy import optimize, special, stats
 
 from ._checks import binary_column, require_columns, require_frame
-from .errors import CRMDataError, describe_rows
+from .errors import CRMDataError, NotFittedError, describe_rows
+from .fitted import FittedModel, standard_errors
 
 __all__ = [
     "CohortRetention",
@@ -643,22 +645,7 @@ def _log_pmf(a: float, b: float, t: np.ndarray) -> np.ndarray:
     return special.betaln(a + 1, b + t - 1) - special.betaln(a, b)
 
 
-def _hessian(f, x: np.ndarray, rel: float = 1e-4) -> np.ndarray:
-    """Central-difference Hessian of a scalar function."""
-    x = np.asarray(x, dtype=float)
-    h = rel * np.maximum(np.abs(x), 1e-2)
-    n = x.size
-    out = np.empty((n, n))
-    for i in range(n):
-        for j in range(i, n):
-            ei, ej = np.zeros(n), np.zeros(n)
-            ei[i], ej[j] = h[i], h[j]
-            val = (f(x + ei + ej) - f(x + ei - ej) - f(x - ei + ej) + f(x - ei - ej)) / (4 * h[i] * h[j])
-            out[i, j] = out[j, i] = val
-    return out
-
-
-class SBGModel:
+class SBGModel(FittedModel):
     """Shifted-beta-geometric (sBG) model of contractual retention.
 
     Each customer renews at the end of every period with her own
@@ -676,20 +663,29 @@ class SBGModel:
     Fit with :meth:`fit` (survivor counts of one cohort) or
     :meth:`fit_lifetimes` (per-customer lifetimes, right-censored); the
     maximum-likelihood estimates come from ``scipy.optimize`` on
-    log(alpha), log(beta), standard errors from the inverse Hessian of the
-    log-likelihood in (alpha, beta).
+    log(alpha), log(beta), standard errors from the observed information in
+    log(alpha), log(beta) by the delta method
+    (:func:`crm_analysis.fitted.standard_errors`).
 
     Attributes
     ----------
     params_ : Series
         (after fitting)
         ``alpha``, ``beta``.
-    se_ : Series
-        Standard errors.
-    log_likelihood_ : float
+    standard_errors_ : Series
+        Standard errors (``se_`` is the old name, deprecated).
+    covariance_ : DataFrame
+        Covariance of the estimates (``cov_`` is the old name, deprecated).
+    log_likelihood_, aic_, bic_ : float
     n_customers_ : int
+        Customers of the cohort (``n_obs_`` is the same number).
     n_periods_ : int
         Periods of data the fit used.
+    notes_, rows_dropped_ : list, dict
+        As for every fitted model (empty: the sBG drops no rows).
+
+    Before fitting, predictions and ``summary()`` raise
+    :class:`~crm_analysis.errors.NotFittedError`.
 
     References
     ----------
@@ -709,6 +705,45 @@ class SBGModel:
 
     def __init__(self) -> None:
         self.params_: pd.Series | None = None
+        self.standard_errors_: pd.Series | None = None
+        self.covariance_: pd.DataFrame | None = None
+        self.log_likelihood_: float | None = None
+        self.n_customers_: int | None = None
+        self.n_periods_: int | None = None
+        self.notes_: list = []
+        self.rows_dropped_: dict = {}
+
+    @property
+    def n_obs_(self) -> int | None:
+        """Customers of the fitted cohort (``n_customers_``)."""
+        return self.n_customers_
+
+    @property
+    def se_(self) -> pd.Series | None:
+        """Deprecated name of ``standard_errors_``."""
+        warnings.warn("SBGModel.se_ is deprecated; use standard_errors_.", DeprecationWarning, stacklevel=2)
+        return self.standard_errors_
+
+    @property
+    def cov_(self) -> pd.DataFrame | None:
+        """Deprecated name of ``covariance_``."""
+        warnings.warn("SBGModel.cov_ is deprecated; use covariance_.", DeprecationWarning, stacklevel=2)
+        return self.covariance_
+
+    _STATE = ("params_", "standard_errors_", "covariance_", "log_likelihood_", "n_customers_",
+              "n_periods_", "notes_", "rows_dropped_")
+
+    def _state(self) -> dict:
+        return {k: getattr(self, k) for k in self._STATE}
+
+    @classmethod
+    def _from_state(cls, state: dict) -> SBGModel:
+        unknown = set(state) - set(cls._STATE)
+        if unknown:
+            raise TypeError(f"unexpected fields {sorted(unknown)}")
+        model = cls()
+        model.__dict__.update(state)
+        return model
 
     # -- fitting ------------------------------------------------------------
     def _fit(self, churn_t: np.ndarray, churn_w: np.ndarray, cens_t: np.ndarray,
@@ -749,15 +784,11 @@ class SBGModel:
                 if not np.isfinite(best.fun) or res.fun < best.fun:
                     best = res
         ab = np.exp(best.x)
-        hess = _hessian(nll, ab)
-        try:
-            cov = np.linalg.inv(hess)
-            se = np.sqrt(np.diag(cov))
-        except np.linalg.LinAlgError:
-            cov, se = np.full((2, 2), np.nan), np.full(2, np.nan)
-        self.params_ = pd.Series(ab, index=["alpha", "beta"], name="estimate")
-        self.se_ = pd.Series(se, index=["alpha", "beta"], name="se")
-        self.cov_ = pd.DataFrame(cov, index=["alpha", "beta"], columns=["alpha", "beta"])
+        names = ["alpha", "beta"]
+        se, cov = standard_errors(lambda x: -nll_log(x), best.x, names=names)
+        self.params_ = pd.Series(ab, index=names, name="estimate")
+        self.standard_errors_ = se.rename("se")
+        self.covariance_ = cov
         self.log_likelihood_ = float(-best.fun)
         self.n_customers_ = int(n_customers)
         self.n_periods_ = int(n_periods)
@@ -828,9 +859,12 @@ class SBGModel:
         return self._fit(churn_t, churn_w.astype(float), cens_t, cens_w.astype(float),
                          len(dur), int(dur.max()))
 
+    def _require_fitted(self) -> None:
+        self._check_fitted()
+
     def _check_fitted(self) -> tuple[float, float]:
         if self.params_ is None:
-            raise CRMDataError("SBGModel: call fit() or fit_lifetimes() first.")
+            raise NotFittedError("SBGModel: call fit() or fit_lifetimes() first.")
         return float(self.params_["alpha"]), float(self.params_["beta"])
 
     # -- predictions --------------------------------------------------------
@@ -912,14 +946,6 @@ class SBGModel:
             raise CRMDataError(f"SBGModel.derl: renewals must be >= 0, got {renewals!r}.")
         return float((b + n) / (a + b + n)
                      * _hyp2f1_one(b + n + 1, a + b + n + 1, 1.0 / (1.0 + discount)))
-
-    def summary(self) -> pd.DataFrame:
-        """Estimates with standard errors and 95% Wald intervals."""
-        self._check_fitted()
-        out = pd.concat([self.params_, self.se_], axis=1)
-        out["lower"] = out["estimate"] - 1.96 * out["se"]
-        out["upper"] = out["estimate"] + 1.96 * out["se"]
-        return out
 
     def __repr__(self) -> str:
         if self.params_ is None:

@@ -355,7 +355,7 @@ def test_sbg_recovers_simulated_parameters():
     sim = simulate_sbg_cohort(20000, alpha=0.9, beta=2.5, periods=10, seed=7)
     m = SBGModel().fit(sim.survivors)
     for name, truth in (("alpha", 0.9), ("beta", 2.5)):
-        assert abs(m.params_[name] - truth) < 3 * m.se_[name]
+        assert abs(m.params_[name] - truth) < 3 * m.standard_errors_[name]
         assert m.params_[name] == pytest.approx(truth, rel=0.1)
     # Per-customer data with censoring give the same answer.
     m2 = SBGModel().fit_lifetimes(sim.customers)
@@ -368,7 +368,7 @@ def test_sbg_standard_errors_match_monte_carlo_spread():
         sim = simulate_sbg_cohort(1000, alpha=0.7, beta=1.2, periods=7, seed=seed)
         m = SBGModel().fit(sim.survivors)
         est.append(m.params_.to_numpy())
-        ses.append(m.se_.to_numpy())
+        ses.append(m.standard_errors_.to_numpy())
     spread = np.std(est, axis=0, ddof=1)
     # Inverse-Hessian SEs describe the sampling spread (within Monte Carlo noise).
     np.testing.assert_allclose(np.median(ses, axis=0), spread, rtol=0.3)

@@ -41,6 +41,7 @@ GENERATED = API / "generated"
 # then the modules that table does not list.
 GROUPS = [
     ("errors", "crm_analysis.errors", "the exception for bad input"),
+    ("fitted", "crm_analysis.fitted", "the base of every fitted model"),
     ("transactions", "crm_analysis.transactions", "transaction logs and the RFM summary"),
     ("dates", "crm_analysis.dates", "the one date rule of every engine"),
     ("datasets", "crm_analysis.datasets", "real datasets, loaded offline"),

@@ -584,6 +584,11 @@ class ContextComparison:
     n_dropped: int = 0
     dropped: dict = field(default_factory=dict)
 
+    @property
+    def rows_dropped_(self) -> dict:
+        """Rows dropped by reason (``dropped``; the package's one rows-dropped mapping)."""
+        return {k: v for k, v in self.dropped.items() if v}
+
     def summary(self) -> pd.DataFrame:
         """The per-driver table."""
         return self.table

@@ -312,6 +312,11 @@ class LoyaltyIndex:
     n_dropped_: int = 0
     dropped_: dict = field(default_factory=dict)
 
+    @property
+    def rows_dropped_(self) -> dict:
+        """Respondents dropped by reason (``dropped_``; the package's one rows-dropped mapping)."""
+        return {k: v for k, v in self.dropped_.items() if v}
+
     def summary(self) -> pd.DataFrame:
         """The reliability table (``diagnostics_``); the first-eigenvalue share of the
         one-factor check is in ``attrs["first_eigenvalue_share"]``."""

@@ -113,6 +113,12 @@ class ValidationResult:
         """Number of rows removed by cleaning."""
         return self.n_input - len(self.data)
 
+    @property
+    def rows_dropped_(self) -> dict:
+        """Rows removed by cleaning, by check (the package's one rows-dropped mapping)."""
+        dropped = self.report[self.report["action"] == "dropped"]
+        return {str(k): int(v) for k, v in dropped.groupby("check", sort=False)["rows"].sum().items() if v}
+
     def __iter__(self) -> Iterator:
         # Lets callers write ``clean, report = validate_transactions(...)``.
         return iter((self.data, self.report))

@@ -324,3 +324,21 @@ def test_ordered_model_counts_dropped_responses(survey):
 ], ids=["one-row", "reasons-and-thousands"])
 def test_rows_dropped_note_wording(counts, text):
     assert rows_dropped_note("f", counts) == text
+
+
+def test_other_results_expose_the_same_rows_dropped_mapping():
+    log = pd.DataFrame({"customer_id": [1, 1, 2, None, 3],
+                        "date": ["2020-01-01", "2020-01-02", "not a date", "2020-01-03", "2020-01-04"],
+                        "amount": [10.0, 5.0, 3.0, 4.0, 2.0]})
+    res = crm.validate_transactions(log)
+    assert res.rows_dropped_ == {"missing customer id": 1, "unparseable date": 1}
+    assert sum(res.rows_dropped_.values()) == res.n_dropped == 2
+    survey = pd.DataFrame({"customer_id": range(12), "a": [1, 2, 3, 4, 5, 6] * 2,
+                           "b": [2, 3, 3, 5, 6, 7] * 2, "c": [1, 3, 2, 5, 7, 6] * 2})
+    survey.loc[3, "a"] = None
+    idx = crm.loyalty_index(survey, components={"x": ["a"], "y": ["b", "c"]}, item_range=(1, 7),
+                            missing="drop")
+    assert idx.rows_dropped_ == {"missing value": 1} and idx.n_dropped_ == 1
+    cmp = crm.drivers.ContextComparison(pd.DataFrame(), 0.0, 1.0, ("a", "b"), n_dropped=2,
+                                        dropped={"missing value": 2, "missing code": 0})
+    assert cmp.rows_dropped_ == {"missing value": 2}

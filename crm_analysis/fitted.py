@@ -59,8 +59,8 @@ def numerical_hessian(f, theta, h: float = 1e-4) -> np.ndarray:
 
     Examples
     --------
-    >>> numerical_hessian(lambda t: -(t[0] ** 2) - 3 * t[0] * t[1], [1.0, 2.0]).round(6).tolist()
-    [[-2.0, -3.0], [-3.0, 0.0]]
+    >>> numerical_hessian(lambda t: -(t[0] ** 2) - 3 * t[0] * t[1] - t[1] ** 2, [1.0, 2.0]).round(6).tolist()
+    [[-2.0, -3.0], [-3.0, -2.0]]
     """
     theta = np.asarray(theta, dtype=float)
     k = len(theta)

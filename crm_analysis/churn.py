@@ -1265,7 +1265,9 @@ def churn_by_group(
     -------
     DataFrame
         Indexed by group: ``customers``, ``churned``, ``churn_rate``,
-        ``ci_lower``, ``ci_upper``.
+        ``ci_lower``, ``ci_upper``.  Rows with a missing group are left out
+        (a ``DataCleaningWarning``) and counted in ``attrs["n_dropped"]`` and
+        ``attrs["dropped"]``.
 
     Raises
     ------
@@ -1293,7 +1295,7 @@ def churn_by_group(
     if missing.any():
         warnings.warn(f"{where}: column {by!r}: {int(missing.sum())} rows with a missing group "
                       "left out; " + describe_rows(data, missing.to_numpy(), [by, event]),
-                      stacklevel=2)
+                      DataCleaningWarning, stacklevel=2)
     if top is not None:
         num = _numeric(data, by, where)
         groups = num.astype("Int64").astype(str).where(num < top, f"{top}+").where(~missing)
@@ -1311,6 +1313,9 @@ def churn_by_group(
     out = pd.DataFrame({"customers": n, "churned": k, "churn_rate": p,
                         "ci_lower": centre - half, "ci_upper": centre + half})
     out.index = pd.Index(order, name=by)
+    # The package's table convention for rows left out: total and by reason in attrs.
+    out.attrs["n_dropped"] = int(missing.sum())
+    out.attrs["dropped"] = {"missing group": int(missing.sum())} if missing.any() else {}
     return out
 
 

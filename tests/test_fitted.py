@@ -342,3 +342,11 @@ def test_other_results_expose_the_same_rows_dropped_mapping():
     cmp = crm.drivers.ContextComparison(pd.DataFrame(), 0.0, 1.0, ("a", "b"), n_dropped=2,
                                         dropped={"missing value": 2, "missing code": 0})
     assert cmp.rows_dropped_ == {"missing value": 2}
+
+
+def test_churn_by_group_counts_missing_groups_in_attrs():
+    d = pd.DataFrame({"calls": [0, 1, None, 7, None], "churn": [0, 1, 1, 1, 0]})
+    with pytest.warns(DataCleaningWarning, match="2 rows with a missing group"):
+        table = crm.churn_by_group(d, by="calls")
+    assert table.attrs["dropped"] == {"missing group": 2} and table.attrs["n_dropped"] == 2
+    assert table["customers"].sum() == 3

@@ -36,6 +36,7 @@ import pandas as pd
 from scipy import optimize, special, stats
 
 from ._checks import binary_column, require_columns, require_frame
+from .discounting import geometric_annuity
 from .errors import CRMDataError, describe_rows
 
 __all__ = [
@@ -887,6 +888,9 @@ class SBGModel:
 
         ``DEL = sum_{t>=0} S(t) / (1 + d)^t = 2F1(1, beta; alpha + beta; 1/(1 + d))``;
         multiply by the margin per period to get the CLV of a new customer.
+        The discounting is the "start" timing of :mod:`crm_analysis.discounting`
+        (``discount_factors(..., periods_per_year=1, timing="start")``), summed
+        in closed form.
         """
         a, b = self._check_fitted()
         _check_discount(discount, "SBGModel.del_")
@@ -903,7 +907,8 @@ class SBGModel:
         ``DERL = (beta + n) / (alpha + beta + n) * 2F1(1, beta + n + 1; alpha + beta + n + 1; 1/(1 + d))``
 
         with n = ``renewals``.  Multiply by the margin per period for the
-        customer's residual lifetime value.
+        customer's residual lifetime value.  The discounting is the "start"
+        timing of :mod:`crm_analysis.discounting`, summed in closed form.
         """
         a, b = self._check_fitted()
         _check_discount(discount, "SBGModel.derl")
@@ -986,8 +991,13 @@ def fit_constant_retention(survivors) -> float:
 
 
 def _clv_constant(margin, retention, discount, growth=0.0):
-    """CLV of a new customer, margin at the start of each period, first undiscounted."""
-    return margin * (1 + discount) / (1 + discount - retention * (1 + growth))
+    """CLV of a new customer, margin at the start of each period, first undiscounted.
+
+    ``m (1 + d) / (1 + d - r (1 + g))``: the "start" geometric annuity of
+    :mod:`crm_analysis.discounting` with margin growth folded into retention.
+    """
+    return margin * geometric_annuity(np.asarray(retention) * (1 + growth), discount,
+                                      timing="start")
 
 
 def retention_value_sensitivity(

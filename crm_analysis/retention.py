@@ -56,6 +56,24 @@ __all__ = [
 # --------------------------------------------------------------------------- helpers
 
 
+def _tenure_table_input(data, duration, event, group, min_period, max_period, where: str):
+    """Checked whole-period durations, events, last period, periods shown and group masks.
+
+    The common start of :func:`hazard_by_tenure` and :func:`period_hazard`, which
+    differ only in the denominator they count at each tenure.
+    """
+    require_frame(data, where)
+    require_columns(data, {"duration": duration, "event": event, "group": group}, where)
+    dur, ev = _durations_and_events(data, duration, event, where, integer=True)
+    dur = dur.astype(np.int64)
+    top = int(dur.max()) if max_period is None else int(max_period)
+    periods = np.arange(int(min_period), top + 1)
+    groups = [(None, np.ones(len(dur), dtype=bool))] if group is None else [
+        (name, (data[group] == name).to_numpy()) for name in pd.unique(data[group].dropna())
+    ]
+    return dur, ev, top, periods, groups
+
+
 def _durations_and_events(
     data: pd.DataFrame, duration: str, event: str, where: str, *, integer: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -458,16 +476,8 @@ def hazard_by_tenure(
     >>> hazard_by_tenure(d)["hazard"].round(3).tolist()
     [0.25, 0.333, 1.0]
     """
-    where = "hazard_by_tenure"
-    require_frame(data, where)
-    require_columns(data, {"duration": duration, "event": event, "group": group}, where)
-    dur, ev = _durations_and_events(data, duration, event, where, integer=True)
-    dur = dur.astype(np.int64)
-    top = int(dur.max()) if max_period is None else int(max_period)
-    periods = np.arange(int(min_period), top + 1)
-    groups = [(None, np.ones(len(dur), dtype=bool))] if group is None else [
-        (name, (data[group] == name).to_numpy()) for name in pd.unique(data[group].dropna())
-    ]
+    dur, ev, top, periods, groups = _tenure_table_input(
+        data, duration, event, group, min_period, max_period, "hazard_by_tenure")
     frames = []
     for name, mask in groups:
         d, e = dur[mask], ev[mask]
@@ -569,15 +579,8 @@ def period_hazard(
     import warnings
 
     where = "period_hazard"
-    require_frame(data, where)
-    require_columns(data, {"duration": duration, "event": event, "group": group}, where)
-    dur, ev = _durations_and_events(data, duration, event, where, integer=True)
-    dur = dur.astype(np.int64)
-    top = int(dur.max()) if max_period is None else int(max_period)
-    periods = np.arange(int(min_period), top + 1)
-    groups = [(None, np.ones(len(dur), dtype=bool))] if group is None else [
-        (name, (data[group] == name).to_numpy()) for name in pd.unique(data[group].dropna())
-    ]
+    dur, ev, top, periods, groups = _tenure_table_input(
+        data, duration, event, group, min_period, max_period, where)
     frames, gaps = [], {}
     for name, mask in groups:
         d, e = dur[mask], ev[mask]

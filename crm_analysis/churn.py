@@ -634,6 +634,9 @@ def rebirth_clv_btyd(
     if bad.any():
         raise CRMDataError(f"{where}: frequency must be >= 0 and T > 0; "
                            + describe_rows(history, bad.to_numpy(), [frequency, T]))
+    if not np.isfinite(discount_rate) or discount_rate < 0 or not periods_per_year > 0:
+        raise CRMDataError(f"{where}: discount_rate must be >= 0 (per year) and periods_per_year "
+                           f"> 0, got {discount_rate!r} and {periods_per_year!r}.")
     reborn = pd.DataFrame({"frequency": freq, "recency": tt, "T": tt}, index=history.index)
     edges = np.arange(step, horizon + step / 2, step)
     edges[-1] = min(edges[-1], horizon)

@@ -90,6 +90,7 @@ def period_rate(discount_rate: float, periods_per_year: float) -> float:
     Returns
     -------
     float
+        Rate per period as a decimal.
 
     Raises
     ------

@@ -19,6 +19,7 @@ gives ``crm.rfm_summary``, ``crm.fit_btyd`` and so on. The modules, one concept 
 - :mod:`~crm_analysis.churn`: defection categories, win-back, at-risk split, Cox model;
 - :mod:`~crm_analysis.basket`: association rules, cross-sell and up-sell;
 - :mod:`~crm_analysis.equity`: customer equity as count x lifetime x value, growth levers;
+- :mod:`~crm_analysis.discounting`: the one discounting rule of every valuation (timing, annual rates);
 - :mod:`~crm_analysis.largedata`: the RFM summary of files (DuckDB) and Dask frames;
 - :mod:`~crm_analysis.scoring`: scoring a large customer base in chunks or on Dask;
 - :mod:`~crm_analysis.report`: the client analysis behind ``crm-analysis report``;
@@ -41,6 +42,7 @@ from . import (
     covariates,
     datasets,
     dates,
+    discounting,
     drivers,
     equity,
     errors,
@@ -67,6 +69,7 @@ _ANALYSIS_MODULES = (
     errors, transactions, dates, datasets, clv, forecast, covariates, retention, drivers,
     loyalty, segments, churn, basket, equity, largedata, scoring, report, glossary, whatif,
     fitted,
+    discounting,
 )
 # Namespaces: their names are used as ``crm.plotting.X`` and ``crm.simulate.X``; only
 # these few are also at the top level.

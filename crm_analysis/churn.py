@@ -34,6 +34,7 @@ import pandas as pd
 from scipy import stats
 
 from ._checks import binary_column, numeric_column, require_columns, require_frame
+from .discounting import discount_factors, geometric_annuity, present_value_of_increments
 from .errors import CRMDataError, DataCleaningWarning, describe_rows, rows_dropped_note
 from .fitted import FittedModel
 
@@ -464,7 +465,10 @@ def rebirth_clv(
 
     With constant retention this is the geometric closed form
     ``m' (1 + d)^-k (1 - q^H) / (1 - q)`` with ``q = r'/(1 + d)``, and
-    ``m' (1 + d)^(1-k) / (1 + d - r')`` for ``horizon=None`` (no end).
+    ``m' (1 + d)^(1-k) / (1 + d - r')`` for ``horizon=None`` (no end): the
+    "start" timing of :mod:`crm_analysis.discounting`, whose
+    :func:`~crm_analysis.discounting.discount_factors` and
+    :func:`~crm_analysis.discounting.geometric_annuity` compute it.
 
     Why the second life differs from the first (seed 003): the customer
     already knows the product; the firm holds their history and can tailor
@@ -542,16 +546,18 @@ def rebirth_clv(
                                f"equal to its number of columns ({r.shape[1]}), got {horizon}.")
         r2 = np.minimum(r * np.expand_dims(ratio, -1) if ratio.ndim else r * ratio, max_retention)
         surv = np.concatenate([np.ones((r2.shape[0], 1)), np.cumprod(r2[:, :-1], axis=1)], axis=1)
-        disc = d ** -np.arange(horizon)
+        disc = discount_factors(int(horizon), discount_rate, periods_per_year=1, timing="start")
         return lag * m * (surv * disc).sum(axis=1)
     r2 = np.minimum(r * ratio, max_retention)
     if horizon is None:
-        return lag * m * d / (d - r2)
+        # The first second-life margin is earned on reactivation: "start" timing.
+        return lag * m * geometric_annuity(r2, discount_rate, timing="start")
     if int(horizon) < 1:
         raise CRMDataError(f"rebirth_clv: horizon must be at least 1 period, got {horizon}.")
     # Explicit period-by-period sum (the closed form is the test's authority).
     t = np.arange(int(horizon))
-    q = np.expand_dims(r2 / d, -1) ** t
+    disc = discount_factors(int(horizon), discount_rate, periods_per_year=1, timing="start")
+    q = np.expand_dims(r2, -1) ** t * disc
     return lag * m * q.sum(axis=-1)
 
 
@@ -578,8 +584,9 @@ def rebirth_clv_btyd(
     ``T`` ("alive now").  Expected purchases over the second life come from
     ``model.expected_purchases(t, reborn)`` (the conditional expectation of
     Fader, Hardie & Lee 2005), in steps of ``step`` periods, each step
-    discounted at its end; value = purchases x spend x ``spend_ratio`` x
-    ``margin_rate``.
+    discounted at its end (:func:`crm_analysis.discounting.present_value_of_increments`,
+    the annual rate compounded per model period); value = purchases x spend
+    x ``spend_ratio`` x ``margin_rate``.
 
     Parameters
     ----------
@@ -628,16 +635,17 @@ def rebirth_clv_btyd(
     if bad.any():
         raise CRMDataError(f"{where}: frequency must be >= 0 and T > 0; "
                            + describe_rows(history, bad.to_numpy(), [frequency, T]))
+    if not np.isfinite(discount_rate) or discount_rate < 0 or not periods_per_year > 0:
+        raise CRMDataError(f"{where}: discount_rate must be >= 0 (per year) and periods_per_year "
+                           f"> 0, got {discount_rate!r} and {periods_per_year!r}.")
     reborn = pd.DataFrame({"frequency": freq, "recency": tt, "T": tt}, index=history.index)
     edges = np.arange(step, horizon + step / 2, step)
     edges[-1] = min(edges[-1], horizon)
-    per_period_rate = (1 + discount_rate) ** (1 / periods_per_year)
-    prev = np.zeros(len(reborn))
-    value = np.zeros(len(reborn))
-    for edge in edges:
-        cum = np.asarray(model.expected_purchases(float(edge), reborn), dtype=float)
-        value += (cum - prev) / per_period_rate ** (edge + reactivation_periods)
-        prev = cum
+    # Each step's purchases are paid at its end, at the annual rate compounded per model period.
+    value = present_value_of_increments(
+        lambda t: np.asarray(model.expected_purchases(float(t), reborn), dtype=float),
+        edges, discount_rate, periods_per_year=periods_per_year, delay=reactivation_periods,
+    )
     clv = value * spend.to_numpy() * spend_ratio * np.asarray(margin_rate, dtype=float)
     return pd.Series(clv, index=history.index, name="rebirth_clv")
 

@@ -41,6 +41,7 @@ import pandas as pd
 from scipy import optimize, special, stats
 
 from ._checks import numeric_column, require_columns, require_frame
+from .discounting import present_value_of_increments
 from .errors import (
     ConvergenceError,
     CRMDataError,
@@ -1613,7 +1614,8 @@ def customer_lifetime_value(
     where X_i(t) is the conditional number of purchases in the next t model
     time units, L the length of one discount period and d the discount rate
     *per period*; cash flows are discounted at the end of the period in which
-    they happen.
+    they happen (the "end" timing of :mod:`crm_analysis.discounting`, computed
+    by :func:`~crm_analysis.discounting.present_value_of_increments`).
 
     Parameters
     ----------
@@ -1673,12 +1675,11 @@ def customer_lifetime_value(
             raise CRMDataError("spend Series does not cover every customer in data.")
     else:
         spend = np.full(len(data), float(spend_model))
-    total = np.zeros(len(data))
-    previous = np.zeros(len(data))
-    for k in range(1, horizon + 1):
-        cumulative = transaction_model.expected_purchases(k * length, data).to_numpy()
-        total += (cumulative - previous) / (1 + discount_rate) ** k
-        previous = cumulative
+    # Purchases of discount period k are paid at its end (rate per period: periods_per_year=1).
+    total = present_value_of_increments(
+        lambda k: transaction_model.expected_purchases(k * length, data).to_numpy(),
+        np.arange(1, horizon + 1), discount_rate, periods_per_year=1.0,
+    )
     return pd.Series(margin * spend * total, index=data.index, name="clv")
 
 
@@ -2018,9 +2019,13 @@ def tracking_data(
         raise CRMDataError(f"tracking_data needs a calendar time unit, model has {model.time_unit!r}.")
     if evaluate_at not in ("end", "last_day_start"):
         raise CRMDataError(f"tracking_data: evaluate_at must be 'end' or 'last_day_start', got {evaluate_at!r}.")
-    from .transactions import rfm_summary  # public function, for its input checks
-
-    rfm_summary(transactions.head(1), customer_id=customer_id, date=date)  # column checks
+    require_frame(transactions, "tracking_data", empty="the transaction log is empty")
+    require_columns(transactions, {"customer_id": customer_id, "date": date}, "tracking_data",
+                    frame="transactions")
+    no_id = transactions[customer_id].isna()
+    if no_id.any():
+        raise CRMDataError(f"tracking_data: column {customer_id!r} has missing customer ids: "
+                           + describe_rows(transactions, no_id, [customer_id, date]))
     dates = pd.to_datetime(transactions[date])
     if dates.isna().any():
         raise CRMDataError(f"tracking_data: column {date!r} has missing dates: "

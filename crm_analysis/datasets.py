@@ -324,6 +324,13 @@ def load_complete_journey(table: str = "transactions") -> pd.DataFrame:
     return frame
 
 
+def _modeldata_churn(item: str, *, yes: str) -> pd.DataFrame:
+    """A churn table of R's modeldata: row number as ``customer_id``, ``churn`` as int 0/1."""
+    out = _rdataset("modeldata", item).rename(columns={"rownames": "customer_id"})
+    out["churn"] = (out["churn"] == yes).astype("int64")
+    return out.reset_index(drop=True)
+
+
 def load_telco_churn() -> pd.DataFrame:
     """IBM Watson telco customer churn (7,043 customers).
 
@@ -358,10 +365,7 @@ def load_telco_churn() -> pd.DataFrame:
     >>> telco.shape[0], round(float(telco["churn"].mean()), 3)
     (7043, 0.265)
     """
-    raw = _rdataset("modeldata", "wa_churn")
-    out = raw.rename(columns={"rownames": "customer_id"})
-    out["churn"] = (out["churn"] == "Yes").astype("int64")
-    return out.reset_index(drop=True)
+    return _modeldata_churn("wa_churn", yes="Yes")
 
 
 def load_telecom_service_calls() -> pd.DataFrame:
@@ -386,10 +390,7 @@ def load_telecom_service_calls() -> pd.DataFrame:
     >>> calls.shape[0], round(float(calls["churn"].mean()), 4)
     (5000, 0.1414)
     """
-    raw = _rdataset("modeldata", "mlc_churn")
-    out = raw.rename(columns={"rownames": "customer_id"})
-    out["churn"] = (out["churn"] == "yes").astype("int64")
-    return out.reset_index(drop=True)
+    return _modeldata_churn("mlc_churn", yes="yes")
 
 
 def load_brand_panel(product: str = "yogurt") -> pd.DataFrame:

@@ -61,6 +61,7 @@ import pandas as pd
 from scipy import optimize
 
 from ._checks import numeric_column, require_columns, require_frame
+from .discounting import geometric_annuity
 from .errors import CRMDataError, describe_rows
 
 __all__ = [
@@ -101,7 +102,8 @@ def expected_lifetime(
     """Expected discounted lifetime of a live relationship, in periods.
 
     L = sum_{k=1..H} r^(k-1) / (1 + d)^k, i.e. the present value of one unit
-    of value per period received at the end of each period survived.
+    of value per period received at the end of each period survived (the
+    "end" timing of :func:`crm_analysis.discounting.geometric_annuity`).
 
     Parameters
     ----------
@@ -130,16 +132,8 @@ def expected_lifetime(
     3.3333
     """
     _check_rates(retention, discount, horizon, "expected_lifetime")
-    r = np.asarray(retention, dtype=float)
-    q = r / (1 + discount)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if horizon is None:
-            out = 1 / (1 + discount - r)
-        else:
-            # (1 - q^H) / (1 + d - r); the limit at q = 1 is H / (1 + d).
-            out = np.where(np.isclose(q, 1.0), horizon / (1 + discount),
-                           (1 - q**horizon) / (1 + discount - r))
-    return float(out) if np.ndim(retention) == 0 else out
+    # One unit per period survived, paid at the period's end.
+    return geometric_annuity(retention, discount, horizon=horizon, timing="end")
 
 
 def implied_retention(

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from ._checks import numeric_column, require_columns, require_frame
+from .discounting import period_rate
 from .drivers import _missing_codes
 from .errors import CRMDataError, describe_rows
 from .transactions import rfm_summary
@@ -582,13 +583,21 @@ def behavioural_loyalty(
       well above 1 is overdue (NaN with fewer than two purchases);
     * ``breadth`` - distinct values of ``category`` bought (with ``category``);
     * ``monetary_value`` - mean spend per purchase day (with ``amount``);
-    * ``p_alive`` - probability the customer is still active, from a BG/NBD
-      model fitted with :func:`crm_analysis.fit_btyd` (with ``p_alive=True``);
+    * ``p_alive`` - probability the customer is still active, from the fitted
+      BTYD model ``model`` (with ``p_alive=True``);
     * ``clv`` - expected discounted spend over the next ``clv_weeks`` weeks:
-      the BTYD expected purchases week by week times the customer's observed
-      mean spend per purchase day, discounted weekly
+      the model's expected purchases week by week times the customer's observed
+      mean spend per purchase day, discounted weekly at
+      ``period_rate(annual_discount_rate, 52)``
       (:func:`crm_analysis.customer_lifetime_value`; with ``p_alive=True``,
       ``amount`` and ``clv_weeks``).  A revenue CLV: apply a margin for profit.
+
+    The valuation is not done here: pass the transaction model you fitted
+    (``fit_btyd`` on ``rfm_summary(..., freq="D", freq_multiplier=7)``, in
+    weeks) as ``model``, so that the loyalty table, the CLV and every other
+    table of an analysis come from one fitted model.  Without ``model`` the
+    function makes that one call, ``fit_btyd(summary, model=btyd_model)``, as
+    a convenience for a quick look.
 
     Parameters
     ----------
@@ -602,17 +611,19 @@ def behavioural_loyalty(
     observation_end : date-like, optional
         Defaults to the last date in the log.
     p_alive : bool, default True
-        Fit the BTYD model and add ``p_alive``.
+        Add ``p_alive`` (and ``clv``) from the transaction model.
     btyd_model : str, default "bgnbd"
-        Model name passed to :func:`crm_analysis.fit_btyd`.
+        Without ``model``: the model name passed to :func:`crm_analysis.fit_btyd`.
     clv_weeks : int or None, default 52
         Horizon of the ``clv`` column; None skips it.
     annual_discount_rate : float, default 0.10
-        Converted to a weekly rate ``(1 + r) ** (1 / 52) - 1``.
+        Converted to a weekly rate ``(1 + r) ** (1 / 52) - 1``
+        (:func:`crm_analysis.discounting.period_rate`).
     model : BTYDModel, optional
-        An already fitted transaction model in weeks (for example the one a
-        report fits once for all its tables), used for ``p_alive`` and ``clv``
-        instead of fitting ``btyd_model`` here.  Needs ``p_alive=True``.
+        The fitted transaction model in weeks (for example the one a report
+        fits once for all its tables), used for ``p_alive`` and ``clv``; the
+        documented path.  When omitted, ``btyd_model`` is fitted here with one
+        call to :func:`crm_analysis.fit_btyd`.  Needs ``p_alive=True``.
 
     Returns
     -------
@@ -627,10 +638,16 @@ def behavioural_loyalty(
 
     Examples
     --------
-    >>> from crm_analysis import load_cdnow
-    >>> b = behavioural_loyalty(load_cdnow(), p_alive=False)
+    >>> from crm_analysis import fit_btyd, load_cdnow, rfm_summary
+    >>> log = load_cdnow()
+    >>> b = behavioural_loyalty(log, p_alive=False)
     >>> int(b["purchases"].sum())
     6696
+    >>> weekly = rfm_summary(log, freq="D", freq_multiplier=7)
+    >>> model = fit_btyd(weekly, model="bgnbd")
+    >>> b = behavioural_loyalty(log, amount="amount", model=model)
+    >>> bool(b["p_alive"].between(0, 1).all())
+    True
     """
     if model is not None:
         if not p_alive:
@@ -683,11 +700,11 @@ def behavioural_loyalty(
     if p_alive:
         from . import clv  # the CLV module owns the BTYD models
 
-        if model is None:
+        if model is None:  # convenience: the one fit a caller would otherwise do first
             model = clv.fit_btyd(summ, model=btyd_model)
         out["p_alive"] = np.asarray(model.p_alive(summ), dtype=float)
         if amount is not None and clv_weeks:
-            weekly = (1 + annual_discount_rate) ** (1 / 52) - 1
+            weekly = period_rate(annual_discount_rate, 52)
             out["clv"] = clv.customer_lifetime_value(
                 model, out["monetary_value"], summ, horizon=int(clv_weeks),
                 discount_rate=weekly, freq=1.0,

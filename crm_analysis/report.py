@@ -34,6 +34,7 @@ from .clv import (
     holdout_metrics,
 )
 from .dates import parse_cutoff
+from .discounting import period_rate
 from .drivers import SurveyScaleWarning, driver_importance, nps, rating_columns
 from .errors import ConvergenceError, CRMDataError
 from .loyalty import (
@@ -816,7 +817,7 @@ def analyse_client(
                          "the amounts.")
 
     # ---- scores
-    weekly_rate = (1 + annual_discount_rate) ** (1 / _WEEKS_PER_YEAR) - 1
+    weekly_rate = period_rate(annual_discount_rate, _WEEKS_PER_YEAR)
     scores = summary.copy()
     scores["p_alive"] = model.p_alive(summary)
     scores["expected_purchases"] = model.expected_purchases(horizon_weeks, summary)

@@ -37,6 +37,7 @@ import pandas as pd
 from scipy import optimize, special, stats
 
 from ._checks import binary_column, require_columns, require_frame
+from .discounting import geometric_annuity
 from .errors import CRMDataError, NotFittedError, describe_rows
 from .fitted import FittedModel, standard_errors
 
@@ -55,6 +56,24 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _tenure_table_input(data, duration, event, group, min_period, max_period, where: str):
+    """Checked whole-period durations, events, last period, periods shown and group masks.
+
+    The common start of :func:`hazard_by_tenure` and :func:`period_hazard`, which
+    differ only in the denominator they count at each tenure.
+    """
+    require_frame(data, where)
+    require_columns(data, {"duration": duration, "event": event, "group": group}, where)
+    dur, ev = _durations_and_events(data, duration, event, where, integer=True)
+    dur = dur.astype(np.int64)
+    top = int(dur.max()) if max_period is None else int(max_period)
+    periods = np.arange(int(min_period), top + 1)
+    groups = [(None, np.ones(len(dur), dtype=bool))] if group is None else [
+        (name, (data[group] == name).to_numpy()) for name in pd.unique(data[group].dropna())
+    ]
+    return dur, ev, top, periods, groups
 
 
 def _durations_and_events(
@@ -459,16 +478,8 @@ def hazard_by_tenure(
     >>> hazard_by_tenure(d)["hazard"].round(3).tolist()
     [0.25, 0.333, 1.0]
     """
-    where = "hazard_by_tenure"
-    require_frame(data, where)
-    require_columns(data, {"duration": duration, "event": event, "group": group}, where)
-    dur, ev = _durations_and_events(data, duration, event, where, integer=True)
-    dur = dur.astype(np.int64)
-    top = int(dur.max()) if max_period is None else int(max_period)
-    periods = np.arange(int(min_period), top + 1)
-    groups = [(None, np.ones(len(dur), dtype=bool))] if group is None else [
-        (name, (data[group] == name).to_numpy()) for name in pd.unique(data[group].dropna())
-    ]
+    dur, ev, top, periods, groups = _tenure_table_input(
+        data, duration, event, group, min_period, max_period, "hazard_by_tenure")
     frames = []
     for name, mask in groups:
         d, e = dur[mask], ev[mask]
@@ -570,15 +581,8 @@ def period_hazard(
     import warnings
 
     where = "period_hazard"
-    require_frame(data, where)
-    require_columns(data, {"duration": duration, "event": event, "group": group}, where)
-    dur, ev = _durations_and_events(data, duration, event, where, integer=True)
-    dur = dur.astype(np.int64)
-    top = int(dur.max()) if max_period is None else int(max_period)
-    periods = np.arange(int(min_period), top + 1)
-    groups = [(None, np.ones(len(dur), dtype=bool))] if group is None else [
-        (name, (data[group] == name).to_numpy()) for name in pd.unique(data[group].dropna())
-    ]
+    dur, ev, top, periods, groups = _tenure_table_input(
+        data, duration, event, group, min_period, max_period, where)
     frames, gaps = [], {}
     for name, mask in groups:
         d, e = dur[mask], ev[mask]
@@ -921,6 +925,9 @@ class SBGModel(FittedModel):
 
         ``DEL = sum_{t>=0} S(t) / (1 + d)^t = 2F1(1, beta; alpha + beta; 1/(1 + d))``;
         multiply by the margin per period to get the CLV of a new customer.
+        The discounting is the "start" timing of :mod:`crm_analysis.discounting`
+        (``discount_factors(..., periods_per_year=1, timing="start")``), summed
+        in closed form.
         """
         a, b = self._check_fitted()
         _check_discount(discount, "SBGModel.del_")
@@ -937,7 +944,8 @@ class SBGModel(FittedModel):
         ``DERL = (beta + n) / (alpha + beta + n) * 2F1(1, beta + n + 1; alpha + beta + n + 1; 1/(1 + d))``
 
         with n = ``renewals``.  Multiply by the margin per period for the
-        customer's residual lifetime value.
+        customer's residual lifetime value.  The discounting is the "start"
+        timing of :mod:`crm_analysis.discounting`, summed in closed form.
         """
         a, b = self._check_fitted()
         _check_discount(discount, "SBGModel.derl")
@@ -1012,8 +1020,13 @@ def fit_constant_retention(survivors) -> float:
 
 
 def _clv_constant(margin, retention, discount, growth=0.0):
-    """CLV of a new customer, margin at the start of each period, first undiscounted."""
-    return margin * (1 + discount) / (1 + discount - retention * (1 + growth))
+    """CLV of a new customer, margin at the start of each period, first undiscounted.
+
+    ``m (1 + d) / (1 + d - r (1 + g))``: the "start" geometric annuity of
+    :mod:`crm_analysis.discounting` with margin growth folded into retention.
+    """
+    return margin * geometric_annuity(np.asarray(retention) * (1 + growth), discount,
+                                      timing="start")
 
 
 def retention_value_sensitivity(

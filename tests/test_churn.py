@@ -226,6 +226,15 @@ def test_rebirth_clv_btyd_discounts_expected_purchases():
         assert got[key] == pytest.approx(0.1 * 4 * (1 + f) * disc * spend * 0.5, rel=1e-12)
 
 
+@pytest.mark.parametrize("kwargs", [{"discount_rate": -0.1}, {"discount_rate": float("nan")},
+                                    {"periods_per_year": 0}],
+                         ids=["negative-rate", "nan-rate", "zero-periods-per-year"])
+def test_rebirth_clv_btyd_rejects_bad_discounting(kwargs):
+    hist = pd.DataFrame({"frequency": [1.0], "T": [30.0], "monetary_value": [50.0]})
+    with pytest.raises(CRMDataError, match="^rebirth_clv_btyd: discount_rate"):
+        rebirth_clv_btyd(_ConstantRate(0.1), hist, **kwargs)
+
+
 def _bgnbd_conditional_expectation(t, x, tx, T, r, alpha, a, b):
     """Fader, Hardie & Lee (2005), eq. 10: E[Y(t) | x, t_x, T] under BG/NBD."""
     from scipy.special import hyp2f1

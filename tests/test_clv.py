@@ -333,6 +333,23 @@ def test_tracking_rejects_unknown_convention(bg, cdnow):
         tracking_data(bg, cdnow, calibration_end="1997-09-30", evaluate_at="middle")
 
 
+@pytest.mark.parametrize(
+    "make, match",
+    [
+        (lambda log: log.rename(columns={"date": "day"}), r"date='date'"),
+        (lambda log: log.rename(columns={"customer_id": "id"}), r"customer_id='customer_id'"),
+        (lambda log: log.iloc[:0], "empty"),
+        (lambda log: log.assign(customer_id=log["customer_id"].where(log.index != 3)),
+         "missing customer ids"),
+        (lambda log: log["date"], "DataFrame"),
+    ],
+    ids=["no-date-column", "no-id-column", "empty-log", "missing-id", "not-a-frame"],
+)
+def test_tracking_checks_its_columns(bg, cdnow, make, match):
+    with pytest.raises(CRMDataError, match=f"^tracking_data: .*{match}"):
+        tracking_data(bg, make(cdnow), calibration_end="1997-09-30")
+
+
 def test_p_alive_history_matches_summary_at_end(bg, cdnow, cal):
     h = p_alive_history(bg, cdnow, 1, end="1997-09-30")
     assert h["purchase"].sum() == cal.loc[1, "frequency_cal"] + 1

@@ -191,3 +191,11 @@ def test_saved_analysis_round_trips(holdout, tmp_path):
     assert saved.facts["model_choice"] == holdout.model_choice
     assert saved.facts["headline"]["n_customers"] == 2357
     assert not list(tmp_path.glob("a/*.pkl")) and not list(tmp_path.glob("a/*.pickle"))
+
+
+def test_weekly_discount_rate_compounds_to_the_annual_rate(result):
+    # The CLV column discounts weekly at the rate equivalent to 10 % a year
+    # (crm_analysis.discounting.period_rate), not 10 % / 52.
+    weekly = result.settings["weekly_discount_rate"]
+    assert (1 + weekly) ** 52 == pytest.approx(1.10, rel=1e-12)
+    assert weekly == crm.period_rate(0.10, 52)

@@ -20,6 +20,7 @@ import pandas as pd
 from scipy.stats import norm
 
 from .._checks import numeric_column, require_columns, require_frame
+from ..discounting import discount_factors
 from ..errors import CRMDataError, describe_rows
 
 __all__ = [
@@ -281,7 +282,9 @@ def _fee_equity(profit, fee_year, p_charged, retention, drop, horizon, discount,
     """Expected discounted profit per customer and year, closed form (see simulate_fee_policy)."""
     r = retention - drop * p_charged - spillover * (1 - p_charged)
     t = np.arange(horizon)
-    weights = (r[:, None] ** t[None, :]) / (1 + discount) ** t[None, :]
+    # Yearly profit from the start of each year survived: the first year undiscounted.
+    disc = discount_factors(int(horizon), discount, periods_per_year=1, timing="start")
+    weights = (r[:, None] ** t[None, :]) * disc[None, :]
     return (profit + fee_year)[:, None] * weights
 
 
@@ -416,7 +419,7 @@ def simulate_fee_policy(
         break_even = (lo_ + hi_) / 2
 
     # Expected yearly totals: survival to the start of year t times yearly amounts.
-    disc = (1 + discount_rate) ** np.arange(horizon)
+    disc = discount_factors(int(horizon), discount_rate, periods_per_year=1, timing="start")
     r_with = retention - retention_drop * p_charged - spillover * (1 - p_charged)
     t = np.arange(horizon)
     alive_without = np.repeat((retention ** t)[None, :], len(prof), axis=0)
@@ -464,8 +467,8 @@ def simulate_fee_policy(
         years=years,
         equity_without_=base_equity,
         equity_with_=float(w_with.sum()),
-        simulated_equity_without_=float((sim["no fee"][1] / disc).sum()),
-        simulated_equity_with_=float((sim["fee"][1] / disc).sum()),
+        simulated_equity_without_=float((sim["no fee"][1] * disc).sum()),
+        simulated_equity_with_=float((sim["fee"][1] * disc).sum()),
         break_even_drop_=float(break_even),
         params={"fee_per_month": fee_per_month, "threshold": threshold, "assessment": assessment,
                 "balance_volatility": vol, "retention": retention, "retention_drop": retention_drop,

@@ -63,6 +63,7 @@ GROUPS = [
     ("report", "crm_analysis.report", "the client analysis"),
     ("io", "crm_analysis.io", "reading and writing client files"),
     ("whatif", "crm_analysis.whatif", "what-if sliders for the site and JupyterLab"),
+    ("discounting", "crm_analysis.discounting", "discounting: one rule for every valuation"),
 ]
 
 #: short name -> documented full name, filled by :func:`generate_api`.

@@ -412,7 +412,7 @@ def report(transactions: str, customer_id: str, date: str, amount: str | None, s
         result = analyse_client(checked, customer_id=customer_id, date=date, amount=amount,
                                 margin=margin, cost_per_order=cost_per_order,
                                 calibration_end=calibration_end, observation_end=observation_end,
-                                annual_discount_rate=discount_rate, survey=survey_frame,
+                                discount_rate=discount_rate, survey=survey_frame,
                                 survey_missing=codes, survey_scale=scale, tz=tz)
     except _BAD_INPUT as exc:
         bar.close()

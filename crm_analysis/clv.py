@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 import warnings
 from dataclasses import dataclass, field
 
@@ -41,6 +42,7 @@ import pandas as pd
 from scipy import optimize, special, stats
 
 from ._checks import numeric_column, require_columns, require_frame
+from ._deprecation import renamed_kwargs
 from .errors import ConvergenceError, CRMDataError, ModelFitWarning, describe_rows
 
 __all__ = [
@@ -1574,18 +1576,22 @@ def fit_gamma_gamma(
 
 
 def _period_length(freq, time_unit: str | None) -> float:
+    where = "customer_lifetime_value"
     if isinstance(freq, str):
-        if freq not in _FREQ_DAYS:
-            raise CRMDataError(f"freq must be one of {list(_FREQ_DAYS)} or a number, got {freq!r}.")
+        # A calendar code, optionally a whole multiple of it: "M", "4W", "14D".
+        match = re.fullmatch(r"([1-9]\d*)?(\w+)", freq)
+        if match is None or match.group(2) not in _FREQ_DAYS:
+            raise CRMDataError(f"{where}: freq must be one of {list(_FREQ_DAYS)}, optionally with a "
+                               f"whole multiple ('4W'), got {freq!r}.")
         if time_unit not in TIME_UNIT_DAYS:
             raise CRMDataError(
-                f"cannot convert freq={freq!r} into the model's time unit {time_unit!r}; "
-                "pass freq as the discount-period length in model time units."
+                f"{where}: cannot convert freq={freq!r} into the model's time unit {time_unit!r}; "
+                "leave freq out to discount per model time unit."
             )
-        return _FREQ_DAYS[freq] / TIME_UNIT_DAYS[time_unit]
+        return int(match.group(1) or 1) * _FREQ_DAYS[match.group(2)] / TIME_UNIT_DAYS[time_unit]
     length = float(freq)
     if not length > 0:
-        raise CRMDataError(f"freq (discount-period length) must be positive, got {freq!r}.")
+        raise CRMDataError(f"{where}: freq (discount-period length) must be positive, got {freq!r}.")
     return length
 
 
@@ -1597,7 +1603,7 @@ def customer_lifetime_value(
     horizon: int,
     discount_rate: float,
     margin: float = 1.0,
-    freq: str | float = 1.0,
+    freq: str | None = None,
 ) -> pd.Series:
     """Discounted expected margin of each customer over a finite horizon.
 
@@ -1623,9 +1629,11 @@ def customer_lifetime_value(
         Discount rate per period, e.g. 0.01 per month (about 12.7% a year).
     margin : float, default 1.0
         Profit margin applied to spend (1.0 = revenue CLV).
-    freq : {"D", "W", "M", "Q", "Y"} or float, default 1.0
-        Discount period: a calendar unit (converted with the model's time unit)
-        or its length in model time units.
+    freq : {"D", "W", "M", "Q", "Y"} or a multiple such as "4W", optional
+        Discount period as a calendar unit (converted with the model's time
+        unit); by default one model time unit (a week for a weekly model, one
+        opportunity for BG/BB).  A number (the period's length in model time
+        units) still works for one release with a ``DeprecationWarning``.
 
     Returns
     -------
@@ -1657,7 +1665,15 @@ def customer_lifetime_value(
         raise CRMDataError(f"discount_rate must be >= 0 (per period), got {discount_rate!r}.")
     if margin < 0:
         raise CRMDataError(f"margin must be >= 0, got {margin!r}.")
-    length = _period_length(freq, getattr(transaction_model, "time_unit", None))
+    if freq is None:
+        length = 1.0
+    else:
+        if not isinstance(freq, str):
+            # The glossary keeps ``freq`` for calendar codes; a length was the old spelling.
+            warnings.warn("customer_lifetime_value: a number as freq is deprecated and will be "
+                          "removed; pass a calendar code ('W', 'M', '4W', ...) or leave freq out for one "
+                          "model time unit", DeprecationWarning, stacklevel=2)
+        length = _period_length(freq, getattr(transaction_model, "time_unit", None))
     if isinstance(spend_model, SpendModel):
         spend = spend_model.expected_spend(data).to_numpy()
     elif isinstance(spend_model, pd.Series):
@@ -1956,6 +1972,16 @@ def compare_models(
     return table
 
 
+def _tracking_period_days(freq) -> int:
+    """Days in one tracking period: ``"W"`` -> 7, ``"14D"`` -> 14."""
+    match = re.fullmatch(r"(\d*)([DW])", freq) if isinstance(freq, str) else None
+    if match is None or match.group(1).startswith("0"):
+        raise CRMDataError(f"tracking_data: freq must be 'D', 'W' or a whole number of them "
+                           f"('14D', '2W'), got {freq!r}.")
+    return int(match.group(1) or 1) * (7 if match.group(2) == "W" else 1)
+
+
+@renamed_kwargs(period_days=("freq", lambda days: f"{int(days)}D"))
 def tracking_data(
     model,
     transactions: pd.DataFrame,
@@ -1964,7 +1990,7 @@ def tracking_data(
     date: str = "date",
     calibration_end,
     observation_end=None,
-    period_days: int = 7,
+    freq: str = "W",
     evaluate_at: str = "end",
 ) -> pd.DataFrame:
     """Weekly (or other) actual vs predicted repeat transactions of a cohort.
@@ -1985,9 +2011,10 @@ def tracking_data(
         The raw log the model's summary was built from.
     calibration_end, observation_end : date-like
         End of calibration; end of tracking (default: last date in the log).
-    period_days : int, default 7
-        Period length in days (7 = weekly), counted from the first date in the log;
-        a trailing incomplete period is left out.
+    freq : str, default "W"
+        Tracking period: ``"D"``, ``"W"`` or a whole number of them (``"14D"``,
+        ``"2W"``), counted from the first date in the log; a trailing incomplete
+        period is left out.
     evaluate_at : {"end", "last_day_start"}, default "end"
         Where the cumulative expectation of period k is evaluated: at the end of
         its last day (age counted in whole days up to midnight, the convention of
@@ -2011,6 +2038,7 @@ def tracking_data(
         raise CRMDataError(f"tracking_data needs a calendar time unit, model has {model.time_unit!r}.")
     if evaluate_at not in ("end", "last_day_start"):
         raise CRMDataError(f"tracking_data: evaluate_at must be 'end' or 'last_day_start', got {evaluate_at!r}.")
+    period_days = _tracking_period_days(freq)
     from .transactions import rfm_summary  # public function, for its input checks
 
     rfm_summary(transactions.head(1), customer_id=customer_id, date=date)  # column checks

@@ -678,7 +678,7 @@ class ClvInterval:
 
 def clv_interval(
     transaction_model, spend_model, data: pd.DataFrame, *, horizon: int, discount_rate: float,
-    margin: float = 1.0, freq: str | float = 1.0, n_draws: int = 300, level: float = 0.9,
+    margin: float = 1.0, freq: str | None = None, n_draws: int = 300, level: float = 0.9,
     seed: int | np.random.Generator | None = None, progress: bool = True,
 ) -> ClvInterval:
     """CLV per customer and customer equity with intervals from parameter uncertainty.
@@ -1102,7 +1102,7 @@ class ScoringModel:
         """
         spend = self.spend_model if self.spend_model is not None else float(self.spend_per_order)
         return clv_interval(self.transaction_model, spend, summary, horizon=int(self.horizon_weeks),
-                            discount_rate=self.weekly_discount_rate, margin=self.margin, freq=1.0,
+                            discount_rate=self.weekly_discount_rate, margin=self.margin,
                             n_draws=n_draws, level=level, seed=seed, progress=progress).equity
 
     def score(self, transactions: pd.DataFrame, *, customer_id: str = "customer_id", date: str = "date",
@@ -1133,5 +1133,5 @@ class ScoringModel:
         scores["expected_spend"] = spend
         scores["clv"] = customer_lifetime_value(m, spend, summary, horizon=int(self.horizon_weeks),
                                                 discount_rate=self.weekly_discount_rate,
-                                                margin=self.margin, freq=1.0)
+                                                margin=self.margin)
         return scores

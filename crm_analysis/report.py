@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from ._deprecation import renamed_kwargs
 from .churn import at_risk_split
 from .clv import (
     BTYDModel,
@@ -625,6 +626,7 @@ def _read_source(transactions, columns: list[str]) -> pd.DataFrame:
     return pd.concat([pd.read_parquet(f, columns=columns) for f in files], ignore_index=True)
 
 
+@renamed_kwargs(annual_discount_rate="discount_rate", horizon_weeks="horizon")
 def analyse_client(
     transactions,
     *,
@@ -635,8 +637,8 @@ def analyse_client(
     cost_per_order: float | None = None,
     calibration_end=None,
     observation_end=None,
-    annual_discount_rate: float = 0.10,
-    horizon_weeks: int = _WEEKS_PER_YEAR,
+    discount_rate: float = 0.10,
+    horizon: int = _WEEKS_PER_YEAR,
     dayfirst: bool | None = None,
     date_format: str | None = None,
     tz: str | None = None,
@@ -674,9 +676,9 @@ def analyse_client(
         repeat purchases after it.
     observation_end : date-like, optional
         Last day of the data (default: the last date in the log).
-    annual_discount_rate : float, default 0.10
+    discount_rate : float, default 0.10
         Converted to a weekly rate for CLV.
-    horizon_weeks : int, default 52
+    horizon : int, default 52
         CLV and expected-purchase horizon.
     dayfirst, date_format, tz
         How the dates are read (see :func:`crm_analysis.validate_transactions`).
@@ -816,23 +818,23 @@ def analyse_client(
                          "the amounts.")
 
     # ---- scores
-    weekly_rate = (1 + annual_discount_rate) ** (1 / _WEEKS_PER_YEAR) - 1
+    weekly_rate = (1 + discount_rate) ** (1 / _WEEKS_PER_YEAR) - 1
     scores = summary.copy()
     scores["p_alive"] = model.p_alive(summary)
-    scores["expected_purchases"] = model.expected_purchases(horizon_weeks, summary)
+    scores["expected_purchases"] = model.expected_purchases(horizon, summary)
     spend_per_order = spend if spend is not None else float(log[amount].mean())
     scores["clv"] = customer_lifetime_value(
-        model, spend_per_order, summary, horizon=horizon_weeks,
-        discount_rate=weekly_rate, margin=1.0 if margin is None else margin, freq=1.0,
+        model, spend_per_order, summary, horizon=horizon,
+        discount_rate=weekly_rate, margin=1.0 if margin is None else margin,
     )
     equity_interval = None
     if len(summary) <= EQUITY_INTERVAL_MAX_CUSTOMERS:
         try:  # 90% interval from the uncertainty of the fitted parameters
             from .forecast import clv_interval
 
-            eq = clv_interval(model, spend_per_order, summary, horizon=horizon_weeks,
+            eq = clv_interval(model, spend_per_order, summary, horizon=horizon,
                               discount_rate=weekly_rate, margin=1.0 if margin is None else margin,
-                              freq=1.0, n_draws=EQUITY_INTERVAL_DRAWS, level=0.9, seed=0,
+                              n_draws=EQUITY_INTERVAL_DRAWS, level=0.9, seed=0,
                               progress=False).equity
             equity_interval = [float(eq["lower"]), float(eq["upper"])]
         except CRMDataError as exc:  # standard errors undefined: no interval to give
@@ -860,7 +862,7 @@ def analyse_client(
         whale = whale_curve(scores["profit"], revenue=scores["revenue"])
 
     behaviour = behavioural_loyalty(log, customer_id=customer_id, date=date,
-                                    observation_end=end, p_alive=False, clv_weeks=None)
+                                    observation_end=end, p_alive=False, horizon=None)
     traits = loyalty_traits(behaviour)
     trait_cols = [c for c in traits.columns if traits[c].notna().any()]
     active = scores.join(traits[trait_cols].fillna(False).astype(bool))
@@ -901,8 +903,8 @@ def analyse_client(
     value_basis = ("revenue, not profit" if margin is None
                    else f"profit at a {margin:.0%} gross margin")
     settings = {"margin": margin, "value_basis": value_basis, "cost_per_order": cost_per_order,
-                "annual_discount_rate": annual_discount_rate, "weekly_discount_rate": weekly_rate,
-                "horizon_weeks": horizon_weeks, "calibration_end": calibration_end,
+                "annual_discount_rate": discount_rate, "weekly_discount_rate": weekly_rate,
+                "horizon_weeks": horizon, "calibration_end": calibration_end,
                 "observation_end": end, "time_unit": "weeks (days / 7)",
                 "_holdout_metrics": metrics}
     repeaters = scores["frequency"] > 0

@@ -411,7 +411,7 @@ def clv_whatif(
     tables = {}
     for disc in sliders[2].values:
         rows = combos["discount"].to_numpy() == disc
-        tables[disc] = equity_decomposition(groups[rows], discount=disc, horizon=horizon).drop(
+        tables[disc] = equity_decomposition(groups[rows], discount_rate=disc, horizon=horizon).drop(
             index="total")
     lookup = pd.concat(tables.values()).loc[groups.index]
     position = {tuple(c): i for i, c in enumerate(combos[names].itertuples(index=False))}

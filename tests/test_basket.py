@@ -133,7 +133,7 @@ def test_cross_sell_ranks_by_metric_and_limits_n():
     out = cross_sell_candidates(hist, rules, n=2)
     assert out["offer"].tolist() == ["y", "z"]
     assert out["rank"].tolist() == [1, 2]
-    assert cross_sell_candidates(hist, rules, n=1, by="lift")["offer"].tolist() == ["z"]
+    assert cross_sell_candidates(hist, rules, n=1, sort_by="lift")["offer"].tolist() == ["z"]
 
 
 def test_offer_hit_rate_baseline_is_non_owner_share():
@@ -247,8 +247,8 @@ def test_errors_name_column_and_rows(lines):
     with pytest.raises(CRMDataError, match="0/1"):
         mine_rules(pd.DataFrame({"a": [0, 2], "b": [1, 1]}))
     rs = mine_rules(basket_matrix(lines), min_support=0.2)
-    with pytest.raises(CRMDataError, match="by must be"):
-        cross_sell_candidates(lines.rename(columns={"basket_id": "customer_id"}), rs, by="x")
+    with pytest.raises(CRMDataError, match="sort_by must be"):
+        cross_sell_candidates(lines.rename(columns={"basket_id": "customer_id"}), rs, sort_by="x")
     with pytest.raises(CRMDataError, match="first_window"):
         breadth_retention(lines.assign(date="2020-01-01", customer_id=1),
                           first_window=("2020-02-01", "2020-01-01"),

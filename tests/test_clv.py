@@ -245,7 +245,7 @@ def test_clv_closed_form_annuity():
     data = pd.DataFrame(index=["a", "b"])
     rate, spend, d, H, margin = 0.5, 40.0, 0.02, 24, 0.3
     clv = customer_lifetime_value(_LinearModel(rate), spend, data, horizon=H,
-                                  discount_rate=d, margin=margin, freq=1.0)
+                                  discount_rate=d, margin=margin)
     annuity = (1 - (1 + d) ** -H) / d
     assert clv.tolist() == pytest.approx([margin * spend * rate * annuity] * 2)
 
@@ -255,10 +255,15 @@ def test_clv_bgnbd_without_dropout_is_annuity():
     r, alpha = 0.5, 10.0
     m = BTYDModel.from_params("bgnbd", [r, alpha, 1e-9, 2.0])
     data = pd.DataFrame({"frequency": [0.0, 3.0], "recency": [0.0, 20.0], "T": [30.0, 30.0]})
-    clv = customer_lifetime_value(m, 10.0, data, horizon=10, discount_rate=0.01, freq=4.0)
+    clv = customer_lifetime_value(m, 10.0, data, horizon=10, discount_rate=0.01)
     lam = (r + data["frequency"]) / (alpha + data["T"])
     annuity = (1 - 1.01 ** -10) / 0.01
-    np.testing.assert_allclose(clv, 10.0 * lam * 4.0 * annuity, rtol=1e-6)
+    np.testing.assert_allclose(clv, 10.0 * lam * annuity, rtol=1e-6)
+    # A discount period of 4 model time units, given by its length (the old spelling of
+    # freq), still works for one release and warns.
+    with pytest.warns(DeprecationWarning, match="customer_lifetime_value: a number as freq"):
+        clv4 = customer_lifetime_value(m, 10.0, data, horizon=10, discount_rate=0.01, freq=4.0)
+    np.testing.assert_allclose(clv4, 10.0 * lam * 4.0 * annuity, rtol=1e-6)
 
 
 def test_clv_with_spend_model_and_monthly_periods(bg, gg, cal):
@@ -320,7 +325,7 @@ def test_tracking_daily_reproduces_lifetimes(cdnow):
     days = crm.rfm_summary(in_cal, freq="D", observation_end="1997-09-30")
     model = fit_btyd(days, time_unit="days", aggregate=True)
     tr = tracking_data(model, cdnow, calibration_end="1997-09-30", observation_end="1997-01-14",
-                       period_days=1).tail(4)
+                       freq="D").tail(4)
     assert tr["start"].dt.strftime("%Y-%m-%d").tolist() == [
         "1997-01-11", "1997-01-12", "1997-01-13", "1997-01-14"]
     assert tr["actual_cumulative"].tolist() == [11, 12, 15, 19]

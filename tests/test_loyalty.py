@@ -509,7 +509,7 @@ def test_behavioural_loyalty_scores_with_a_given_model():
     # The CLV column is the model's own CLV at the weekly rate of 10 % a year.
     weekly = 1.1 ** (1 / 52) - 1
     expected = crm.customer_lifetime_value(model, out["monetary_value"], summary, horizon=52,
-                                           discount_rate=weekly, freq=1.0)
+                                           discount_rate=weekly)
     np.testing.assert_allclose(out["clv"].to_numpy(), expected.to_numpy(), rtol=1e-12)
 
 

@@ -472,24 +472,26 @@ def test_negative_durations_raise():
             call()
 
 
-def test_bad_events_and_columns_raise():
-    bad = SMALL.assign(churn=[1, 2, 0, 1, 0, 1, 0])
-    with pytest.raises(CRMDataError, match=r"'churn' must be 0 .* or 1"):
-        kaplan_meier(bad)
-    with pytest.raises(CRMDataError, match=r"not found: event='left'"):
-        kaplan_meier(SMALL, event="left")
-    with pytest.raises(CRMDataError, match="whole periods"):
-        hazard_by_tenure(SMALL.assign(tenure=SMALL["tenure"] + 0.5))
-    with pytest.raises(CRMDataError, match=">= 1 period"):
-        SBGModel().fit_lifetimes(pd.DataFrame({"duration": [0, 2], "churned": [1, 0]}))
+@pytest.mark.parametrize("call, match", [
+    (lambda: kaplan_meier(SMALL.assign(churn=[1, 2, 0, 1, 0, 1, 0])), r"'churn' must be 0 .* or 1"),
+    (lambda: kaplan_meier(SMALL, event="left"), r"not found: event='left'"),
+    (lambda: hazard_by_tenure(SMALL.assign(tenure=SMALL["tenure"] + 0.5)), "whole periods"),
+    (lambda: SBGModel().fit_lifetimes(pd.DataFrame({"duration": [0, 2], "churned": [1, 0]})),
+     ">= 1 period"),
+], ids=["event-not-binary", "missing-event-column", "fractional-tenure", "zero-duration"])
+def test_bad_events_and_columns_raise(call, match):
+    with pytest.raises(CRMDataError, match=match):
+        call()
 
 
-def test_increasing_survivors_raise():
-    for call in (SBGModel().fit, fit_constant_retention):
-        with pytest.raises(CRMDataError, match=r"'survivors' increases over time(.|\n)*610"):
-            call([1000, 600, 610, 500])
-    with pytest.raises(CRMDataError, match="negative"):
-        SBGModel().fit([1000, -1])
+@pytest.mark.parametrize("call, survivors, match", [
+    (lambda s: SBGModel().fit(s), [1000, 600, 610, 500], r"'survivors' increases over time(.|\n)*610"),
+    (fit_constant_retention, [1000, 600, 610, 500], r"'survivors' increases over time(.|\n)*610"),
+    (lambda s: SBGModel().fit(s), [1000, -1], "negative"),
+], ids=["sbg-increasing", "constant-retention-increasing", "sbg-negative"])
+def test_increasing_survivors_raise(call, survivors, match):
+    with pytest.raises(CRMDataError, match=match):
+        call(survivors)
 
 
 @pytest.mark.parametrize("r", [0.0, 1.0, 1.2, -0.1])
@@ -503,12 +505,13 @@ def test_retention_plus_delta_reaching_one_raises():
         retention_value_sensitivity(retention=0.97, margin=100, delta=0.05)
 
 
-def test_unfitted_model_and_bad_discount_raise():
-    with pytest.raises(CRMDataError, match="fit"):
-        SBGModel().survival(3)
-    m = SBGModel().fit([100, 60, 40])
-    with pytest.raises(CRMDataError, match="discount"):
-        m.derl(0.0)
+@pytest.mark.parametrize("call, match", [
+    (lambda: SBGModel().survival(3), "fit"),
+    (lambda: SBGModel().fit([100, 60, 40]).derl(0.0), "discount"),
+], ids=["unfitted", "zero-discount-rate"])
+def test_unfitted_model_and_bad_discount_raise(call, match):
+    with pytest.raises(CRMDataError, match=match):
+        call()
 
 
 def test_inputs_not_mutated():
@@ -578,16 +581,18 @@ def test_plot_retention_value_heatmap_values():
     assert [t.get_text() for t in ax.get_yticklabels()] == ["90%", "80%", "70%"]
 
 
-def test_cohort_bad_input_raises():
-    log = pd.DataFrame({"customer_id": [1, None, 2], "date": ["2020-01-01", "2020-01-02", "x"]})
-    with pytest.raises(CRMDataError, match=r"'customer_id' has missing ids"):
-        cohort_retention(log)
-    with pytest.raises(CRMDataError, match=r"'date' has missing or non-date values(.|\n)*x"):
-        cohort_retention(log.dropna())
-    with pytest.raises(CRMDataError, match="freq must be 'M' or 'Q'"):
-        cohort_retention(log.dropna(), freq="W")
-    with pytest.raises(CRMDataError, match="not found"):
-        cohort_retention(log, date="when")
+_COHORT_LOG = pd.DataFrame({"customer_id": [1, None, 2], "date": ["2020-01-01", "2020-01-02", "x"]})
+
+
+@pytest.mark.parametrize("data, kwargs, match", [
+    (_COHORT_LOG, {}, r"'customer_id' has missing ids"),
+    (_COHORT_LOG.dropna(), {}, r"'date' has missing or non-date values(.|\n)*x"),
+    (_COHORT_LOG.dropna(), {"freq": "W"}, "freq must be 'M' or 'Q'"),
+    (_COHORT_LOG, {"date": "when"}, "not found"),
+], ids=["missing-id", "bad-date", "weekly-freq", "missing-date-column"])
+def test_cohort_bad_input_raises(data, kwargs, match):
+    with pytest.raises(CRMDataError, match=match):
+        cohort_retention(data, **kwargs)
 
 
 def test_missing_group_raises():

@@ -357,7 +357,8 @@ def _importance(Rxx: np.ndarray, rxy: np.ndarray, method: str) -> tuple[np.ndarr
         # R² drop when j is removed = beta_j² / (R^-1)_jj
         inv = np.linalg.inv(Rxx)
         return beta**2 / np.diag(inv), r2
-    raise CRMDataError(f"method {method!r}: must be one of {IMPORTANCE_METHODS}")
+    # Unreachable from the public functions: _method() checks the name first.
+    raise CRMDataError(f"driver_importance: method {method!r}: must be one of {IMPORTANCE_METHODS}")
 
 
 def _shares(imp: np.ndarray, method: str) -> np.ndarray:

@@ -370,11 +370,11 @@ def _load_dataclass(spec: dict, folder: Path):
 _MIN_REPEAT_CUSTOMERS = 10
 
 
-def _require_repeat_customers(summary: pd.DataFrame, customer_id: str) -> None:
+def _require_repeat_customers(summary: pd.DataFrame, customer_id: str, where: str) -> None:
     repeaters = int((summary["frequency"] > 0).sum())
     if repeaters < _MIN_REPEAT_CUSTOMERS:
         raise CRMDataError(
-            f"column {customer_id!r}: only {repeaters} customers bought on more than one day; "
+            f"{where}: column {customer_id!r}: only {repeaters} customers bought on more than one day; "
             f"the CLV models need at least {_MIN_REPEAT_CUSTOMERS} repeat customers."
         )
 
@@ -439,7 +439,7 @@ def check_client_log(
                                    dayfirst=dayfirst, date_format=date_format, tz=tz)
     _require_rows(result, "check_client_log")
     summary = rfm_summary(result.data, customer_id=customer_id, date=date)
-    _require_repeat_customers(summary, customer_id)
+    _require_repeat_customers(summary, customer_id, "check_client_log")
     if calibration_end is not None:
         rfm_summary(result.data, customer_id=customer_id, date=date, calibration_end=calibration_end)
     return result
@@ -747,7 +747,7 @@ def analyse_client(
     weeks = {"customer_id": customer_id, "date": date, "amount": amount,
              "freq": "D", "freq_multiplier": 7, "observation_end": end}
     summary = rfm_summary(log, **weeks)
-    _require_repeat_customers(summary, customer_id)
+    _require_repeat_customers(summary, customer_id, "analyse_client")
     holdout_summary = None
     if calibration_end is not None:
         holdout_summary = rfm_summary(log, calibration_end=calibration_end, **weeks)

@@ -370,11 +370,13 @@ def test_recency_above_T():
         fit_btyd(_s(recency=[0.0, 12.0, 3.0]))
 
 
-def test_negative_and_fractional_frequency():
-    with pytest.raises(CRMDataError, match="negative repeat"):
-        fit_btyd(_s(frequency=[-1.0, 2.0, 1.0]))
-    with pytest.raises(CRMDataError, match="non-integer"):
-        fit_btyd(_s(frequency=[0.5, 2.0, 1.0]))
+@pytest.mark.parametrize("frequency, match", [
+    ([-1.0, 2.0, 1.0], "negative repeat"),
+    ([0.5, 2.0, 1.0], "non-integer"),
+], ids=["negative", "fractional"])
+def test_negative_and_fractional_frequency(frequency, match):
+    with pytest.raises(CRMDataError, match=match):
+        fit_btyd(_s(frequency=frequency))
 
 
 def test_missing_values():
@@ -434,13 +436,14 @@ def test_flat_likelihood_warns():
                 fit_btyd(data)
 
 
-def test_clv_bad_arguments(bg, cal):
-    with pytest.raises(CRMDataError, match="horizon"):
-        customer_lifetime_value(bg, 10.0, cal, horizon=0, discount_rate=0.01)
-    with pytest.raises(CRMDataError, match="discount_rate"):
-        customer_lifetime_value(bg, 10.0, cal, horizon=3, discount_rate=-0.1)
-    with pytest.raises(CRMDataError, match="freq"):
-        customer_lifetime_value(bg, 10.0, cal, horizon=3, discount_rate=0.1, freq="fortnight")
+@pytest.mark.parametrize("kwargs, match", [
+    ({"horizon": 0, "discount_rate": 0.01}, "horizon"),
+    ({"horizon": 3, "discount_rate": -0.1}, "discount_rate"),
+    ({"horizon": 3, "discount_rate": 0.1, "freq": "fortnight"}, "freq"),
+], ids=["zero-horizon", "negative-discount-rate", "unknown-freq"])
+def test_clv_bad_arguments(bg, cal, kwargs, match):
+    with pytest.raises(CRMDataError, match=match):
+        customer_lifetime_value(bg, 10.0, cal, **kwargs)
 
 
 def test_bgbb_inconsistent_patterns():

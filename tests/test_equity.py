@@ -93,12 +93,14 @@ def test_proportional_defection_lever_against_brute_force_lifetime():
     assert res.table.loc["longer", "equity"] == pytest.approx(eq, rel=1e-10)
 
 
-def test_defection_lever_is_never_clipped():
+@pytest.mark.parametrize("defection, match", [
+    (-0.5, "outside \\[0, 1\\]"),        # 70% defections x 1.5 > 100%
+    (1.5, "above 100%"),
+], ids=["more-defections", "cut-above-100"])
+def test_defection_lever_is_never_clipped(defection, match):
     g = pd.DataFrame({"customers": [1.0], "retention": [0.3], "value": [1.0]})
-    with pytest.raises(CRMDataError, match="outside \\[0, 1\\]"):
-        lever_simulation(g, defection=-0.5)        # 70% defections x 1.5 > 100%
-    with pytest.raises(CRMDataError, match="above 100%"):
-        lever_simulation(g, defection=1.5)
+    with pytest.raises(CRMDataError, match=match):
+        lever_simulation(g, defection=defection)
 
 
 def test_deprecated_points_lever_converts_without_clipping():
@@ -206,21 +208,23 @@ def test_does_not_mutate_input():
     pd.testing.assert_frame_equal(g, before)
 
 
-def test_errors_name_column_and_rows():
-    g = pd.DataFrame({"customers": [10, -1], "retention": [0.5, 0.5], "value": [2.0, 2.0]},
-                     index=["ok", "bad"])
-    with pytest.raises(CRMDataError, match="(?s)'customers'.*bad"):
-        equity_decomposition(g)
-    with pytest.raises(CRMDataError, match="'retention'"):
-        equity_decomposition(g.assign(customers=1, retention=[0.5, 1.2]))
-    with pytest.raises(CRMDataError, match="not found"):
-        equity_decomposition(g.drop(columns="value"))
-    with pytest.raises(CRMDataError, match="infinite"):
-        expected_lifetime(1.0)
-    with pytest.raises(CRMDataError, match="horizon"):
-        expected_lifetime(0.5, horizon=0)
-    with pytest.raises(CRMDataError, match="above -100%"):
-        lever_simulation(g.iloc[:1], spend=-1.0)
+_BAD_GROUPS = pd.DataFrame({"customers": [10, -1], "retention": [0.5, 0.5], "value": [2.0, 2.0]},
+                           index=["ok", "bad"])
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: equity_decomposition(_BAD_GROUPS), "(?s)'customers'.*bad"),
+    (lambda: equity_decomposition(_BAD_GROUPS.assign(customers=1, retention=[0.5, 1.2])),
+     "'retention'"),
+    (lambda: equity_decomposition(_BAD_GROUPS.drop(columns="value")), "not found"),
+    (lambda: expected_lifetime(1.0), "infinite"),
+    (lambda: expected_lifetime(0.5, horizon=0), "horizon"),
+    (lambda: lever_simulation(_BAD_GROUPS.iloc[:1], spend=-1.0), "above -100%"),
+], ids=["negative-customers", "retention-above-1", "missing-value-column", "infinite-lifetime",
+        "zero-horizon", "spend-minus-100"])
+def test_errors_name_column_and_rows(call, match):
+    with pytest.raises(CRMDataError, match=match):
+        call()
 
 
 def test_plots_draw_the_data():

@@ -807,7 +807,7 @@ def purchases_predictive_interval(
 
 def simulate_btyd_summary(
     model: str, params, n_customers: int, *, T_range: tuple[float, float] = (27.0, 39.0),
-    holdout: float = 39.0, seed: int | np.random.Generator | None = None,
+    holdout: float = 39.0, seed: int | np.random.Generator = 0,
 ) -> pd.DataFrame:
     """Simulate a calibration/holdout summary from a BG/NBD or Pareto/NBD with known parameters.
 
@@ -825,7 +825,8 @@ def simulate_btyd_summary(
     n_customers : int
     T_range : (float, float)
     holdout : float
-    seed : int or Generator
+    seed : int or Generator, default 0
+        Same seed, same summary.
 
     Returns
     -------

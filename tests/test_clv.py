@@ -264,6 +264,9 @@ def test_clv_bgnbd_without_dropout_is_annuity():
     with pytest.warns(DeprecationWarning, match="customer_lifetime_value: a number as freq"):
         clv4 = customer_lifetime_value(m, 10.0, data, horizon=10, discount_rate=0.01, freq=4.0)
     np.testing.assert_allclose(clv4, 10.0 * lam * 4.0 * annuity, rtol=1e-6)
+    # The calendar spelling of the same period (the model is in weeks).
+    four_weeks = customer_lifetime_value(m, 10.0, data, horizon=10, discount_rate=0.01, freq="4W")
+    np.testing.assert_allclose(four_weeks, 10.0 * lam * 4.0 * annuity, rtol=1e-6)
 
 
 def test_clv_with_spend_model_and_monthly_periods(bg, gg, cal):
@@ -335,6 +338,23 @@ def test_tracking_daily_reproduces_lifetimes(cdnow):
 def test_tracking_rejects_unknown_convention(bg, cdnow):
     with pytest.raises(CRMDataError, match="evaluate_at"):
         tracking_data(bg, cdnow, calibration_end="1997-09-30", evaluate_at="middle")
+
+
+def test_tracking_periods_of_two_weeks_sum_the_weekly_ones(bg, cdnow):
+    # "2W" and "14D" are the same period; each sums two consecutive weeks of the weekly table.
+    week = tracking_data(bg, cdnow, calibration_end="1997-09-30", observation_end="1998-06-30")
+    two = tracking_data(bg, cdnow, calibration_end="1997-09-30", observation_end="1998-06-30",
+                        freq="2W")
+    pd.testing.assert_frame_equal(two, tracking_data(bg, cdnow, calibration_end="1997-09-30",
+                                                     observation_end="1998-06-30", freq="14D"))
+    assert two["actual"].tolist() == week["actual"].groupby(np.arange(78) // 2).sum().tolist()
+    np.testing.assert_allclose(two["predicted_cumulative"], week["predicted_cumulative"][1::2])
+
+
+@pytest.mark.parametrize("freq", ["M", "0D", "W2", 7], ids=["month", "zero-days", "suffix", "number"])
+def test_tracking_rejects_other_periods(bg, cdnow, freq):
+    with pytest.raises(CRMDataError, match="tracking_data: freq must be 'D', 'W'"):
+        tracking_data(bg, cdnow, calibration_end="1997-09-30", freq=freq)
 
 
 def test_p_alive_history_matches_summary_at_end(bg, cdnow, cal):

@@ -30,8 +30,9 @@ gives ``crm.rfm_summary``, ``crm.fit_btyd`` and so on. The modules, one concept 
 - :mod:`~crm_analysis.plotting`: charts and the shared style.
 
 Private helpers (not re-exported): ``_checks`` (input checks and error wording),
-``_cleaning`` (text and number cleaning of client logs), ``_resources`` (bundled files) and
-``_summary`` (the RFM summary core shared by the pandas and out-of-core engines).
+``_cleaning`` (text and number cleaning of client logs), ``_resources`` (bundled files),
+``_summary`` (the RFM summary core shared by the pandas and out-of-core engines) and
+``_deprecation`` (renamed keywords kept for one release behind a ``DeprecationWarning``).
 DEVELOPERS.md's layout table describes each file.
 """
 

@@ -52,6 +52,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from ._checks import numeric_column, require_columns, require_frame
+from ._deprecation import renamed_kwargs
 from .errors import CRMDataError, describe_rows
 
 __all__ = [
@@ -246,11 +247,12 @@ class RuleSet:
     level: str = "item"
     _meta: dict = field(default_factory=dict, repr=False)
 
-    def top(self, n: int = 10, by: str = "lift") -> pd.DataFrame:
-        """The ``n`` strongest rules by ``by`` (readable columns only)."""
+    @renamed_kwargs(by="sort_by")
+    def top(self, n: int = 10, sort_by: str = "lift") -> pd.DataFrame:
+        """The ``n`` strongest rules by ``sort_by`` (readable columns only)."""
         cols = [c for c in _RULE_COLUMNS if c not in ("antecedents", "consequents")]
         return self.rules.sort_values(
-            [by, "support", "antecedent", "consequent"], ascending=[False, False, True, True],
+            [sort_by, "support", "antecedent", "consequent"], ascending=[False, False, True, True],
             kind="mergesort").head(n)[cols]
 
     def summary(self) -> pd.DataFrame:
@@ -406,6 +408,7 @@ def _owned_matrix(
     return owned
 
 
+@renamed_kwargs(by="sort_by")
 def cross_sell_candidates(
     history: pd.DataFrame,
     rules: RuleSet | pd.DataFrame,
@@ -415,14 +418,14 @@ def cross_sell_candidates(
     products: pd.DataFrame | None = None,
     level: str | None = None,
     n: int = 3,
-    by: str = "confidence",
+    sort_by: str = "confidence",
     min_lift: float = 1.0,
 ) -> pd.DataFrame:
     """Next items to offer each customer, each with the rule that justifies it.
 
     A rule A -> b fires for a customer who has bought every item of A and has
     not bought b.  Among the rules that fire, each candidate item keeps its
-    strongest rule (by ``by``); the ``n`` strongest candidates are offered.
+    strongest rule (by ``sort_by``); the ``n`` strongest candidates are offered.
 
     Parameters
     ----------
@@ -435,7 +438,7 @@ def cross_sell_candidates(
         As in :func:`basket_matrix`; the history is rolled up to ``level``.
     n : int, default 3
         Offers per customer.
-    by : {"confidence", "lift", "leverage", "conviction", "support"}
+    sort_by : {"confidence", "lift", "leverage", "conviction", "support"}
         Rule strength used to rank offers.
     min_lift : float, default 1.0
         Ignore rules with lift below this (a rule with lift <= 1 says the
@@ -451,7 +454,7 @@ def cross_sell_candidates(
     Raises
     ------
     CRMDataError
-        Missing columns, unknown ``by``, or rules with several consequents.
+        Missing columns, unknown ``sort_by``, or rules with several consequents.
 
     Examples
     --------
@@ -464,8 +467,8 @@ def cross_sell_candidates(
     where = "cross_sell_candidates"
     table = rules.rules if isinstance(rules, RuleSet) else rules
     metrics = ("confidence", "lift", "leverage", "conviction", "support")
-    if by not in metrics:
-        raise CRMDataError(f"{where}: by must be one of {metrics}, got {by!r}.")
+    if sort_by not in metrics:
+        raise CRMDataError(f"{where}: sort_by must be one of {metrics}, got {sort_by!r}.")
     if not {"antecedents", "consequents", *metrics} <= set(table.columns):
         raise CRMDataError(f"{where}: rules must be a RuleSet or its rules table.")
     multi = table["consequents"].map(len) != 1
@@ -505,7 +508,7 @@ def cross_sell_candidates(
         "support": table["support"].to_numpy()[rule_idx],
     })
     # Best rule per (customer, offer); ties broken by support, then names, for determinism.
-    offers = offers.sort_values([customer_id, by, "support", "offer", "because"],
+    offers = offers.sort_values([customer_id, sort_by, "support", "offer", "because"],
                                 ascending=[True, False, False, True, True])
     offers = offers.drop_duplicates([customer_id, "offer"])
     offers["rank"] = offers.groupby(customer_id).cumcount() + 1

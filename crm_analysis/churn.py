@@ -156,16 +156,16 @@ _flag = partial(binary_column, what="flag", allowed="0/1 or True/False", missing
 _event = partial(binary_column, what="event", allowed="0 or 1 (1 = churned)")
 
 
-def _policy_map(policy: Mapping[str, str] | None) -> dict[str, str]:
+def _policy_map(policy: Mapping[str, str] | None, where: str) -> dict[str, str]:
     out = {key: str(spec["policy"]) for key, spec in DEFECTION_CATEGORIES.items()}
     out[UNCLASSIFIED] = "case_by_case"
     for key, value in (policy or {}).items():
         if key not in out:
             raise CRMDataError(
-                f"policy: unknown category {key!r}; use one of {list(out)}."
+                f"{where}: policy: unknown category {key!r}; use one of {list(out)}."
             )
         if value not in POLICIES:
-            raise CRMDataError(f"policy for {key!r} must be one of {POLICIES}, got {value!r}.")
+            raise CRMDataError(f"{where}: policy for {key!r} must be one of {POLICIES}, got {value!r}.")
         out[key] = value
     return out
 
@@ -197,7 +197,7 @@ def defection_categories(policy: Mapping[str, str] | None = None) -> pd.DataFram
     >>> defection_categories()["policy"].to_dict()["price_seeker"]
     'skip'
     """
-    pol = _policy_map(policy)
+    pol = _policy_map(policy, "defection_categories")
     table = pd.DataFrame({key: dict(spec) for key, spec in DEFECTION_CATEGORIES.items()}).T
     table["policy"] = [pol[k] for k in table.index]
     table["number"] = table["number"].astype(int)
@@ -367,7 +367,7 @@ def classify_defection(
     bad_targets = {c for c in rmap.values() if c not in DEFECTION_CATEGORIES}
     if bad_targets:
         raise CRMDataError(f"{where}: reason_map points to unknown categories {sorted(bad_targets)}.")
-    pol = _policy_map(policy)
+    pol = _policy_map(policy, "classify_defection")
 
     df = lost.copy()
     n = len(df)
@@ -753,7 +753,7 @@ def winback_priority(
     where = "winback_priority"
     require_frame(lost, where)
     require_columns(lost, {"category": category, "value": value}, where, frame="lost")
-    pol = _policy_map(policy)
+    pol = _policy_map(policy, "winback_priority")
     df = lost.copy()
     cat = df[category].astype(object)
     unknown = ~cat.isin(list(pol))

@@ -53,7 +53,7 @@ _CLI_ADVICE = (
 
 
 
-def _require_tz_choice(data, date: str, tz: str | None) -> None:
+def _require_tz_choice(data, date: str, tz: str | None, where: str) -> None:
     """Dates with UTC offsets need --tz: the clock that days are counted in changes the days."""
     from .dates import has_zone
 
@@ -63,8 +63,8 @@ def _require_tz_choice(data, date: str, tz: str | None) -> None:
     if zoned.any():
         example = data.loc[zoned, date].iloc[0]
         raise CRMDataError(
-            f"column {date!r}: {int(zoned.sum()):,} dates carry a UTC offset (e.g. {example}); choose "
-            "the clock in which days are counted with --tz UTC or a zone such as --tz Europe/London."
+            f"{where}: column {date!r}: {int(zoned.sum()):,} dates carry a UTC offset (e.g. {example}); "
+            "choose the clock in which days are counted with --tz UTC or a zone such as --tz Europe/London."
         )
 
 def _one_line(exc: Exception, strict: bool = False) -> str:
@@ -185,7 +185,7 @@ def validate(file: Path, customer_id: str, date: str, amount: str | None, sep: s
     try:
         expect = _needed_columns(customer_id, date, amount, cleaning)
         data = read_table(file, sep=sep, expect=expect, sheet=sheet)
-        _require_tz_choice(data, date, tz)
+        _require_tz_choice(data, date, tz, "validate")
         result = validate_transactions(data, customer_id=customer_id, date=date, amount=amount,
                                        observation_end=observation_end, strict=strict,
                                        dayfirst=dayfirst, date_format=date_format, tz=tz,
@@ -396,7 +396,7 @@ def report(transactions: str, customer_id: str, date: str, amount: str | None, s
             data = _read_source(transactions, expect)
         else:
             data = read_table(Path(transactions), sep=sep, expect=expect, sheet=sheet)
-        _require_tz_choice(data, date, tz)
+        _require_tz_choice(data, date, tz, "report")
         step("validating")
         checked = validate_transactions(data, customer_id=customer_id, date=date, amount=amount,
                                         observation_end=observation_end, strict=strict,
@@ -412,7 +412,7 @@ def report(transactions: str, customer_id: str, date: str, amount: str | None, s
         result = analyse_client(checked, customer_id=customer_id, date=date, amount=amount,
                                 margin=margin, cost_per_order=cost_per_order,
                                 calibration_end=calibration_end, observation_end=observation_end,
-                                annual_discount_rate=discount_rate, survey=survey_frame,
+                                discount_rate=discount_rate, survey=survey_frame,
                                 survey_missing=codes, survey_scale=scale, tz=tz)
     except _BAD_INPUT as exc:
         bar.close()
@@ -475,10 +475,10 @@ def score(log: Path, model_path: Path, customer_id: str, date: str, amount: str 
     try:
         model = load_model(model_path)
         if not isinstance(model, ScoringModel):
-            raise CRMDataError(f"--model {model_path.name}: a single model, not a scoring model; "
+            raise CRMDataError(f"score: --model {model_path.name}: a single model, not a scoring model; "
                                "write one with `crm-analysis report --save-model PATH`.")
         data = read_table(log, sep=sep, expect=[customer_id, date, amount], sheet=sheet)
-        _require_tz_choice(data, date, tz)
+        _require_tz_choice(data, date, tz, "score")
         checked = validate_transactions(data, customer_id=customer_id, date=date, amount=amount,
                                         observation_end=observation_end, zero_amounts="keep",
                                         dayfirst=dayfirst, date_format=date_format, tz=tz)

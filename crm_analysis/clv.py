@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 import warnings
 from dataclasses import dataclass, field
 
@@ -41,6 +42,7 @@ import pandas as pd
 from scipy import optimize, special, stats
 
 from ._checks import numeric_column, require_columns, require_frame
+from ._deprecation import renamed_kwargs
 from .discounting import present_value_of_increments
 from .errors import (
     ConvergenceError,
@@ -115,7 +117,7 @@ _ADVICE = (
 _EMPTY = "the summary is empty"
 
 
-def _resolve(data: pd.DataFrame, name: str) -> str:
+def _resolve(data: pd.DataFrame, name: str, where: str) -> str:
     """Column ``name``, or ``name + '_cal'`` when given a calibration/holdout summary."""
     if name in data.columns:
         return name
@@ -125,7 +127,7 @@ def _resolve(data: pd.DataFrame, name: str) -> str:
     if name.endswith("_cal") and name[:-4] in data.columns:
         return name[:-4]
     raise CRMDataError(
-        f"column {name!r} not found (nor {name + '_cal'!r}). "
+        f"{where}: column {name!r} not found (nor {name + '_cal'!r}). "
         f"Available columns: {list(data.columns)[:20]}."
     )
 
@@ -140,7 +142,7 @@ def _frt(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
     """Checked frequency, recency, T arrays (continuous-time models)."""
     require_frame(data, where, empty=_EMPTY)
-    cols = [_resolve(data, frequency), _resolve(data, recency), _resolve(data, T)]
+    cols = [_resolve(data, frequency, where), _resolve(data, recency, where), _resolve(data, T, where)]
     x, tx, age = (_numeric(data, c, where) for c in cols)
     checks = [
         (x < 0, cols[0], "negative repeat-purchase counts"),
@@ -212,7 +214,7 @@ def _row_loglik(model: str, params: np.ndarray, cols: list[np.ndarray]) -> np.nd
         p, q, v = params
         return (gammaln(p * x + q) - gammaln(p * x) - gammaln(q) + q * np.log(v)
                 + (p * x - 1) * np.log(m) + p * x * np.log(x) - (p * x + q) * np.log(x * m + v))
-    raise CRMDataError(f"unknown model {model!r}")  # pragma: no cover
+    raise CRMDataError(f"BTYDModel: unknown model {model!r}")  # pragma: no cover
 
 
 def _bgnbd_rows(params, x, tx, T):
@@ -634,7 +636,7 @@ class BTYDModel(BTYDBase):
         >>> round(m.expected_purchases_new(39.0), 3)
         1.197
         """
-        key = _model_key(model)
+        key = _model_key(model, "BTYDModel.from_params")
         p = pd.Series(np.asarray(params, float), index=_PARAM_NAMES[key])
         nan = pd.Series(np.nan, index=p.index)
         return cls(key, time_unit, p, nan, pd.DataFrame(np.nan, index=p.index, columns=p.index),
@@ -655,7 +657,7 @@ class BTYDModel(BTYDBase):
         from lifetimes import BetaGeoFitter, ModifiedBetaGeoFitter, ParetoNBDFitter
 
         if self.model == "nbd":
-            raise CRMDataError("the NBD (no-dropout) model has no lifetimes fitter; use the "
+            raise CRMDataError("BTYDModel.fitter_: the NBD (no-dropout) model has no lifetimes fitter; use the "
                                "model's own methods (p_alive is 1, expected purchases are linear in t).")
         cls = {"bgnbd": BetaGeoFitter, "pareto": ParetoNBDFitter, "mbgnbd": ModifiedBetaGeoFitter}
         f = cls[self.model](penalizer_coef=self.penalizer)
@@ -746,7 +748,7 @@ class BTYDModel(BTYDBase):
         longest age in the fitted data (or 52 time units).
         """
         return self._grid(lambda d: self.p_alive(d, frequency="frequency", recency="recency", T="T"),
-                          max_frequency, max_recency, T, n_recency)
+                          max_frequency, max_recency, T, n_recency, "BTYDModel.p_alive_matrix")
 
     def expected_purchases_matrix(self, t: float, *, max_frequency: int | None = None,
                                   max_recency: float | None = None, T: float | None = None,
@@ -754,16 +756,16 @@ class BTYDModel(BTYDBase):
         """Conditional expected purchases in the next ``t`` on the frequency/recency grid."""
         return self._grid(
             lambda d: self.expected_purchases(t, d, frequency="frequency", recency="recency", T="T"),
-            max_frequency, max_recency, T, n_recency)
+            max_frequency, max_recency, T, n_recency, "BTYDModel.expected_purchases_matrix")
 
-    def _grid(self, fn, max_frequency, max_recency, T, n_recency):
+    def _grid(self, fn, max_frequency, max_recency, T, n_recency, where):
         default_T = 52.0 if self.max_T_ is None else self.max_T_
         default_f = 30 if self.max_frequency_ is None else self.max_frequency_
         age = float(T if T is not None else default_T)
         fmax = int(max_frequency if max_frequency is not None else default_f)
         rmax = float(max_recency if max_recency is not None else age)
         if rmax > age:
-            raise CRMDataError(f"max_recency ({rmax}) cannot exceed T ({age}).")
+            raise CRMDataError(f"{where}: max_recency ({rmax}) cannot exceed T ({age}).")
         rec = np.linspace(0, rmax, n_recency)
         freqs = np.arange(fmax + 1)
         xx, rr = np.meshgrid(freqs, rec)
@@ -952,11 +954,11 @@ def _pareto_expected_new(params, t) -> np.ndarray:
     return r / alpha * _pareto_horizon_factor(s, beta, np.asarray(t, float))
 
 
-def _model_key(model: str) -> str:
+def _model_key(model: str, where: str) -> str:
     key = _MODEL_ALIASES.get(str(model).lower())
     if key is None:
         raise CRMDataError(
-            f"model must be one of 'bgnbd', 'pareto', 'mbgnbd', 'nbd', got {model!r}."
+            f"{where}: model must be one of 'bgnbd', 'pareto', 'mbgnbd', 'nbd', got {model!r}."
         )
     return key
 
@@ -1138,9 +1140,9 @@ def fit_btyd(
     >>> bg.params_.round(3).tolist()
     [0.243, 4.414, 0.793, 2.426]
     """
-    key = _model_key(model)
+    key = _model_key(model, "fit_btyd")
     if penalizer < 0:
-        raise CRMDataError(f"penalizer must be >= 0, got {penalizer}.")
+        raise CRMDataError(f"fit_btyd: penalizer must be >= 0, got {penalizer}.")
     x, tx, age, cols = _frt(summary, frequency, recency, T, "fit_btyd", fitting=True)
     w = _weights(summary, weights, "fit_btyd")
     what = f"fit_btyd(model={key!r})"
@@ -1259,7 +1261,7 @@ class BGBBModel(FittedModel):
         require_frame(data, where, empty=_EMPTY)
         names = [frequency or self.columns["frequency"], recency or self.columns["recency"],
                  n_periods or self.columns["n_periods"]]
-        cols = [_resolve(data, c) for c in names]
+        cols = [_resolve(data, c, where) for c in names]
         # lifetimes' BG/BB formulas need arrays (``.max()``), never Python scalars.
         return [np.atleast_1d(_numeric(data, c, where)) for c in cols]
 
@@ -1350,7 +1352,7 @@ def fit_bgbb(
     from lifetimes import BetaGeoBetaBinomFitter
 
     require_frame(summary, "fit_bgbb", empty=_EMPTY)
-    cols = [_resolve(summary, c) for c in (frequency, recency, n_periods)]
+    cols = [_resolve(summary, c, "fit_bgbb") for c in (frequency, recency, n_periods)]
     x, tx, n = (_numeric(summary, c, "fit_bgbb") for c in cols)
     w = _weights(summary, weights, "fit_bgbb")
     for mask, col, problem in [
@@ -1364,7 +1366,7 @@ def fit_bgbb(
             raise CRMDataError(f"fit_bgbb: column {col!r}: {problem}: "
                                + describe_rows(summary, mask, cols))
     if penalizer < 0:
-        raise CRMDataError(f"penalizer must be >= 0, got {penalizer}.")
+        raise CRMDataError(f"fit_bgbb: penalizer must be >= 0, got {penalizer}.")
     (x, tx, n), w = _aggregate(x, tx, n, weights=w)
     x, tx, n = x.astype(int), tx.astype(int), n.astype(int)
     fitter = _run_quietly(
@@ -1433,8 +1435,8 @@ class SpendModel(FittedModel):
         (Fader, Hardie & Lee 2005b, eq. 5).
         """
         require_frame(data, "expected_spend", empty=_EMPTY)
-        fcol = _resolve(data, frequency or self.columns["frequency"])
-        mcol = _resolve(data, monetary_value or self.columns["monetary_value"])
+        fcol = _resolve(data, frequency or self.columns["frequency"], "SpendModel.expected_spend")
+        mcol = _resolve(data, monetary_value or self.columns["monetary_value"], "SpendModel.expected_spend")
         x = _numeric(data, fcol, "expected_spend")
         m = _numeric(data, mcol, "expected_spend")
         p, q, v = self.params_
@@ -1525,7 +1527,7 @@ def fit_gamma_gamma(
     ([6.25, 3.74, 15.44], 1411)
     """
     require_frame(summary, "fit_gamma_gamma", empty=_EMPTY)
-    fcol, mcol = _resolve(summary, frequency), _resolve(summary, monetary_value)
+    fcol, mcol = (_resolve(summary, c, "fit_gamma_gamma") for c in (frequency, monetary_value))
     x = _numeric(summary, fcol, "fit_gamma_gamma")
     m = _numeric(summary, mcol, "fit_gamma_gamma")
     repeat = x > 0
@@ -1552,7 +1554,7 @@ def fit_gamma_gamma(
             stacklevel=2,
         )
     if penalizer < 0:
-        raise CRMDataError(f"penalizer must be >= 0, got {penalizer}.")
+        raise CRMDataError(f"fit_gamma_gamma: penalizer must be >= 0, got {penalizer}.")
     w = np.ones(len(xr))
     # lifetimes' objective (mean negative log-likelihood plus L2 penalty, log-parameters,
     # start 0.1) with an analytic gradient; convergence is judged at the optimum, so a
@@ -1582,18 +1584,22 @@ def fit_gamma_gamma(
 
 
 def _period_length(freq, time_unit: str | None) -> float:
+    where = "customer_lifetime_value"
     if isinstance(freq, str):
-        if freq not in _FREQ_DAYS:
-            raise CRMDataError(f"freq must be one of {list(_FREQ_DAYS)} or a number, got {freq!r}.")
+        # A calendar code, optionally a whole multiple of it: "M", "4W", "14D".
+        match = re.fullmatch(r"([1-9]\d*)?(\w+)", freq)
+        if match is None or match.group(2) not in _FREQ_DAYS:
+            raise CRMDataError(f"{where}: freq must be one of {list(_FREQ_DAYS)}, optionally with a "
+                               f"whole multiple ('4W'), got {freq!r}.")
         if time_unit not in TIME_UNIT_DAYS:
             raise CRMDataError(
-                f"cannot convert freq={freq!r} into the model's time unit {time_unit!r}; "
-                "pass freq as the discount-period length in model time units."
+                f"{where}: cannot convert freq={freq!r} into the model's time unit {time_unit!r}; "
+                "leave freq out to discount per model time unit."
             )
-        return _FREQ_DAYS[freq] / TIME_UNIT_DAYS[time_unit]
+        return int(match.group(1) or 1) * _FREQ_DAYS[match.group(2)] / TIME_UNIT_DAYS[time_unit]
     length = float(freq)
     if not length > 0:
-        raise CRMDataError(f"freq (discount-period length) must be positive, got {freq!r}.")
+        raise CRMDataError(f"{where}: freq (discount-period length) must be positive, got {freq!r}.")
     return length
 
 
@@ -1605,7 +1611,7 @@ def customer_lifetime_value(
     horizon: int,
     discount_rate: float,
     margin: float = 1.0,
-    freq: str | float = 1.0,
+    freq: str | None = None,
 ) -> pd.Series:
     """Discounted expected margin of each customer over a finite horizon.
 
@@ -1632,9 +1638,11 @@ def customer_lifetime_value(
         Discount rate per period, e.g. 0.01 per month (about 12.7% a year).
     margin : float, default 1.0
         Profit margin applied to spend (1.0 = revenue CLV).
-    freq : {"D", "W", "M", "Q", "Y"} or float, default 1.0
-        Discount period: a calendar unit (converted with the model's time unit)
-        or its length in model time units.
+    freq : {"D", "W", "M", "Q", "Y"} or a multiple such as "4W", optional
+        Discount period as a calendar unit (converted with the model's time
+        unit); by default one model time unit (a week for a weekly model, one
+        opportunity for BG/BB).  A number (the period's length in model time
+        units) still works for one release with a ``DeprecationWarning``.
 
     Returns
     -------
@@ -1661,18 +1669,28 @@ def customer_lifetime_value(
     51.53
     """
     if not isinstance(horizon, (int, np.integer)) or horizon <= 0:
-        raise CRMDataError(f"horizon must be a positive whole number of periods, got {horizon!r}.")
+        raise CRMDataError(f"customer_lifetime_value: horizon must be a positive whole number of "
+                           f"periods, got {horizon!r}.")
     if discount_rate < 0 or not np.isfinite(discount_rate):
-        raise CRMDataError(f"discount_rate must be >= 0 (per period), got {discount_rate!r}.")
+        raise CRMDataError(f"customer_lifetime_value: discount_rate must be >= 0 (per period), "
+                           f"got {discount_rate!r}.")
     if margin < 0:
-        raise CRMDataError(f"margin must be >= 0, got {margin!r}.")
-    length = _period_length(freq, getattr(transaction_model, "time_unit", None))
+        raise CRMDataError(f"customer_lifetime_value: margin must be >= 0, got {margin!r}.")
+    if freq is None:
+        length = 1.0
+    else:
+        if not isinstance(freq, str):
+            # The glossary keeps ``freq`` for calendar codes; a length was the old spelling.
+            warnings.warn("customer_lifetime_value: a number as freq is deprecated and will be "
+                          "removed; pass a calendar code ('W', 'M', '4W', ...) or leave freq out for one "
+                          "model time unit", DeprecationWarning, stacklevel=2)
+        length = _period_length(freq, getattr(transaction_model, "time_unit", None))
     if isinstance(spend_model, SpendModel):
         spend = spend_model.expected_spend(data).to_numpy()
     elif isinstance(spend_model, pd.Series):
         spend = spend_model.reindex(data.index).to_numpy(dtype=float)
         if np.isnan(spend).any():
-            raise CRMDataError("spend Series does not cover every customer in data.")
+            raise CRMDataError("customer_lifetime_value: spend Series does not cover every customer in data.")
     else:
         spend = np.full(len(data), float(spend_model))
     # Purchases of discount period k are paid at its end (rate per period: periods_per_year=1).
@@ -1778,7 +1796,7 @@ def compare_rankings(past: pd.Series, future: pd.Series, *, top: float = 0.1) ->
     (-1.0, 1)
     """
     if not 0 < top < 1:
-        raise CRMDataError(f"top must be a share between 0 and 1, got {top!r}.")
+        raise CRMDataError(f"compare_rankings: top must be a share between 0 and 1, got {top!r}.")
     if not past.index.equals(future.index):
         if set(past.index) != set(future.index):
             raise CRMDataError("compare_rankings: past and future must cover the same customers.")
@@ -1838,7 +1856,7 @@ def holdout_by_frequency(
     require_frame(summary, "holdout_by_frequency", empty=_EMPTY)
     _require_holdout(summary, "holdout_by_frequency", frequency=frequency, holdout=holdout,
                      duration=duration)
-    pred = _holdout_prediction(model, summary, frequency, duration)
+    pred = _holdout_prediction(model, summary, frequency, duration, "holdout_by_frequency")
     x = _numeric(summary, frequency, "holdout_by_frequency").astype(int)
     if bins is None:
         group = np.minimum(x, max_frequency)
@@ -1846,7 +1864,7 @@ def holdout_by_frequency(
     else:
         edges = np.asarray(sorted(bins), dtype=int)
         if edges[0] != 0:
-            raise CRMDataError(f"bins must start at 0, got {list(bins)}.")
+            raise CRMDataError(f"holdout_by_frequency: bins must start at 0, got {list(bins)}.")
         group = np.searchsorted(edges, x, side="right") - 1
         labels = [f"{lo}-{hi - 1}" if hi - 1 > lo else str(lo)
                   for lo, hi in zip(edges[:-1], edges[1:], strict=True)] + [f"{edges[-1]}+"]
@@ -1865,11 +1883,11 @@ def _require_holdout(summary: pd.DataFrame, where: str, **columns: str) -> None:
                     hint="Pass the output of rfm_summary(..., calibration_end=...).")
 
 
-def _holdout_prediction(model, summary, frequency, duration) -> pd.Series:
+def _holdout_prediction(model, summary, frequency, duration, where) -> pd.Series:
     dur = _numeric(summary, duration, "holdout")
     t = float(dur[0])
     if not np.allclose(dur, t):
-        raise CRMDataError(f"column {duration!r}: holdout durations differ between customers.")
+        raise CRMDataError(f"{where}: column {duration!r}: holdout durations differ between customers.")
     kwargs = {"frequency": frequency}
     return model.expected_purchases(t, summary, **kwargs)
 
@@ -1906,7 +1924,7 @@ def holdout_metrics(
     actual = summary[holdout].to_numpy(float)
     rows = {}
     for name, m in models.items():
-        pred = _holdout_prediction(m, summary, frequency, duration).to_numpy()
+        pred = _holdout_prediction(m, summary, frequency, duration, "holdout_metrics").to_numpy()
         err = pred - actual
         rows[name] = {
             "actual_total": actual.sum(),
@@ -1958,12 +1976,22 @@ def compare_models(
                    "aic": m.aic_, "bic": m.bic_} for m in fitted}
     ).T.rename_axis("model")
     if "frequency_holdout" in summary.columns and "duration_holdout" in summary.columns:
-        fcol = _resolve(summary, frequency)
+        fcol = _resolve(summary, frequency, "compare_models")
         table = table.join(holdout_metrics({m.label: m for m in fitted}, summary, frequency=fcol))
     table["n_params"] = table["n_params"].astype(int)
     return table
 
 
+def _tracking_period_days(freq) -> int:
+    """Days in one tracking period: ``"W"`` -> 7, ``"14D"`` -> 14."""
+    match = re.fullmatch(r"(\d*)([DW])", freq) if isinstance(freq, str) else None
+    if match is None or match.group(1).startswith("0"):
+        raise CRMDataError(f"tracking_data: freq must be 'D', 'W' or a whole number of them "
+                           f"('14D', '2W'), got {freq!r}.")
+    return int(match.group(1) or 1) * (7 if match.group(2) == "W" else 1)
+
+
+@renamed_kwargs(period_days=("freq", lambda days: f"{int(days)}D"))
 def tracking_data(
     model,
     transactions: pd.DataFrame,
@@ -1972,7 +2000,7 @@ def tracking_data(
     date: str = "date",
     calibration_end,
     observation_end=None,
-    period_days: int = 7,
+    freq: str = "W",
     evaluate_at: str = "end",
 ) -> pd.DataFrame:
     """Weekly (or other) actual vs predicted repeat transactions of a cohort.
@@ -1993,9 +2021,10 @@ def tracking_data(
         The raw log the model's summary was built from.
     calibration_end, observation_end : date-like
         End of calibration; end of tracking (default: last date in the log).
-    period_days : int, default 7
-        Period length in days (7 = weekly), counted from the first date in the log;
-        a trailing incomplete period is left out.
+    freq : str, default "W"
+        Tracking period: ``"D"``, ``"W"`` or a whole number of them (``"14D"``,
+        ``"2W"``), counted from the first date in the log; a trailing incomplete
+        period is left out.
     evaluate_at : {"end", "last_day_start"}, default "end"
         Where the cumulative expectation of period k is evaluated: at the end of
         its last day (age counted in whole days up to midnight, the convention of
@@ -2016,9 +2045,10 @@ def tracking_data(
     Fader, P. S., Hardie, B. G. S. & Lee, K. L. (2005a), Figures 2 and 3.
     """
     if model.time_unit not in TIME_UNIT_DAYS:
-        raise CRMDataError(f"tracking_data needs a calendar time unit, model has {model.time_unit!r}.")
+        raise CRMDataError(f"tracking_data: needs a calendar time unit, model has {model.time_unit!r}.")
     if evaluate_at not in ("end", "last_day_start"):
         raise CRMDataError(f"tracking_data: evaluate_at must be 'end' or 'last_day_start', got {evaluate_at!r}.")
+    period_days = _tracking_period_days(freq)
     require_frame(transactions, "tracking_data", empty="the transaction log is empty")
     require_columns(transactions, {"customer_id": customer_id, "date": date}, "tracking_data",
                     frame="transactions")
@@ -2100,7 +2130,7 @@ def p_alive_history(
         ``recency``, ``T`` (model units), ``p_alive``, ``purchase`` (bool).
     """
     if model.time_unit not in TIME_UNIT_DAYS:
-        raise CRMDataError(f"p_alive_history needs a calendar time unit, model has {model.time_unit!r}.")
+        raise CRMDataError(f"p_alive_history: needs a calendar time unit, model has {model.time_unit!r}.")
     require_columns(transactions, {"customer_id": customer_id, "date": date}, "p_alive_history",
                     frame="transactions")
     mine = transactions.loc[transactions[customer_id] == customer, date]

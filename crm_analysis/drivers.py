@@ -42,6 +42,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from ._checks import require_columns, require_frame
+from ._deprecation import renamed_kwargs
 from .errors import CRMDataError, describe_rows, rows_dropped_note
 from .fitted import FittedModel
 
@@ -357,7 +358,8 @@ def _importance(Rxx: np.ndarray, rxy: np.ndarray, method: str) -> tuple[np.ndarr
         # R² drop when j is removed = beta_j² / (R^-1)_jj
         inv = np.linalg.inv(Rxx)
         return beta**2 / np.diag(inv), r2
-    raise CRMDataError(f"method {method!r}: must be one of {IMPORTANCE_METHODS}")
+    # Unreachable from the public functions: _method() checks the name first.
+    raise CRMDataError(f"driver_importance: method {method!r}: must be one of {IMPORTANCE_METHODS}")
 
 
 def _shares(imp: np.ndarray, method: str) -> np.ndarray:
@@ -406,6 +408,7 @@ def _bootstrap_importance(
 # --------------------------------------------------------------------------- driver_importance
 
 
+@renamed_kwargs(ci="level")
 def driver_importance(
     data: pd.DataFrame,
     outcome: str,
@@ -414,7 +417,7 @@ def driver_importance(
     method: str = "shapley",
     by: str | None = None,
     n_boot: int = 0,
-    ci: float = 0.95,
+    level: float = 0.95,
     seed: int | np.random.Generator | None = 0,
     scale: tuple[float, float] | None = None,
     dropna: bool = False,
@@ -439,7 +442,7 @@ def driver_importance(
     n_boot : int, default 0
         Bootstrap resamples of respondents (within each group) for the
         percentile intervals of importance and rank; 0 = no intervals.
-    ci : float, default 0.95
+    level : float, default 0.95
         Coverage of the intervals.
     seed : int or Generator, default 0
         Seed of the bootstrap.
@@ -514,7 +517,7 @@ def driver_importance(
         where="driver_importance",
     )
     rng = _rng(seed)
-    alpha = (1 - ci) / 2
+    alpha = (1 - level) / 2
     groups = [(None, df)] if by is None else list(df.groupby(by, sort=True, observed=True))
     blocks = []
     for g, part in groups:
@@ -594,6 +597,7 @@ class ContextComparison:
         return self.table
 
 
+@renamed_kwargs(ci="level")
 def compare_contexts(
     data: pd.DataFrame,
     outcome: str,
@@ -604,7 +608,7 @@ def compare_contexts(
     method: str = "shapley",
     n_boot: int = 500,
     n_perm: int = 500,
-    ci: float = 0.95,
+    level: float = 0.95,
     seed: int | np.random.Generator | None = 0,
     scale: tuple[float, float] | None = None,
     dropna: bool = False,
@@ -621,7 +625,7 @@ def compare_contexts(
 
     Parameters
     ----------
-    data, outcome, drivers, method, ci, seed, scale, dropna, missing_codes, progress
+    data, outcome, drivers, method, level, seed, scale, dropna, missing_codes, progress
         As in :func:`driver_importance`.
     by : str, default "context"
         Column holding the groups.
@@ -676,7 +680,7 @@ def compare_contexts(
     diff = imps[0] - imps[1]
     stat = float((diff**2).sum())
     rng = _rng(seed)
-    alpha = (1 - ci) / 2
+    alpha = (1 - level) / 2
     table = pd.DataFrame(
         {
             "driver": drivers,
@@ -731,13 +735,14 @@ def compare_contexts(
 # --------------------------------------------------------------------------- groups (C11)
 
 
+@renamed_kwargs(ci="level")
 def group_importance(
     data: pd.DataFrame,
     outcome: str,
     groups: dict,
     *,
     n_boot: int = 0,
-    ci: float = 0.95,
+    level: float = 0.95,
     seed: int | np.random.Generator | None = 0,
     scale: tuple[float, float] | None = None,
     dropna: bool = False,
@@ -756,7 +761,7 @@ def group_importance(
         As in :func:`driver_importance`.
     groups : dict
         Either ``{group: [driver, ...]}`` or ``{driver: group}``.
-    n_boot, ci, seed, scale, dropna, missing_codes, progress
+    n_boot, level, seed, scale, dropna, missing_codes, progress
         As in :func:`driver_importance`.
 
     Returns
@@ -829,7 +834,7 @@ def group_importance(
             Cb = np.corrcoef(X[rng.integers(0, len(X), len(X))], rowvar=False)
             if np.isfinite(Cb).all():
                 boots.append(_grp(Cb)[0])
-        alpha = (1 - ci) / 2
+        alpha = (1 - level) / 2
         out["ci_low"], out["ci_high"] = np.quantile(np.array(boots), [alpha, 1 - alpha], axis=0)
     _report_drops(out.attrs, df, n_na)
     return out
@@ -1294,6 +1299,7 @@ def _paths(x: np.ndarray, m: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.array([a, b, cp, c, a * b])
 
 
+@renamed_kwargs(ci="level")
 def service_profit_chain(
     data: pd.DataFrame,
     *,
@@ -1304,7 +1310,7 @@ def service_profit_chain(
     standardize: bool = False,
     min_responses: int = 5,
     n_boot: int = 2000,
-    ci: float = 0.95,
+    level: float = 0.95,
     seed: int | np.random.Generator | None = 0,
     dropna: bool = False,
     missing_codes=None,
@@ -1331,7 +1337,7 @@ def service_profit_chain(
         Standardise the three branch means first (paths in sd units).
     min_responses : int, default 5
         Branches with fewer responses are dropped (counted in ``branches_.attrs``).
-    n_boot, ci, seed, dropna, missing_codes, progress
+    n_boot, level, seed, dropna, missing_codes, progress
         Bootstrap and missing-value settings as in :func:`driver_importance`.
 
     Returns
@@ -1388,7 +1394,7 @@ def service_profit_chain(
         V = (V - V.mean(axis=0)) / V.std(axis=0, ddof=1)
     est = _paths(*V.T)
     rng = _rng(seed)
-    alpha = (1 - ci) / 2
+    alpha = (1 - level) / 2
     boots = []
     for _ in tqdm(range(n_boot), disable=not progress, desc="bootstrap branches", leave=False):
         Vb = V[rng.integers(0, len(V), len(V))]
@@ -1425,12 +1431,13 @@ def service_profit_chain(
 # --------------------------------------------------------------------------- NPS
 
 
+@renamed_kwargs(ci="level")
 def nps(
     data: pd.DataFrame,
     *,
     recommend: str = "recommend",
     by: str | list[str] | None = None,
-    ci: float = 0.95,
+    level: float = 0.95,
     dropna: bool = False,
     missing_codes=None,
 ) -> pd.DataFrame:
@@ -1448,7 +1455,7 @@ def nps(
         The 0-10 rating column (integers).
     by : str or list of str, optional
         Group columns.
-    ci : float, default 0.95
+    level : float, default 0.95
     dropna : bool, default False
         Drop missing ratings (counted in ``attrs["n_dropped"]``) instead of raising.
     missing_codes : list of numbers or strings, optional
@@ -1488,7 +1495,7 @@ def nps(
         )
     from scipy.stats import norm
 
-    z = norm.ppf(1 - (1 - ci) / 2)
+    z = norm.ppf(1 - (1 - level) / 2)
     r = df[recommend]
     tmp = df[keys].copy() if keys else pd.DataFrame(index=df.index)
     tmp["_p"], tmp["_d"], tmp["_m"] = (

@@ -61,6 +61,7 @@ import pandas as pd
 from scipy import optimize
 
 from ._checks import numeric_column, require_columns, require_frame
+from ._deprecation import renamed_kwargs
 from .discounting import geometric_annuity
 from .errors import CRMDataError, describe_rows
 
@@ -83,20 +84,21 @@ def _check_rates(retention, discount: float, horizon, where: str) -> None:
     if np.isnan(r).any() or (r < 0).any() or (r > 1).any():
         raise CRMDataError(f"{where}: retention must lie in [0, 1], got {retention!r}.")
     if not np.isfinite(discount) or discount < 0:
-        raise CRMDataError(f"{where}: discount must be >= 0 per period, got {discount!r}.")
+        raise CRMDataError(f"{where}: discount_rate must be >= 0 per period, got {discount!r}.")
     if horizon is None:
         if discount == 0 and (r >= 1).any():
             raise CRMDataError(f"{where}: retention 1 with no discounting and no horizon gives an "
-                               "infinite lifetime; set horizon= or discount > 0.")
+                               "infinite lifetime; set horizon= or discount_rate > 0.")
     elif not isinstance(horizon, (int, np.integer)) or horizon <= 0:
         raise CRMDataError(
             f"{where}: horizon must be a positive whole number of periods, got {horizon!r}.")
 
 
+@renamed_kwargs(discount="discount_rate")
 def expected_lifetime(
     retention: float | np.ndarray,
     *,
-    discount: float = 0.0,
+    discount_rate: float = 0.0,
     horizon: int | None = None,
 ) -> float | np.ndarray:
     """Expected discounted lifetime of a live relationship, in periods.
@@ -109,7 +111,7 @@ def expected_lifetime(
     ----------
     retention : float or array
         Probability a live relationship survives one more period, in [0, 1].
-    discount : float, default 0.0
+    discount_rate : float, default 0.0
         Discount rate per period.
     horizon : int, optional
         Periods counted; unlimited when omitted.
@@ -121,23 +123,24 @@ def expected_lifetime(
     Raises
     ------
     CRMDataError
-        Retention outside [0, 1], negative discount, bad horizon, or an
+        Retention outside [0, 1], negative discount_rate, bad horizon, or an
         infinite lifetime (r = 1, d = 0, no horizon).
 
     Examples
     --------
     >>> round(expected_lifetime(0.8), 10)   # 1 / (1 - 0.8): geometric mean lifetime
     5.0
-    >>> round(expected_lifetime(0.8, discount=0.1), 4)   # 1 / (1.1 - 0.8)
+    >>> round(expected_lifetime(0.8, discount_rate=0.1), 4)   # 1 / (1.1 - 0.8)
     3.3333
     """
-    _check_rates(retention, discount, horizon, "expected_lifetime")
+    _check_rates(retention, discount_rate, horizon, "expected_lifetime")
     # One unit per period survived, paid at the period's end.
-    return geometric_annuity(retention, discount, horizon=horizon, timing="end")
+    return geometric_annuity(retention, discount_rate, horizon=horizon, timing="end")
 
 
+@renamed_kwargs(discount="discount_rate")
 def implied_retention(
-    lifetime: float, *, discount: float = 0.0, horizon: int | None = None
+    lifetime: float, *, discount_rate: float = 0.0, horizon: int | None = None
 ) -> float:
     """The retention rate whose :func:`expected_lifetime` equals ``lifetime`` (inverse).
 
@@ -151,9 +154,9 @@ def implied_retention(
     >>> round(implied_retention(5.0), 6)
     0.8
     """
-    lo = expected_lifetime(0.0, discount=discount, horizon=horizon)
-    top = 1.0 if (horizon is not None or discount > 0) else _MAX_RETENTION
-    hi = expected_lifetime(top, discount=discount, horizon=horizon)
+    lo = expected_lifetime(0.0, discount_rate=discount_rate, horizon=horizon)
+    top = 1.0 if (horizon is not None or discount_rate > 0) else _MAX_RETENTION
+    hi = expected_lifetime(top, discount_rate=discount_rate, horizon=horizon)
     if not lo - 1e-9 <= lifetime <= hi + 1e-9:
         raise CRMDataError(f"implied_retention: no retention rate in [0, 1] gives a lifetime of {lifetime:.4g} "
                            f"periods (possible: {lo:.4g} to {hi:.4g}).")
@@ -162,17 +165,18 @@ def implied_retention(
     if lifetime >= hi:
         return top
     return float(optimize.brentq(
-        lambda r: expected_lifetime(r, discount=discount, horizon=horizon) - lifetime,
+        lambda r: expected_lifetime(r, discount_rate=discount_rate, horizon=horizon) - lifetime,
         0.0, top, xtol=1e-12))
 
 
+@renamed_kwargs(discount="discount_rate")
 def equity_decomposition(
     groups: pd.DataFrame,
     *,
     customers: str = "customers",
     retention: str = "retention",
     value: str = "value",
-    discount: float = 0.0,
+    discount_rate: float = 0.0,
     horizon: int | None = None,
 ) -> pd.DataFrame:
     """Customer equity of each group as customers x expected lifetime x value per period.
@@ -185,7 +189,7 @@ def equity_decomposition(
         (margin) per period of a live relationship.  Never modified.
     customers, retention, value : str
         Column names.
-    discount : float, default 0.0
+    discount_rate : float, default 0.0
         Discount rate per period.
     horizon : int, optional
         Periods counted; unlimited when omitted.
@@ -224,7 +228,7 @@ def equity_decomposition(
         if bad.any():
             raise CRMDataError(f"{where}: column {col!r} must be numeric in [{lo}, {hi}]; "
                                f"offending {describe_rows(groups, bad)}")
-    life = np.atleast_1d(expected_lifetime(r, discount=discount, horizon=horizon))
+    life = np.atleast_1d(expected_lifetime(r, discount_rate=discount_rate, horizon=horizon))
     out = pd.DataFrame({"customers": n, "retention": r, "expected_lifetime": life,
                         "value": m, "clv": life * m, "equity": n * life * m},
                        index=groups.index)
@@ -241,6 +245,7 @@ def equity_decomposition(
     return out
 
 
+@renamed_kwargs(discount="discount_rate")
 def base_from_model(
     transaction_model,
     spend_model,
@@ -249,7 +254,7 @@ def base_from_model(
     by=None,
     period: str | float = "M",
     horizon: int = 36,
-    discount: float = 0.01,
+    discount_rate: float = 0.01,
     margin: float = 1.0,
 ) -> pd.DataFrame:
     """Customers, retention and value per period of each group, from a fitted BTYD model.
@@ -289,7 +294,7 @@ def base_from_model(
         Length of one period (as in :func:`crm_analysis.customer_lifetime_value`).
     horizon : int, default 36
         Periods of CLV.
-    discount : float, default 0.01
+    discount_rate : float, default 0.01
         Discount rate per period.
     margin : float, default 1.0
         Margin as a share of spend.  Customer equity is a sum of margins:
@@ -307,7 +312,7 @@ def base_from_model(
     from .clv import customer_lifetime_value
 
     clv = customer_lifetime_value(transaction_model, spend_model, summary, horizon=horizon,
-                                  discount_rate=discount, margin=margin, freq=period)
+                                  discount_rate=discount_rate, margin=margin, freq=period)
     alive = transaction_model.p_alive(summary)
     # One period's expected purchases, in model time units: the CLV of a one-period
     # horizon without discounting is margin x spend x E[X(one period)].
@@ -333,7 +338,7 @@ def base_from_model(
     out["customers"] = agg["alive"]
     out["value"] = agg["first"] / agg["alive"]
     out["expected_lifetime"] = agg["clv"] / agg["first"]
-    out["retention"] = [implied_retention(v, discount=discount, horizon=horizon)
+    out["retention"] = [implied_retention(v, discount_rate=discount_rate, horizon=horizon)
                         for v in out["expected_lifetime"]]
     out["clv_model"] = agg["clv"]
     return out[["customers", "retention", "value", "expected_lifetime", "clv_model"]]
@@ -460,13 +465,14 @@ def _resolve_defection(base, defection, retention, retention_col, where):
     return retention / (1 - r)
 
 
+@renamed_kwargs(discount="discount_rate")
 def lever_simulation(
     base: pd.DataFrame,
     *,
     acquisition: float = 0.05,
     defection: float = 0.05,
     spend: float = 0.05,
-    discount: float = 0.0,
+    discount_rate: float = 0.0,
     horizon: int | None = None,
     customers: str = "customers",
     retention_col: str = "retention",
@@ -488,7 +494,7 @@ def lever_simulation(
     Nothing is clipped: a lever that would take retention outside [0, 1]
     raises.  Equity is multiplicative in the three, so pulling them together
     gives more than the sum of the single effects: with one group, no horizon
-    and discount d, equity = N m / (d + δ) with defection rate δ = 1 - r, and
+    and discount rate d, equity = N m / (d + δ) with defection rate δ = 1 - r, and
     the all-three equity is (1 + a)(1 + s) N m / (d + (1 - x) δ).
 
     Parameters
@@ -503,7 +509,7 @@ def lever_simulation(
         defections).
     spend : float, default 0.05
         Relative increase of value per period (> -1).
-    discount, horizon :
+    discount_rate, horizon :
         As in :func:`equity_decomposition`.
     customers, retention_col, value : str
         Column names in ``base``.
@@ -552,7 +558,7 @@ def lever_simulation(
         if b:
             g["retention"] = _new_retention(r0, cut, frame.index, where)
         g["value"] = g["value"] * (1 + spend * c)
-        dec = equity_decomposition(g, discount=discount, horizon=horizon)
+        dec = equity_decomposition(g, discount_rate=discount_rate, horizon=horizon)
         tot = dec.loc["total"]
         rows[name] = {"more": bool(a), "longer": bool(b), "deeper": bool(c),
                       "customers": tot["customers"], "expected_lifetime": tot["expected_lifetime"],
@@ -567,16 +573,17 @@ def lever_simulation(
                        settings={"acquisition": acquisition,
                                  "defection": cut if retention is None else retention,
                                  "defection_is_points": retention is not None,
-                                 "spend": spend, "discount": discount, "horizon": horizon})
+                                 "spend": spend, "discount": discount_rate, "horizon": horizon})
 
 
+@renamed_kwargs(discount="discount_rate")
 def lever_sensitivity(
     base: pd.DataFrame,
     *,
     acquisition: float = 0.05,
     defection: float = 0.05,
     spend: float = 0.05,
-    discount: float = 0.0,
+    discount_rate: float = 0.0,
     horizon: int | None = None,
     retention: float | None = None,
 ) -> pd.DataFrame:
@@ -592,7 +599,7 @@ def lever_sensitivity(
         Groups with ``customers``, ``retention`` and ``value``.
     acquisition, defection, spend : float
         Lever sizes, as in :func:`lever_simulation`.
-    discount, horizon :
+    discount_rate, horizon :
         As in :func:`equity_decomposition`.
     retention : float, optional
         Deprecated absolute lever in points (see :func:`lever_simulation`).
@@ -618,9 +625,9 @@ def lever_sensitivity(
                       DeprecationWarning, stacklevel=2)
         defection = cut
     down = lever_simulation(base, acquisition=-acquisition, defection=-np.asarray(defection),
-                            spend=-spend, discount=discount, horizon=horizon).table["change"]
+                            spend=-spend, discount_rate=discount_rate, horizon=horizon).table["change"]
     up = lever_simulation(base, acquisition=acquisition, defection=defection, spend=spend,
-                          discount=discount, horizon=horizon).table["change"]
+                          discount_rate=discount_rate, horizon=horizon).table["change"]
     levers = ["more", "longer", "deeper"]
     size = float(np.mean(defection)) if np.ndim(defection) else float(defection)
     out = pd.DataFrame({"low": down[levers].to_numpy(), "high": up[levers].to_numpy(),
@@ -641,10 +648,11 @@ def _lifetime_derivative(r: float, d: float, horizon: int | None) -> float:
     return num / (1 + d - r) ** 2
 
 
+@renamed_kwargs(discount="discount_rate")
 def value_elasticities(
     retention: float,
     *,
-    discount: float,
+    discount_rate: float,
     horizon: int | None = None,
     margin: float = 1.0,
     acquisition_cost: float = 0.0,
@@ -679,7 +687,7 @@ def value_elasticities(
     ----------
     retention : float
         Per-period retention rate r in [0, 1).
-    discount : float
+    discount_rate : float
         Discount rate per period (Gupta et al. use 12% a year).
     horizon : int, optional
         Periods counted; unlimited when omitted.
@@ -701,7 +709,7 @@ def value_elasticities(
     Raises
     ------
     CRMDataError
-        Retention outside [0, 1), bad discount or horizon, or V <= 0 (the
+        Retention outside [0, 1), bad discount_rate or horizon, or V <= 0 (the
         customer is not worth acquiring, so percentages of V mean nothing).
 
     References
@@ -711,7 +719,7 @@ def value_elasticities(
 
     Examples
     --------
-    >>> e = value_elasticities(0.8, discount=0.12)   # unlimited horizon, no acquisition cost
+    >>> e = value_elasticities(0.8, discount_rate=0.12)   # unlimited horizon, no acquisition cost
     >>> round(float(e.loc["retention +1%", "elasticity"]), 6)   # 0.8 / (1.12 - 0.8)
     2.5
     >>> round(float(e.loc["margin +1%", "elasticity"]), 6)
@@ -720,7 +728,7 @@ def value_elasticities(
     where = "value_elasticities"
     if not 0 <= retention < 1:
         raise CRMDataError(f"{where}: retention must lie in [0, 1), got {retention!r}.")
-    _check_rates(retention, discount, horizon, where)
+    _check_rates(retention, discount_rate, horizon, where)
     if not (np.isfinite(margin) and margin > 0 and np.isfinite(acquisition_cost)
             and acquisition_cost >= 0 and 0 < step < 1):
         raise CRMDataError(f"{where}: margin must be > 0, acquisition_cost >= 0 and step in "
@@ -728,14 +736,14 @@ def value_elasticities(
     r, m, c = float(retention), float(margin), float(acquisition_cost)
 
     def value(r_, m_=m, c_=c):
-        return m_ * expected_lifetime(r_, discount=discount, horizon=horizon) - c_
+        return m_ * expected_lifetime(r_, discount_rate=discount_rate, horizon=horizon) - c_
 
     v = value(r)
     if v <= 0:
         raise CRMDataError(f"{where}: the customer's value m L - c = {v:.4g} is not positive; "
                            "percentage changes of it are meaningless.")
-    dl = _lifetime_derivative(r, discount, horizon)
-    life = expected_lifetime(r, discount=discount, horizon=horizon)
+    dl = _lifetime_derivative(r, discount_rate, horizon)
+    life = expected_lifetime(r, discount_rate=discount_rate, horizon=horizon)
     pct = f"{100 * step:g}%"
     r_up = min(r * (1 + step), 1.0)
     rows = {

@@ -679,7 +679,7 @@ class ClvInterval:
 
 def clv_interval(
     transaction_model, spend_model, data: pd.DataFrame, *, horizon: int, discount_rate: float,
-    margin: float = 1.0, freq: str | float = 1.0, n_draws: int = 300, level: float = 0.9,
+    margin: float = 1.0, freq: str | None = None, n_draws: int = 300, level: float = 0.9,
     seed: int | np.random.Generator | None = None, progress: bool = True,
 ) -> ClvInterval:
     """CLV per customer and customer equity with intervals from parameter uncertainty.
@@ -808,7 +808,7 @@ def purchases_predictive_interval(
 
 def simulate_btyd_summary(
     model: str, params, n_customers: int, *, T_range: tuple[float, float] = (27.0, 39.0),
-    holdout: float = 39.0, seed: int | np.random.Generator | None = None,
+    holdout: float = 39.0, seed: int | np.random.Generator = 0,
 ) -> pd.DataFrame:
     """Simulate a calibration/holdout summary from a BG/NBD or Pareto/NBD with known parameters.
 
@@ -826,7 +826,8 @@ def simulate_btyd_summary(
     n_customers : int
     T_range : (float, float)
     holdout : float
-    seed : int or Generator
+    seed : int or Generator, default 0
+        Same seed, same summary.
 
     Returns
     -------
@@ -1021,7 +1022,7 @@ class ScoringModel:
         """
         spend = self.spend_model if self.spend_model is not None else float(self.spend_per_order)
         return clv_interval(self.transaction_model, spend, summary, horizon=int(self.horizon_weeks),
-                            discount_rate=self.weekly_discount_rate, margin=self.margin, freq=1.0,
+                            discount_rate=self.weekly_discount_rate, margin=self.margin,
                             n_draws=n_draws, level=level, seed=seed, progress=progress).equity
 
     def score(self, transactions: pd.DataFrame, *, customer_id: str = "customer_id", date: str = "date",
@@ -1052,5 +1053,5 @@ class ScoringModel:
         scores["expected_spend"] = spend
         scores["clv"] = customer_lifetime_value(m, spend, summary, horizon=int(self.horizon_weeks),
                                                 discount_rate=self.weekly_discount_rate,
-                                                margin=self.margin, freq=1.0)
+                                                margin=self.margin)
         return scores

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from ._checks import numeric_column, require_columns, require_frame
+from ._deprecation import renamed_kwargs
 from .discounting import period_rate
 from .drivers import _missing_codes
 from .errors import CRMDataError, describe_rows
@@ -550,6 +551,7 @@ def loyalty_index(
 # --------------------------------------------------------------------------
 # behaviour
 # --------------------------------------------------------------------------
+@renamed_kwargs(clv_weeks="horizon", annual_discount_rate="discount_rate")
 def behavioural_loyalty(
     transactions: pd.DataFrame,
     *,
@@ -560,8 +562,8 @@ def behavioural_loyalty(
     observation_end=None,
     p_alive: bool = True,
     btyd_model: str = "bgnbd",
-    clv_weeks: int | None = 52,
-    annual_discount_rate: float = 0.10,
+    horizon: int | None = 52,
+    discount_rate: float = 0.10,
     model: BTYDModel | None = None,
 ) -> pd.DataFrame:
     """Per-customer behavioural loyalty measures from a transaction log.
@@ -585,12 +587,12 @@ def behavioural_loyalty(
     * ``monetary_value`` - mean spend per purchase day (with ``amount``);
     * ``p_alive`` - probability the customer is still active, from the fitted
       BTYD model ``model`` (with ``p_alive=True``);
-    * ``clv`` - expected discounted spend over the next ``clv_weeks`` weeks:
+    * ``clv`` - expected discounted spend over the next ``horizon`` weeks:
       the model's expected purchases week by week times the customer's observed
       mean spend per purchase day, discounted weekly at
-      ``period_rate(annual_discount_rate, 52)``
+      ``period_rate(discount_rate, 52)``
       (:func:`crm_analysis.customer_lifetime_value`; with ``p_alive=True``,
-      ``amount`` and ``clv_weeks``).  A revenue CLV: apply a margin for profit.
+      ``amount`` and ``horizon``).  A revenue CLV: apply a margin for profit.
 
     The valuation is not done here: pass the transaction model you fitted
     (``fit_btyd`` on ``rfm_summary(..., freq="D", freq_multiplier=7)``, in
@@ -614,9 +616,9 @@ def behavioural_loyalty(
         Add ``p_alive`` (and ``clv``) from the transaction model.
     btyd_model : str, default "bgnbd"
         Without ``model``: the model name passed to :func:`crm_analysis.fit_btyd`.
-    clv_weeks : int or None, default 52
+    horizon : int or None, default 52
         Horizon of the ``clv`` column; None skips it.
-    annual_discount_rate : float, default 0.10
+    discount_rate : float, default 0.10
         Converted to a weekly rate ``(1 + r) ** (1 / 52) - 1``
         (:func:`crm_analysis.discounting.period_rate`).
     model : BTYDModel, optional
@@ -703,11 +705,11 @@ def behavioural_loyalty(
         if model is None:  # convenience: the one fit a caller would otherwise do first
             model = clv.fit_btyd(summ, model=btyd_model)
         out["p_alive"] = np.asarray(model.p_alive(summ), dtype=float)
-        if amount is not None and clv_weeks:
-            weekly = period_rate(annual_discount_rate, 52)
+        if amount is not None and horizon:
+            weekly = period_rate(discount_rate, 52)
             out["clv"] = clv.customer_lifetime_value(
-                model, out["monetary_value"], summ, horizon=int(clv_weeks),
-                discount_rate=weekly, freq=1.0,
+                model, out["monetary_value"], summ, horizon=int(horizon),
+                discount_rate=weekly,
             ).to_numpy()
     return out
 

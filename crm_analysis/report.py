@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from ._deprecation import renamed_kwargs
 from .churn import at_risk_split
 from .clv import (
     BTYDModel,
@@ -370,11 +371,11 @@ def _load_dataclass(spec: dict, folder: Path):
 _MIN_REPEAT_CUSTOMERS = 10
 
 
-def _require_repeat_customers(summary: pd.DataFrame, customer_id: str) -> None:
+def _require_repeat_customers(summary: pd.DataFrame, customer_id: str, where: str) -> None:
     repeaters = int((summary["frequency"] > 0).sum())
     if repeaters < _MIN_REPEAT_CUSTOMERS:
         raise CRMDataError(
-            f"column {customer_id!r}: only {repeaters} customers bought on more than one day; "
+            f"{where}: column {customer_id!r}: only {repeaters} customers bought on more than one day; "
             f"the CLV models need at least {_MIN_REPEAT_CUSTOMERS} repeat customers."
         )
 
@@ -439,7 +440,7 @@ def check_client_log(
                                    dayfirst=dayfirst, date_format=date_format, tz=tz)
     _require_rows(result, "check_client_log")
     summary = rfm_summary(result.data, customer_id=customer_id, date=date)
-    _require_repeat_customers(summary, customer_id)
+    _require_repeat_customers(summary, customer_id, "check_client_log")
     if calibration_end is not None:
         rfm_summary(result.data, customer_id=customer_id, date=date, calibration_end=calibration_end)
     return result
@@ -626,6 +627,7 @@ def _read_source(transactions, columns: list[str]) -> pd.DataFrame:
     return pd.concat([pd.read_parquet(f, columns=columns) for f in files], ignore_index=True)
 
 
+@renamed_kwargs(annual_discount_rate="discount_rate", horizon_weeks="horizon")
 def analyse_client(
     transactions,
     *,
@@ -636,8 +638,8 @@ def analyse_client(
     cost_per_order: float | None = None,
     calibration_end=None,
     observation_end=None,
-    annual_discount_rate: float = 0.10,
-    horizon_weeks: int = _WEEKS_PER_YEAR,
+    discount_rate: float = 0.10,
+    horizon: int = _WEEKS_PER_YEAR,
     dayfirst: bool | None = None,
     date_format: str | None = None,
     tz: str | None = None,
@@ -675,9 +677,9 @@ def analyse_client(
         repeat purchases after it.
     observation_end : date-like, optional
         Last day of the data (default: the last date in the log).
-    annual_discount_rate : float, default 0.10
+    discount_rate : float, default 0.10
         Converted to a weekly rate for CLV.
-    horizon_weeks : int, default 52
+    horizon : int, default 52
         CLV and expected-purchase horizon.
     dayfirst, date_format, tz
         How the dates are read (see :func:`crm_analysis.validate_transactions`).
@@ -746,7 +748,7 @@ def analyse_client(
     weeks = {"customer_id": customer_id, "date": date, "amount": amount,
              "freq": "D", "freq_multiplier": 7, "observation_end": end}
     summary = rfm_summary(log, **weeks)
-    _require_repeat_customers(summary, customer_id)
+    _require_repeat_customers(summary, customer_id, "analyse_client")
     holdout_summary = None
     if calibration_end is not None:
         holdout_summary = rfm_summary(log, calibration_end=calibration_end, **weeks)
@@ -817,23 +819,23 @@ def analyse_client(
                          "the amounts.")
 
     # ---- scores
-    weekly_rate = period_rate(annual_discount_rate, _WEEKS_PER_YEAR)
+    weekly_rate = period_rate(discount_rate, _WEEKS_PER_YEAR)
     scores = summary.copy()
     scores["p_alive"] = model.p_alive(summary)
-    scores["expected_purchases"] = model.expected_purchases(horizon_weeks, summary)
+    scores["expected_purchases"] = model.expected_purchases(horizon, summary)
     spend_per_order = spend if spend is not None else float(log[amount].mean())
     scores["clv"] = customer_lifetime_value(
-        model, spend_per_order, summary, horizon=horizon_weeks,
-        discount_rate=weekly_rate, margin=1.0 if margin is None else margin, freq=1.0,
+        model, spend_per_order, summary, horizon=horizon,
+        discount_rate=weekly_rate, margin=1.0 if margin is None else margin,
     )
     equity_interval = None
     if len(summary) <= EQUITY_INTERVAL_MAX_CUSTOMERS:
         try:  # 90% interval from the uncertainty of the fitted parameters
             from .forecast import clv_interval
 
-            eq = clv_interval(model, spend_per_order, summary, horizon=horizon_weeks,
+            eq = clv_interval(model, spend_per_order, summary, horizon=horizon,
                               discount_rate=weekly_rate, margin=1.0 if margin is None else margin,
-                              freq=1.0, n_draws=EQUITY_INTERVAL_DRAWS, level=0.9, seed=0,
+                              n_draws=EQUITY_INTERVAL_DRAWS, level=0.9, seed=0,
                               progress=False).equity
             equity_interval = [float(eq["lower"]), float(eq["upper"])]
         except CRMDataError as exc:  # standard errors undefined: no interval to give
@@ -861,7 +863,7 @@ def analyse_client(
         whale = whale_curve(scores["profit"], revenue=scores["revenue"])
 
     behaviour = behavioural_loyalty(log, customer_id=customer_id, date=date,
-                                    observation_end=end, p_alive=False, clv_weeks=None)
+                                    observation_end=end, p_alive=False, horizon=None)
     traits = loyalty_traits(behaviour)
     trait_cols = [c for c in traits.columns if traits[c].notna().any()]
     active = scores.join(traits[trait_cols].fillna(False).astype(bool))
@@ -902,8 +904,8 @@ def analyse_client(
     value_basis = ("revenue, not profit" if margin is None
                    else f"profit at a {margin:.0%} gross margin")
     settings = {"margin": margin, "value_basis": value_basis, "cost_per_order": cost_per_order,
-                "annual_discount_rate": annual_discount_rate, "weekly_discount_rate": weekly_rate,
-                "horizon_weeks": horizon_weeks, "calibration_end": calibration_end,
+                "annual_discount_rate": discount_rate, "weekly_discount_rate": weekly_rate,
+                "horizon_weeks": horizon, "calibration_end": calibration_end,
                 "observation_end": end, "time_unit": "weeks (days / 7)",
                 "_holdout_metrics": metrics}
     repeaters = scores["frequency"] > 0

@@ -37,6 +37,7 @@ import pandas as pd
 from scipy import optimize, special, stats
 
 from ._checks import binary_column, require_columns, require_frame
+from ._deprecation import renamed_kwargs
 from .discounting import geometric_annuity
 from .errors import CRMDataError, NotFittedError, describe_rows
 from .fitted import FittedModel, standard_errors
@@ -58,20 +59,20 @@ __all__ = [
 # --------------------------------------------------------------------------- helpers
 
 
-def _tenure_table_input(data, duration, event, group, min_period, max_period, where: str):
+def _tenure_table_input(data, duration, event, by, min_period, max_period, where: str):
     """Checked whole-period durations, events, last period, periods shown and group masks.
 
     The common start of :func:`hazard_by_tenure` and :func:`period_hazard`, which
     differ only in the denominator they count at each tenure.
     """
     require_frame(data, where)
-    require_columns(data, {"duration": duration, "event": event, "group": group}, where)
+    require_columns(data, {"duration": duration, "event": event, "by": by}, where)
     dur, ev = _durations_and_events(data, duration, event, where, integer=True)
     dur = dur.astype(np.int64)
     top = int(dur.max()) if max_period is None else int(max_period)
     periods = np.arange(int(min_period), top + 1)
-    groups = [(None, np.ones(len(dur), dtype=bool))] if group is None else [
-        (name, (data[group] == name).to_numpy()) for name in pd.unique(data[group].dropna())
+    groups = [(None, np.ones(len(dur), dtype=bool))] if by is None else [
+        (name, (data[by] == name).to_numpy()) for name in pd.unique(data[by].dropna())
     ]
     return dur, ev, top, periods, groups
 
@@ -317,12 +318,13 @@ def _loglog_band(surv: np.ndarray, se: np.ndarray, z: float) -> tuple[np.ndarray
     return lower, upper
 
 
+@renamed_kwargs(group="by")
 def kaplan_meier(
     data: pd.DataFrame,
     *,
     duration: str = "tenure",
     event: str = "churn",
-    group: str | None = None,
+    by: str | None = None,
     alpha: float = 0.05,
 ) -> KaplanMeierResult:
     """Kaplan-Meier survival curves, optionally by group, with a log-rank test.
@@ -349,7 +351,7 @@ def kaplan_meier(
     event : str, default "churn"
         1 when the customer left at ``duration``, 0 when still a customer
         (right-censored).
-    group : str, optional
+    by : str, optional
         Column defining the curves (e.g. contract type).
     alpha : float, default 0.05
         1 - confidence level of band and median interval.
@@ -379,17 +381,17 @@ def kaplan_meier(
 
     where = "kaplan_meier"
     require_frame(data, where)
-    require_columns(data, {"duration": duration, "event": event, "group": group}, where)
+    require_columns(data, {"duration": duration, "event": event, "by": by}, where)
     if not 0 < alpha < 1:
         raise CRMDataError(f"{where}: alpha must lie in (0, 1), got {alpha!r}.")
     dur, ev = _durations_and_events(data, duration, event, where)
-    if group is None:
+    if by is None:
         groups = np.array(["all"] * len(data), dtype=object)
     else:
-        if data[group].isna().any():
-            raise CRMDataError(f"{where}: column {group!r} has missing groups: "
-                               + describe_rows(data, data[group].isna(), [duration, event, group]))
-        groups = data[group].to_numpy()
+        if data[by].isna().any():
+            raise CRMDataError(f"{where}: column {by!r} has missing groups: "
+                               + describe_rows(data, data[by].isna(), [duration, event, by]))
+        groups = data[by].to_numpy()
     z = stats.norm.ppf(1 - alpha / 2)
 
     tables, medians, curves = [], [], {}
@@ -416,7 +418,7 @@ def kaplan_meier(
         curves[name] = dur[mask]
 
     logrank = None
-    if group is not None and len(curves) > 1:
+    if by is not None and len(curves) > 1:
         chi2, p = survdiff(dur, ev, groups)
         logrank = {"chi2": float(chi2), "df": len(curves) - 1, "p_value": float(p)}
     table = pd.concat(tables, ignore_index=True)
@@ -428,12 +430,13 @@ def kaplan_meier(
 # --------------------------------------------------------------------------- hazard
 
 
+@renamed_kwargs(group="by")
 def hazard_by_tenure(
     data: pd.DataFrame,
     *,
     duration: str = "tenure",
     event: str = "churn",
-    group: str | None = None,
+    by: str | None = None,
     min_period: int = 1,
     max_period: int | None = None,
 ) -> pd.DataFrame:
@@ -454,7 +457,7 @@ def hazard_by_tenure(
         Whole periods as a customer (non-negative integers).
     event : str, default "churn"
         1 = left at ``duration``, 0 = still a customer.
-    group : str, optional
+    by : str, optional
         One hazard curve per value.
     min_period, max_period : int
         Range of periods reported (default from 1 to the largest duration).
@@ -479,7 +482,7 @@ def hazard_by_tenure(
     [0.25, 0.333, 1.0]
     """
     dur, ev, top, periods, groups = _tenure_table_input(
-        data, duration, event, group, min_period, max_period, "hazard_by_tenure")
+        data, duration, event, by, min_period, max_period, "hazard_by_tenure")
     frames = []
     for name, mask in groups:
         d, e = dur[mask], ev[mask]
@@ -492,18 +495,19 @@ def hazard_by_tenure(
         out = out[out["at_risk"] > 0]
         out["hazard"] = out["events"] / out["at_risk"]
         out["se"] = np.sqrt(out["hazard"] * (1 - out["hazard"]) / out["at_risk"])
-        if group is not None:
+        if by is not None:
             out.insert(0, "group", name)
         frames.append(out)
     return pd.concat(frames, ignore_index=True)
 
 
+@renamed_kwargs(group="by")
 def period_hazard(
     data: pd.DataFrame,
     *,
     duration: str = "tenure",
     event: str = "churn",
-    group: str | None = None,
+    by: str | None = None,
     min_period: int = 1,
     max_period: int | None = None,
 ) -> pd.DataFrame:
@@ -537,7 +541,7 @@ def period_hazard(
         Whole periods as a customer at the snapshot (non-negative integers).
     event : str, default "churn"
         1 = left during the snapshot period, 0 = still a customer.
-    group : str, optional
+    by : str, optional
         One hazard curve per value.
     min_period, max_period : int
         Tenures reported (default from 1 to the largest tenure).  The
@@ -582,7 +586,7 @@ def period_hazard(
 
     where = "period_hazard"
     dur, ev, top, periods, groups = _tenure_table_input(
-        data, duration, event, group, min_period, max_period, where)
+        data, duration, event, by, min_period, max_period, where)
     frames, gaps = [], {}
     for name, mask in groups:
         d, e = dur[mask], ev[mask]
@@ -601,7 +605,7 @@ def period_hazard(
         if missing:
             gaps[name] = missing
             out.loc[out["period"] > missing[0], "survival"] = np.nan
-        if group is not None:
+        if by is not None:
             out.insert(0, "group", name)
         frames.append(out)
     result = pd.concat(frames, ignore_index=True)
@@ -920,7 +924,8 @@ class SBGModel(FittedModel):
             return float(self.survival(np.arange(int(horizon))).sum())
         return (a + b - 1) / (a - 1) if a > 1 else float("inf")
 
-    def del_(self, discount: float) -> float:
+    @renamed_kwargs(discount="discount_rate")
+    def del_(self, discount_rate: float) -> float:
         """Discounted expected lifetime of a new customer (first period undiscounted).
 
         ``DEL = sum_{t>=0} S(t) / (1 + d)^t = 2F1(1, beta; alpha + beta; 1/(1 + d))``;
@@ -930,10 +935,11 @@ class SBGModel(FittedModel):
         in closed form.
         """
         a, b = self._check_fitted()
-        _check_discount(discount, "SBGModel.del_")
-        return _hyp2f1_one(b, a + b, 1.0 / (1.0 + discount))
+        _check_discount(discount_rate, "SBGModel.del_")
+        return _hyp2f1_one(b, a + b, 1.0 / (1.0 + discount_rate))
 
-    def derl(self, discount: float, renewals: int = 0) -> float:
+    @renamed_kwargs(discount="discount_rate")
+    def derl(self, discount_rate: float, renewals: int = 0) -> float:
         """Discounted expected residual lifetime (Fader & Hardie 2010).
 
         For a customer who has made ``renewals`` renewals (alive at the start
@@ -948,12 +954,12 @@ class SBGModel(FittedModel):
         timing of :mod:`crm_analysis.discounting`, summed in closed form.
         """
         a, b = self._check_fitted()
-        _check_discount(discount, "SBGModel.derl")
+        _check_discount(discount_rate, "SBGModel.derl")
         n = float(renewals)
         if n < 0:
             raise CRMDataError(f"SBGModel.derl: renewals must be >= 0, got {renewals!r}.")
         return float((b + n) / (a + b + n)
-                     * _hyp2f1_one(b + n + 1, a + b + n + 1, 1.0 / (1.0 + discount)))
+                     * _hyp2f1_one(b + n + 1, a + b + n + 1, 1.0 / (1.0 + discount_rate)))
 
     def __repr__(self) -> str:
         if self.params_ is None:
@@ -1029,11 +1035,12 @@ def _clv_constant(margin, retention, discount, growth=0.0):
                                       timing="start")
 
 
+@renamed_kwargs(discount="discount_rate")
 def retention_value_sensitivity(
     *,
     retention=None,
     margin=1.0,
-    discount: float = 0.10,
+    discount_rate: float = 0.10,
     acquisition_cost=0.0,
     delta: float = 0.05,
     margin_growth: float = 0.0,
@@ -1072,7 +1079,7 @@ def retention_value_sensitivity(
         Retention rate per period (ignored with ``model``).
     margin : float or array
         Margin per customer and period (currency units).
-    discount : float, default 0.10
+    discount_rate : float, default 0.10
         Discount rate per period.
     acquisition_cost : float or array, default 0
         Cost of acquiring one customer.
@@ -1096,7 +1103,7 @@ def retention_value_sensitivity(
     ------
     CRMDataError
         Retention outside (0, 1) (or pushed to 1 or beyond by ``delta``),
-        discount not positive, or r (1 + g) >= 1 + d (infinite CLV).
+        discount_rate not positive, or r (1 + g) >= 1 + d (infinite CLV).
 
     References
     ----------
@@ -1108,12 +1115,12 @@ def retention_value_sensitivity(
 
     Examples
     --------
-    >>> out = retention_value_sensitivity(retention=0.8, margin=100, discount=0.1)
+    >>> out = retention_value_sensitivity(retention=0.8, margin=100, discount_rate=0.1)
     >>> round(out["clv"].item(), 2), round(out["clv_change_pct"].item(), 1)
     (366.67, 20.0)
     """
     where = "retention_value_sensitivity"
-    _check_discount(discount, where)
+    _check_discount(discount_rate, where)
     if not 0 < delta < 1:
         raise CRMDataError(f"{where}: delta must lie in (0, 1), got {delta!r}.")
     margin = np.atleast_1d(np.asarray(margin, dtype=float))
@@ -1129,8 +1136,8 @@ def retention_value_sensitivity(
         rows = pd.MultiIndex.from_product([[1 - churn], margin, cost],
                                           names=["retention", "margin", "acquisition_cost"])
         frame = rows.to_frame(index=False)
-        frame["clv"] = frame["margin"] * model.del_(discount)
-        frame["clv_up"] = frame["margin"] * up.del_(discount)
+        frame["clv"] = frame["margin"] * model.del_(discount_rate)
+        frame["clv_up"] = frame["margin"] * up.del_(discount_rate)
     else:
         if retention is None:
             raise CRMDataError(f"{where}: give retention (or a fitted model).")
@@ -1144,17 +1151,17 @@ def retention_value_sensitivity(
         if bad.any():
             raise CRMDataError(f"{where}: column 'retention': retention + delta ({delta}) reaches 1: "
                                + describe_rows(frame_r, bad))
-        bad = (ret + delta) * (1 + margin_growth) >= 1 + discount
+        bad = (ret + delta) * (1 + margin_growth) >= 1 + discount_rate
         if bad.any():
             raise CRMDataError(f"{where}: column 'retention': retention x (1 + margin_growth) >= "
-                               "1 + discount gives an infinite CLV: " + describe_rows(frame_r, bad))
+                               "1 + discount_rate gives an infinite CLV: " + describe_rows(frame_r, bad))
         rows = pd.MultiIndex.from_product([ret, margin, cost],
                                           names=["retention", "margin", "acquisition_cost"])
         frame = rows.to_frame(index=False)
-        frame["clv"] = _clv_constant(frame["margin"], frame["retention"], discount, margin_growth)
-        frame["clv_up"] = _clv_constant(frame["margin"], frame["retention"] + delta, discount,
+        frame["clv"] = _clv_constant(frame["margin"], frame["retention"], discount_rate, margin_growth)
+        frame["clv_up"] = _clv_constant(frame["margin"], frame["retention"] + delta, discount_rate,
                                         margin_growth)
-    frame.insert(3, "discount", discount)
+    frame.insert(3, "discount", discount_rate)
     frame["profit"] = frame["clv"] - frame["acquisition_cost"]
     frame["profit_up"] = frame["clv_up"] - frame["acquisition_cost"]
     frame["base_value"] = n_customers * frame["clv"]
@@ -1166,11 +1173,12 @@ def retention_value_sensitivity(
     return frame
 
 
+@renamed_kwargs(discount="discount_rate")
 def acquisition_ratio_needed(
     target_pct: float,
     *,
     retention,
-    discount: float = 0.10,
+    discount_rate: float = 0.10,
     delta: float = 0.05,
     margin_growth: float = 0.0,
 ):
@@ -1192,7 +1200,7 @@ def acquisition_ratio_needed(
         Profit change to reproduce, in percent (e.g. 85).
     retention : float or array, in (0, 1)
         Base retention rate per period.
-    discount, delta, margin_growth : float
+    discount_rate, delta, margin_growth : float
         As :func:`retention_value_sensitivity`.
 
     Returns
@@ -1201,14 +1209,14 @@ def acquisition_ratio_needed(
 
     Examples
     --------
-    >>> round(float(acquisition_ratio_needed(100.0, retention=0.8, discount=0.1)), 3)
+    >>> round(float(acquisition_ratio_needed(100.0, retention=0.8, discount_rate=0.1)), 3)
     2.933
     """
     if target_pct <= 0:
         raise CRMDataError(f"acquisition_ratio_needed: target_pct must be positive, got {target_pct!r}.")
     ret = np.asarray(retention, dtype=float)
     check = retention_value_sensitivity(retention=np.atleast_1d(ret), margin=1.0,
-                                        discount=discount, delta=delta,
+                                        discount_rate=discount_rate, delta=delta,
                                         margin_growth=margin_growth)
     out = (check["clv"] - 100 * (check["clv_up"] - check["clv"]) / target_pct).to_numpy()
     return float(out[0]) if ret.ndim == 0 else out

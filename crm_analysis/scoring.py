@@ -29,7 +29,7 @@ def score_in_chunks(
     horizon: int | None = None,
     discount_rate: float = 0.0,
     margin: float = 1.0,
-    period: str | float = 1.0,
+    period: str | float | None = None,
     chunk_size: int = 250_000,
     progress: bool = True,
 ) -> pd.DataFrame:

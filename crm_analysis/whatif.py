@@ -96,12 +96,12 @@ class WhatIfSlider:
     def __post_init__(self):
         self.values = tuple(float(v) for v in self.values)
         if len(self.values) < 2:
-            raise CRMDataError(f"WhatIfSlider {self.name!r}: needs at least two values, got {self.values}.")
+            raise CRMDataError(f"WhatIfSlider: slider {self.name!r}: needs at least two values, got {self.values}.")
         if not np.all(np.diff(self.values) > 0):
-            raise CRMDataError(f"WhatIfSlider {self.name!r}: values must increase, got {self.values}.")
+            raise CRMDataError(f"WhatIfSlider: slider {self.name!r}: values must increase, got {self.values}.")
         hit = np.isclose(self.values, float(self.default), rtol=1e-9, atol=1e-12)
         if not hit.any():
-            raise CRMDataError(f"WhatIfSlider {self.name!r}: default {self.default!r} is not one of "
+            raise CRMDataError(f"WhatIfSlider: slider {self.name!r}: default {self.default!r} is not one of "
                                f"the values {self.values}.")
         self.default = self.values[int(np.argmax(hit))]
 
@@ -411,7 +411,7 @@ def clv_whatif(
     tables = {}
     for disc in sliders[2].values:
         rows = combos["discount"].to_numpy() == disc
-        tables[disc] = equity_decomposition(groups[rows], discount=disc, horizon=horizon).drop(
+        tables[disc] = equity_decomposition(groups[rows], discount_rate=disc, horizon=horizon).drop(
             index="total")
     lookup = pd.concat(tables.values()).loc[groups.index]
     position = {tuple(c): i for i, c in enumerate(combos[names].itertuples(index=False))}

@@ -29,13 +29,17 @@ def test_require_frame_names_the_type_and_the_function(bad, kind):
         require_frame(bad, "f")
 
 
-def test_require_frame_empty(frame):
-    empty = frame.iloc[:0]
-    with pytest.raises(CRMDataError, match=r"^f: the data are empty \(0 rows\)\.$"):
-        require_frame(empty, "f")
-    with pytest.raises(CRMDataError, match=r"^g: the log is empty \(0 rows\)\.$"):
-        require_frame(empty, "g", empty="the log is empty")
-    assert require_frame(empty, "f", allow_empty=True) is None
+@pytest.mark.parametrize("kwargs, match", [
+    ({}, r"^f: the data are empty \(0 rows\)\.$"),
+    ({"empty": "the log is empty"}, r"^f: the log is empty \(0 rows\)\.$"),
+], ids=["default-wording", "own-wording"])
+def test_require_frame_empty(frame, kwargs, match):
+    with pytest.raises(CRMDataError, match=match):
+        require_frame(frame.iloc[:0], "f", **kwargs)
+
+
+def test_require_frame_empty_allowed(frame):
+    assert require_frame(frame.iloc[:0], "f", allow_empty=True) is None
     assert require_frame(frame, "f") is None
 
 
@@ -100,26 +104,34 @@ def test_numeric_column_shows_offending_rows(frame):
     assert " a " not in table and "churn" not in table  # only the bad rows, only shown columns
 
 
-def test_numeric_column_missing_only(frame):
+def test_numeric_column_missing_kept(frame):
     d = frame.assign(spend=[1.0, np.nan, 3.0, 4.0])
-    with pytest.raises(CRMDataError, match=r"'spend' has missing values: 1 row, e\.g\.:\n"):
-        numeric_column(d, "spend", "f")
     kept = numeric_column(d, "spend", "f", missing="keep")
     assert kept.isna().tolist() == [False, True, False, False]
-    with pytest.raises(CRMDataError, match=r"'spend' has non-numeric values: 1 row"):
-        numeric_column(d.assign(spend=[1.0, np.nan, "x", 4.0]), "spend", "f", missing="keep")
-    with pytest.raises(ValueError, match="missing must be"):
-        numeric_column(d, "spend", "f", missing="drop")
 
 
-def test_numeric_column_generic_wording(frame):
-    d = frame.assign(spend=[1.0, np.nan, 3.0, 4.0])
-    with pytest.raises(CRMDataError, match=r"^f: column 'spend' has missing or non-numeric values: "
-                                           r"1 row, e\.g\.:\n"):
-        numeric_column(d, "spend", "f", specific=False)
+@pytest.mark.parametrize("spend, kwargs, error, match", [
+    ([1.0, np.nan, 3.0, 4.0], {}, CRMDataError, r"'spend' has missing values: 1 row, e\.g\.:\n"),
+    ([1.0, np.nan, "x", 4.0], {"missing": "keep"}, CRMDataError,
+     r"'spend' has non-numeric values: 1 row"),
+    ([1.0, np.nan, 3.0, 4.0], {"missing": "drop"}, ValueError, "missing must be"),
+], ids=["missing", "non-numeric-with-missing-kept", "unknown-missing-option"])
+def test_numeric_column_missing_only(frame, spend, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        numeric_column(frame.assign(spend=spend), "spend", "f", **kwargs)
+
+
+@pytest.mark.parametrize("spend, match", [
+    ([1.0, np.nan, 3.0, 4.0], r"^f: column 'spend' has missing or non-numeric values: 1 row, e\.g\.:\n"),
     # the wording is the only difference: which rows, and what passes, stay the same
-    with pytest.raises(CRMDataError, match=r"'spend' has missing or non-numeric values: 2 rows"):
-        numeric_column(d.assign(spend=[1.0, np.nan, "x", 4.0]), "spend", "f", specific=False)
+    ([1.0, np.nan, "x", 4.0], r"'spend' has missing or non-numeric values: 2 rows"),
+], ids=["missing", "missing-and-non-numeric"])
+def test_numeric_column_generic_wording(frame, spend, match):
+    with pytest.raises(CRMDataError, match=match):
+        numeric_column(frame.assign(spend=spend), "spend", "f", specific=False)
+
+
+def test_numeric_column_generic_wording_passes_the_same(frame):
     ok = frame.assign(spend=["1", "2", "3", "4"])
     assert numeric_column(ok, "spend", "f", specific=False).equals(numeric_column(ok, "spend", "f"))
 
@@ -142,13 +154,14 @@ def test_as_series_accepts_list_array_series_and_one_column_frame():
     assert as_series(s.to_frame(), "v", "f").tolist() == [5.0, 6.0]
 
 
-def test_as_series_errors():
-    with pytest.raises(CRMDataError, match=r"pass one column .*\['a', 'b'\]"):
-        as_series(pd.DataFrame({"a": [1], "b": [2]}), "v", "f")
-    with pytest.raises(CRMDataError, match=r"^f: no values \(0 customers\)\.$"):
-        as_series([], "v", "f")
-    with pytest.raises(CRMDataError, match=r"column 'v' has missing or non-numeric values: 2 rows"):
-        as_series([1.0, np.nan, "x"], "v", "f")
+@pytest.mark.parametrize("values, match", [
+    (pd.DataFrame({"a": [1], "b": [2]}), r"pass one column .*\['a', 'b'\]"),
+    ([], r"^f: no values \(0 customers\)\.$"),
+    ([1.0, np.nan, "x"], r"column 'v' has missing or non-numeric values: 2 rows"),
+], ids=["two-columns", "empty", "missing-and-non-numeric"])
+def test_as_series_errors(values, match):
+    with pytest.raises(CRMDataError, match=match):
+        as_series(values, "v", "f")
 
 
 # --- binary_column ------------------------------------------------------------------------
@@ -166,6 +179,9 @@ def test_binary_column_messages_and_rows(frame):
     msg = str(err.value)
     assert msg.startswith("f: column 'churn' must be 0 (censored) or 1 (left); other values: 1 row")
     assert " b " in msg and " a " not in msg
+
+
+def test_binary_column_non_numeric(frame):
     with pytest.raises(CRMDataError, match=r"'churn': event must be 0 or 1; non-numeric values"):
         binary_column(frame.assign(churn=["no", 1, 0, 1]), "churn", "f", what="event")
 
@@ -176,6 +192,9 @@ def test_binary_column_missing(frame):
         binary_column(d, "churn", "f")
     kept = binary_column(d, "churn", "f", missing="keep")
     assert kept.isna().sum() == 1 and kept.sum() == 1.0
+
+
+def test_binary_column_other_values_with_missing_kept(frame):
     with pytest.raises(CRMDataError, match="flag must be 0/1 or True/False; other values"):
-        binary_column(d.assign(churn=[0, np.nan, 3, 0]), "churn", "f", what="flag",
+        binary_column(frame.assign(churn=[0, np.nan, 3, 0]), "churn", "f", what="flag",
                       allowed="0/1 or True/False", missing="keep")

@@ -133,7 +133,7 @@ def test_cross_sell_ranks_by_metric_and_limits_n():
     out = cross_sell_candidates(hist, rules, n=2)
     assert out["offer"].tolist() == ["y", "z"]
     assert out["rank"].tolist() == [1, 2]
-    assert cross_sell_candidates(hist, rules, n=1, by="lift")["offer"].tolist() == ["z"]
+    assert cross_sell_candidates(hist, rules, n=1, sort_by="lift")["offer"].tolist() == ["z"]
 
 
 def test_offer_hit_rate_baseline_is_non_owner_share():
@@ -232,27 +232,32 @@ def test_breadth_retention_removes_frequency_confounding(rng):
     assert cust.loc[5, "breadth"] == first[first.customer_id == 5]["product_category"].nunique()
 
 
-def test_errors_name_column_and_rows(lines):
-    with pytest.raises(CRMDataError, match="basket"):
-        basket_matrix(lines.drop(columns="basket_id"))
+def _missing_basket(lines):
     bad = lines.copy()
     bad.loc[2, "basket_id"] = np.nan
-    with pytest.raises(CRMDataError, match="missing values in 1 row"):
-        basket_matrix(bad)
-    dup = pd.DataFrame({"product_id": ["beer", "beer"], "department": ["a", "b"]})
-    with pytest.raises(CRMDataError, match="duplicated"):
-        basket_matrix(lines, products=dup, level="department")
-    with pytest.raises(CRMDataError, match="min_support"):
-        mine_rules(basket_matrix(lines), min_support=0)
-    with pytest.raises(CRMDataError, match="0/1"):
-        mine_rules(pd.DataFrame({"a": [0, 2], "b": [1, 1]}))
-    rs = mine_rules(basket_matrix(lines), min_support=0.2)
-    with pytest.raises(CRMDataError, match="by must be"):
-        cross_sell_candidates(lines.rename(columns={"basket_id": "customer_id"}), rs, by="x")
-    with pytest.raises(CRMDataError, match="first_window"):
-        breadth_retention(lines.assign(date="2020-01-01", customer_id=1),
-                          first_window=("2020-02-01", "2020-01-01"),
-                          later_window=("2020-03-01", "2020-04-01"), level=None, amount=None)
+    return bad
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda lines: basket_matrix(lines.drop(columns="basket_id")), "basket"),
+    (lambda lines: basket_matrix(_missing_basket(lines)), "missing values in 1 row"),
+    (lambda lines: basket_matrix(
+        lines, products=pd.DataFrame({"product_id": ["beer", "beer"], "department": ["a", "b"]}),
+        level="department"), "duplicated"),
+    (lambda lines: mine_rules(basket_matrix(lines), min_support=0), "min_support"),
+    (lambda lines: mine_rules(pd.DataFrame({"a": [0, 2], "b": [1, 1]})), "0/1"),
+    (lambda lines: cross_sell_candidates(lines.rename(columns={"basket_id": "customer_id"}),
+                                         mine_rules(basket_matrix(lines), min_support=0.2),
+                                         sort_by="x"), "sort_by must be"),
+    (lambda lines: breadth_retention(lines.assign(date="2020-01-01", customer_id=1),
+                                     first_window=("2020-02-01", "2020-01-01"),
+                                     later_window=("2020-03-01", "2020-04-01"), level=None,
+                                     amount=None), "first_window"),
+], ids=["missing-basket-column", "missing-basket-id", "duplicated-product", "zero-min-support",
+        "matrix-not-binary", "unknown-sort-metric", "reversed-window"])
+def test_errors_name_column_and_rows(lines, call, match):
+    with pytest.raises(CRMDataError, match=match):
+        call(lines)
 
 
 def test_plots_draw_the_data(lines):
@@ -309,24 +314,27 @@ def test_breadth_retention_detects_a_real_breadth_effect(rng):
     assert res.effect_["ci_low"] > 1
 
 
-def test_more_input_errors():
-    lines = pd.DataFrame({"customer_id": [1, 1], "product_id": ["a", "b"],
-                          "date": ["2020-01-01", "not a date"], "sales_value": [1.0, 2.0],
-                          "tier": ["lo", "hi"]})
-    with pytest.raises(CRMDataError, match="(?s)'date'.*not a date"):
-        category_migration(lines, level="tier")
-    with pytest.raises(CRMDataError, match="windows must be at least 2"):
-        category_migration(lines.assign(date="2020-01-01"), level="tier", windows=1)
-    with pytest.raises(CRMDataError, match="quantity"):
-        price_tiers(lines, level="tier")
-    multi = pd.DataFrame({"antecedent": ["a"], "consequent": ["b + c"],
-                          "antecedents": [frozenset("a")], "consequents": [frozenset("bc")],
-                          "support": [0.1], "confidence": [0.5], "lift": [2.0],
-                          "leverage": [0.05], "conviction": [2.0]})
-    with pytest.raises(CRMDataError, match="single consequent"):
-        cross_sell_candidates(lines, multi)
-    with pytest.raises(CRMDataError, match="level='department' is not a column"):
-        basket_matrix(lines.rename(columns={"customer_id": "basket_id"}), level="department")
+_MIGRATION_LINES = pd.DataFrame({"customer_id": [1, 1], "product_id": ["a", "b"],
+                                 "date": ["2020-01-01", "not a date"], "sales_value": [1.0, 2.0],
+                                 "tier": ["lo", "hi"]})
+_MULTI_CONSEQUENT = pd.DataFrame({"antecedent": ["a"], "consequent": ["b + c"],
+                                  "antecedents": [frozenset("a")], "consequents": [frozenset("bc")],
+                                  "support": [0.1], "confidence": [0.5], "lift": [2.0],
+                                  "leverage": [0.05], "conviction": [2.0]})
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda d: category_migration(d, level="tier"), "(?s)'date'.*not a date"),
+    (lambda d: category_migration(d.assign(date="2020-01-01"), level="tier", windows=1),
+     "windows must be at least 2"),
+    (lambda d: price_tiers(d, level="tier"), "quantity"),
+    (lambda d: cross_sell_candidates(d, _MULTI_CONSEQUENT), "single consequent"),
+    (lambda d: basket_matrix(d.rename(columns={"customer_id": "basket_id"}), level="department"),
+     "level='department' is not a column"),
+], ids=["bad-date", "one-window", "no-quantity", "several-consequents", "unknown-level"])
+def test_more_input_errors(call, match):
+    with pytest.raises(CRMDataError, match=match):
+        call(_MIGRATION_LINES)
 
 
 def test_pruning_keeps_baskets_in_the_support_denominator(lines):
@@ -339,18 +347,24 @@ def test_pruning_keeps_baskets_in_the_support_denominator(lines):
     assert _rule(rs, "beer", "diapers")["support"] == pytest.approx(2 / 5)
 
 
-def test_non_numeric_amounts_and_bad_dates_are_refused_not_dropped():
-    log = pd.DataFrame({"customer_id": [1, 1, 2, 2], "basket_id": [1, 2, 3, 4],
-                        "item": ["a", "b", "a", "b"], "quantity": [1, 1, 1, 1], "cat": ["x"] * 4,
-                        "date": ["2017-01-02", "2017-02-02", "2017-01-05", "not a date"],
-                        "amount": [1.0, "n/a", 2.0, 3.0]})
-    with pytest.raises(CRMDataError, match="amount"):
-        price_tiers(log, item="item", quantity="quantity", amount="amount", level="cat", min_items=1)
-    with pytest.raises(CRMDataError, match="unparseable dates"):
-        breadth_retention(log.assign(amount=1.0), customer_id="customer_id", date="date",
-                              basket="basket_id", item="item", amount="amount", level="cat",
-                              first_window=("2017-01-01", "2017-02-01"),
-                              later_window=("2017-02-01", "2017-03-01"))
+_PRICED_LOG = pd.DataFrame({"customer_id": [1, 1, 2, 2], "basket_id": [1, 2, 3, 4],
+                            "item": ["a", "b", "a", "b"], "quantity": [1, 1, 1, 1], "cat": ["x"] * 4,
+                            "date": ["2017-01-02", "2017-02-02", "2017-01-05", "not a date"],
+                            "amount": [1.0, "n/a", 2.0, 3.0]})
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda log: price_tiers(log, item="item", quantity="quantity", amount="amount", level="cat",
+                             min_items=1), "amount"),
+    (lambda log: breadth_retention(log.assign(amount=1.0), customer_id="customer_id", date="date",
+                                   basket="basket_id", item="item", amount="amount", level="cat",
+                                   first_window=("2017-01-01", "2017-02-01"),
+                                   later_window=("2017-02-01", "2017-03-01")),
+     "unparseable dates"),
+], ids=["non-numeric-amount", "bad-date"])
+def test_non_numeric_amounts_and_bad_dates_are_refused_not_dropped(call, match):
+    with pytest.raises(CRMDataError, match=match):
+        call(_PRICED_LOG)
 
 
 # --- significance, pruning and offer baselines (issue 18) ---------------------------------------

@@ -57,10 +57,15 @@ def test_policy_override_and_constant_is_read_only():
     assert DEFECTION_CATEGORIES["changed_conditions"]["policy"] == "case_by_case"
     with pytest.raises(TypeError):
         DEFECTION_CATEGORIES["dropped"] = {}
-    with pytest.raises(CRMDataError, match="unknown category"):
-        defection_categories({"bargain_hunter": "skip"})
-    with pytest.raises(CRMDataError, match="policy"):
-        defection_categories({"dropped": "maybe"})
+
+
+@pytest.mark.parametrize("policy, match", [
+    ({"bargain_hunter": "skip"}, "unknown category"),
+    ({"dropped": "maybe"}, "policy"),
+], ids=["unknown-category", "unknown-policy"])
+def test_defection_categories_bad_policy(policy, match):
+    with pytest.raises(CRMDataError, match=match):
+        defection_categories(policy)
 
 
 # ----------------------------------------------------------------- classification
@@ -140,19 +145,23 @@ def test_classify_bad_signals(column, values, match):
         classify_defection(sim)
 
 
-def test_classify_missing_column_and_bad_rule_and_no_mutation():
+def test_classify_does_not_mutate_input():
     sim = simulate_lost_customers(50, seed=2).data
     before = sim.copy()
     classify_defection(sim)
     pd.testing.assert_frame_equal(sim, before)
-    with pytest.raises(CRMDataError, match="complaint='nope'"):
-        classify_defection(sim, complaint="nope")
-    with pytest.raises(CRMDataError, match="unknown rule"):
-        classify_defection(sim, order=("survey", "astrology"))
-    with pytest.raises(CRMDataError, match="unknown categories"):
-        classify_defection(sim, reason_map={"moved": "gone"})
-    with pytest.raises(CRMDataError, match="DataFrame"):
-        classify_defection([1, 2])
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda sim: classify_defection(sim, complaint="nope"), "complaint='nope'"),
+    (lambda sim: classify_defection(sim, order=("survey", "astrology")), "unknown rule"),
+    (lambda sim: classify_defection(sim, reason_map={"moved": "gone"}), "unknown categories"),
+    (lambda sim: classify_defection([1, 2]), "DataFrame"),
+], ids=["missing-column", "unknown-rule", "unknown-category", "not-a-frame"])
+def test_classify_bad_input(call, match):
+    sim = simulate_lost_customers(50, seed=2).data
+    with pytest.raises(CRMDataError, match=match):
+        call(sim)
 
 
 # ----------------------------------------------------------------- rebirth CLV
@@ -189,15 +198,15 @@ def test_rebirth_clv_time_varying_retention_brute_force():
     np.testing.assert_allclose(const, rebirth_clv(m, 0.7, discount_rate=0.08, horizon=6))
 
 
-def test_rebirth_clv_bad_input():
-    with pytest.raises(CRMDataError, match="retention"):
-        rebirth_clv(10, 1.2)
-    with pytest.raises(CRMDataError, match="discount_rate"):
-        rebirth_clv(10, 0.5, discount_rate=-0.1)
-    with pytest.raises(CRMDataError, match="horizon"):
-        rebirth_clv(10, np.full((1, 3), 0.5), horizon=None)
-    with pytest.raises(CRMDataError, match="horizon"):
-        rebirth_clv(10, 0.5, horizon=0)
+@pytest.mark.parametrize("args, kwargs, match", [
+    ((10, 1.2), {}, "retention"),
+    ((10, 0.5), {"discount_rate": -0.1}, "discount_rate"),
+    ((10, np.full((1, 3), 0.5)), {"horizon": None}, "horizon"),
+    ((10, 0.5), {"horizon": 0}, "horizon"),
+], ids=["retention-above-1", "negative-discount-rate", "curve-without-horizon", "zero-horizon"])
+def test_rebirth_clv_bad_input(args, kwargs, match):
+    with pytest.raises(CRMDataError, match=match):
+        rebirth_clv(*args, **kwargs)
 
 
 class _ConstantRate:
@@ -299,22 +308,29 @@ def test_winback_priority_ranks_and_applies_policy(classified):
     assert plan3.ranked["customer_id"].iloc[0] == 2
 
 
-def test_winback_priority_column_inputs_and_errors(classified):
+def test_winback_priority_column_inputs(classified):
     df = classified.assign(p=0.5, c=[1.0] * 7)
     before = df.copy()
     plan = winback_priority(df, winback_prob="p", winback_cost="c")
     pd.testing.assert_frame_equal(df, before)
     assert plan.ranked.set_index("customer_id").loc[1, "expected_net_value"] == pytest.approx(249)
-    with pytest.raises(CRMDataError, match="winback_prob must be in"):
-        winback_priority(df.assign(p=1.5), winback_prob="p", winback_cost=0)
-    with pytest.raises(CRMDataError, match="winback_cost must be"):
-        winback_priority(df, winback_prob=0.5, winback_cost=-1)
-    with pytest.raises(CRMDataError, match="no value for categories"):
-        winback_priority(df, winback_prob={"unmet_needs": 0.2}, winback_cost=0)
-    with pytest.raises(CRMDataError, match="unknown categories"):
-        winback_priority(df.assign(category="bored"), winback_prob=0.5, winback_cost=0)
-    with pytest.raises(CRMDataError, match="rebirth_clv"):
-        winback_priority(df.drop(columns="rebirth_clv"), winback_prob=0.5, winback_cost=0)
+
+
+@pytest.mark.parametrize("change, kwargs, match", [
+    (lambda df: df.assign(p=1.5), {"winback_prob": "p", "winback_cost": 0}, "winback_prob must be in"),
+    (lambda df: df, {"winback_prob": 0.5, "winback_cost": -1}, "winback_cost must be"),
+    (lambda df: df, {"winback_prob": {"unmet_needs": 0.2}, "winback_cost": 0},
+     "no value for categories"),
+    (lambda df: df.assign(category="bored"), {"winback_prob": 0.5, "winback_cost": 0},
+     "unknown categories"),
+    (lambda df: df.drop(columns="rebirth_clv"), {"winback_prob": 0.5, "winback_cost": 0},
+     "rebirth_clv"),
+], ids=["prob-above-1", "negative-cost", "category-without-prob", "unknown-category",
+        "missing-rebirth-clv"])
+def test_winback_priority_bad_input(classified, change, kwargs, match):
+    df = classified.assign(p=0.5, c=[1.0] * 7)
+    with pytest.raises(CRMDataError, match=match):
+        winback_priority(change(df), **kwargs)
 
 
 # ----------------------------------------------------------------- at-risk split
@@ -352,20 +368,21 @@ def test_at_risk_split_nullable_traits_from_loyalty():
     assert d["segment"].tolist() == ["potentially dangerous", "worth keeping"]
 
 
-def test_at_risk_split_errors():
-    ok = pd.DataFrame({"frequency": [2], "recency": [5.0], "T": [10.0], "t": [1], "p": [0.5]})
-    with pytest.raises(CRMDataError, match="trait"):
-        at_risk_split(ok, traits=[])
-    with pytest.raises(CRMDataError, match="'t'.*0/1"):
-        at_risk_split(ok.assign(t=3), traits=["t"])
-    with pytest.raises(CRMDataError, match="between 0 and T"):
-        at_risk_split(ok.assign(recency=11.0), traits=["t"])
-    with pytest.raises(CRMDataError, match="outside"):
-        at_risk_split(ok.assign(p=1.2), traits=["t"], p_alive="p")
-    with pytest.raises(CRMDataError, match="no leaving signal"):
-        at_risk_split(ok, traits=["t"], recency=None)
-    with pytest.raises(CRMDataError, match=">= 0"):
-        at_risk_split(ok.assign(frequency=-1), traits=["t"])
+_AT_RISK_OK = pd.DataFrame({"frequency": [2], "recency": [5.0], "T": [10.0], "t": [1], "p": [0.5]})
+
+
+@pytest.mark.parametrize("data, kwargs, match", [
+    (_AT_RISK_OK, {"traits": []}, "trait"),
+    (_AT_RISK_OK.assign(t=3), {"traits": ["t"]}, "'t'.*0/1"),
+    (_AT_RISK_OK.assign(recency=11.0), {"traits": ["t"]}, "between 0 and T"),
+    (_AT_RISK_OK.assign(p=1.2), {"traits": ["t"], "p_alive": "p"}, "outside"),
+    (_AT_RISK_OK, {"traits": ["t"], "recency": None}, "no leaving signal"),
+    (_AT_RISK_OK.assign(frequency=-1), {"traits": ["t"]}, ">= 0"),
+], ids=["no-traits", "trait-not-binary", "recency-above-T", "p-alive-above-1", "no-signal",
+        "negative-frequency"])
+def test_at_risk_split_errors(data, kwargs, match):
+    with pytest.raises(CRMDataError, match=match):
+        at_risk_split(data, **kwargs)
 
 
 # ----------------------------------------------------------------- Cox model
@@ -486,17 +503,19 @@ def test_cox_bad_input(change, match):
         churn_hazard_model(data.assign(**change), duration="t", event="e", covariates=["x"])
 
 
-def test_cox_other_errors():
-    data = pd.DataFrame({"t": [1.0, 2.0, 3.0, 4.0], "e": [1, 0, 1, 1], "x": [0, 1, 0, 1],
-                         "y": [1, 0, 1, 0], "g": list("abab")})
-    with pytest.raises(CRMDataError, match="collinear"):
-        churn_hazard_model(data, duration="t", event="e", covariates=["x", "y"])
-    with pytest.raises(CRMDataError, match="ties"):
-        churn_hazard_model(data, duration="t", event="e", covariates=["x"], ties="exact")
-    with pytest.raises(CRMDataError, match="reference level"):
-        churn_hazard_model(data, duration="t", event="e", covariates=["g"], reference={"g": "z"})
-    with pytest.raises(CRMDataError, match="covariate nope"):
-        churn_hazard_model(data, duration="t", event="e", covariates=["nope"])
+_COX_SMALL = pd.DataFrame({"t": [1.0, 2.0, 3.0, 4.0], "e": [1, 0, 1, 1], "x": [0, 1, 0, 1],
+                           "y": [1, 0, 1, 0], "g": list("abab")})
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"covariates": ["x", "y"]}, "collinear"),
+    ({"covariates": ["x"], "ties": "exact"}, "ties"),
+    ({"covariates": ["g"], "reference": {"g": "z"}}, "reference level"),
+    ({"covariates": ["nope"]}, "covariate nope"),
+], ids=["collinear", "unknown-ties", "unknown-reference", "missing-covariate"])
+def test_cox_other_errors(kwargs, match):
+    with pytest.raises(CRMDataError, match=match):
+        churn_hazard_model(_COX_SMALL, duration="t", event="e", **kwargs)
 
 
 def _telco_with_text_charges():
@@ -596,11 +615,15 @@ def test_complaint_cost_arithmetic():
     assert out.loc[0, "loss_recovered"] == pytest.approx(115)
     assert out.loc[0, "net_benefit"] == pytest.approx(650 - 115 - 40)
     assert out.loc[1, "break_even_cost"] == pytest.approx((100 + 150) - (20 + 15))
-    with pytest.raises(CRMDataError, match="p_leave_bad"):
-        complaint_cost(1.0, recovery_cost=1, p_leave_bad=1.5, p_leave_recovered=0,
-                       people_told_bad=1, p_prospect_lost=0)
-    with pytest.raises(CRMDataError, match="clv"):
-        complaint_cost(-1.0, recovery_cost=1, p_leave_bad=0.5, p_leave_recovered=0,
+
+
+@pytest.mark.parametrize("clv, p_leave_bad, match", [
+    (1.0, 1.5, "p_leave_bad"),
+    (-1.0, 0.5, "clv"),
+], ids=["p-leave-above-1", "negative-clv"])
+def test_complaint_cost_bad_input(clv, p_leave_bad, match):
+    with pytest.raises(CRMDataError, match=match):
+        complaint_cost(clv, recovery_cost=1, p_leave_bad=p_leave_bad, p_leave_recovered=0,
                        people_told_bad=1, p_prospect_lost=0)
 
 

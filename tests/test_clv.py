@@ -246,7 +246,7 @@ def test_clv_closed_form_annuity():
     data = pd.DataFrame(index=["a", "b"])
     rate, spend, d, H, margin = 0.5, 40.0, 0.02, 24, 0.3
     clv = customer_lifetime_value(_LinearModel(rate), spend, data, horizon=H,
-                                  discount_rate=d, margin=margin, freq=1.0)
+                                  discount_rate=d, margin=margin)
     annuity = (1 - (1 + d) ** -H) / d
     assert clv.tolist() == pytest.approx([margin * spend * rate * annuity] * 2)
 
@@ -256,10 +256,18 @@ def test_clv_bgnbd_without_dropout_is_annuity():
     r, alpha = 0.5, 10.0
     m = BTYDModel.from_params("bgnbd", [r, alpha, 1e-9, 2.0])
     data = pd.DataFrame({"frequency": [0.0, 3.0], "recency": [0.0, 20.0], "T": [30.0, 30.0]})
-    clv = customer_lifetime_value(m, 10.0, data, horizon=10, discount_rate=0.01, freq=4.0)
+    clv = customer_lifetime_value(m, 10.0, data, horizon=10, discount_rate=0.01)
     lam = (r + data["frequency"]) / (alpha + data["T"])
     annuity = (1 - 1.01 ** -10) / 0.01
-    np.testing.assert_allclose(clv, 10.0 * lam * 4.0 * annuity, rtol=1e-6)
+    np.testing.assert_allclose(clv, 10.0 * lam * annuity, rtol=1e-6)
+    # A discount period of 4 model time units, given by its length (the old spelling of
+    # freq), still works for one release and warns.
+    with pytest.warns(DeprecationWarning, match="customer_lifetime_value: a number as freq"):
+        clv4 = customer_lifetime_value(m, 10.0, data, horizon=10, discount_rate=0.01, freq=4.0)
+    np.testing.assert_allclose(clv4, 10.0 * lam * 4.0 * annuity, rtol=1e-6)
+    # The calendar spelling of the same period (the model is in weeks).
+    four_weeks = customer_lifetime_value(m, 10.0, data, horizon=10, discount_rate=0.01, freq="4W")
+    np.testing.assert_allclose(four_weeks, 10.0 * lam * 4.0 * annuity, rtol=1e-6)
 
 
 def test_clv_with_spend_model_and_monthly_periods(bg, gg, cal):
@@ -321,7 +329,7 @@ def test_tracking_daily_reproduces_lifetimes(cdnow):
     days = crm.rfm_summary(in_cal, freq="D", observation_end="1997-09-30")
     model = fit_btyd(days, time_unit="days", aggregate=True)
     tr = tracking_data(model, cdnow, calibration_end="1997-09-30", observation_end="1997-01-14",
-                       period_days=1).tail(4)
+                       freq="D").tail(4)
     assert tr["start"].dt.strftime("%Y-%m-%d").tolist() == [
         "1997-01-11", "1997-01-12", "1997-01-13", "1997-01-14"]
     assert tr["actual_cumulative"].tolist() == [11, 12, 15, 19]
@@ -348,6 +356,23 @@ def test_tracking_rejects_unknown_convention(bg, cdnow):
 def test_tracking_checks_its_columns(bg, cdnow, make, match):
     with pytest.raises(CRMDataError, match=f"^tracking_data: .*{match}"):
         tracking_data(bg, make(cdnow), calibration_end="1997-09-30")
+
+
+def test_tracking_periods_of_two_weeks_sum_the_weekly_ones(bg, cdnow):
+    # "2W" and "14D" are the same period; each sums two consecutive weeks of the weekly table.
+    week = tracking_data(bg, cdnow, calibration_end="1997-09-30", observation_end="1998-06-30")
+    two = tracking_data(bg, cdnow, calibration_end="1997-09-30", observation_end="1998-06-30",
+                        freq="2W")
+    pd.testing.assert_frame_equal(two, tracking_data(bg, cdnow, calibration_end="1997-09-30",
+                                                     observation_end="1998-06-30", freq="14D"))
+    assert two["actual"].tolist() == week["actual"].groupby(np.arange(78) // 2).sum().tolist()
+    np.testing.assert_allclose(two["predicted_cumulative"], week["predicted_cumulative"][1::2])
+
+
+@pytest.mark.parametrize("freq", ["M", "0D", "W2", 7], ids=["month", "zero-days", "suffix", "number"])
+def test_tracking_rejects_other_periods(bg, cdnow, freq):
+    with pytest.raises(CRMDataError, match="tracking_data: freq must be 'D', 'W'"):
+        tracking_data(bg, cdnow, calibration_end="1997-09-30", freq=freq)
 
 
 def test_p_alive_history_matches_summary_at_end(bg, cdnow, cal):
@@ -383,11 +408,13 @@ def test_recency_above_T():
         fit_btyd(_s(recency=[0.0, 12.0, 3.0]))
 
 
-def test_negative_and_fractional_frequency():
-    with pytest.raises(CRMDataError, match="negative repeat"):
-        fit_btyd(_s(frequency=[-1.0, 2.0, 1.0]))
-    with pytest.raises(CRMDataError, match="non-integer"):
-        fit_btyd(_s(frequency=[0.5, 2.0, 1.0]))
+@pytest.mark.parametrize("frequency, match", [
+    ([-1.0, 2.0, 1.0], "negative repeat"),
+    ([0.5, 2.0, 1.0], "non-integer"),
+], ids=["negative", "fractional"])
+def test_negative_and_fractional_frequency(frequency, match):
+    with pytest.raises(CRMDataError, match=match):
+        fit_btyd(_s(frequency=frequency))
 
 
 def test_missing_values():
@@ -447,13 +474,14 @@ def test_flat_likelihood_warns():
                 fit_btyd(data)
 
 
-def test_clv_bad_arguments(bg, cal):
-    with pytest.raises(CRMDataError, match="horizon"):
-        customer_lifetime_value(bg, 10.0, cal, horizon=0, discount_rate=0.01)
-    with pytest.raises(CRMDataError, match="discount_rate"):
-        customer_lifetime_value(bg, 10.0, cal, horizon=3, discount_rate=-0.1)
-    with pytest.raises(CRMDataError, match="freq"):
-        customer_lifetime_value(bg, 10.0, cal, horizon=3, discount_rate=0.1, freq="fortnight")
+@pytest.mark.parametrize("kwargs, match", [
+    ({"horizon": 0, "discount_rate": 0.01}, "horizon"),
+    ({"horizon": 3, "discount_rate": -0.1}, "discount_rate"),
+    ({"horizon": 3, "discount_rate": 0.1, "freq": "fortnight"}, "freq"),
+], ids=["zero-horizon", "negative-discount-rate", "unknown-freq"])
+def test_clv_bad_arguments(bg, cal, kwargs, match):
+    with pytest.raises(CRMDataError, match=match):
+        customer_lifetime_value(bg, 10.0, cal, **kwargs)
 
 
 def test_bgbb_inconsistent_patterns():

@@ -336,10 +336,15 @@ def test_nps_against_counts():
     assert g.loc["a", "nps"] == pytest.approx(75) and g.loc["b", "nps"] == pytest.approx(-75)
     assert g.loc["a", "ci_low"] < 75 < g.loc["a", "ci_high"]
     assert kd.nps(pd.DataFrame({"recommend": [10, 10]}))["nps"].iloc[0] == 100
-    with pytest.raises(crm.CRMDataError, match="off the 0-10"):
-        kd.nps(pd.DataFrame({"recommend": [11, 5]}))
-    with pytest.raises(crm.CRMDataError, match="whole numbers"):
-        kd.nps(pd.DataFrame({"recommend": [7.5, 5]}))
+
+
+@pytest.mark.parametrize("ratings, match", [
+    ([11, 5], "off the 0-10"),
+    ([7.5, 5], "whole numbers"),
+], ids=["above-10", "fractional"])
+def test_nps_bad_ratings(ratings, match):
+    with pytest.raises(crm.CRMDataError, match=match):
+        kd.nps(pd.DataFrame({"recommend": ratings}))
 
 
 # ----------------------------------------------------------------- bad input
@@ -385,19 +390,20 @@ def test_missing_values_counted_and_dropped_only_when_asked(small):
     assert bad["b"].isna().sum() == 3  # caller's frame untouched
 
 
-def test_other_bad_input(small):
-    with pytest.raises(crm.CRMDataError, match="not in data"):
-        kd.driver_importance(small, "y", ["a", "zzz"])
-    with pytest.raises(crm.CRMDataError, match="method"):
-        kd.driver_importance(small, "y", ["a", "b"], method="magic")
-    with pytest.raises(crm.CRMDataError, match="'a' holds text that is not a number"):
-        kd.driver_importance(small.assign(a="x"), "y", ["a", "b"])
-    with pytest.raises(crm.CRMDataError, match="exactly two groups"):
-        kd.compare_contexts(
-            small.assign(g=np.arange(50) % 3), "y", ["a", "b"], by="g", progress=False
-        )
-    with pytest.raises(crm.CRMDataError, match="constant"):
-        kd.ordered_satisfaction_model(small.assign(y=np.round(small["y"]), c=1.0), "y", ["a", "c"])
+@pytest.mark.parametrize("call, match", [
+    (lambda small: kd.driver_importance(small, "y", ["a", "zzz"]), "not in data"),
+    (lambda small: kd.driver_importance(small, "y", ["a", "b"], method="magic"), "method"),
+    (lambda small: kd.driver_importance(small.assign(a="x"), "y", ["a", "b"]),
+     "'a' holds text that is not a number"),
+    (lambda small: kd.compare_contexts(small.assign(g=np.arange(50) % 3), "y", ["a", "b"], by="g",
+                                       progress=False), "exactly two groups"),
+    (lambda small: kd.ordered_satisfaction_model(small.assign(y=np.round(small["y"]), c=1.0), "y",
+                                                 ["a", "c"]), "constant"),
+], ids=["missing-driver", "unknown-method", "text-driver", "three-contexts",
+        "constant-driver-ordered-model"])
+def test_other_bad_input(small, call, match):
+    with pytest.raises(crm.CRMDataError, match=match):
+        call(small)
 
 
 # ----------------------------------------------------------------- plots

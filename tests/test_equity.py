@@ -28,22 +28,22 @@ from crm_analysis.plotting import (
 def test_lifetime_equals_brute_force_series(r, d):
     k = np.arange(1, 5001)
     brute = np.sum(r ** (k - 1) / (1 + d) ** k)
-    assert expected_lifetime(r, discount=d) == pytest.approx(brute, rel=1e-9)
-    assert expected_lifetime(r, discount=d, horizon=12) == pytest.approx(
+    assert expected_lifetime(r, discount_rate=d) == pytest.approx(brute, rel=1e-9)
+    assert expected_lifetime(r, discount_rate=d, horizon=12) == pytest.approx(
         np.sum(r ** (k[:12] - 1) / (1 + d) ** k[:12]))
 
 
 def test_lifetime_limits_and_geometric_mean():
     assert expected_lifetime(0.75) == pytest.approx(4.0)          # mean of a geometric lifetime
     assert expected_lifetime(1.0, horizon=10) == pytest.approx(10.0)
-    assert expected_lifetime(1.0, discount=0.1) == pytest.approx(10.0)   # perpetuity 1/d
+    assert expected_lifetime(1.0, discount_rate=0.1) == pytest.approx(10.0)   # perpetuity 1/d
     np.testing.assert_allclose(expected_lifetime(np.array([0.5, 0.8])), [2.0, 5.0])
 
 
 def test_implied_retention_inverts_lifetime():
     for r in (0.1, 0.5, 0.93):
-        life = expected_lifetime(r, discount=0.02, horizon=24)
-        assert implied_retention(life, discount=0.02, horizon=24) == pytest.approx(r, abs=1e-8)
+        life = expected_lifetime(r, discount_rate=0.02, horizon=24)
+        assert implied_retention(life, discount_rate=0.02, horizon=24) == pytest.approx(r, abs=1e-8)
     with pytest.raises(CRMDataError, match="no retention"):
         implied_retention(30.0, horizon=24)
 
@@ -51,7 +51,7 @@ def test_implied_retention_inverts_lifetime():
 def test_decomposition_is_customers_times_lifetime_times_value():
     g = pd.DataFrame({"customers": [1000, 200], "retention": [0.6, 0.9],
                       "value": [5.0, 40.0]}, index=["light", "heavy"])
-    out = equity_decomposition(g, discount=0.1)
+    out = equity_decomposition(g, discount_rate=0.1)
     assert out.loc["light", "equity"] == pytest.approx(1000 * 5 / (1.1 - 0.6))
     assert out.loc["heavy", "equity"] == pytest.approx(200 * 40 / (1.1 - 0.9))
     assert out.loc["total", "equity"] == pytest.approx(10000 + 40000)
@@ -62,7 +62,7 @@ def test_decomposition_is_customers_times_lifetime_times_value():
 def test_levers_match_closed_form_and_interaction_identity():
     n, r, m, d, a, x, s = 500.0, 0.8, 12.0, 0.05, 0.1, 0.25, 0.2
     g = pd.DataFrame({"customers": [n], "retention": [r], "value": [m]})
-    res = lever_simulation(g, acquisition=a, defection=x, spend=s, discount=d)
+    res = lever_simulation(g, acquisition=a, defection=x, spend=s, discount_rate=d)
     base = n * m / (d + (1 - r))
     t = res.table
     assert t.loc["base", "equity"] == pytest.approx(base)
@@ -83,7 +83,7 @@ def test_proportional_defection_lever_against_brute_force_lifetime():
     # Two groups, 36-period horizon: the lifetime after the lever equals the series sum.
     g = pd.DataFrame({"customers": [300.0, 100.0], "retention": [0.984, 0.9],
                       "value": [2.0, 9.0]}, index=["a", "b"])
-    res = lever_simulation(g, acquisition=0.0, defection=0.10, spend=0.0, discount=0.01,
+    res = lever_simulation(g, acquisition=0.0, defection=0.10, spend=0.0, discount_rate=0.01,
                            horizon=36)
     k = np.arange(1, 37)
     eq = 0.0
@@ -93,22 +93,24 @@ def test_proportional_defection_lever_against_brute_force_lifetime():
     assert res.table.loc["longer", "equity"] == pytest.approx(eq, rel=1e-10)
 
 
-def test_defection_lever_is_never_clipped():
+@pytest.mark.parametrize("defection, match", [
+    (-0.5, "outside \\[0, 1\\]"),        # 70% defections x 1.5 > 100%
+    (1.5, "above 100%"),
+], ids=["more-defections", "cut-above-100"])
+def test_defection_lever_is_never_clipped(defection, match):
     g = pd.DataFrame({"customers": [1.0], "retention": [0.3], "value": [1.0]})
-    with pytest.raises(CRMDataError, match="outside \\[0, 1\\]"):
-        lever_simulation(g, defection=-0.5)        # 70% defections x 1.5 > 100%
-    with pytest.raises(CRMDataError, match="above 100%"):
-        lever_simulation(g, defection=1.5)
+    with pytest.raises(CRMDataError, match=match):
+        lever_simulation(g, defection=defection)
 
 
 def test_deprecated_points_lever_converts_without_clipping():
     g = pd.DataFrame({"customers": [10.0, 20.0], "retention": [0.8, 0.9], "value": [1.0, 2.0]},
                      index=["x", "y"])
     with pytest.warns(DeprecationWarning, match="defection="):
-        old = lever_simulation(g, retention=0.05, discount=0.01)
+        old = lever_simulation(g, retention=0.05, discount_rate=0.01)
     # +5 points = 25% fewer defections for x, 50% for y: same as retention 0.85 and 0.95.
     moved = g.assign(retention=[0.85, 0.95])
-    expected = equity_decomposition(moved, discount=0.01).loc["total", "equity"]
+    expected = equity_decomposition(moved, discount_rate=0.01).loc["total", "equity"]
     assert old.table.loc["longer", "equity"] == pytest.approx(expected)
     with pytest.warns(DeprecationWarning), pytest.raises(CRMDataError, match="outside"):
         lever_simulation(g, retention=0.15)   # group y would pass 1: refused, not capped
@@ -118,7 +120,7 @@ def test_deprecated_points_lever_converts_without_clipping():
                                      (0.984, 0.01, 36, 0.0), (0.7, 0.0, 10, 0.5)])
 def test_value_elasticities_against_finite_differences(r, d, h, c):
     m = 3.0
-    e = value_elasticities(r, discount=d, horizon=h, margin=m, acquisition_cost=c)
+    e = value_elasticities(r, discount_rate=d, horizon=h, margin=m, acquisition_cost=c)
 
     def v(rr, mm=m, cc=c):      # brute-force series, independent of expected_lifetime
         k = np.arange(1, (h or 3000) + 1)
@@ -147,15 +149,15 @@ def test_value_elasticity_is_gupta_lehmann_stuart_minus_one():
         eps = 1e-7
         gls_el = (gls(r + eps) - gls(r - eps)) / (2 * eps) * r / gls(r)
         assert gls_el == pytest.approx((1 + i) / (1 + i - r), rel=1e-6)
-        ours = value_elasticities(r, discount=i).loc["retention +1%", "elasticity"]
+        ours = value_elasticities(r, discount_rate=i).loc["retention +1%", "elasticity"]
         assert ours == pytest.approx(gls_el - 1, rel=1e-6)
 
 
 @pytest.mark.parametrize("kwargs,match", [
-    ({"retention": 1.0, "discount": 0.1}, "retention"),
-    ({"retention": 0.5, "discount": 0.1, "acquisition_cost": 100.0}, "not positive"),
-    ({"retention": 0.5, "discount": 0.1, "margin": -1.0}, "margin"),
-    ({"retention": 0.5, "discount": -0.1}, "discount"),
+    ({"retention": 1.0, "discount_rate": 0.1}, "retention"),
+    ({"retention": 0.5, "discount_rate": 0.1, "acquisition_cost": 100.0}, "not positive"),
+    ({"retention": 0.5, "discount_rate": 0.1, "margin": -1.0}, "margin"),
+    ({"retention": 0.5, "discount_rate": -0.1}, "discount"),
 ])
 def test_value_elasticities_bad_input(kwargs, match):
     with pytest.raises(CRMDataError, match=match):
@@ -188,9 +190,9 @@ def test_base_from_model_reproduces_model_equity():
     bg = BTYDModel.from_params("bgnbd", [0.243, 4.414, 0.793, 2.426])
     summary = load_cdnow_summary().head(400)
     groups = np.where(summary["frequency"] == 0, "one-off", "repeat")
-    base = base_from_model(bg, 35.0, summary, by=groups, period="M", horizon=24, discount=0.01)
+    base = base_from_model(bg, 35.0, summary, by=groups, period="M", horizon=24, discount_rate=0.01)
     clv = customer_lifetime_value(bg, 35.0, summary, horizon=24, discount_rate=0.01, freq="M")
-    dec = equity_decomposition(base, discount=0.01, horizon=24)
+    dec = equity_decomposition(base, discount_rate=0.01, horizon=24)
     assert dec.loc["total", "equity"] == pytest.approx(clv.sum(), rel=1e-6)
     assert dec.loc["one-off", "equity"] == pytest.approx(clv[groups == "one-off"].sum(), rel=1e-6)
     assert base["customers"].sum() == pytest.approx(bg.p_alive(summary).sum())
@@ -206,21 +208,23 @@ def test_does_not_mutate_input():
     pd.testing.assert_frame_equal(g, before)
 
 
-def test_errors_name_column_and_rows():
-    g = pd.DataFrame({"customers": [10, -1], "retention": [0.5, 0.5], "value": [2.0, 2.0]},
-                     index=["ok", "bad"])
-    with pytest.raises(CRMDataError, match="(?s)'customers'.*bad"):
-        equity_decomposition(g)
-    with pytest.raises(CRMDataError, match="'retention'"):
-        equity_decomposition(g.assign(customers=1, retention=[0.5, 1.2]))
-    with pytest.raises(CRMDataError, match="not found"):
-        equity_decomposition(g.drop(columns="value"))
-    with pytest.raises(CRMDataError, match="infinite"):
-        expected_lifetime(1.0)
-    with pytest.raises(CRMDataError, match="horizon"):
-        expected_lifetime(0.5, horizon=0)
-    with pytest.raises(CRMDataError, match="above -100%"):
-        lever_simulation(g.iloc[:1], spend=-1.0)
+_BAD_GROUPS = pd.DataFrame({"customers": [10, -1], "retention": [0.5, 0.5], "value": [2.0, 2.0]},
+                           index=["ok", "bad"])
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: equity_decomposition(_BAD_GROUPS), "(?s)'customers'.*bad"),
+    (lambda: equity_decomposition(_BAD_GROUPS.assign(customers=1, retention=[0.5, 1.2])),
+     "'retention'"),
+    (lambda: equity_decomposition(_BAD_GROUPS.drop(columns="value")), "not found"),
+    (lambda: expected_lifetime(1.0), "infinite"),
+    (lambda: expected_lifetime(0.5, horizon=0), "horizon"),
+    (lambda: lever_simulation(_BAD_GROUPS.iloc[:1], spend=-1.0), "above -100%"),
+], ids=["negative-customers", "retention-above-1", "missing-value-column", "infinite-lifetime",
+        "zero-horizon", "spend-minus-100"])
+def test_errors_name_column_and_rows(call, match):
+    with pytest.raises(CRMDataError, match=match):
+        call()
 
 
 def test_plots_draw_the_data():
@@ -251,7 +255,7 @@ def test_plots_draw_the_data():
 def test_sensitivity_is_symmetric_where_equity_is_linear():
     n, r, m, d = 200.0, 0.7, 5.0, 0.0
     g = pd.DataFrame({"customers": [n], "retention": [r], "value": [m]})
-    sens = lever_sensitivity(g, acquisition=0.1, defection=0.2, spend=0.2, discount=d)
+    sens = lever_sensitivity(g, acquisition=0.1, defection=0.2, spend=0.2, discount_rate=d)
     base = n * m / (1 - r)
     assert sens.loc["more", "low"] == pytest.approx(-0.1 * base)
     assert sens.loc["deeper", "high"] == pytest.approx(0.2 * base)

@@ -397,13 +397,16 @@ def test_from_dict_checks_the_class(cal):
         BTYDModel.from_dict(gg.to_dict())
 
 
-def test_load_model_missing_and_broken_files(tmp_path):
-    with pytest.raises(CRMDataError, match="not found"):
-        load_model(tmp_path / "nope.json")
-    bad = tmp_path / "bad.json"
-    bad.write_text("[1, 2")
-    with pytest.raises(CRMDataError, match="not valid JSON"):
-        load_model(bad)
+@pytest.mark.parametrize("content, match", [
+    (None, "not found"),
+    ("[1, 2", "not valid JSON"),
+], ids=["missing-file", "broken-json"])
+def test_load_model_missing_and_broken_files(tmp_path, content, match):
+    path = tmp_path / "model.json"
+    if content is not None:
+        path.write_text(content)
+    with pytest.raises(CRMDataError, match=match):
+        load_model(path)
 
 
 # --- issue 18, item 5: which ranking predicted holdout value ---------------------------------

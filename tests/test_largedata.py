@@ -515,7 +515,7 @@ def test_chunked_scores_equal_closed_form(cdnow_model, big_summary):
 def test_chunked_clv_undiscounted_is_spend_times_purchases(cdnow_model, big_summary):
     # With no discounting, CLV over k periods of 4 weeks = margin x spend x E[Y(4k)].
     got = score_in_chunks(cdnow_model, big_summary.head(3000), t=52, spend=30.0, horizon=13,
-                          discount_rate=0.0, margin=0.25, period=4.0, chunk_size=700,
+                          discount_rate=0.0, margin=0.25, period="4W", chunk_size=700,
                           progress=False)
     np.testing.assert_allclose(got["clv"], 0.25 * 30.0 * got["expected_purchases"], rtol=1e-9)
 
@@ -535,7 +535,7 @@ def test_dask_scores_by_partition_equal_closed_form(cdnow_model, big_summary, cl
     import dask.dataframe as dd
 
     lazy = score_dask(cdnow_model, dd.from_pandas(big_summary, npartitions=4), t=52,
-                      spend=30.0, horizon=6, discount_rate=0.01, period=4.0)
+                      spend=30.0, horizon=6, discount_rate=0.01, period="4W")
     got = lazy.compute().sort_index()
     p, ey = _bgnbd_closed_form(*(big_summary[c].to_numpy() for c in ("frequency", "recency", "T")),
                                52.0)

@@ -141,19 +141,21 @@ def test_index_finds_restaurant_survey_items(world):
     assert np.corrcoef(truth, idx.scores_["loyalty_index"].reindex(truth.index))[0, 1] > 0.8
 
 
-def test_index_input_errors():
-    s = _survey()
-    with pytest.raises(CRMDataError, match=r"component\(s\) \['initiative'\]"):
-        crm.loyalty_index(s.drop(columns="initiative_1"))
-    with pytest.raises(CRMDataError, match="outside the scale") as err:
-        crm.loyalty_index(s.assign(recommend_1=[7, 1, 9, 6]), item_range=(1, 7))
-    assert "recommend_1" in str(err.value) and "9" in str(err.value)
-    with pytest.raises(CRMDataError, match="duplicated ids"):
-        crm.loyalty_index(s.assign(customer_id=["x", "x", "z", "w"]))
-    with pytest.raises(CRMDataError, match="missing answers"):
-        crm.loyalty_index(s.assign(initiative_1=[6, None, 3, 5]))
-    with pytest.raises(CRMDataError, match="not found"):
-        crm.loyalty_index(s, components={"a": ["nope"], "b": ["initiative_1"]})
+@pytest.mark.parametrize("call, match, also", [
+    (lambda s: crm.loyalty_index(s.drop(columns="initiative_1")), r"component\(s\) \['initiative'\]",
+     []),
+    (lambda s: crm.loyalty_index(s.assign(recommend_1=[7, 1, 9, 6]), item_range=(1, 7)),
+     "outside the scale", ["recommend_1", "9"]),
+    (lambda s: crm.loyalty_index(s.assign(customer_id=["x", "x", "z", "w"])), "duplicated ids", []),
+    (lambda s: crm.loyalty_index(s.assign(initiative_1=[6, None, 3, 5])), "missing answers", []),
+    (lambda s: crm.loyalty_index(s, components={"a": ["nope"], "b": ["initiative_1"]}), "not found",
+     []),
+], ids=["missing-component", "outside-scale", "duplicated-ids", "missing-answers",
+        "unknown-item"])
+def test_index_input_errors(call, match, also):
+    with pytest.raises(CRMDataError, match=match) as err:
+        call(_survey())
+    assert all(word in str(err.value) for word in also)
 
 
 def test_index_drop_missing_counts_rows():
@@ -164,22 +166,32 @@ def test_index_drop_missing_counts_rows():
     assert idx.n_dropped_ == 1 and len(idx.scores_) == len(s) - 1 and 3 not in idx.scores_.index
 
 
-def test_index_missing_codes_are_not_rescaled_as_the_lowest_rating():
+def _survey_with_codes():
     s = pd.concat([_survey()] * 3, ignore_index=True)
     s["customer_id"] = range(len(s))
     s.loc[[2, 7], "recommend_1"] = 0  # "not applicable" on a 1-7 scale
     s.loc[5, "initiative_1"] = None
-    with pytest.raises(CRMDataError, match=r"missing_codes=\[0\]"):
-        crm.loyalty_index(s, item_range=(1, 7), missing_codes=[0])
+    return s
+
+
+def test_index_missing_codes_are_not_rescaled_as_the_lowest_rating():
+    s = _survey_with_codes()
     idx = crm.loyalty_index(s, item_range=(1, 7), missing="drop", missing_codes=[0])
     assert idx.n_dropped_ == 3
     assert idx.dropped_ == {"missing value": 1, "missing code": 2}
     kept = s.drop(index=[2, 5, 7])
     ref = crm.loyalty_index(kept, item_range=(1, 7))
     pd.testing.assert_frame_equal(idx.scores_, ref.scores_)
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda s: crm.loyalty_index(s, item_range=(1, 7), missing_codes=[0]), r"missing_codes=\[0\]"),
     # without the codes the 0 lies outside the declared scale and is refused
-    with pytest.raises(CRMDataError, match="outside the scale"):
-        crm.loyalty_index(s.drop(index=[5]), item_range=(1, 7))
+    (lambda s: crm.loyalty_index(s.drop(index=[5]), item_range=(1, 7)), "outside the scale"),
+], ids=["codes-with-missing-values", "code-without-missing-codes"])
+def test_index_missing_codes_errors(call, match):
+    with pytest.raises(CRMDataError, match=match):
+        call(_survey_with_codes())
 
 
 # --- behaviour -----------------------------------------------------------------------------
@@ -262,12 +274,16 @@ def test_switching_matrix_counts_pairs():
     np.testing.assert_allclose(shares.sum(axis=1), 1.0)
 
 
-def test_panel_errors():
-    p = pd.DataFrame({"customer_id": [1, 1], "occasion": [1, 1], "choice": ["a", "b"]})
-    with pytest.raises(CRMDataError, match="repeats within a household"):
-        crm.switching_matrix(p)
-    with pytest.raises(CRMDataError, match="price column"):
-        crm.brand_loyalty(p.assign(occasion=[1, 2], **{"price.a": 1.0}))
+_PANEL = pd.DataFrame({"customer_id": [1, 1], "occasion": [1, 1], "choice": ["a", "b"]})
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: crm.switching_matrix(_PANEL), "repeats within a household"),
+    (lambda: crm.brand_loyalty(_PANEL.assign(occasion=[1, 2], **{"price.a": 1.0})), "price column"),
+], ids=["repeated-occasion", "price-column-incomplete"])
+def test_panel_errors(call, match):
+    with pytest.raises(CRMDataError, match=match):
+        call()
 
 
 # --- C26 traits ----------------------------------------------------------------------------
@@ -293,9 +309,12 @@ def test_traits_from_events_and_survey():
 
 
 # --- join, Dick & Basu ---------------------------------------------------------------------
+_JOIN_SURVEY = pd.DataFrame({"loyalty_index": [80.0, 20.0, 50.0]}, index=["a", "b", "c"])
+_JOIN_BEHAVIOUR = pd.DataFrame({"repeat_rate": [0.5, 0.1]}, index=["b", "z"])
+
+
 def test_unmatched_ids_are_reported_not_dropped():
-    s = pd.DataFrame({"loyalty_index": [80.0, 20.0, 50.0]}, index=["a", "b", "c"])
-    b = pd.DataFrame({"repeat_rate": [0.5, 0.1]}, index=["b", "z"])
+    s, b = _JOIN_SURVEY, _JOIN_BEHAVIOUR
     with pytest.raises(CRMDataError) as err:
         crm.join_survey_behaviour(s, b)
     msg = str(err.value)
@@ -304,10 +323,15 @@ def test_unmatched_ids_are_reported_not_dropped():
     j = crm.join_survey_behaviour(s, b, on_unmatched="keep-matched")
     assert list(j.data.index) == ["b"]
     assert sorted(j.unmatched_survey) == ["a", "c"] and list(j.unmatched_behaviour) == ["z"]
-    with pytest.raises(CRMDataError, match="no customer id in common"):
-        crm.join_survey_behaviour(s, b.set_axis([1, 2]))
-    with pytest.raises(CRMDataError, match="duplicated"):
-        crm.join_survey_behaviour(s, b.set_axis(["b", "b"]))
+
+
+@pytest.mark.parametrize("ids, match", [
+    ([1, 2], "no customer id in common"),
+    (["b", "b"], "duplicated"),
+], ids=["no-common-id", "duplicated-id"])
+def test_join_survey_behaviour_bad_ids(ids, match):
+    with pytest.raises(CRMDataError, match=match):
+        crm.join_survey_behaviour(_JOIN_SURVEY, _JOIN_BEHAVIOUR.set_axis(ids))
 
 
 def test_chosen_cuts_and_cells():
@@ -335,20 +359,26 @@ def test_median_rule_ties_and_empty_cells():
     assert s.loc["spurious loyalty", "customers"] == 0
 
 
+_CONSTANT = pd.DataFrame({"loyalty_index": [5.0, 5.0, 5.0], "repeat_rate": [0.1, 0.2, 0.3]})
+
+
 def test_threshold_edge_cases():
-    d = pd.DataFrame({"loyalty_index": [5.0, 5.0, 5.0], "repeat_rate": [0.1, 0.2, 0.3]})
-    with pytest.raises(CRMDataError, match="single value"):
-        crm.dick_basu_segments(d)
     # a chosen cut still works on a constant axis
-    r = crm.dick_basu_segments(d, thresholds={"attitude": 4, "patronage": "median"})
+    r = crm.dick_basu_segments(_CONSTANT, thresholds={"attitude": 4, "patronage": "median"})
     assert (r.labels_ != "no loyalty").all()
-    with pytest.raises(CRMDataError, match="missing or non-numeric") as err:
-        crm.dick_basu_segments(d.assign(repeat_rate=[0.1, np.nan, 0.3]))
-    assert "repeat_rate" in str(err.value)
-    with pytest.raises(CRMDataError, match="unknown threshold rule"):
-        crm.dick_basu_segments(d, thresholds=("mean", 1))
-    with pytest.raises(CRMDataError, match="column"):
-        crm.dick_basu_segments(d, attitude="nope")
+
+
+@pytest.mark.parametrize("data, kwargs, match, also", [
+    (_CONSTANT, {}, "single value", []),
+    (_CONSTANT.assign(repeat_rate=[0.1, np.nan, 0.3]), {}, "missing or non-numeric",
+     ["repeat_rate"]),
+    (_CONSTANT, {"thresholds": ("mean", 1)}, "unknown threshold rule", []),
+    (_CONSTANT, {"attitude": "nope"}, "column", []),
+], ids=["constant-axis-median", "missing-value", "unknown-rule", "missing-column"])
+def test_threshold_errors(data, kwargs, match, also):
+    with pytest.raises(CRMDataError, match=match) as err:
+        crm.dick_basu_segments(data, **kwargs)
+    assert all(word in str(err.value) for word in also)
 
 
 @pytest.mark.parametrize("w1,m1,m2,s", [(0.5, -3.0, 3.0, 1.0), (0.7, 0.0, 4.0, 1.0)])
@@ -444,19 +474,26 @@ def test_functions_do_not_modify_inputs(world):
     pd.testing.assert_frame_equal(d, d_before)
 
 
-def test_more_named_errors():
-    p = pd.DataFrame({"customer_id": [1, 1], "occasion": [1, 2], "choice": ["a", "b"],
-                      "price.a": [1.0, 1.0], "price.b": [2.0, 2.0]})
-    with pytest.raises(CRMDataError, match=r"unit_sizes lacks option\(s\) \['b'\]"):
-        crm.brand_loyalty(p, unit_sizes={"a": 1})
-    with pytest.raises(CRMDataError, match="missing household id or brand choice"):
-        crm.brand_loyalty(p.assign(choice=["a", None]))
-    beh = pd.DataFrame({"repeat_purchases": [1]}, index=[1])
-    events = pd.DataFrame({"customer_id": [1], "event": ["complaint"], "date": ["2024-01-01"]})
-    with pytest.raises(CRMDataError, match="events need the transactions"):
-        crm.loyalty_traits(beh, events=events)
-    with pytest.raises(CRMDataError, match="no scale for column 'satisfaction_2'"):
-        crm.loyalty_index(_survey(), item_range={"satisfaction_1": (1, 7)})
+_PRICED_PANEL = pd.DataFrame({"customer_id": [1, 1], "occasion": [1, 2], "choice": ["a", "b"],
+                              "price.a": [1.0, 1.0], "price.b": [2.0, 2.0]})
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: crm.brand_loyalty(_PRICED_PANEL, unit_sizes={"a": 1}),
+     r"unit_sizes lacks option\(s\) \['b'\]"),
+    (lambda: crm.brand_loyalty(_PRICED_PANEL.assign(choice=["a", None])),
+     "missing household id or brand choice"),
+    (lambda: crm.loyalty_traits(
+        pd.DataFrame({"repeat_purchases": [1]}, index=[1]),
+        events=pd.DataFrame({"customer_id": [1], "event": ["complaint"], "date": ["2024-01-01"]})),
+     "events need the transactions"),
+    (lambda: crm.loyalty_index(_survey(), item_range={"satisfaction_1": (1, 7)}),
+     "no scale for column 'satisfaction_2'"),
+], ids=["unit-sizes-incomplete", "missing-choice", "events-without-transactions",
+        "item-without-scale"])
+def test_more_named_errors(call, match):
+    with pytest.raises(CRMDataError, match=match):
+        call()
 
 pairs = st.lists(st.tuples(st.integers(0, 20), st.integers(0, 20)), min_size=2, max_size=40)
 
@@ -509,7 +546,7 @@ def test_behavioural_loyalty_scores_with_a_given_model():
     # The CLV column is the model's own CLV at the weekly rate of 10 % a year.
     weekly = 1.1 ** (1 / 52) - 1
     expected = crm.customer_lifetime_value(model, out["monetary_value"], summary, horizon=52,
-                                           discount_rate=weekly, freq=1.0)
+                                           discount_rate=weekly)
     np.testing.assert_allclose(out["clv"].to_numpy(), expected.to_numpy(), rtol=1e-12)
 
 

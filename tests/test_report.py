@@ -48,13 +48,17 @@ def test_holdout_only_when_asked(result, cdnow):
     assert with_holdout.holdout_summary["frequency_holdout"].sum() == 1882  # published CDNOW holdout
 
 
-def test_too_few_repeat_customers():
-    log = pd.DataFrame({"customer_id": range(30), "amount": 5.0,
-                        "date": pd.date_range("2020-01-01", periods=30, freq="D")})
-    with pytest.raises(crm.CRMDataError, match="repeat customers"):
-        crm.check_client_log(log)
-    with pytest.raises(crm.CRMDataError, match="margin"):
-        crm.analyse_client(log, margin=1.5)
+_FEW_REPEATERS = pd.DataFrame({"customer_id": range(30), "amount": 5.0,
+                               "date": pd.date_range("2020-01-01", periods=30, freq="D")})
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: crm.check_client_log(_FEW_REPEATERS), "repeat customers"),
+    (lambda: crm.analyse_client(_FEW_REPEATERS, margin=1.5), "margin"),
+], ids=["check-client-log", "margin-above-1"])
+def test_too_few_repeat_customers(call, match):
+    with pytest.raises(crm.CRMDataError, match=match):
+        call()
 
 
 def test_check_client_survey_counts_codes_and_refuses_text_ratings():

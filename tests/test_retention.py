@@ -116,7 +116,7 @@ def test_logrank_matches_hand_computation(rng):
     dur = rng.integers(1, 25, size=n) + np.where(grp == "a", 0, 6)
     ev = (rng.random(n) < 0.7).astype(int)
     data = pd.DataFrame({"tenure": dur, "churn": ev, "g": grp})
-    km = kaplan_meier(data, group="g")
+    km = kaplan_meier(data, by="g")
     chi2, df = _logrank_by_hand(dur, ev, grp)
     assert km.logrank_["df"] == df == 2
     assert km.logrank_["chi2"] == pytest.approx(chi2, rel=1e-9)
@@ -125,7 +125,7 @@ def test_logrank_matches_hand_computation(rng):
 
 def test_kaplan_meier_by_group_equals_separate_fits():
     data = pd.concat([SMALL.assign(g="x"), SMALL.assign(tenure=SMALL["tenure"] * 2, g="y")])
-    km = kaplan_meier(data, group="g")
+    km = kaplan_meier(data, by="g")
     y = km.table_[km.table_["group"] == "y"]
     np.testing.assert_allclose(y["time"], [2, 4, 6, 10])
     np.testing.assert_allclose(y["survival"], kaplan_meier(SMALL).table_["survival"])
@@ -134,7 +134,7 @@ def test_kaplan_meier_by_group_equals_separate_fits():
 
 def test_telco_contracts_order_survival():
     telco = load_telco_churn()
-    km = kaplan_meier(telco, group="contract")
+    km = kaplan_meier(telco, by="contract")
     s24 = km.survival_at([24]).iloc[0]
     # Longer contracts keep more customers (C3), and the difference is far from chance.
     assert s24["Month-to-month"] < s24["One year"] < s24["Two year"]
@@ -164,7 +164,7 @@ def test_hazard_reproduces_kaplan_meier_product():
 
 def test_hazard_by_group_counts_add_up():
     telco = load_telco_churn()
-    h = hazard_by_tenure(telco, group="contract")
+    h = hazard_by_tenure(telco, by="contract")
     assert set(h["group"]) == {"Month-to-month", "One year", "Two year"}
     assert h["events"].sum() == telco.loc[telco["tenure"] >= 1, "churn"].sum()
 
@@ -225,7 +225,7 @@ def test_period_hazard_against_a_simulated_base_with_known_hazard():
 def test_period_hazard_telco_month_to_month_first_month():
     telco = load_telco_churn()
     m2m = telco[telco["contract"] == "Month-to-month"]
-    ph = period_hazard(telco, group="contract")
+    ph = period_hazard(telco, by="contract")
     row = ph[(ph["group"] == "Month-to-month") & (ph["period"] == 1)].iloc[0]
     # Brute force from the rows: churners with tenure 1 over customers with tenure 1.
     at1 = m2m[m2m["tenure"] == 1]
@@ -419,7 +419,7 @@ def test_constant_retention_is_the_geometric_mle():
 
 
 def test_sensitivity_matches_closed_form_and_series():
-    out = retention_value_sensitivity(retention=[0.6, 0.8], margin=[50, 100], discount=0.1,
+    out = retention_value_sensitivity(retention=[0.6, 0.8], margin=[50, 100], discount_rate=0.1,
                                       acquisition_cost=120)
     assert len(out) == 4
     for row in out.itertuples():
@@ -438,24 +438,24 @@ def test_sensitivity_with_sbg_model_approaches_constant_retention():
     # A nearly homogeneous sBG (alpha + beta huge) is constant retention r = beta / (alpha + beta).
     m = SBGModel()
     m.params_ = pd.Series([2e5, 8e5], index=["alpha", "beta"])
-    het = retention_value_sensitivity(model=m, margin=100, discount=0.1)
-    hom = retention_value_sensitivity(retention=0.8, margin=100, discount=0.1)
+    het = retention_value_sensitivity(model=m, margin=100, discount_rate=0.1)
+    hom = retention_value_sensitivity(retention=0.8, margin=100, discount_rate=0.1)
     np.testing.assert_allclose(het[["clv", "clv_up"]], hom[["clv", "clv_up"]], rtol=1e-4)
     # and with heterogeneity (same mean churn) the value is higher: the stayers stay longer.
     m.params_ = pd.Series([0.4, 1.6], index=["alpha", "beta"])
-    assert retention_value_sensitivity(model=m, margin=100, discount=0.1)["clv"].item() > hom["clv"].item()
+    assert retention_value_sensitivity(model=m, margin=100, discount_rate=0.1)["clv"].item() > hom["clv"].item()
 
 
 def test_acquisition_ratio_needed_reproduces_target():
     for target in (30, 50, 85):
-        a = acquisition_ratio_needed(target, retention=0.8, discount=0.1)
+        a = acquisition_ratio_needed(target, retention=0.8, discount_rate=0.1)
         out = retention_value_sensitivity(retention=0.8, margin=10, acquisition_cost=10 * a,
-                                          discount=0.1)
+                                          discount_rate=0.1)
         assert out["profit_change_pct"].item() == pytest.approx(target)
 
 
 def test_margin_growth_closed_form():
-    out = retention_value_sensitivity(retention=0.7, margin=100, discount=0.1, margin_growth=0.05)
+    out = retention_value_sensitivity(retention=0.7, margin=100, discount_rate=0.1, margin_growth=0.05)
     series = sum(100 * (0.7 * 1.05 / 1.1) ** k for k in range(3000))
     assert out["clv"].item() == pytest.approx(series)
 
@@ -472,24 +472,26 @@ def test_negative_durations_raise():
             call()
 
 
-def test_bad_events_and_columns_raise():
-    bad = SMALL.assign(churn=[1, 2, 0, 1, 0, 1, 0])
-    with pytest.raises(CRMDataError, match=r"'churn' must be 0 .* or 1"):
-        kaplan_meier(bad)
-    with pytest.raises(CRMDataError, match=r"not found: event='left'"):
-        kaplan_meier(SMALL, event="left")
-    with pytest.raises(CRMDataError, match="whole periods"):
-        hazard_by_tenure(SMALL.assign(tenure=SMALL["tenure"] + 0.5))
-    with pytest.raises(CRMDataError, match=">= 1 period"):
-        SBGModel().fit_lifetimes(pd.DataFrame({"duration": [0, 2], "churned": [1, 0]}))
+@pytest.mark.parametrize("call, match", [
+    (lambda: kaplan_meier(SMALL.assign(churn=[1, 2, 0, 1, 0, 1, 0])), r"'churn' must be 0 .* or 1"),
+    (lambda: kaplan_meier(SMALL, event="left"), r"not found: event='left'"),
+    (lambda: hazard_by_tenure(SMALL.assign(tenure=SMALL["tenure"] + 0.5)), "whole periods"),
+    (lambda: SBGModel().fit_lifetimes(pd.DataFrame({"duration": [0, 2], "churned": [1, 0]})),
+     ">= 1 period"),
+], ids=["event-not-binary", "missing-event-column", "fractional-tenure", "zero-duration"])
+def test_bad_events_and_columns_raise(call, match):
+    with pytest.raises(CRMDataError, match=match):
+        call()
 
 
-def test_increasing_survivors_raise():
-    for call in (SBGModel().fit, fit_constant_retention):
-        with pytest.raises(CRMDataError, match=r"'survivors' increases over time(.|\n)*610"):
-            call([1000, 600, 610, 500])
-    with pytest.raises(CRMDataError, match="negative"):
-        SBGModel().fit([1000, -1])
+@pytest.mark.parametrize("call, survivors, match", [
+    (lambda s: SBGModel().fit(s), [1000, 600, 610, 500], r"'survivors' increases over time(.|\n)*610"),
+    (fit_constant_retention, [1000, 600, 610, 500], r"'survivors' increases over time(.|\n)*610"),
+    (lambda s: SBGModel().fit(s), [1000, -1], "negative"),
+], ids=["sbg-increasing", "constant-retention-increasing", "sbg-negative"])
+def test_increasing_survivors_raise(call, survivors, match):
+    with pytest.raises(CRMDataError, match=match):
+        call(survivors)
 
 
 @pytest.mark.parametrize("r", [0.0, 1.0, 1.2, -0.1])
@@ -503,19 +505,20 @@ def test_retention_plus_delta_reaching_one_raises():
         retention_value_sensitivity(retention=0.97, margin=100, delta=0.05)
 
 
-def test_unfitted_model_and_bad_discount_raise():
-    with pytest.raises(CRMDataError, match="fit"):
-        SBGModel().survival(3)
-    m = SBGModel().fit([100, 60, 40])
-    with pytest.raises(CRMDataError, match="discount"):
-        m.derl(0.0)
+@pytest.mark.parametrize("call, match", [
+    (lambda: SBGModel().survival(3), "fit"),
+    (lambda: SBGModel().fit([100, 60, 40]).derl(0.0), "discount"),
+], ids=["unfitted", "zero-discount-rate"])
+def test_unfitted_model_and_bad_discount_raise(call, match):
+    with pytest.raises(CRMDataError, match=match):
+        call()
 
 
 def test_inputs_not_mutated():
     telco = load_telco_churn()
     before = telco.copy()
-    kaplan_meier(telco, group="contract")
-    hazard_by_tenure(telco, group="contract")
+    kaplan_meier(telco, by="contract")
+    hazard_by_tenure(telco, by="contract")
     pd.testing.assert_frame_equal(telco, before)
     log = load_cdnow()
     before = log.copy()
@@ -539,7 +542,7 @@ def test_plot_cohort_heatmap_draws_the_shares():
 
 def test_plot_survival_curves_draws_each_group():
     km = kaplan_meier(pd.concat([SMALL.assign(g="x"), SMALL.assign(g="y", tenure=SMALL.tenure * 2)]),
-                      group="g")
+                      by="g")
     ax = plot_survival_curves(km)
     lines = ax.get_lines()
     assert [line.get_label() for line in lines] == ["x", "y"]
@@ -568,7 +571,7 @@ def test_plot_sbg_projection_lines():
 
 
 def test_plot_retention_value_heatmap_values():
-    grid = retention_value_sensitivity(retention=[0.7, 0.8, 0.9], margin=[50, 100], discount=0.1,
+    grid = retention_value_sensitivity(retention=[0.7, 0.8, 0.9], margin=[50, 100], discount_rate=0.1,
                                        acquisition_cost=200)
     ax = plot_retention_value_heatmap(grid, vmax=None)
     drawn = np.ma.filled(np.asarray(ax.collections[0].get_array(), dtype=float).reshape(3, 2),
@@ -578,21 +581,23 @@ def test_plot_retention_value_heatmap_values():
     assert [t.get_text() for t in ax.get_yticklabels()] == ["90%", "80%", "70%"]
 
 
-def test_cohort_bad_input_raises():
-    log = pd.DataFrame({"customer_id": [1, None, 2], "date": ["2020-01-01", "2020-01-02", "x"]})
-    with pytest.raises(CRMDataError, match=r"'customer_id' has missing ids"):
-        cohort_retention(log)
-    with pytest.raises(CRMDataError, match=r"'date' has missing or non-date values(.|\n)*x"):
-        cohort_retention(log.dropna())
-    with pytest.raises(CRMDataError, match="freq must be 'M' or 'Q'"):
-        cohort_retention(log.dropna(), freq="W")
-    with pytest.raises(CRMDataError, match="not found"):
-        cohort_retention(log, date="when")
+_COHORT_LOG = pd.DataFrame({"customer_id": [1, None, 2], "date": ["2020-01-01", "2020-01-02", "x"]})
+
+
+@pytest.mark.parametrize("data, kwargs, match", [
+    (_COHORT_LOG, {}, r"'customer_id' has missing ids"),
+    (_COHORT_LOG.dropna(), {}, r"'date' has missing or non-date values(.|\n)*x"),
+    (_COHORT_LOG.dropna(), {"freq": "W"}, "freq must be 'M' or 'Q'"),
+    (_COHORT_LOG, {"date": "when"}, "not found"),
+], ids=["missing-id", "bad-date", "weekly-freq", "missing-date-column"])
+def test_cohort_bad_input_raises(data, kwargs, match):
+    with pytest.raises(CRMDataError, match=match):
+        cohort_retention(data, **kwargs)
 
 
 def test_missing_group_raises():
     with pytest.raises(CRMDataError, match=r"'g' has missing groups"):
-        kaplan_meier(SMALL.assign(g=["a", None, "a", "b", "b", "a", "b"]), group="g")
+        kaplan_meier(SMALL.assign(g=["a", None, "a", "b", "b", "a", "b"]), by="g")
 
 
 # --------------------------------------------------------------------------- properties

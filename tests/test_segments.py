@@ -87,15 +87,17 @@ def test_profitability_does_not_mutate(base):
     pd.testing.assert_frame_equal(base, before)
 
 
-def test_missing_costs_raise(base):
-    with pytest.raises(CRMDataError, match="no cost-to-serve"):
-        customer_profitability(base)
-    with pytest.raises(CRMDataError, match="column.*not found.*'visits'"):
-        customer_profitability(base, costs={"visits": ("visits", 3.0)})
-    gap = base.assign(calls=[0, np.nan, 1, 3])
-    with pytest.raises(CRMDataError, match=r"'calls' has missing values.*1 row") as err:
-        customer_profitability(gap, costs=COSTS)
-    assert " b " in str(err.value) or "\n1" in str(err.value)
+@pytest.mark.parametrize("change, kwargs, match, names_row", [
+    (lambda b: b, {}, "no cost-to-serve", False),
+    (lambda b: b, {"costs": {"visits": ("visits", 3.0)}}, "column.*not found.*'visits'", False),
+    (lambda b: b.assign(calls=[0, np.nan, 1, 3]), {"costs": COSTS},
+     r"'calls' has missing values.*1 row", True),
+], ids=["no-costs", "missing-cost-column", "missing-cost-value"])
+def test_missing_costs_raise(base, change, kwargs, match, names_row):
+    with pytest.raises(CRMDataError, match=match) as err:
+        customer_profitability(change(base), **kwargs)
+    if names_row:  # the offending customer is shown
+        assert " b " in str(err.value) or "\n1" in str(err.value)
 
 
 def test_negative_revenue_raises_or_is_counted(base):
@@ -108,23 +110,25 @@ def test_negative_revenue_raises_or_is_counted(base):
     assert res.report.loc[0, "examples"] == [1, 3]
 
 
-def test_non_numeric_columns_raise(base):
-    bad = base.assign(orders=["2", "many", "10", "1"])
-    with pytest.raises(CRMDataError, match=r"'orders' has missing or non-numeric values:\n?.*1 row"):
-        customer_profitability(bad, costs=COSTS)
-    with pytest.raises(CRMDataError, match="'revenue' has missing or non-numeric"):
-        customer_profitability(base.assign(revenue=["x", 1, 2, 3]), costs={})
+@pytest.mark.parametrize("change, costs, match", [
+    (lambda b: b.assign(orders=["2", "many", "10", "1"]), COSTS,
+     r"'orders' has missing or non-numeric values:\n?.*1 row"),
+    (lambda b: b.assign(revenue=["x", 1, 2, 3]), {}, "'revenue' has missing or non-numeric"),
+], ids=["cost-driver", "revenue"])
+def test_non_numeric_columns_raise(base, change, costs, match):
+    with pytest.raises(CRMDataError, match=match):
+        customer_profitability(change(base), costs=costs)
 
 
-def test_bad_cost_spec_and_margin(base):
-    with pytest.raises(CRMDataError, match="must be a column name"):
-        customer_profitability(base, costs={"x": [1, 2]})
-    with pytest.raises(CRMDataError, match="negative"):
-        customer_profitability(base, costs={"x": -1.0})
-    with pytest.raises(CRMDataError, match="margin must be a fraction"):
-        customer_profitability(base, margin=25, costs={})
-    with pytest.raises(CRMDataError, match="negative values"):
-        customer_profitability(base.assign(discount=[-1.0, 0, 0, 0]), costs=COSTS)
+@pytest.mark.parametrize("change, kwargs, match", [
+    (lambda b: b, {"costs": {"x": [1, 2]}}, "must be a column name"),
+    (lambda b: b, {"costs": {"x": -1.0}}, "negative"),
+    (lambda b: b, {"margin": 25, "costs": {}}, "margin must be a fraction"),
+    (lambda b: b.assign(discount=[-1.0, 0, 0, 0]), {"costs": COSTS}, "negative values"),
+], ids=["list-as-cost", "negative-cost", "margin-in-percent", "negative-cost-column"])
+def test_bad_cost_spec_and_margin(base, change, kwargs, match):
+    with pytest.raises(CRMDataError, match=match):
+        customer_profitability(change(base), **kwargs)
 
 
 def test_customer_totals_counts_distinct_baskets():
@@ -178,11 +182,13 @@ def test_whale_curve_properties(values):
     assert np.all(np.diff(cum[: int(round(w.peak_customer_share_ * len(values))) + 1]) >= -1e-12)
 
 
-def test_whale_curve_rejects_nonpositive_total_and_nan():
-    with pytest.raises(CRMDataError, match="total profit"):
-        whale_curve([1.0, -3.0])
-    with pytest.raises(CRMDataError, match="missing or non-numeric"):
-        whale_curve([1.0, np.nan])
+@pytest.mark.parametrize("values, match", [
+    ([1.0, -3.0], "total profit"),
+    ([1.0, np.nan], "missing or non-numeric"),
+], ids=["negative-total", "missing-value"])
+def test_whale_curve_rejects_nonpositive_total_and_nan(values, match):
+    with pytest.raises(CRMDataError, match=match):
+        whale_curve(values)
 
 
 # ---------------------------------------------------------------- Gini and Lorenz
@@ -201,15 +207,20 @@ def test_gini_equals_mean_absolute_difference(rng):
     assert gini(x) == pytest.approx(brute, rel=1e-12)
 
 
-def test_lorenz_curve_and_bad_input():
+def test_lorenz_curve():
     lc = lorenz_curve([3.0, 1.0])
     assert lc["cumulative_share"].tolist() == [0.0, 0.25, 1.0]
     top = lorenz_curve([3.0, 1.0], descending=True)
     assert top["cumulative_share"].tolist() == [0.0, 0.75, 1.0]
-    with pytest.raises(CRMDataError, match="negative values"):
-        gini([1.0, -1.0])
-    with pytest.raises(CRMDataError, match="all values are zero"):
-        lorenz_curve([0.0, 0.0])
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: gini([1.0, -1.0]), "negative values"),
+    (lambda: lorenz_curve([0.0, 0.0]), "all values are zero"),
+], ids=["gini-negative", "lorenz-all-zero"])
+def test_lorenz_and_gini_bad_input(call, match):
+    with pytest.raises(CRMDataError, match=match):
+        call()
 
 
 def test_whale_curve_with_revenue():
@@ -236,15 +247,22 @@ def test_profit_by_segment_shares_sum_to_one(rng):
     assert out.loc[("y", "hi"), "profit_per_customer"] == pytest.approx(cell["profit"].mean())
 
 
-def test_profit_by_segment_keeps_category_order_and_rejects_missing_labels():
-    d = pd.DataFrame({"tier": pd.Categorical(["hi", "lo", "lo"], categories=["lo", "mid", "hi"], ordered=True),
-                      "revenue": [3.0, 1.0, 1.0], "profit": [1.0, 1.0, 2.0]})
-    out = profit_by_segment(d, "tier")
+_TIERS = pd.DataFrame({"tier": pd.Categorical(["hi", "lo", "lo"], categories=["lo", "mid", "hi"], ordered=True),
+                       "revenue": [3.0, 1.0, 1.0], "profit": [1.0, 1.0, 2.0]})
+
+
+def test_profit_by_segment_keeps_category_order():
+    out = profit_by_segment(_TIERS, "tier")
     assert out.index.tolist() == ["lo", "hi"]
-    with pytest.raises(CRMDataError, match="missing segment labels"):
-        profit_by_segment(d.assign(tier=[None, "lo", "lo"]), "tier")
-    with pytest.raises(CRMDataError, match="'profit' has missing or non-numeric"):
-        profit_by_segment(d.assign(profit=["a", 1, 2]), "tier")
+
+
+@pytest.mark.parametrize("change, match", [
+    ({"tier": [None, "lo", "lo"]}, "missing segment labels"),
+    ({"profit": ["a", 1, 2]}, "'profit' has missing or non-numeric"),
+], ids=["missing-label", "non-numeric-profit"])
+def test_profit_by_segment_rejects_bad_columns(change, match):
+    with pytest.raises(CRMDataError, match=match):
+        profit_by_segment(_TIERS.assign(**change), "tier")
 
 
 # ---------------------------------------------------------------- rank disagreement

@@ -61,7 +61,7 @@ def test_clv_grid_equals_closed_form_and_library(clv_panel, point):
     assert row["clv"] == pytest.approx(m * life - v["acquisition_cost"], rel=1e-12)
     assert row["equity"] == pytest.approx(10_000 * m * life, rel=1e-12)
     direct = crm.equity_decomposition(pd.DataFrame({"customers": [10_000.0], "retention": [r],
-                                                    "value": [m]}), discount=v["discount"])
+                                                    "value": [m]}), discount_rate=v["discount"])
     assert row["equity"] == pytest.approx(direct.loc["total", "equity"], rel=1e-12)
 
 

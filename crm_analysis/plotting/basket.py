@@ -6,6 +6,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.patches import Polygon, Rectangle
 
+from .._deprecation import renamed_kwargs
 from ._style import HATCHES, PALETTE, finish, get_ax
 
 __all__ = ["plot_rules", "plot_migration_flow", "plot_breadth_retention"]
@@ -15,19 +16,20 @@ def _short(text: str, width: int = 38) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+@renamed_kwargs(by="sort_by")
 def plot_rules(
-    rules, *, n: int = 12, by: str = "lift", ax: Axes | None = None, **kwargs,
+    rules, *, n: int = 12, sort_by: str = "lift", ax: Axes | None = None, **kwargs,
 ) -> Axes:
     """Horizontal bars of the ``n`` strongest rules, labelled "antecedent → consequent".
 
-    Bar length is ``by`` (default lift); the confidence is written at the bar end.
+    Bar length is ``sort_by`` (default lift); the confidence is written at the bar end.
 
     Parameters
     ----------
     rules : RuleSet or DataFrame
         Output of :func:`crm_analysis.mine_rules` (or its ``rules`` table).
     n : int, default 12
-    by : str, default "lift"
+    sort_by : str, default "lift"
     ax : Axes, optional
     **kwargs
         Passed to ``ax.barh``.
@@ -38,21 +40,21 @@ def plot_rules(
     """
     ax = get_ax(ax)
     table = rules.rules if hasattr(rules, "rules") else rules
-    top = table.sort_values([by, "support", "antecedent", "consequent"],
+    top = table.sort_values([sort_by, "support", "antecedent", "consequent"],
                             ascending=[False, False, True, True], kind="mergesort")
     top = top.head(n).iloc[::-1]
     labels = [f"{_short(a)} → {_short(c, 24)}" for a, c in zip(top["antecedent"],
                                                                top["consequent"], strict=True)]
     kwargs.setdefault("color", PALETTE[0])
-    bars = ax.barh(labels, top[by].to_numpy(), **kwargs)
+    bars = ax.barh(labels, top[sort_by].to_numpy(), **kwargs)
     for bar, conf in zip(bars, top["confidence"], strict=True):
         ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f" conf {conf:.0%}",
                 va="center", fontsize="x-small")
     ax.tick_params(axis="y", labelsize="x-small")
-    if by == "lift":
+    if sort_by == "lift":
         ax.axvline(1.0, color=PALETTE[7], linestyle=":", linewidth=1)
-    return finish(ax, title=f"Strongest association rules by {by}",
-                  xlabel=f"{by.capitalize()} (1 = independence)" if by == "lift" else by.capitalize(),
+    return finish(ax, title=f"Strongest association rules by {sort_by}",
+                  xlabel=f"{sort_by.capitalize()} (1 = independence)" if sort_by == "lift" else sort_by.capitalize(),
                   ylabel="Rule (if basket has … → also has …)")
 
 

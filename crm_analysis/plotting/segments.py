@@ -130,7 +130,7 @@ def plot_profit_heatmap(table: pd.DataFrame, *, value: str = "profit_share",
     Axes
     """
     if table.index.nlevels != 2:
-        raise CRMDataError("plot_profit_heatmap needs a table by two segment columns.")
+        raise CRMDataError("plot_profit_heatmap: needs a table by two segment columns.")
     if value not in table.columns:
         raise CRMDataError(f"plot_profit_heatmap: column {value!r} not in the table.")
     ax = get_ax(ax)

@@ -20,6 +20,7 @@ import pandas as pd
 from scipy.stats import norm
 
 from .._checks import numeric_column, require_columns, require_frame
+from .._deprecation import keyword_only
 from ..discounting import discount_factors
 from ..errors import CRMDataError, describe_rows
 
@@ -104,7 +105,8 @@ def _expected_cells(p: dict) -> pd.DataFrame:
     return cells
 
 
-def simulate_brokerage_customers(n: int = 5_000, seed: int | np.random.Generator | None = 0,
+@keyword_only("seed")
+def simulate_brokerage_customers(n: int = 5_000, *, seed: int | np.random.Generator | None = 0,
                                  **params) -> BrokerageSample:
     """Simulate a retail-brokerage customer base where big clients are not the most profitable.
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .._deprecation import keyword_only
 from ..errors import CRMDataError
 
 __all__ = ["LostCustomers", "simulate_lost_customers", "LOST_CATEGORY_SHARES", "REASON_CODES_BY_CATEGORY"]
@@ -77,10 +78,11 @@ class LostCustomers:
         return iter((self.data, self.truth))
 
 
+@keyword_only("seed")
 def simulate_lost_customers(
     n: int = 2000,
-    seed: int | np.random.Generator | None = 0,
     *,
+    seed: int | np.random.Generator | None = 0,
     shares: dict[str, float] | None = None,
     response_rate: float = 0.6,
     survey_noise: float = 0.1,

@@ -47,7 +47,7 @@ def simulate_sbg_cohort(
     alpha: float = 0.7,
     beta: float = 1.2,
     periods: int = 7,
-    seed: int | np.random.Generator | None = None,
+    seed: int | np.random.Generator = 0,
 ) -> SBGCohortSimulation:
     """Simulate one cohort of contract customers who renew or leave each period.
 
@@ -64,7 +64,7 @@ def simulate_sbg_cohort(
         Beta parameters of the churn probability (positive).
     periods : int, default 7
         Periods observed.
-    seed : int or Generator, optional
+    seed : int or Generator, default 0
         Same seed, same cohort.
 
     Returns

@@ -209,7 +209,7 @@ def test_checker_finds_each_breach(func, expected):
 
 # --------------------------------------------------------------------- error messages
 
-_PREFIX = re.compile(r"^(\{\}|[A-Za-z_][\w.]*(\(\))?):")
+_PREFIX = re.compile(r"^(\{\}|[A-Za-z_][\w.]*(\(\))?)(\.[A-Za-z_]\w*)*:")
 
 
 def _leading_text(node) -> str | None:

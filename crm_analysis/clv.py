@@ -31,8 +31,6 @@ pandas 3 / matplotlib 3.11.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import warnings
 from dataclasses import dataclass, field
 
@@ -40,6 +38,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
+from . import _likelihood
 from ._checks import numeric_column, require_columns, require_frame
 from .errors import ConvergenceError, CRMDataError, ModelFitWarning, describe_rows
 
@@ -168,11 +167,12 @@ def _weights(data: pd.DataFrame, weights: str | None, where: str) -> np.ndarray:
 
 
 def _aggregate(*arrays: np.ndarray, weights: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
-    """Distinct rows of the given columns with summed weights."""
-    frame = pd.DataFrame({f"c{i}": a for i, a in enumerate(arrays)})
-    frame["w"] = weights
-    grouped = frame.groupby([f"c{i}" for i in range(len(arrays))], sort=True)["w"].sum().reset_index()
-    return [grouped[f"c{i}"].to_numpy() for i in range(len(arrays))], grouped["w"].to_numpy(dtype=float)
+    """Distinct rows of the given columns (sorted) with summed weights.
+
+    Packed integer keys (``_likelihood.aggregate_rows``): linear in the rows
+    apart from sorting the few distinct values of each column.
+    """
+    return _likelihood.aggregate_rows(*arrays, weights=weights)
 
 
 def _as_output(values, data: pd.DataFrame, name: str) -> pd.Series:
@@ -186,7 +186,6 @@ def _as_output(values, data: pd.DataFrame, name: str) -> pd.Series:
 
 def _row_loglik(model: str, params: np.ndarray, cols: list[np.ndarray]) -> np.ndarray:
     """Per-row log-likelihood of each model (lifetimes' formulas, original time units)."""
-    from lifetimes import BetaGeoBetaBinomFitter
     from scipy.special import gammaln
 
     if model == "bgnbd":
@@ -198,7 +197,7 @@ def _row_loglik(model: str, params: np.ndarray, cols: list[np.ndarray]) -> np.nd
     if model == "pareto":
         return _pareto_rows(params, *cols)
     if model == "bgbb":
-        return np.asarray(BetaGeoBetaBinomFitter._loglikelihood(list(params), *cols), float)
+        return _likelihood.bgbb_rows(params, *cols)
     if model == "gamma_gamma":
         x, m = cols
         p, q, v = params
@@ -336,7 +335,36 @@ def _mbgnbd_rows(params, x, tx, T):
     return a1 + a2 + a3 + np.logaddexp(a4, 0)
 
 
+_FAST = {"bgnbd", "mbgnbd", "nbd", "bgbb", "gamma_gamma"}
+_PREPARED: list = [None]  # [(model family, arrays, prepared rows)]: the last data prepared
+
+
+def _prepared(model: str, cols, w):
+    """Rows of ``_likelihood`` for these arrays, prepared once and reused.
+
+    The standard errors evaluate the log-likelihood dozens of times on the same
+    arrays; the distinct counts and times are found once.  The cache holds the
+    arrays themselves and is hit only for the very same (never modified) objects.
+    """
+    family = {"bgbb": "bgbb", "gamma_gamma": "gamma_gamma"}.get(model, "continuous")
+    arrays = (*cols, w)
+    last = _PREPARED[0]  # one read: another thread may replace the entry meanwhile
+    if last is not None and last[0] == family and len(last[1]) == len(arrays) and all(
+            a is b for a, b in zip(last[1], arrays, strict=True)):
+        return last[2]
+    if family == "bgbb":
+        rows = _likelihood.BGBBRows(*cols, w)
+    elif family == "gamma_gamma":
+        rows = _likelihood.SpendRows(*cols, w)
+    else:
+        rows = _likelihood.Rows(*cols, w)
+    _PREPARED[0] = (family, arrays, rows)
+    return rows
+
+
 def _total_loglik(model, params, cols, w) -> float:
+    if model in _FAST:
+        return _likelihood.total_loglik(model, params, _prepared(model, cols, np.asarray(w, float)))
     return float(np.sum(w * _row_loglik(model, np.asarray(params, float), cols)))
 
 
@@ -386,9 +414,6 @@ def _standard_errors(model, params, cols, w, out_params=None) -> tuple[pd.Series
     diag = np.diag(cov)
     se = np.sqrt(np.where(diag > 0, diag, np.nan))
     return pd.Series(se, index=names), pd.DataFrame(cov, index=names, columns=names)
-
-
-_ConvergenceError = ConvergenceError  # the package's class; lifetimes' has the same name
 
 
 def _central_grad(fun, theta: np.ndarray, h: float = 1e-6) -> np.ndarray:
@@ -501,23 +526,6 @@ def _optimise(fun, starts, *, grad=None, weight: float = 1.0, tol: float = 1e-3)
             break
     flat = float(np.max(np.abs(safe_grad(x)))) * weight < tol
     return _Optimum(x, f, bool(gain < tol or flat or agree), str(best.message))
-
-
-def _run_quietly(fn, what: str):
-    """Call a lifetimes fit, turning its convergence failure into CRMDataError."""
-    from lifetimes.utils import ConvergenceError
-
-    buffer = io.StringIO()
-    try:
-        # lifetimes prints the optimiser's output before raising; keep it for the message.
-        with contextlib.redirect_stdout(buffer), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            return fn()
-    except ConvergenceError as exc:
-        raise _ConvergenceError(
-            f"{what}: the maximum-likelihood fit did not converge. {_ADVICE}\n"
-            f"Optimiser said: {buffer.getvalue().strip()[:400]}"
-        ) from exc
 
 
 def _check_fit(params: pd.Series, se: pd.Series, what: str) -> None:
@@ -1012,22 +1020,6 @@ def _to_search(key: str, params) -> np.ndarray:
     return np.log(p)
 
 
-def _nbd_gradient(x, T, w, penalizer: float):
-    """Analytic gradient of the NBD objective in log-parameters."""
-    from scipy.special import digamma
-
-    wsum = w.sum()
-
-    def grad(theta):
-        r, alpha = np.exp(theta)
-        d_r = digamma(r + x) - digamma(r) + np.log(alpha) - np.log(alpha + T)
-        d_alpha = r / alpha - (r + x) / (alpha + T)
-        return -np.array([r * np.sum(w * d_r), alpha * np.sum(w * d_alpha)]) / wsum \
-            + 2 * penalizer * np.array([r, alpha]) ** 2
-
-    return grad
-
-
 def _starts(key: str, nbd: np.ndarray | None) -> list[np.ndarray]:
     """Starting points in log-parameters (time rescaled to max(T) = 1).
 
@@ -1045,10 +1037,20 @@ def _starts(key: str, nbd: np.ndarray | None) -> list[np.ndarray]:
     return starts
 
 
-def _fit_scaled(key: str, x, tx, T, w, penalizer: float, nbd: np.ndarray | None = None) -> _Optimum:
-    """Multi-start maximum likelihood of one model on time rescaled to max(T) = 1."""
-    fun = _objective(key, x, tx, T, w, penalizer)
-    grad = _nbd_gradient(x, T, w, penalizer) if key == "nbd" else None
+def _fit_scaled(key: str, x, tx, T, w, penalizer: float, nbd: np.ndarray | None = None,
+                rows: _likelihood.Rows | None = None) -> _Optimum:
+    """Multi-start maximum likelihood of one model on time rescaled to max(T) = 1.
+
+    BG/NBD, MBG/NBD and NBD use the vectorised likelihoods of ``_likelihood``
+    with analytic gradients (``rows``: the data prepared once for all fits);
+    the Pareto/NBD its own likelihood with a numerical gradient.
+    """
+    if key in _likelihood.CONTINUOUS:
+        rows = _likelihood.Rows(x, tx, T, w) if rows is None else rows
+        objective = _likelihood.Objective(_likelihood.CONTINUOUS[key], rows, penalizer)
+        fun, grad = objective.fun, objective.grad
+    else:
+        fun, grad = _objective(key, x, tx, T, w, penalizer), None
     starts = [_to_search(key, np.exp(x0)) for x0 in _starts(key, nbd)]
     opt = _optimise(fun, starts, grad=grad, weight=float(w.sum()))
     opt.x = _from_search(key, opt.x)
@@ -1179,12 +1181,14 @@ def fit_btyd(
     scale = 1.0 / age.max()
     data_cols = [x, tx * scale, age * scale]
     wsum = float(w.sum())
-    nbd = _fit_scaled("nbd", *data_cols, w, penalizer)
+    rows = _prepared(key, data_cols, w)  # reused by the fits, the log-likelihood and the SEs
+    nbd = _fit_scaled("nbd", *data_cols, w, penalizer, rows=rows)
     fitted_key, reduced_from = key, None
     if key == "nbd":
         opt = nbd
     else:
-        opt = _fit_scaled(key, *data_cols, w, penalizer, nbd=nbd.x if nbd.converged else None)
+        opt = _fit_scaled(key, *data_cols, w, penalizer, nbd=nbd.x if nbd.converged else None,
+                          rows=rows)
         # The supremum of every dropout model is its no-dropout limit; when the best
         # fit with dropout does not beat the NBD, the maximum is on that boundary.
         gain = (nbd.fun - opt.fun) * wsum if np.isfinite(opt.fun) else -np.inf
@@ -1352,8 +1356,6 @@ def fit_bgbb(
     >>> fit_bgbb(crm.load_donations(), weights="weights").params_.round(3).tolist()
     [1.204, 0.75, 0.657, 2.783]
     """
-    from lifetimes import BetaGeoBetaBinomFitter
-
     require_frame(summary, "fit_bgbb", empty=_EMPTY)
     cols = [_resolve(summary, c) for c in (frequency, recency, n_periods)]
     x, tx, n = (_numeric(summary, c, "fit_bgbb") for c in cols)
@@ -1372,9 +1374,16 @@ def fit_bgbb(
         raise CRMDataError(f"penalizer must be >= 0, got {penalizer}.")
     (x, tx, n), w = _aggregate(x, tx, n, weights=w)
     x, tx, n = x.astype(int), tx.astype(int), n.astype(int)
-    fitter = _run_quietly(
-        lambda: BetaGeoBetaBinomFitter(penalizer_coef=penalizer).fit(x, tx, n, weights=w), "fit_bgbb")
-    params = pd.Series(fitter.params_.to_numpy(float), index=_PARAM_NAMES["bgbb"])
+    # lifetimes' objective (weighted mean negative log-likelihood plus L2 penalty,
+    # log-parameters, its start 0.1 first) with an analytic gradient.
+    rows = _prepared("bgbb", [x, tx, n], w)
+    objective = _likelihood.Objective(_likelihood.bgbb, rows, penalizer)
+    opt = _optimise(objective.fun, [np.full(4, 0.1), np.zeros(4)], grad=objective.grad,
+                    weight=float(w.sum()))
+    if not opt.converged:
+        raise ConvergenceError(f"fit_bgbb: the maximum-likelihood fit did not converge "
+                               f"({opt.message}). {_ADVICE}")
+    params = pd.Series(np.exp(opt.x), index=_PARAM_NAMES["bgbb"])
     ll = _total_loglik("bgbb", params.to_numpy(), [x, tx, n], w)
     se, cov = _standard_errors("bgbb", params.to_numpy(), [x, tx, n], w)
     _check_fit(params, se, "fit_bgbb")
@@ -1438,31 +1447,6 @@ class SpendModel(_FittedModel):
         weight = p * x / (p * x + q - 1)
         out = (1 - weight) * self.mean_spend_ + weight * np.where(x > 0, m, 0.0)
         return _as_output(out, data, "expected_spend")
-
-
-def _objective_gg(x, m, penalizer: float):
-    def fun(theta):
-        p = np.exp(theta)
-        with np.errstate(all="ignore"):
-            return -float(np.mean(_row_loglik("gamma_gamma", p, [x, m]))) + penalizer * float(np.sum(p**2))
-
-    return fun
-
-
-def _gradient_gg(x, m, penalizer: float):
-    """Analytic gradient of the Gamma-Gamma objective in log-parameters."""
-    from scipy.special import digamma
-
-    def grad(theta):
-        p, q, v = np.exp(theta)
-        common = digamma(p * x + q) - np.log(x * m + v)
-        d_p = x * (common - digamma(p * x) + np.log(m) + np.log(x))
-        d_q = common - digamma(q) + np.log(v)
-        d_v = q / v - (p * x + q) / (x * m + v)
-        return (-np.array([p * d_p.mean(), q * d_q.mean(), v * d_v.mean()])
-                + 2 * penalizer * np.array([p, q, v]) ** 2)
-
-    return grad
 
 
 def fit_gamma_gamma(
@@ -1554,8 +1538,10 @@ def fit_gamma_gamma(
     # lifetimes' objective (mean negative log-likelihood plus L2 penalty, log-parameters,
     # start 0.1) with an analytic gradient; convergence is judged at the optimum, so a
     # fit that ends on scipy's "precision loss" at a flat maximum is accepted.
-    opt = _optimise(_objective_gg(xr, mr, penalizer), [np.full(3, 0.1), np.zeros(3)],
-                    grad=_gradient_gg(xr, mr, penalizer), weight=float(len(xr)))
+    objective = _likelihood.Objective(_likelihood.gamma_gamma, _prepared("gamma_gamma", [xr, mr], w),
+                                      penalizer)
+    opt = _optimise(objective.fun, [np.full(3, 0.1), np.zeros(3)], grad=objective.grad,
+                    weight=float(len(xr)))
     if not opt.converged:
         raise ConvergenceError(
             f"fit_gamma_gamma: the maximum-likelihood fit did not converge ({opt.message}). "

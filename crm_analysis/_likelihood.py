@@ -137,7 +137,7 @@ class Rows:
         self.Wx = np.bincount(codes, weights=self.w, minlength=len(uniq))  # weight per count
         self.Tg = _Distinct(self.T)
         self.txg = _Distinct(self.tx)
-        self.repeat_mask = np.where(self.x > 0, 0.0, -np.inf)  # log of the indicator x > 0
+        self.repeat_u = np.where(self.xu > 0, 0.0, -np.inf)  # log of the indicator x > 0
         self.wx = self.w * self.x
         self.wsum_x = float(self.wx.sum())
         self._by_T = None
@@ -168,14 +168,20 @@ def _mix(a3: np.ndarray, a4: np.ndarray):
     """log(exp(a3) + exp(a4)) and the softmax weights of the two terms, in one pass.
 
     Cheaper than ``np.logaddexp`` followed by two exponentials: one ``exp`` of
-    ``-|a4 - a3|`` (never overflows; ``a4 = -inf`` gives weight 0 exactly).
+    ``-|a4 - a3|``, never overflowing.  The gap is capped at 50 (a weight of
+    2e-22, below any rounding of the sums) because exponentials of large
+    negative numbers return subnormal floats, which slow every operation on
+    them tenfold; ``a4 = -inf`` thus gives ``a3 + 2e-22``, not exactly ``a3``.
     """
-    e = np.exp(-np.abs(a4 - a3))
-    mix = np.maximum(a3, a4) + np.log1p(e)
+    gap = np.abs(a4 - a3)
+    np.minimum(gap, 50.0, out=gap)
+    e = np.exp(-gap)
+    mix = np.maximum(a3, a4)
+    mix += np.log1p(e)
     big = 1.0 / (1.0 + e)
     small = e * big
-    s4 = np.where(a4 > a3, big, small)
-    return mix, np.where(a4 > a3, small, big), s4
+    first = a4 > a3
+    return mix, np.where(first, small, big), np.where(first, big, small)
 
 
 def _finish(ll: float, dll: np.ndarray, p: np.ndarray, wsum: float, penalizer: float):
@@ -219,10 +225,12 @@ def bgnbd(theta, d: Rows, penalizer: float = 0.0):
     # A3 = -(r+x) log(alpha+T); A4 = log a - log(b+x-1) - (r+x) log(alpha+tx), only for x > 0
     log_aT = d.Tg.take(np.log(alpha + d.Tg.values))
     log_atx = d.txg.take(np.log(alpha + d.txg.values))
-    inv_b = d.xi_take(1.0 / (b + np.maximum(d.xu, 1.0) - 1.0))
+    b_x = b + np.maximum(d.xu, 1.0) - 1.0
+    inv_b = d.xi_take(1.0 / b_x)
     rx = r + d.x
     a3 = -rx * log_aT
-    a4 = np.log(a) + np.log(inv_b) - rx * log_atx + d.repeat_mask
+    # log a - log(b+x-1) per distinct x, -inf where x = 0 (no such term)
+    a4 = d.xi_take(np.log(a) - np.log(b_x) + d.repeat_u) - rx * log_atx
     mix, s3, s4 = _mix(a3, a4)
     ws3, ws4 = d.w * s3, d.w * s4
     ll = s1 + s2 + _dot(d.w, mix)
@@ -248,7 +256,7 @@ def mbgnbd(theta, d: Rows, penalizer: float = 0.0):
     rx = r + d.x
     # A3 + logaddexp(A4, 0): A3 = -(r+x) log(alpha+T),
     # A4 = log a - log(b+x) + (r+x)(log(alpha+T) - log(alpha+tx))
-    a4 = np.log(a) + np.log(inv_b) + rx * (log_aT - log_atx)
+    a4 = d.xi_take(np.log(a) - np.log(b + d.xu)) + rx * (log_aT - log_atx)
     soft, _, sig = _mix(np.zeros_like(a4), a4)  # sig: weight of the dropout term
     wsig = d.w * sig
     ll = s1 + s2 - _dot(d.w, rx * log_aT) + _dot(d.w, soft)

@@ -541,11 +541,11 @@ def _optimise(fun, starts, *, grad=None, weight: float = 1.0, tol: float = 1e-3)
         # there reach the optimum in a fraction of the evaluations a tight BFGS spends
         # on its last digits (its line searches fail on objective changes below
         # machine precision).  Kept only when Newton confirms the optimum.
-        out = attempt(1e-6)
+        out = attempt(1e-4)
         if out is not None and not out[2] < tol:
             out = None
     if out is None:
-        out = attempt(1e-9)
+        out = attempt(1e-4)
     if out is None:
         return _Optimum(np.full(len(starts[0]), np.nan), np.inf, False, "no finite likelihood")
     x, f, gain, agree, message = out

@@ -314,19 +314,26 @@ class BGBBRows:
     The likelihood's second term sums over j = 0 .. n - t_x - 1 (the
     opportunity after the last transaction at which the customer dropped
     out); the grid holds one column per j, masked beyond each row's range.
+    Every log-gamma and digamma of the likelihood depends on one small integer
+    -- the count x, the opportunity k = t_x + j or n, or k - x -- so each is
+    evaluated once per integer (tables of length max(n) + 2) and gathered.
     """
 
     def __init__(self, x, tx, n, w=None):
-        self.x = np.asarray(x, float)
-        self.tx = np.asarray(tx, float)
-        self.n = np.asarray(n, float)
-        self.w = np.ones(len(self.x)) if w is None else np.asarray(w, float)
+        self.xi = np.asarray(x, np.int64)
+        self.ni = np.asarray(n, np.int64)
+        tx_i = np.asarray(tx, np.int64)
+        self.w = np.ones(len(self.xi)) if w is None else np.asarray(w, float)
         self.wsum = float(self.w.sum())
+        self.size = int(self.ni.max()) + 2 if len(self.ni) else 2
         # at least one column (all masked when every t_x = n) keeps the sums well defined
-        width = int(max((self.n - self.tx).max(), 1))
-        j = np.arange(width, dtype=float)[None, :]
-        self.tj = self.tx[:, None] + j  # t_x + j
-        self.mask = np.where(j < (self.n - self.tx)[:, None], 0.0, -np.inf)
+        width = int(max((self.ni - tx_i).max(), 1)) if len(self.ni) else 1
+        j = np.arange(width)[None, :]
+        inside = j < (self.ni - tx_i)[:, None]
+        self.k = np.where(inside, tx_i[:, None] + j, 0)  # opportunity t_x + j
+        self.m = np.where(inside, self.k - self.xi[:, None], 0)  # its non-transactions k - x
+        self.mask = np.where(inside, 0.0, -np.inf)
+        self.n_minus_x = self.ni - self.xi
 
 
 def _dbetaln(u, v):
@@ -335,40 +342,59 @@ def _dbetaln(u, v):
     return digamma(u) - both, digamma(v) - both
 
 
-def _bgbb_parts(p, d: BGBBRows):
-    """Per-row log-likelihood of the BG/BB and the pieces of its gradient in the parameters."""
+def _bgbb_parts(p, d: BGBBRows, gradient: bool = True):
+    """Per-row log-likelihood of the BG/BB (lifetimes' ``_loglikelihood``) and its gradient sum.
+
+    ``A``: alive through all n opportunities; ``B``: dropped out after
+    opportunity t_x + j, a log-sum-exp over j.  Log B(u, v) is written as
+    log-gammas of integer-shifted arguments, each from a table.
+    """
     al, be, ga, de = p
-    x, n = d.x, d.n
+    grid = np.arange(d.size, dtype=float)
+    g_a, g_b, g_ab = gammaln(al + grid), gammaln(be + grid), gammaln(al + be + grid)
+    g_d, g_gd = gammaln(de + grid), gammaln(ga + de + grid)
     ln_ab, ln_gd = betaln(al, be), betaln(ga, de)
-    dab_a, dab_b = _dbetaln(al, be)
-    dgd_g, dgd_d = _dbetaln(ga, de)
-    # alive through all n opportunities
-    A = betaln(al + x, be + n - x) - ln_ab + betaln(ga, de + n) - ln_gd
-    u_a, u_b = _dbetaln(al + x, be + n - x)
-    v_g, v_d = _dbetaln(ga, de + n)
-    dA = np.stack([u_a - dab_a, u_b - dab_b, v_g - dgd_g, v_d - dgd_d])
-    # dropped out after opportunity t_x + j, j = 0 .. n - t_x - 1 (log-sum-exp over j)
-    xa = (al + x)[:, None]
-    bj = be + d.tj - x[:, None]
-    dj = de + d.tj
-    logb = betaln(xa, bj) + betaln(ga + 1.0, dj) + d.mask
+    x, n, nx = d.xi, d.ni, d.n_minus_x
+    A = (g_a[x] + g_b[nx] - g_ab[n] - ln_ab
+         + gammaln(ga) + g_d[n] - g_gd[n] - ln_gd)
+    # log B(al+x, be+k-x) + log B(ga+1, de+k) = g_a[x] + g_b[m] - g_ab[k] + gammaln(ga+1) + g_d[k] - g_gd[k+1]
+    per_k = -g_ab[:-1] + g_d[:-1] - g_gd[1:]
+    logb = g_b[d.m] + per_k[d.k] + d.mask
+    logb += (g_a[x] + gammaln(ga + 1.0))[:, None]
     top = np.max(logb, axis=1, keepdims=True)
     top = np.where(np.isfinite(top), top, 0.0)
     weights_j = np.exp(logb - top)
     total = weights_j.sum(axis=1)
     with np.errstate(divide="ignore"):
         B = np.log(total) + top[:, 0] - ln_gd - ln_ab
-    pj = weights_j / np.where(total > 0, total, 1.0)[:, None]  # softmax weights over j
-    psi_ab = digamma(xa + bj)
-    psi_gd = digamma(ga + 1.0 + dj)
-    dB = np.stack([
-        (pj * (digamma(xa) - psi_ab)).sum(axis=1) - dab_a,
-        (pj * (digamma(bj) - psi_ab)).sum(axis=1) - dab_b,
-        (pj * (digamma(ga + 1.0) - psi_gd)).sum(axis=1) - dgd_g,
-        (pj * (digamma(dj) - psi_gd)).sum(axis=1) - dgd_d,
-    ])
     rows = np.logaddexp(A, B)
-    return rows, dA * np.exp(A - rows) + dB * np.exp(B - rows)
+    if not gradient:
+        return rows, None
+    dab_a, dab_b = _dbetaln(al, be)
+    dgd_g, dgd_d = _dbetaln(ga, de)
+    p_a, p_b, p_ab = digamma(al + grid), digamma(be + grid), digamma(al + be + grid)
+    p_d, p_gd = digamma(de + grid), digamma(ga + de + grid)
+    wa = d.w * np.exp(A - rows)  # weight of the alive term per row
+    wb = d.w * np.exp(B - rows)  # ... and of the dropout term
+    sum_wb = float(wb.sum())
+    dA = np.array([
+        _dot(wa, p_a[x] - p_ab[n]) - dab_a * wa.sum(),
+        _dot(wa, p_b[nx] - p_ab[n]) - dab_b * wa.sum(),
+        _dot(wa, digamma(ga) - p_gd[n]) - dgd_g * wa.sum(),
+        _dot(wa, p_d[n] - p_gd[n]) - dgd_d * wa.sum(),
+    ])
+    # softmax weights over j, times the row's dropout weight, summed per k and per k - x
+    cell = weights_j * (wb / np.where(total > 0, total, 1.0))[:, None]
+    per_k_w = np.bincount(d.k.ravel(), weights=cell.ravel(), minlength=d.size)
+    per_m_w = np.bincount(d.m.ravel(), weights=cell.ravel(), minlength=d.size)
+    per_k_w = per_k_w[:-1]
+    dB = np.array([
+        _dot(wb, p_a[x]) - _dot(per_k_w, p_ab[:-1]) - dab_a * sum_wb,
+        _dot(per_m_w, p_b) - _dot(per_k_w, p_ab[:-1]) - dab_b * sum_wb,
+        digamma(ga + 1.0) * sum_wb - _dot(per_k_w, p_gd[1:]) - dgd_g * sum_wb,
+        _dot(per_k_w, p_d[:-1] - p_gd[1:]) - dgd_d * sum_wb,
+    ])
+    return rows, dA + dB
 
 
 def bgbb(theta, d: BGBBRows, penalizer: float = 0.0):
@@ -380,14 +406,14 @@ def bgbb(theta, d: BGBBRows, penalizer: float = 0.0):
     relative.
     """
     p = np.exp(np.asarray(theta, float))
-    rows, drows = _bgbb_parts(p, d)
-    return _finish(_dot(d.w, rows), np.einsum("ki,i->k", drows, d.w), p, d.wsum, penalizer)
+    rows, dll = _bgbb_parts(p, d)
+    return _finish(_dot(d.w, rows), dll, p, d.wsum, penalizer)
 
 
 def bgbb_rows(params, x, tx, n) -> np.ndarray:
     """Per-row BG/BB log-likelihood."""
     with np.errstate(all="ignore"):
-        return _bgbb_parts(np.asarray(params, float), BGBBRows(x, tx, n))[0]
+        return _bgbb_parts(np.asarray(params, float), BGBBRows(x, tx, n), gradient=False)[0]
 
 
 # --------------------------------------------------------------------------------------
@@ -472,6 +498,8 @@ def total_loglik(model: str, params, data) -> float:
     with np.errstate(all="ignore"):
         if model in ("bgnbd", "mbgnbd"):
             f, _ = CONTINUOUS[model](theta, data, 0.0, gradient=False)
+        elif model == "bgbb":
+            return _dot(data.w, _bgbb_parts(np.exp(theta), data, gradient=False)[0])
         else:
             f, _ = {**CONTINUOUS, "bgbb": bgbb, "gamma_gamma": gamma_gamma}[model](theta, data, 0.0)
     return -f * data.wsum

@@ -90,10 +90,14 @@ def aggregate_rows(*columns: np.ndarray, weights: np.ndarray | None = None
         key *= size
         key += codes
     space = int(np.prod(np.array(sizes, float)))
+    unit = weights is None or bool(np.all(w == 1.0))  # one customer per row: counts suffice
     if space <= 8 * n + (1 << 20):
-        sums = np.bincount(key, weights=w, minlength=space)
-        keys = np.flatnonzero(np.bincount(key, minlength=space))
-        sums = sums[keys]
+        counts = np.bincount(key, minlength=space)
+        keys = np.flatnonzero(counts)
+        sums = counts[keys].astype(float) if unit else np.bincount(key, weights=w, minlength=space)[keys]
+    elif unit:
+        keys, counts = np.unique(key, return_counts=True)  # a sort, no argsort
+        sums = counts.astype(float)
     else:
         keys, inverse = np.unique(key, return_inverse=True)
         sums = np.bincount(inverse.reshape(-1), weights=w, minlength=len(keys))

@@ -265,15 +265,16 @@ def _groupby(cols, w):
     return [out[c].to_numpy() for c in out.columns[:-1]], out["w"].to_numpy()
 
 
+@pytest.mark.parametrize("unit", [False, True], ids=["weights", "unit_weights"])
 @pytest.mark.parametrize("distinct", [10, 400], ids=["bincount_keys", "unique_keys"])
-def test_aggregate_rows_equals_groupby(distinct):
+def test_aggregate_rows_equals_groupby(distinct, unit):
     # Few distinct values per column: small key space (bincount); many: np.unique of the keys.
     rng = np.random.default_rng(0)
     n = 2000
     x = rng.integers(0, distinct, n).astype(float)
     tx = rng.integers(0, distinct, n) / 7
     T = rng.normal(size=distinct)[rng.integers(0, distinct, n)]
-    w = rng.integers(1, 5, n).astype(float)
+    w = np.ones(n) if unit else rng.integers(1, 5, n).astype(float)
     got_cols, got_w = lk.aggregate_rows(x, tx, T, weights=w)
     ref_cols, ref_w = _groupby([x, tx, T], w)
     for got, ref in zip(got_cols, ref_cols, strict=True):

@@ -1240,6 +1240,7 @@ def fit_btyd(
         raise ConvergenceError(f"{what}: invalid parameters {params.to_dict()}. {_ADVICE}")
     ll = _total_loglik(fitted_key, p_scaled, data_cols, w) + float(np.sum(w * x)) * np.log(scale)
     se, cov = _standard_errors(fitted_key, p_scaled, data_cols, w, out_params=params.to_numpy())
+    _PREPARED[0] = None  # release the prepared rows of this fit
     _check_fit(params, se, what)
     out = BTYDModel(
         model=fitted_key, time_unit=time_unit, params_=params, standard_errors_=se,
@@ -1417,6 +1418,7 @@ def fit_bgbb(
     params = pd.Series(np.exp(opt.x), index=_PARAM_NAMES["bgbb"])
     ll = _total_loglik("bgbb", params.to_numpy(), [x, tx, n], w)
     se, cov = _standard_errors("bgbb", params.to_numpy(), [x, tx, n], w)
+    _PREPARED[0] = None  # release the prepared rows of this fit
     _check_fit(params, se, "fit_bgbb")
     return BGBBModel(params, se, cov, ll, int(round(w.sum())), time_unit, penalizer,
                      {"frequency": cols[0], "recency": cols[1], "n_periods": cols[2]})
@@ -1580,6 +1582,7 @@ def fit_gamma_gamma(
     params = pd.Series(np.exp(opt.x), index=_PARAM_NAMES["gamma_gamma"])
     ll = _total_loglik("gamma_gamma", params.to_numpy(), [xr, mr], w)
     se, cov = _standard_errors("gamma_gamma", params.to_numpy(), [xr, mr], w)
+    _PREPARED[0] = None  # release the prepared rows of this fit
     _check_fit(params, se, "fit_gamma_gamma")
     return SpendModel(params, se, cov, ll, int(repeat.sum()), int((~repeat).sum()), corr, penalizer,
                       {"frequency": fcol, "monetary_value": mcol})

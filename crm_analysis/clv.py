@@ -451,9 +451,10 @@ def _optimise(fun, starts, *, grad=None, weight: float = 1.0, tol: float = 1e-3)
     Every start runs a BFGS; the best end point is refined by Newton steps on a
     numerical Hessian of the gradient.  With an analytic ``grad`` the starts
     first run to a moderate tolerance and Newton finishes; when Newton cannot
-    confirm that optimum (e.g. on a ridge), the starts run again to a tight one.  Convergence is judged on the end
-    point itself, not on the optimiser's exit status (scipy reports "precision
-    loss" when the objective is already flat to machine precision).  The fit
+    confirm that optimum (e.g. on a ridge), the starts run again to a tight
+    one.  Convergence is judged on the end point itself, not on the
+    optimiser's exit status (scipy reports "precision loss" when the objective
+    is already flat to machine precision).  The fit
     counts as converged when the log-likelihood (``weight`` customers times the
     mean) can gain less than ``tol`` more: either the Hessian is positive
     definite and the Newton step predicts a gain below ``tol``, or the

@@ -31,8 +31,6 @@ pandas 3 / matplotlib 3.11.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import re
 import warnings
 from dataclasses import dataclass, field
@@ -41,6 +39,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
+from . import _likelihood
 from ._checks import numeric_column, require_columns, require_frame
 from ._deprecation import renamed_kwargs
 from .discounting import present_value_of_increments
@@ -178,11 +177,12 @@ def _weights(data: pd.DataFrame, weights: str | None, where: str) -> np.ndarray:
 
 
 def _aggregate(*arrays: np.ndarray, weights: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
-    """Distinct rows of the given columns with summed weights."""
-    frame = pd.DataFrame({f"c{i}": a for i, a in enumerate(arrays)})
-    frame["w"] = weights
-    grouped = frame.groupby([f"c{i}" for i in range(len(arrays))], sort=True)["w"].sum().reset_index()
-    return [grouped[f"c{i}"].to_numpy() for i in range(len(arrays))], grouped["w"].to_numpy(dtype=float)
+    """Distinct rows of the given columns (sorted) with summed weights.
+
+    Packed integer keys (``_likelihood.aggregate_rows``): linear in the rows
+    apart from sorting the few distinct values of each column.
+    """
+    return _likelihood.aggregate_rows(*arrays, weights=weights)
 
 
 def _as_output(values, data: pd.DataFrame, name: str) -> pd.Series:
@@ -196,7 +196,6 @@ def _as_output(values, data: pd.DataFrame, name: str) -> pd.Series:
 
 def _row_loglik(model: str, params: np.ndarray, cols: list[np.ndarray]) -> np.ndarray:
     """Per-row log-likelihood of each model (lifetimes' formulas, original time units)."""
-    from lifetimes import BetaGeoBetaBinomFitter
     from scipy.special import gammaln
 
     if model == "bgnbd":
@@ -208,7 +207,7 @@ def _row_loglik(model: str, params: np.ndarray, cols: list[np.ndarray]) -> np.nd
     if model == "pareto":
         return _pareto_rows(params, *cols)
     if model == "bgbb":
-        return np.asarray(BetaGeoBetaBinomFitter._loglikelihood(list(params), *cols), float)
+        return _likelihood.bgbb_rows(params, *cols)
     if model == "gamma_gamma":
         x, m = cols
         p, q, v = params
@@ -346,7 +345,36 @@ def _mbgnbd_rows(params, x, tx, T):
     return a1 + a2 + a3 + np.logaddexp(a4, 0)
 
 
+_FAST = {"bgnbd", "mbgnbd", "nbd", "bgbb", "gamma_gamma"}
+_PREPARED: list = [None]  # [(model family, arrays, prepared rows)]: the last data prepared
+
+
+def _prepared(model: str, cols, w):
+    """Rows of ``_likelihood`` for these arrays, prepared once and reused.
+
+    The standard errors evaluate the log-likelihood dozens of times on the same
+    arrays; the distinct counts and times are found once.  The cache holds the
+    arrays themselves and is hit only for the very same (never modified) objects.
+    """
+    family = {"bgbb": "bgbb", "gamma_gamma": "gamma_gamma"}.get(model, "continuous")
+    arrays = (*cols, w)
+    last = _PREPARED[0]  # one read: another thread may replace the entry meanwhile
+    if last is not None and last[0] == family and len(last[1]) == len(arrays) and all(
+            a is b for a, b in zip(last[1], arrays, strict=True)):
+        return last[2]
+    if family == "bgbb":
+        rows = _likelihood.BGBBRows(*cols, w)
+    elif family == "gamma_gamma":
+        rows = _likelihood.SpendRows(*cols, w)
+    else:
+        rows = _likelihood.Rows(*cols, w)
+    _PREPARED[0] = (family, arrays, rows)
+    return rows
+
+
 def _total_loglik(model, params, cols, w) -> float:
+    if model in _FAST:
+        return _likelihood.total_loglik(model, params, _prepared(model, cols, np.asarray(w, float)))
     return float(np.sum(w * _row_loglik(model, np.asarray(params, float), cols)))
 
 
@@ -372,9 +400,6 @@ def _standard_errors(model, params, cols, w, out_params=None) -> tuple[pd.Series
     out_params = params if out_params is None else np.asarray(out_params, float)
     return standard_errors(lambda t: _total_loglik(model, np.exp(t), cols, w), np.log(params),
                            jacobian=out_params, names=_PARAM_NAMES[model])
-
-
-_ConvergenceError = ConvergenceError  # the package's class; lifetimes' has the same name
 
 
 def _central_grad(fun, theta: np.ndarray, h: float = 1e-6) -> np.ndarray:
@@ -409,10 +434,13 @@ class _Optimum:
 def _optimise(fun, starts, *, grad=None, weight: float = 1.0, tol: float = 1e-3) -> _Optimum:
     """Minimise a mean negative log-likelihood over log-parameters from several starts.
 
-    Every start runs a short BFGS; the best end point is refined by a tight BFGS
-    and Newton steps on a numerical Hessian.  Convergence is judged on the end
-    point itself, not on the optimiser's exit status (scipy reports "precision
-    loss" when the objective is already flat to machine precision).  The fit
+    Every start runs a BFGS; the best end point is refined by Newton steps on a
+    numerical Hessian of the gradient.  With an analytic ``grad`` the starts
+    first run to a moderate tolerance and Newton finishes; when Newton cannot
+    confirm that optimum (e.g. on a ridge), the starts run again to a tight
+    one.  Convergence is judged on the end point itself, not on the
+    optimiser's exit status (scipy reports "precision loss" when the objective
+    is already flat to machine precision).  The fit
     counts as converged when the log-likelihood (``weight`` customers times the
     mean) can gain less than ``tol`` more: either the Hessian is positive
     definite and the Newton step predicts a gain below ``tol``, or the
@@ -420,7 +448,11 @@ def _optimise(fun, starts, *, grad=None, weight: float = 1.0, tol: float = 1e-3)
     parameter, or (on a ridge running to the edge of the parameter space, where
     neither test applies) two starts end within ``tol`` of the best value.
     """
+    analytic = grad is not None
     grad = grad or (lambda t: _central_grad(fun, t))
+    # Newton stops once it predicts a gain below ``stop``; an exact gradient affords
+    # a much smaller one (one more quadratic step), pinning the optimum to ~1e-8.
+    stop = tol * (1e-9 if analytic else 1e-3)
 
     def safe(t):
         with np.errstate(all="ignore"):
@@ -448,62 +480,70 @@ def _optimise(fun, starts, *, grad=None, weight: float = 1.0, tol: float = 1e-3)
                                      callback=stop_when_flat,
                                      options={"gtol": gtol, "maxiter": 2000})
 
-    ends = []
-    for x0 in starts:
-        res = run(x0, 1e-9, tol * 0.1)
-        if np.all(np.isfinite(res.x)) and res.fun < 1e10:
-            ends.append(res)
-    if not ends:
+    def newton(x, f):
+        """Newton steps on a numerical Hessian of the gradient; the predicted gain at the end."""
+        gain = np.inf
+        for _ in range(20):
+            g = safe_grad(x)
+            if analytic:
+                # forward differences of an exact gradient: half the evaluations,
+                # error ~1e-6 relative, which only slows Newton's last step a little
+                hess = np.array([(safe_grad(x + 1e-6 * e) - g) / 1e-6 for e in np.eye(len(x))])
+                hess = (hess + hess.T) / 2
+            else:
+                hess = _num_hessian(safe_grad, x)
+            try:
+                eig = np.linalg.eigvalsh(hess)
+                if not np.all(np.isfinite(eig)) or eig.min() <= 0:
+                    return x, f, np.inf
+                step = np.linalg.solve(hess, g)
+            except np.linalg.LinAlgError:
+                return x, f, np.inf
+            gain = 0.5 * float(g @ step) * weight
+            if gain < stop:
+                break
+            t = 1.0
+            while t > 1e-4:
+                f_new = safe(x - t * step)
+                if f_new <= f:
+                    x, f = x - t * step, f_new
+                    break
+                t /= 2
+            else:
+                break
+        return x, f, gain
+
+    def attempt(gtol):
+        ends = []
+        for x0 in starts:
+            res = run(x0, gtol, tol * 0.1)
+            if np.all(np.isfinite(res.x)) and res.fun < 1e10:
+                ends.append(res)
+        if not ends:
+            return None
+        ends.sort(key=lambda res: res.fun)
+        best = ends[0]
+        # Two starts ending within ``tol`` of the best value: the best is reproducible.
+        agree = len(ends) > 1 and (ends[1].fun - best.fun) * weight < tol
+        x, f, gain = newton(best.x.copy(), float(best.fun))
+        return x, f, gain, agree, str(best.message)
+
+    out = None
+    if analytic:
+        # With an exact gradient, BFGS to a moderate tolerance and Newton steps from
+        # there reach the optimum in a fraction of the evaluations a tight BFGS spends
+        # on its last digits (its line searches fail on objective changes below
+        # machine precision).  Kept only when Newton confirms the optimum.
+        out = attempt(1e-5)
+        if out is not None and not out[2] < tol:
+            out = None
+    if out is None:
+        out = attempt(1e-9)
+    if out is None:
         return _Optimum(np.full(len(starts[0]), np.nan), np.inf, False, "no finite likelihood")
-    ends.sort(key=lambda res: res.fun)
-    best = ends[0]
-    # Two starts ending within ``tol`` of the best value: the best is reproducible.
-    agree = len(ends) > 1 and (ends[1].fun - best.fun) * weight < tol
-    x, f = best.x.copy(), float(best.fun)
-    gain = np.inf
-    for _ in range(20):
-        g = safe_grad(x)
-        hess = _num_hessian(safe_grad, x)
-        try:
-            eig = np.linalg.eigvalsh(hess)
-            if not np.all(np.isfinite(eig)) or eig.min() <= 0:
-                gain = np.inf
-                break
-            step = np.linalg.solve(hess, g)
-        except np.linalg.LinAlgError:
-            gain = np.inf
-            break
-        gain = 0.5 * float(g @ step) * weight
-        if gain < tol * 1e-3:
-            break
-        t = 1.0
-        while t > 1e-4:
-            f_new = safe(x - t * step)
-            if f_new <= f:
-                x, f = x - t * step, f_new
-                break
-            t /= 2
-        else:
-            break
+    x, f, gain, agree, message = out
     flat = float(np.max(np.abs(safe_grad(x)))) * weight < tol
-    return _Optimum(x, f, bool(gain < tol or flat or agree), str(best.message))
-
-
-def _run_quietly(fn, what: str):
-    """Call a lifetimes fit, turning its convergence failure into CRMDataError."""
-    from lifetimes.utils import ConvergenceError
-
-    buffer = io.StringIO()
-    try:
-        # lifetimes prints the optimiser's output before raising; keep it for the message.
-        with contextlib.redirect_stdout(buffer), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            return fn()
-    except ConvergenceError as exc:
-        raise _ConvergenceError(
-            f"{what}: the maximum-likelihood fit did not converge. {_ADVICE}\n"
-            f"Optimiser said: {buffer.getvalue().strip()[:400]}"
-        ) from exc
+    return _Optimum(x, f, bool(gain < tol or flat or agree), message)
 
 
 def _check_fit(params: pd.Series, se: pd.Series, what: str) -> None:
@@ -1002,22 +1042,6 @@ def _to_search(key: str, params) -> np.ndarray:
     return np.log(p)
 
 
-def _nbd_gradient(x, T, w, penalizer: float):
-    """Analytic gradient of the NBD objective in log-parameters."""
-    from scipy.special import digamma
-
-    wsum = w.sum()
-
-    def grad(theta):
-        r, alpha = np.exp(theta)
-        d_r = digamma(r + x) - digamma(r) + np.log(alpha) - np.log(alpha + T)
-        d_alpha = r / alpha - (r + x) / (alpha + T)
-        return -np.array([r * np.sum(w * d_r), alpha * np.sum(w * d_alpha)]) / wsum \
-            + 2 * penalizer * np.array([r, alpha]) ** 2
-
-    return grad
-
-
 def _starts(key: str, nbd: np.ndarray | None) -> list[np.ndarray]:
     """Starting points in log-parameters (time rescaled to max(T) = 1).
 
@@ -1035,10 +1059,20 @@ def _starts(key: str, nbd: np.ndarray | None) -> list[np.ndarray]:
     return starts
 
 
-def _fit_scaled(key: str, x, tx, T, w, penalizer: float, nbd: np.ndarray | None = None) -> _Optimum:
-    """Multi-start maximum likelihood of one model on time rescaled to max(T) = 1."""
-    fun = _objective(key, x, tx, T, w, penalizer)
-    grad = _nbd_gradient(x, T, w, penalizer) if key == "nbd" else None
+def _fit_scaled(key: str, x, tx, T, w, penalizer: float, nbd: np.ndarray | None = None,
+                rows: _likelihood.Rows | None = None) -> _Optimum:
+    """Multi-start maximum likelihood of one model on time rescaled to max(T) = 1.
+
+    BG/NBD, MBG/NBD and NBD use the vectorised likelihoods of ``_likelihood``
+    with analytic gradients (``rows``: the data prepared once for all fits);
+    the Pareto/NBD its own likelihood with a numerical gradient.
+    """
+    if key in _likelihood.CONTINUOUS:
+        rows = _likelihood.Rows(x, tx, T, w) if rows is None else rows
+        objective = _likelihood.Objective(_likelihood.CONTINUOUS[key], rows, penalizer)
+        fun, grad = objective.fun, objective.grad
+    else:
+        fun, grad = _objective(key, x, tx, T, w, penalizer), None
     starts = [_to_search(key, np.exp(x0)) for x0 in _starts(key, nbd)]
     opt = _optimise(fun, starts, grad=grad, weight=float(w.sum()))
     opt.x = _from_search(key, opt.x)
@@ -1169,12 +1203,14 @@ def fit_btyd(
     scale = 1.0 / age.max()
     data_cols = [x, tx * scale, age * scale]
     wsum = float(w.sum())
-    nbd = _fit_scaled("nbd", *data_cols, w, penalizer)
+    rows = _prepared(key, data_cols, w)  # reused by the fits, the log-likelihood and the SEs
+    nbd = _fit_scaled("nbd", *data_cols, w, penalizer, rows=rows)
     fitted_key, reduced_from = key, None
     if key == "nbd":
         opt = nbd
     else:
-        opt = _fit_scaled(key, *data_cols, w, penalizer, nbd=nbd.x if nbd.converged else None)
+        opt = _fit_scaled(key, *data_cols, w, penalizer, nbd=nbd.x if nbd.converged else None,
+                          rows=rows)
         # The supremum of every dropout model is its no-dropout limit; when the best
         # fit with dropout does not beat the NBD, the maximum is on that boundary.
         gain = (nbd.fun - opt.fun) * wsum if np.isfinite(opt.fun) else -np.inf
@@ -1195,6 +1231,7 @@ def fit_btyd(
         raise ConvergenceError(f"{what}: invalid parameters {params.to_dict()}. {_ADVICE}")
     ll = _total_loglik(fitted_key, p_scaled, data_cols, w) + float(np.sum(w * x)) * np.log(scale)
     se, cov = _standard_errors(fitted_key, p_scaled, data_cols, w, out_params=params.to_numpy())
+    _PREPARED[0] = None  # release the prepared rows of this fit
     _check_fit(params, se, what)
     return BTYDModel(
         model=fitted_key, time_unit=time_unit, params_=params, standard_errors_=se,
@@ -1349,8 +1386,6 @@ def fit_bgbb(
     >>> fit_bgbb(crm.load_donations(), weights="weights").params_.round(3).tolist()
     [1.204, 0.75, 0.657, 2.783]
     """
-    from lifetimes import BetaGeoBetaBinomFitter
-
     require_frame(summary, "fit_bgbb", empty=_EMPTY)
     cols = [_resolve(summary, c, "fit_bgbb") for c in (frequency, recency, n_periods)]
     x, tx, n = (_numeric(summary, c, "fit_bgbb") for c in cols)
@@ -1369,11 +1404,19 @@ def fit_bgbb(
         raise CRMDataError(f"fit_bgbb: penalizer must be >= 0, got {penalizer}.")
     (x, tx, n), w = _aggregate(x, tx, n, weights=w)
     x, tx, n = x.astype(int), tx.astype(int), n.astype(int)
-    fitter = _run_quietly(
-        lambda: BetaGeoBetaBinomFitter(penalizer_coef=penalizer).fit(x, tx, n, weights=w), "fit_bgbb")
-    params = pd.Series(fitter.params_.to_numpy(float), index=_PARAM_NAMES["bgbb"])
+    # lifetimes' objective (weighted mean negative log-likelihood plus L2 penalty,
+    # log-parameters, its start 0.1 first) with an analytic gradient.
+    rows = _prepared("bgbb", [x, tx, n], w)
+    objective = _likelihood.Objective(_likelihood.bgbb, rows, penalizer)
+    opt = _optimise(objective.fun, [np.full(4, 0.1), np.zeros(4)], grad=objective.grad,
+                    weight=float(w.sum()))
+    if not opt.converged:
+        raise ConvergenceError(f"fit_bgbb: the maximum-likelihood fit did not converge "
+                               f"({opt.message}). {_ADVICE}")
+    params = pd.Series(np.exp(opt.x), index=_PARAM_NAMES["bgbb"])
     ll = _total_loglik("bgbb", params.to_numpy(), [x, tx, n], w)
     se, cov = _standard_errors("bgbb", params.to_numpy(), [x, tx, n], w)
+    _PREPARED[0] = None  # release the prepared rows of this fit
     _check_fit(params, se, "fit_bgbb")
     return BGBBModel(params, se, cov, ll, int(round(w.sum())), time_unit, penalizer,
                      {"frequency": cols[0], "recency": cols[1], "n_periods": cols[2]})
@@ -1443,31 +1486,6 @@ class SpendModel(FittedModel):
         weight = p * x / (p * x + q - 1)
         out = (1 - weight) * self.mean_spend_ + weight * np.where(x > 0, m, 0.0)
         return _as_output(out, data, "expected_spend")
-
-
-def _objective_gg(x, m, penalizer: float):
-    def fun(theta):
-        p = np.exp(theta)
-        with np.errstate(all="ignore"):
-            return -float(np.mean(_row_loglik("gamma_gamma", p, [x, m]))) + penalizer * float(np.sum(p**2))
-
-    return fun
-
-
-def _gradient_gg(x, m, penalizer: float):
-    """Analytic gradient of the Gamma-Gamma objective in log-parameters."""
-    from scipy.special import digamma
-
-    def grad(theta):
-        p, q, v = np.exp(theta)
-        common = digamma(p * x + q) - np.log(x * m + v)
-        d_p = x * (common - digamma(p * x) + np.log(m) + np.log(x))
-        d_q = common - digamma(q) + np.log(v)
-        d_v = q / v - (p * x + q) / (x * m + v)
-        return (-np.array([p * d_p.mean(), q * d_q.mean(), v * d_v.mean()])
-                + 2 * penalizer * np.array([p, q, v]) ** 2)
-
-    return grad
 
 
 def fit_gamma_gamma(
@@ -1559,8 +1577,10 @@ def fit_gamma_gamma(
     # lifetimes' objective (mean negative log-likelihood plus L2 penalty, log-parameters,
     # start 0.1) with an analytic gradient; convergence is judged at the optimum, so a
     # fit that ends on scipy's "precision loss" at a flat maximum is accepted.
-    opt = _optimise(_objective_gg(xr, mr, penalizer), [np.full(3, 0.1), np.zeros(3)],
-                    grad=_gradient_gg(xr, mr, penalizer), weight=float(len(xr)))
+    objective = _likelihood.Objective(_likelihood.gamma_gamma, _prepared("gamma_gamma", [xr, mr], w),
+                                      penalizer)
+    opt = _optimise(objective.fun, [np.full(3, 0.1), np.zeros(3)], grad=objective.grad,
+                    weight=float(len(xr)))
     if not opt.converged:
         raise ConvergenceError(
             f"fit_gamma_gamma: the maximum-likelihood fit did not converge ({opt.message}). "
@@ -1568,6 +1588,7 @@ def fit_gamma_gamma(
     params = pd.Series(np.exp(opt.x), index=_PARAM_NAMES["gamma_gamma"])
     ll = _total_loglik("gamma_gamma", params.to_numpy(), [xr, mr], w)
     se, cov = _standard_errors("gamma_gamma", params.to_numpy(), [xr, mr], w)
+    _PREPARED[0] = None  # release the prepared rows of this fit
     _check_fit(params, se, "fit_gamma_gamma")
     n_excluded = int((~repeat).sum())
     # Customers without a repeat purchase carry no spend information (by design, not an error).

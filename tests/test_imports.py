@@ -20,7 +20,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "crm_analysis"
 #: is one unit: its ``__init__`` and modules count as the package.
 LAYERS = [
     ["errors", "_deprecation"],
-    ["_checks", "_cleaning", "_resources", "dates", "io", "fitted", "discounting"],
+    ["_checks", "_cleaning", "_resources", "dates", "io", "fitted", "discounting", "_likelihood"],
     ["_summary"],                     # the RFM summary core shared by every engine
     ["largedata"],                    # out-of-core summary engines (DuckDB, Dask)
     ["transactions", "datasets", "simulate", "glossary"],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import warnings
 from collections.abc import Callable, Sequence
@@ -149,6 +150,9 @@ def _use_cjk_font() -> None:
     # The packaged cut has one weight; bold titles would make matplotlib log a
     # "failed to find font weight bold" line for every chart.
     mpl.rcParams["axes.titleweight"] = "normal"
+    # Bold text inside a chart (cell values, annotations) falls back to the regular
+    # weight too; the font manager's line about it would land in the report's output.
+    logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
 
 
 def translate(text: str, kind: str = "label") -> str:

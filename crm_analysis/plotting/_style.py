@@ -24,7 +24,8 @@ LANGUAGES = ("en", "zh", "zh+en")
 _STATE = {"lang": "en"}
 # Longest phrase first, so "Customer equity by segment" wins over "Customer equity".
 _PHRASES = sorted(ZH, key=len, reverse=True)
-_PATTERN = re.compile("|".join(rf"(?<![A-Za-z]){re.escape(p)}(?![A-Za-z])" for p in _PHRASES))
+# Whole words only, and never inside a data name such as "price_to_value".
+_PATTERN = re.compile("|".join(rf"(?<![A-Za-z_]){re.escape(p)}(?![A-Za-z_])" for p in _PHRASES))
 _LOOKUP = {p: ZH[p] for p in _PHRASES}
 _CJK = r"[\u3000-\u9fff\uff00-\uffef]"
 # Font files searched, in order, when no packaged CJK font is installed.
@@ -202,12 +203,15 @@ def finish(ax: Axes, *, title: str, xlabel: str, ylabel: str, legend: bool | Non
     Every text goes through :func:`translate`, so ``set_style(lang="zh")``
     changes the language of all the package's charts in this one place: the
     title, the axis labels, the labels of the drawn series (also for a legend
-    drawn after ``finish``) and a legend drawn before it.
+    drawn after ``finish``), a legend drawn before it and the annotations
+    written on the Axes before it.
     """
     ax.set(title=translate(title), xlabel=translate(xlabel), ylabel=translate(ylabel))
     handles, _ = ax.get_legend_handles_labels()
     if _STATE["lang"] != "en":
         _translate_ticks_and_colorbars(ax)
+        for text in ax.texts:  # annotations written before finish (cell labels, peaks)
+            text.set_text(translate(text.get_text(), "legend"))
         for handle in handles:
             handle.set_label(translate(handle.get_label(), "legend"))
         drawn = ax.get_legend()

@@ -330,6 +330,26 @@ _CATALOGUE: list[tuple[str, str, str]] = [
      "{n_behaviour_only:,} 位客户没有参加调查。"),
     ("txt.drivers_chart", "What drives overall satisfaction (Shapley R² shares)",
      f"{_OVERALL}的驱动因素（Shapley R² 份额）"),
+    # ---- the what-if panels (crm_analysis.whatif); their chart words are in plotting/_labels_zh.py
+    ("whatif.base", "base case", "基准情形"),
+    ("whatif.na", "n/a", "无数据"),
+    ("whatif.unlimited", "unlimited horizon", "期限不限"),
+    ("whatif.periods", "{n} periods", "{n} 期"),
+    ("whatif.defaults", "defaults", "默认参数"),
+    ("whatif.note.clv", "Illustrative assumptions, not data: {customers:,.0f} customers, base "
+     "retention {retention:.0%} per period, {horizon}; margin received at the end of each period "
+     "survived. Computed with crm.equity_decomposition.",
+     "示意性假设，并非数据：{customers:,.0f} 位客户，基准客户保持率每期 {retention:.0%}，{horizon}；"
+     "毛利在客户存续的每期期末获得。用 crm.equity_decomposition 计算。"),
+    ("whatif.note.dick_basu", "{n:,} customers; 'high' means strictly above the cut. Computed with "
+     "crm.dick_basu_segments.",
+     "{n:,} 位客户；“高”指严格高于分界点。用 crm.dick_basu_segments 计算。"),
+    ("whatif.note.fee", "{n:,} customers; expected equity in closed form from "
+     "crm.simulate_fee_policy ({policy})",
+     f"{{n:,}} 位客户；预期{_EQUITY}由 crm.simulate_fee_policy 的闭式解给出（{{policy}}）"),
+    ("whatif.note.whale", "{n:,} customers; profit from crm.customer_profitability, curve from "
+     "crm.whale_curve.",
+     "{n:,} 位客户；利润由 crm.customer_profitability 计算，曲线由 crm.whale_curve 计算。"),
     ("reason.missing_value", "missing value", "缺失值"),
     ("reason.missing_code", "missing code", "“不适用”代码"),
 ]
@@ -391,20 +411,20 @@ def message(key: str, lang: str = "en", **params) -> str:
     if key not in MESSAGES:
         raise CRMDataError(f"message: no message with id {key!r} in the catalogue")
     en, zh = MESSAGES[key]
-    # a figure may itself be a message ("on the calibration period"): say it in lang too
-    params = {k: localise(v, lang) if isinstance(v, (Message, Mapping)) else v
-              for k, v in params.items()}
-    try:
-        en_text = en.format(**params)
-        zh_text = zh.format(**params)
-    except (KeyError, IndexError) as exc:
-        raise CRMDataError(f"message: {key!r} needs the parameter {exc}") from None
+
+    def fill(text: str, in_lang: str) -> str:
+        # a figure may itself be a message ("on the calibration period"): say it in that language
+        values = {k: localise(v, in_lang) if isinstance(v, (Message, Mapping)) else v
+                  for k, v in params.items()}
+        try:
+            return text.format(**values)
+        except (KeyError, IndexError) as exc:
+            raise CRMDataError(f"message: {key!r} needs the parameter {exc}") from None
+
     if lang == "en":
-        return en_text
-    if lang == "zh+en":  # the figures that are messages in English in the English half
-        en_text = message(key, "en", **{k: localise(v, "en") if isinstance(v, Mapping) else v
-                                        for k, v in params.items()})
-    return zh_text if lang == "zh" else _both(zh_text, en_text, key)
+        return fill(en, "en")
+    zh_text = fill(zh, "zh")
+    return zh_text if lang == "zh" else _both(zh_text, fill(en, "en"), key)
 
 
 class Message(str):

@@ -5,7 +5,17 @@ line styles and hatches that survive greyscale printing); the chart functions
 live in one module per analysis and are re-exported here.
 """
 
-from ._style import HATCHES, LANGUAGES, LINESTYLES, MARKERS, PALETTE, cjk_font, set_style, translate
+from ._style import (
+    HATCHES,
+    LANGUAGES,
+    LINESTYLES,
+    MARKERS,
+    PALETTE,
+    chart_language,
+    cjk_font,
+    set_style,
+    translate,
+)
 from .basket import plot_breadth_retention, plot_migration_flow, plot_rules
 from .churn import (
     plot_at_risk,
@@ -68,6 +78,7 @@ __all__ = [
     "LANGUAGES",
     "cjk_font",
     "translate",
+    "chart_language",
     "plot_asymmetric_effects",
     "plot_context_comparison",
     "plot_driver_importance",

@@ -17,7 +17,7 @@ from matplotlib.axes import Axes
 from ._labels_zh import ZH
 
 __all__ = ["PALETTE", "LINESTYLES", "MARKERS", "HATCHES", "LANGUAGES", "set_style", "get_ax", "finish",
-           "style_cycle", "grouped_bars", "label_cells", "translate", "cjk_font"]
+           "style_cycle", "grouped_bars", "label_cells", "translate", "cjk_font", "chart_language"]
 
 #: Languages of chart text: English, simplified Chinese, or Chinese above English.
 LANGUAGES = ("en", "zh", "zh+en")
@@ -156,7 +156,20 @@ def _use_cjk_font() -> None:
     logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
 
 
-def translate(text: str, kind: str = "label") -> str:
+def chart_language() -> str:
+    """The chart language chosen with :func:`set_style`: ``"en"``, ``"zh"`` or ``"zh+en"``.
+
+    Examples
+    --------
+    >>> set_style(lang="zh"); chart_language()
+    'zh'
+    >>> set_style(); chart_language()
+    'en'
+    """
+    return _STATE["lang"]
+
+
+def translate(text: str, kind: str = "label", *, lang: str | None = None) -> str:
     """Chart text in the language chosen with :func:`set_style`.
 
     Parameters
@@ -166,6 +179,8 @@ def translate(text: str, kind: str = "label") -> str:
     kind : {"label", "legend"}, default "label"
         With ``lang="zh+en"`` a title or axis label gets the English on a second
         line, a legend entry gets it after a slash.
+    lang : {"en", "zh", "zh+en"}, optional
+        The language; default the one chosen with :func:`set_style`.
 
     Returns
     -------
@@ -182,7 +197,7 @@ def translate(text: str, kind: str = "label") -> str:
     >>> translate("Weeks since first purchase")
     'Weeks since first purchase'
     """
-    lang = _STATE["lang"]
+    lang = _STATE["lang"] if lang is None else lang
     if lang == "en" or not text:
         return text
     zh = _PATTERN.sub(lambda m: _LOOKUP[m.group(0)], text)

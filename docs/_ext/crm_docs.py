@@ -62,6 +62,7 @@ GROUPS = [
     ("report", "crm_analysis.report", "the client analysis"),
     ("io", "crm_analysis.io", "reading and writing client files"),
     ("whatif", "crm_analysis.whatif", "what-if sliders for the site and JupyterLab"),
+    ("messages", "crm_analysis.messages", "the report's words in English and Chinese"),
 ]
 
 #: short name -> documented full name, filled by :func:`generate_api`.

@@ -101,9 +101,9 @@ _CATALOGUE: list[tuple[str, str, str]] = [
      "({n_dropped:,} dropped in cleaning).",
      "- **{n_customers:,} 位客户**，{n_rows:,} 行交易记录（清洗中删除 {n_dropped:,} 行）。"),
     ("txt.equity", "- **Customer equity ({value})**: the discounted value of the next {horizon} "
-     "weeks at {rate:.0%} a year is **{equity}**; the top 10% of customers hold {top10:.0%} of it.",
+     "weeks at {rate:.0%} a year is **{equity}**; the top 10% of customers hold {top10:.0%} of it.{interval}",
      f"- **{_EQUITY}（{{value}}）**：未来 {{horizon}} 周按年折现率 {{rate:.0%}} 折现的价值为 "
-     "**{equity}**；前 10% 的客户占其中的 {top10:.0%}。"),
+     "**{equity}**；前 10% 的客户占其中的 {top10:.0%}。{interval}"),
     ("txt.equity_interval", " Given the uncertainty of the fitted parameters, a 90% interval is "
      "{lower} to {upper}.", "考虑到拟合参数的不确定性，其 90% 区间为 {lower} 至 {upper}。"),
     ("txt.equity_no_interval", " (No interval: the model's standard errors are undefined.)",
@@ -290,8 +290,8 @@ _CATALOGUE: list[tuple[str, str, str]] = [
      "NBD 极限形式是数据中看不到客户离开迹象时两个模型都会取的无流失形式；此时每位沉默的客户都被当作"
      "购买缓慢的客户。"),
     ("txt.holdout", "**Holdout check.** The models were fitted on purchases up to {end} and "
-     "predicted the repeat purchases after it, which they never saw.",
-     "**验证期检验。** 模型用 {end} 及之前的购买拟合，再预测其后从未见过的重复购买。"),
+     "predicted the repeat purchases after it, which they never saw.{off}",
+     "**验证期检验。** 模型用 {end} 及之前的购买拟合，再预测其后从未见过的重复购买。{off}"),
     ("txt.holdout_off", " The chosen model's total is off by {err:+.1f}%, more than ±10%: read the "
      "expected purchases and CLV as rough orders of magnitude and trust the ranking of customers "
      "more than the amounts.",
@@ -318,7 +318,7 @@ _CATALOGUE: list[tuple[str, str, str]] = [
      "matrix._",
      f"_未给出{_SURVEY}：加 `--survey FILE` 运行可得到驱动因素、净推荐值（NPS）和忠诚矩阵。_"),
     ("txt.survey_used", "**Survey.** {n_used:,} of {n_responses:,} responses enter the driver "
-     "analysis", f"**{_SURVEY}。** {{n_responses:,}} 份答卷中有 {{n_used:,}} 份进入驱动因素分析"),
+     "analysis{dropped}", f"**{_SURVEY}。** {{n_responses:,}} 份答卷中有 {{n_used:,}} 份进入驱动因素分析{{dropped}}"),
     ("txt.survey_dropped", "; {n:,} left out ({reasons}).", "；{n:,} 份未纳入（{reasons}）。"),
     ("txt.survey_none_dropped", " (none left out).", "（全部纳入）。"),
     ("txt.survey_note", "**Note.** {note}", "**说明。** {note}"),

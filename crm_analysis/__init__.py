@@ -24,6 +24,7 @@ gives ``crm.rfm_summary``, ``crm.fit_btyd`` and so on. The modules, one concept 
 - :mod:`~crm_analysis.scoring`: scoring a large customer base in chunks or on Dask;
 - :mod:`~crm_analysis.report`: the client analysis behind ``crm-analysis report``;
 - :mod:`~crm_analysis.glossary`: the Chinese-English glossary of the seed texts (``crm.glossary()``);
+- :mod:`~crm_analysis.messages`: the report's sentences and headings in English and Chinese;
 - :mod:`~crm_analysis.whatif`: what-if panels (sliders in JupyterLab and in the static site);
 - :mod:`~crm_analysis.cli`: the ``crm-analysis`` command line;
 - :mod:`~crm_analysis.simulate`: seeded simulators with known truth;
@@ -53,6 +54,7 @@ from . import (
     glossary,
     largedata,
     loyalty,
+    messages,
     plotting,
     report,
     retention,
@@ -72,6 +74,7 @@ _ANALYSIS_MODULES = (
     loyalty, segments, churn, basket, equity, largedata, scoring, report, glossary, whatif,
     fitted,
     discounting,
+    messages,
 )
 # Namespaces: their names are used as ``crm.plotting.X`` and ``crm.simulate.X``; only
 # these few are also at the top level.

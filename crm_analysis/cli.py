@@ -295,12 +295,15 @@ def _run_template(params: dict, executed: Path, bar) -> None:
     import nbformat
     from nbclient import NotebookClient
 
+    from .messages import localise_report
+
     with as_file(TEMPLATE) as template:  # a real file even if the package is zipped
         nb = nbformat.read(template, as_version=4)
     for cell in nb.cells:  # inject the parameters, as papermill would
         if "parameters" in cell.get("metadata", {}).get("tags", []):
             cell.source = "\n".join(f"{k} = {v!r}" for k, v in params.items())
             break
+    localise_report(nb, params.get("lang", "en"))  # headings and paragraphs in the report's language
     bar.total += sum(cell.cell_type == "code" for cell in nb.cells)
     bar.refresh()
     client = NotebookClient(nb, kernel_name="python3", timeout=600,
@@ -349,7 +352,7 @@ def _run_template(params: dict, executed: Path, bar) -> None:
 @click.option("--save-model", "save_model", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the fitted models and CLV settings to this JSON file (for `score`).")
 @click.option("--lang", type=click.Choice(["en", "zh", "zh+en"]), default="en", show_default=True,
-              help="Language of the charts' titles, axis labels and legends: English, Chinese, or both.")
+              help="Language of the report's text, tables and charts: English, Chinese, or both.")
 def report(transactions: str, customer_id: str, date: str, amount: str | None, sep: str | None,
            sheet: str | None, dayfirst: bool | None, date_format: str | None, tz: str | None,
            survey: Path | None, cost_per_order: float | None, margin: float | None,
@@ -436,7 +439,11 @@ def report(transactions: str, customer_id: str, date: str, amount: str | None, s
 
     nb = nbformat.read(executed, as_version=4)
     # Self-contained and offline: no script from a CDN, math rendered to MathML here.
-    (out / "report.html").write_text(render_report_html(nb, show_code=show_code), encoding="utf-8")
+    from .messages import message
+
+    title = message("h.title", lang).lstrip("# ")
+    (out / "report.html").write_text(render_report_html(nb, show_code=show_code, title=title),
+                                     encoding="utf-8")
     bar.update(bar.total - bar.n)
     bar.set_postfix_str("done")
     bar.close()

@@ -46,6 +46,7 @@ from .loyalty import (
     loyalty_index,
     loyalty_traits,
 )
+from .messages import Message
 from .retention import CohortRetention, cohort_retention
 from .segments import (
     WhaleCurve,
@@ -247,6 +248,12 @@ class ClientAnalysis:
                  "model_choice": self.model_choice, "value_label": self.value_label,
                  "validation_summary": self.validation.summary(),
                  "period": [str(self.headline.get("first_date")), str(self.headline.get("last_date"))]}
+        # The sentences again as catalogue ids and figures, so the report can say them in
+        # Chinese (crm-analysis report --lang zh) with the same numbers.
+        facts["messages"] = {"notes": [_spec(n) for n in self.notes],
+                             "model_choice": _spec(self.model_choice),
+                             "model_note": _spec(self.headline.get("model_note", ""))}
+        tables["validation_report"] = self.validation.report.astype({"examples": str})
         if self.holdout_summary is not None:
             tables["holdout_metrics"] = self.settings.get("_holdout_metrics")
         if self.survey is not None:
@@ -254,6 +261,7 @@ class ClientAnalysis:
             tables["survey_importance"] = sv.importance
             tables["survey_nps"] = sv.nps
             objects["survey_matrix"] = sv.matrix
+            facts["messages"]["survey_notes"] = [_spec(n) for n in sv.notes]
             facts["survey"] = {k: getattr(sv, k) for k in (
                 "n_responses", "n_used", "dropped", "scales", "scale_declared", "loyalty_alpha",
                 "n_matched", "n_survey_only", "n_behaviour_only", "notes")}
@@ -312,6 +320,11 @@ def load_client_analysis(folder) -> SavedAnalysis:
     tables = {p.stem: pd.read_parquet(p) for p in sorted(folder.glob("*.parquet"))}
     objects = {name: _load_dataclass(spec, folder) for name, spec in facts.pop("objects").items()}
     return SavedAnalysis(tables=tables, facts=facts, objects=objects)
+
+
+def _spec(text) -> dict:
+    """A note as catalogue id and figures (:class:`Message`), or as its plain text."""
+    return text.spec if isinstance(text, Message) else {"text": str(text)}
 
 
 def _json_default(value):
@@ -385,7 +398,7 @@ def _fit(summary: pd.DataFrame, model: str, notes: list[str]) -> BTYDModel:
     try:
         return fit_btyd(summary, model=model, time_unit="weeks")
     except ConvergenceError:
-        notes.append(f"The unpenalised {model} fit did not converge; refitted with penalizer 0.001.")
+        notes.append(Message("note.penalised", model=model))
         return fit_btyd(summary, model=model, time_unit="weeks", penalizer=0.001)
 
 
@@ -398,14 +411,14 @@ def _fit_all(summary: pd.DataFrame, notes: list[str], where: str) -> dict[str, B
         except CRMDataError as exc:
             if label == "BG/NBD":
                 raise
-            notes.append(f"{label} could not be fitted {where} ({str(exc).splitlines()[0]}); "
-                         "it is left out of the comparison.")
+            notes.append(Message("note.model_left_out", model=label, where=where,
+                                 reason=str(exc).splitlines()[0]))
     return out
 
 
 def _fitted_label(label: str, model: BTYDModel) -> str:
     """``"BG/NBD"`` or ``"BG/NBD (NBD limit)"`` when the fit reduced to no dropout."""
-    return f"{label} (NBD limit)" if getattr(model, "model", "") == "nbd" else label
+    return Message("model.nbd_limit", model=label) if getattr(model, "model", "") == "nbd" else label
 
 
 def _share_left(model: BTYDModel, summary: pd.DataFrame) -> float:
@@ -579,10 +592,8 @@ def analyse_survey(survey: pd.DataFrame, scores: pd.DataFrame | None = None, *,
                    if c in survey]
     scales, declared = survey_scales(survey, index_items, scale)
     if not declared and scales:
-        notes.append("No answer scale was declared (CLI --survey-scale, e.g. 1-7): the loyalty "
-                     "items are rescaled on the smallest standard scale holding their answers ("
-                     + ", ".join(f"{c} {lo:g}-{hi:g}" for c, (lo, hi) in sorted(scales.items()))
-                     + ").")
+        notes.append(Message("note.no_scale", scales=", ".join(
+            f"{c} {lo:g}-{hi:g}" for c, (lo, hi) in sorted(scales.items()))))
     out = SurveyAnalysis(importance=importance, n_responses=len(survey),
                          n_used=int(importance["n"].iloc[0]),
                          dropped=dict(importance.attrs.get("dropped") or {}),
@@ -592,7 +603,7 @@ def analyse_survey(survey: pd.DataFrame, scores: pd.DataFrame | None = None, *,
     try:
         index = loyalty_index(survey, item_range=scales, missing="drop")
     except CRMDataError as exc:
-        notes.append(f"No loyalty index: {str(exc).splitlines()[0]}")
+        notes.append(Message("note.no_loyalty_index", reason=str(exc).splitlines()[0]))
         return out
     out.loyalty_alpha = float(index.diagnostics_.loc["overall", "alpha"])
     if scores is None:
@@ -612,8 +623,7 @@ def analyse_survey(survey: pd.DataFrame, scores: pd.DataFrame | None = None, *,
         out.matrix = dick_basu_segments(joined.data, attitude="loyalty_index",
                                         patronage="repeat_rate", clv="clv")
     else:
-        notes.append(f"Only {len(common)} surveyed customers appear in the log (20 needed): "
-                     "no loyalty matrix.")
+        notes.append(Message("note.few_matched", n=len(common)))
     return out
 
 
@@ -757,11 +767,11 @@ def analyse_client(
     noise = (DeprecationWarning, PendingDeprecationWarning, FutureWarning, RuntimeWarning)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        models = _fit_all(summary, notes, "on the whole log")
+        models = _fit_all(summary, notes, Message("note.where_whole"))
         step("model fits")
         holdout_models, metrics = {}, None
         if holdout_summary is not None:
-            holdout_models = _fit_all(holdout_summary, notes, "on the calibration period")
+            holdout_models = _fit_all(holdout_summary, notes, Message("note.where_calibration"))
             metrics = holdout_metrics(holdout_models, holdout_summary)
         step("holdout check")
         spend = None
@@ -771,8 +781,7 @@ def analyse_client(
                 spend = fit_gamma_gamma(summary[positive] if (summary["monetary_value"] < 0).any()
                                         else summary)
             except CRMDataError as exc:  # e.g. every order the same amount: nothing to model
-                notes.append(f"No Gamma-Gamma spend model ({str(exc).splitlines()[0][:160]}); "
-                             "CLV uses the mean amount per order for every customer.")
+                notes.append(Message("note.no_spend_model", reason=str(exc).splitlines()[0][:160]))
     # Keep the models' own warnings (flat likelihood, no dropout ...), not library deprecations.
     # Advice for Python callers ("Try a small penalizer ...") has no CLI option: cut it.
     notes += list(dict.fromkeys(str(w.message).splitlines()[0].split(" Try ")[0] for w in caught
@@ -793,18 +802,14 @@ def analyse_client(
     table = pd.DataFrame(rows).set_index("model")
     if metrics is not None:
         chosen = table["holdout_error_pct"].abs().idxmin()
-        why = (f"{chosen} scores the customers: its forecast of the holdout period after "
-               f"{pd.Timestamp(calibration_end):%Y-%m-%d} was the closer in total "
-               f"({table.loc[chosen, 'holdout_error_pct']:+.1f}%).")
+        why = Message("choice.holdout", model=chosen, end=f"{pd.Timestamp(calibration_end):%Y-%m-%d}",
+                      err=float(table.loc[chosen, "holdout_error_pct"]))
     else:
         chosen = table["BIC"].idxmin()
-        why = (f"{chosen} scores the customers: it has the lower BIC (the better fit for its "
-               "number of parameters). Run with --calibration-end DATE to choose on a holdout "
-               "forecast instead.")
+        why = Message("choice.bic", model=chosen)
     fitted = table["fitted"]
     if len(table) > 1 and (fitted.str.endswith("(NBD limit)")).all():
-        why += (" Both models reduced to their no-dropout NBD limit (the same model): the data "
-                "show no sign of customers leaving.")
+        why += Message("choice.nbd_limit")
     table["chosen"] = table.index == chosen
     model = models[chosen]
     holdout_model = holdout_models.get(chosen)
@@ -813,10 +818,7 @@ def analyse_client(
         holdout_table = holdout_by_frequency(holdout_model, holdout_summary)
         err = float(table.loc[chosen, "holdout_error_pct"])
         if abs(err) > HOLDOUT_ERROR_LIMIT:
-            notes.append(f"The chosen model's holdout forecast is off by {err:+.1f}% in total "
-                         f"(more than ±{HOLDOUT_ERROR_LIMIT:g}%): treat expected purchases and CLV "
-                         "as rough orders of magnitude, and prefer the ranking of customers to "
-                         "the amounts.")
+            notes.append(Message("note.holdout_off", err=err, limit=HOLDOUT_ERROR_LIMIT))
 
     # ---- scores
     weekly_rate = period_rate(discount_rate, _WEEKS_PER_YEAR)
@@ -839,11 +841,10 @@ def analyse_client(
                               progress=False).equity
             equity_interval = [float(eq["lower"]), float(eq["upper"])]
         except CRMDataError as exc:  # standard errors undefined: no interval to give
-            notes.append(f"No interval for customer equity: {str(exc).splitlines()[0][:200]}")
+            notes.append(Message("note.no_interval", reason=str(exc).splitlines()[0][:200]))
     else:
-        notes.append(f"No interval for customer equity: {len(summary):,} customers (the "
-                     f"{EQUITY_INTERVAL_DRAWS} parameter draws run up to "
-                     f"{EQUITY_INTERVAL_MAX_CUSTOMERS:,}).")
+        notes.append(Message("note.no_interval_size", n=len(summary), draws=EQUITY_INTERVAL_DRAWS,
+                             limit=EQUITY_INTERVAL_MAX_CUSTOMERS))
     step("scores")
 
     rfm = rfm_segments(rfm_scores(summary))
@@ -889,9 +890,7 @@ def analyse_client(
     cohorts = cohort_retention(buying, customer_id=customer_id, date=date, freq="M",
                                observation_end=end)
     if len(buying) < len(log):
-        notes.append(f"Retention by cohort counts purchase lines only: {len(log) - len(buying):,} "
-                     "lines with a zero or negative amount (returns, cancellations) do not make "
-                     "a month 'buying'.")
+        notes.append(Message("note.cohort_lines", n=len(log) - len(buying)))
     step("cohorts")
 
     survey_result = None
@@ -931,12 +930,8 @@ def analyse_client(
         headline["profit"] = float(scores["profit"].sum())
         headline["loss_share"] = float((scores["profit"] < 0).mean())
     if hibernating and share_left < 0.05:
-        notes.append(
-            f"The model implies that only {share_left:.0%} of customers have left, yet "
-            f"{hibernating:,} customers sit in the RFM segment 'hibernating'. The two do not "
-            "contradict: RFM segments rank customers against each other (long silence, few "
-            f"purchases), while {_fitted_label(chosen, model)} finds almost no sign of dropout "
-            "in these data and treats silent customers as slow buyers, not as lost ones.")
+        notes.append(Message("note.hibernating", share_left=share_left, n=hibernating,
+                             model=_fitted_label(chosen, model)))
     headline["model_note"] = notes[-1] if hibernating and share_left < 0.05 else ""
     bad = [c for c in scores.columns if scores[c].isna().any()]
     if bad:  # never hand NaN on without a word

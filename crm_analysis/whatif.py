@@ -43,6 +43,8 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from .errors import CRMDataError
+from .messages import REPORT_LANGUAGES, Message, localise, message
+from .plotting import chart_language, translate
 
 __all__ = [
     "WhatIfSlider",
@@ -194,42 +196,73 @@ class WhatIfPanel:
         return pd.Series(y[self._row(values)], index=pd.Index(x, name="x"), name=name)
 
     # ---- rendering -----------------------------------------------------------------------
-    def spec(self) -> dict:
-        """Everything the client-side script needs, as JSON-ready lists."""
+    def spec(self, *, lang: str | None = None) -> dict:
+        """Everything the client-side script needs, as JSON-ready lists.
+
+        Titles, labels, the note and the script's own words are in ``lang``
+        (``"en"``, ``"zh"`` or ``"zh+en"``; default the chart language of
+        :func:`crm_analysis.plotting.set_style`): chart words through the chart
+        phrase table, the note through the message catalogue.
+        """
         def rounded(a):
             return [None if not np.isfinite(v) else float(f"{v:.6g}") for v in np.ravel(a)]
 
+        lang = self._lang(lang)
+
+        def say(text):  # one line in HTML: Chinese / English side by side
+            return translate(text, "legend", lang=lang)
+
+        charts = [{k: say(v) if k in ("title", "xlabel", "ylabel") else v for k, v in c.items()}
+                  for c in self.charts]
         return {
-            "title": self.title,
-            "note": self.note,
+            "title": say(self.title),
+            "note": localise(self.note, lang),
             "formats": _FORMATS,
-            "sliders": [{"name": s.name, "label": s.label, "labels": s.labels(),
+            "words": {"base": message("whatif.base", lang), "na": message("whatif.na", lang)},
+            "sliders": [{"name": s.name, "label": say(s.label), "labels": s.labels(),
                          "values": list(s.values), "default": s.default_index}
                         for s in self.sliders],
-            "outputs": {k: {"label": lab, "kind": kind} for k, (lab, kind) in self.outputs.items()},
+            "outputs": {k: {"label": say(lab), "kind": kind} for k, (lab, kind) in self.outputs.items()},
             "data": {k: rounded(self.grid[k].to_numpy(dtype=float)) for k in self.outputs},
             "curves": {k: {"x": rounded(x), "y": [rounded(r) for r in y]}
                        for k, (x, y) in self.curves.items()},
-            "charts": self.charts,
+            "charts": charts,
         }
 
-    def to_html(self, *, full_page: bool = False) -> str:
+    @staticmethod
+    def _lang(lang: str | None) -> str:
+        lang = chart_language() if lang is None else lang
+        if lang not in REPORT_LANGUAGES:
+            raise CRMDataError(f"WhatIfPanel: lang must be one of {', '.join(REPORT_LANGUAGES)}; "
+                               f"got {lang!r}.")
+        return lang
+
+    def to_html(self, *, full_page: bool = False, lang: str | None = None) -> str:
         """Self-contained HTML: sliders, readout and SVG charts driven by an inline script.
 
         Nothing is fetched from a network or a file; no ``<img>`` is used.
-        ``full_page=True`` wraps the block in a complete HTML document.
+        ``full_page=True`` wraps the block in a complete HTML document. ``lang``
+        (``"en"``, ``"zh"``, ``"zh+en"``; default the chart language of
+        :func:`crm_analysis.plotting.set_style`) is the language of its words.
+
+        Examples
+        --------
+        >>> html = clv_whatif(defection_cuts=(0.0, 0.5)).to_html(lang="zh")
+        >>> "假如：客户终身价值与客户资产" in html, "基准情形" in html
+        (True, True)
         """
-        payload = json.dumps(self.spec(), separators=(",", ":"), allow_nan=False)
+        spec = self.spec(lang=lang)
+        payload = json.dumps(spec, separators=(",", ":"), allow_nan=False, ensure_ascii=False)
         uid = "crm-whatif-" + hashlib.sha1(payload.encode()).hexdigest()[:12]
         # "</" must not appear inside a <script> element.
         payload = payload.replace("</", "<\\/")
         block = (
             f'<div class="crm-whatif" id="{uid}" data-crm-whatif="1">'
             f"<style>{_CSS}</style>"
-            f'<div class="crm-whatif-title">{html.escape(self.title)}</div>'
+            f'<div class="crm-whatif-title">{html.escape(spec["title"])}</div>'
             '<div class="crm-whatif-controls"></div><div class="crm-whatif-readout"></div>'
             '<div class="crm-whatif-charts"></div>'
-            f'<div class="crm-whatif-note">{html.escape(self.note)}</div>'
+            f'<div class="crm-whatif-note">{html.escape(spec["note"])}</div>'
             f'<script type="application/json" class="crm-whatif-spec">{payload}</script>'
             # The script's own parent is the panel (JupyterLab may run it before the output is
             # in the document); the id is the fallback.
@@ -240,7 +273,9 @@ class WhatIfPanel:
         )
         if not full_page:
             return block
-        return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(self.title)}"
+        page_lang = "en" if self._lang(lang) == "en" else "zh"
+        return (f"<!DOCTYPE html><html lang='{page_lang}'><head><meta charset='utf-8'>"
+                f"<title>{html.escape(spec['title'])}"
                 f"</title></head><body>{block}</body></html>")
 
     def _repr_html_(self) -> str:
@@ -258,11 +293,12 @@ class WhatIfPanel:
 
         from .plotting.whatif import plot_whatif
 
+        spec = self.spec()  # words in the chart language of set_style
         sliders = {s.name: widgets.SelectionSlider(
             options=list(zip(s.labels(), s.values, strict=True)), value=s.default,
-            description=s.label, continuous_update=False,
+            description=sp["label"], continuous_update=False,
             style={"description_width": "240px"}, layout={"width": "620px"})
-            for s in self.sliders}
+            for s, sp in zip(self.sliders, spec["sliders"], strict=True)}
         readout = widgets.HTML()
         # An Image widget, not an Output widget: the picture is plain widget state, so it
         # shows the same in every front end and in a saved notebook's widget state.
@@ -272,8 +308,9 @@ class WhatIfPanel:
             values = {k: w.value for k, w in sliders.items()}
             row, base = self.at(**values), self.at()
             readout.value = "<br>".join(
-                f"{html.escape(lab)}: <b>{_format(row[k], kind)}</b> (base {_format(base[k], kind)})"
-                for k, (lab, kind) in self.outputs.items())
+                f"{html.escape(spec['outputs'][k]['label'])}: <b>{_format(row[k], kind)}</b> "
+                f"({html.escape(spec['words']['base'])} {_format(base[k], kind)})"
+                for k, (_, kind) in self.outputs.items())
             fig, axes = plt.subplots(1, len(self.charts), figsize=(5 * len(self.charts), 3.6),
                                      squeeze=False)
             for i, ax in enumerate(axes[0]):
@@ -287,7 +324,7 @@ class WhatIfPanel:
         for w in sliders.values():
             w.observe(redraw, names="value")
         redraw()
-        return widgets.VBox([widgets.HTML(f"<b>{html.escape(self.title)}</b>"),
+        return widgets.VBox([widgets.HTML(f"<b>{html.escape(spec['title'])}</b>"),
                              *sliders.values(), readout, image])
 
 
@@ -431,11 +468,9 @@ def clv_whatif(
         {"kind": "line", "x": "defection_cut", "y": ["equity"],
          "title": "Customer equity of the base (US$)", "ylabel": "Equity (US$)"},
     ]
-    note = (f"Illustrative assumptions, not data: {customers:,.0f} customers, base retention "
-            f"{retention:.0%} per period, "
-            + ("unlimited horizon" if horizon is None else f"{horizon} periods")
-            + "; margin received at the end of each period survived. Computed with "
-            "crm.equity_decomposition.")
+    note = Message("whatif.note.clv", customers=customers, retention=retention,
+                   horizon=Message("whatif.unlimited") if horizon is None
+                   else Message("whatif.periods", n=horizon))
     panel = _build("What if: CLV and customer equity", sliders, compute, outputs, charts, note,
                    progress=progress)
     return panel
@@ -532,8 +567,7 @@ def dick_basu_whatif(
         {"kind": "line", "x": "patronage_cut", "y": cells,
          "title": "Segment shares as the patronage cut moves", "ylabel": "Customers (%)"},
     ]
-    note = (f"{len(data):,} customers; 'high' means strictly above the cut. Computed with "
-            "crm.dick_basu_segments.")
+    note = Message("whatif.note.dick_basu", n=len(data))
     return _build("What if: Dick & Basu thresholds", sliders, compute, outputs, charts, note,
                   progress=progress)
 
@@ -626,9 +660,8 @@ def fee_policy_whatif(
         {"kind": "line", "x": "spillover", "y": ["equity_with", "equity_without"],
          "title": "Customer equity by lost trust of the uncharged (US$)", "ylabel": "Equity (US$)"},
     ]
-    note = (f"{len(customers):,} customers; expected equity in closed form from "
-            "crm.simulate_fee_policy (" + ", ".join(f"{k}={v!r}" for k, v in policy.items())
-            + (")" if policy else "defaults)"))
+    note = Message("whatif.note.fee", n=len(customers),
+                   policy=", ".join(f"{k}={v!r}" for k, v in policy.items()) or Message("whatif.defaults"))
     return _build("What if: the small-balance fee", sliders, compute, outputs, charts, note,
                   progress=progress)
 
@@ -732,8 +765,7 @@ def whale_whatif(
                "ylabel": "Cumulative profit (% of total)"},
               {"kind": "line", "x": keys[0], "y": ["peak", "loss_share"],
                "title": f"Peak and loss-makers by cost per {names[0]}", "ylabel": "Share (%)"}]
-    note = (f"{data[customer_id].nunique():,} customers; profit from crm.customer_profitability, "
-            "curve from crm.whale_curve.")
+    note = Message("whatif.note.whale", n=data[customer_id].nunique())
     return _build("What if: cost to serve and the whale curve", sliders, compute, outputs, charts,
                   note, curves={"whale": share}, progress=progress)
 
@@ -768,8 +800,9 @@ var crmWhatIf = window.crmWhatIf || (window.crmWhatIf = function (root) {
   var DASH = ["", "6 3", "2 3", "8 3 2 3", "4 2", "1 2"];
   var state = spec.sliders.map(function (s) { return s.default; });
   var base = state.slice();
+  var WORDS = spec.words || {base: "base case", na: "n/a"};
   function fmt(v, kind) {
-    if (v === null || v === undefined) return "n/a";
+    if (v === null || v === undefined) return WORDS.na;
     var f = spec.formats[kind];
     return f.prefix + (v * f.scale).toLocaleString("en-US",
       {minimumFractionDigits: f.decimals, maximumFractionDigits: f.decimals}) + f.suffix;
@@ -835,7 +868,7 @@ var crmWhatIf = window.crmWhatIf || (window.crmWhatIf = function (root) {
       d.innerHTML = "<small></small><b></b><small></small>";
       d.children[0].textContent = o.label;
       d.children[1].textContent = fmt(spec.data[k][r], o.kind);
-      d.children[2].textContent = "base case " + fmt(spec.data[k][r0], o.kind);
+      d.children[2].textContent = WORDS.base + " " + fmt(spec.data[k][r0], o.kind);
       readout.appendChild(d);
     });
     charts.innerHTML = "";
@@ -844,7 +877,7 @@ var crmWhatIf = window.crmWhatIf || (window.crmWhatIf = function (root) {
       if (chart.kind === "curve") {
         xs = spec.curves[chart.y].x;
         series.push({name: "current", v: spec.curves[chart.y].y[r], c: 0, d: ""});
-        series.push({name: "base case", v: spec.curves[chart.y].y[r0], c: 0, d: "2 3", base: true});
+        series.push({name: WORDS.base, v: spec.curves[chart.y].y[r0], c: 0, d: "2 3", base: true});
         xlab = chart.xlabel;
       } else {
         var sx = spec.sliders[sliderIndex(chart.x)];
@@ -853,7 +886,7 @@ var crmWhatIf = window.crmWhatIf || (window.crmWhatIf = function (root) {
           series.push({name: spec.outputs[y].label, v: lineValues(chart, y, state), c: j, d: DASH[j]});
         });
         if (chart.y.length <= 2) chart.y.forEach(function (y, j) {
-          series.push({name: spec.outputs[y].label + " (base case)", v: lineValues(chart, y, base),
+          series.push({name: spec.outputs[y].label + " (" + WORDS.base + ")", v: lineValues(chart, y, base),
                        c: j, d: "2 3", base: true});
         });
       }
@@ -861,7 +894,7 @@ var crmWhatIf = window.crmWhatIf || (window.crmWhatIf = function (root) {
       var legend = series.filter(function (sr) { return !sr.base; })
         .map(function (sr) { return {name: sr.name, c: COLORS[sr.c % COLORS.length], d: sr.d, o: 1}; });
       if (series.some(function (sr) { return sr.base; }))
-        legend.push({name: "base case", c: "#555", d: "2 3", o: 0.7});
+        legend.push({name: WORDS.base, c: "#555", d: "2 3", o: 0.7});
       var nleg = legend.length > 1 ? legend.length : 0;
       var W = 460, H = 290 + 14 * nleg, m = {l: 84, r: 26, t: 26, b: 58 + 14 * nleg};
       var svg = el("svg", {width: W, height: H, viewBox: "0 0 " + W + " " + H, role: "img",

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-# The concept notebooks, 00-07, all carry exercises.
-WITH_EXERCISES = ["00", "01", "02", "03", "04", "05", "06", "07"]
+# The concept notebooks, 00-07, and the formula sheet 08 carry exercises.
+WITH_EXERCISES = ["00", "01", "02", "03", "04", "05", "06", "07", "08"]
 SEED_TITLES = ["Misconceptions of CRM and countermeasures", "Five steps to cultivate customer loyalty",
                "Dancing to the customer's steps", "CRM goals: more, longer, deeper"]
 LEVELS = ("warm-up", "practice", "research")

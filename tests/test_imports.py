@@ -23,7 +23,7 @@ LAYERS = [
     ["_checks", "_cleaning", "_resources", "dates", "io", "fitted", "discounting", "_likelihood"],
     ["_summary"],                     # the RFM summary core shared by every engine
     ["largedata"],                    # out-of-core summary engines (DuckDB, Dask)
-    ["transactions", "datasets", "simulate", "glossary"],
+    ["transactions", "datasets", "simulate", "glossary", "messages"],
     ["drivers", "segments", "basket", "retention", "churn"],
     ["clv"],
     ["forecast", "covariates", "scoring", "equity", "loyalty"],

@@ -249,3 +249,71 @@ def test_slider_moves_the_chart_in_headless_chromium(clv_panel, tmp_path):
     expected = clv_panel.at(margin=0.5)["clv"]
     assert check.before["readout"][0] == f"US${clv_panel.at()['clv']:,.0f}"
     assert check.after["readout"][0] == f"US${expected:,.0f}"
+
+
+# ---- the panels in Chinese -----------------------------------------------------------------
+
+_LATIN = re.compile(r"[A-Za-z][A-Za-z_'-]*[A-Za-z]")
+# Left in Latin letters: model and method names, units, the data's own column names.
+_NAMES = {"CLV", "US", "Dick", "Basu", "crm", "equity_decomposition", "dick_basu_segments",
+          "simulate_fee_policy", "customer_profitability", "whale_curve", "loyalty_index",
+          "repeat_rate", "service", "contact", "service_contacts", "trade", "trades"}
+
+
+def _panels(clv_panel, brokerage, loyalty):
+    data, truth = brokerage
+    fee = crm.fee_policy_whatif(data.assign(expected_profit=truth["expected_profit"].to_numpy()),
+                                fees=(0.0, 10.0), retention_drops=(0.0, 0.15), spillovers=(0.0, 0.05))
+    return [clv_panel, crm.dick_basu_whatif(loyalty), fee, _whale(brokerage, points=5)]
+
+
+def test_chinese_panels_have_no_english_word(clv_panel, brokerage, loyalty):
+    for panel in _panels(clv_panel, brokerage, loyalty):
+        spec = panel.spec(lang="zh")
+        texts = [spec["title"], spec["note"], *spec["words"].values(),
+                 *(s["label"] for s in spec["sliders"]), *(o["label"] for o in spec["outputs"].values()),
+                 *(c.get(k, "") for c in spec["charts"] for k in ("title", "xlabel", "ylabel"))]
+        left = {t: w for t in texts if (w := set(_LATIN.findall(t)) - _NAMES)}
+        assert left == {}, left
+        assert re.search("[\u4e00-\u9fff]", spec["title"]) and re.search("[\u4e00-\u9fff]", spec["note"])
+        # the numbers are the same in every language
+        assert spec["data"] == panel.spec(lang="en")["data"]
+
+
+def test_chinese_html_labels_and_bilingual_form(clv_panel):
+    page = clv_panel.to_html(full_page=True, lang="zh")
+    for label in ("假如：客户终身价值与客户资产", "客户流失减少", "毛利率（占消费额）", "现有客户群的客户资产",
+                  "基准情形", "示意性假设，并非数据"):
+        assert label in page, label
+    assert "Fewer defections" not in page and "<html lang='zh'>" in page
+    both = clv_panel.spec(lang="zh+en")
+    assert both["sliders"][0]["label"] == "客户流失减少 / Fewer defections"
+    assert both["words"]["base"] == "基准情形 / base case"
+    # English by default and after set_style(lang="en"); the chart language otherwise
+    assert "Fewer defections" in clv_panel.to_html()
+    crm.set_style(lang="zh")
+    try:
+        assert "客户流失减少" in clv_panel._repr_html_()
+        box = clv_panel.widget()
+        assert box.children[1].description == "客户流失减少"
+        assert "基准情形" in box.children[-2].value
+    finally:
+        crm.set_style()
+
+
+def test_unknown_panel_language_is_refused(clv_panel):
+    with pytest.raises(CRMDataError, match="WhatIfPanel: lang must be one of en, zh, zh\\+en"):
+        clv_panel.to_html(lang="fr")
+
+
+def test_chinese_slider_moves_the_chart_in_headless_chromium(clv_panel, tmp_path):
+    from browser import move_whatif_slider, require_browser
+
+    require_browser()
+    page = tmp_path / "whatif_clv_zh.html"
+    page.write_text(clv_panel.to_html(full_page=True, lang="zh"), encoding="utf-8")
+    check = move_whatif_slider(page, ROOT / "build" / "screenshots" / "whatif", slider=1, position=4)
+    assert check.panels == 1 and not check.leaving and not check.errors, check.errors
+    assert check.before["sliders"] == 5 and check.before["charts"] == 2
+    assert check.after["paths"] != check.before["paths"]
+    assert check.after["readout"][0] == f"US${clv_panel.at(margin=0.5)['clv']:,.0f}"

@@ -22,7 +22,7 @@ from . import (
 
 #: The style names that are public here (``get_ax``, ``finish`` ... stay helpers of the chart modules).
 _STYLE_NAMES = ("HATCHES", "LINESTYLES", "MARKERS", "PALETTE", "set_style", "LANGUAGES", "cjk_font",
-                "translate")
+                "translate", "chart_language")
 # Every chart module's ``__all__`` is re-exported: a plot function is listed once, in its module.
 _CHART_MODULES = (drivers, churn, loyalty, transactions, retention, segments, clv, basket, equity,
                   forecast, whatif)

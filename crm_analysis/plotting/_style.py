@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import warnings
 from collections.abc import Callable, Sequence
@@ -16,14 +17,15 @@ from matplotlib.axes import Axes
 from ._labels_zh import ZH
 
 __all__ = ["PALETTE", "LINESTYLES", "MARKERS", "HATCHES", "LANGUAGES", "set_style", "get_ax", "finish",
-           "style_cycle", "grouped_bars", "label_cells", "translate", "cjk_font"]
+           "style_cycle", "grouped_bars", "label_cells", "translate", "cjk_font", "chart_language"]
 
 #: Languages of chart text: English, simplified Chinese, or Chinese above English.
 LANGUAGES = ("en", "zh", "zh+en")
 _STATE = {"lang": "en"}
 # Longest phrase first, so "Customer equity by segment" wins over "Customer equity".
 _PHRASES = sorted(ZH, key=len, reverse=True)
-_PATTERN = re.compile("|".join(rf"(?<![A-Za-z]){re.escape(p)}(?![A-Za-z])" for p in _PHRASES))
+# Whole words only, and never inside a data name such as "price_to_value".
+_PATTERN = re.compile("|".join(rf"(?<![A-Za-z_]){re.escape(p)}(?![A-Za-z_])" for p in _PHRASES))
 _LOOKUP = {p: ZH[p] for p in _PHRASES}
 _CJK = r"[\u3000-\u9fff\uff00-\uffef]"
 # Font files searched, in order, when no packaged CJK font is installed.
@@ -149,9 +151,25 @@ def _use_cjk_font() -> None:
     # The packaged cut has one weight; bold titles would make matplotlib log a
     # "failed to find font weight bold" line for every chart.
     mpl.rcParams["axes.titleweight"] = "normal"
+    # Bold text inside a chart (cell values, annotations) falls back to the regular
+    # weight too; the font manager's line about it would land in the report's output.
+    logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
 
 
-def translate(text: str, kind: str = "label") -> str:
+def chart_language() -> str:
+    """The chart language chosen with :func:`set_style`: ``"en"``, ``"zh"`` or ``"zh+en"``.
+
+    Examples
+    --------
+    >>> set_style(lang="zh"); chart_language()
+    'zh'
+    >>> set_style(); chart_language()
+    'en'
+    """
+    return _STATE["lang"]
+
+
+def translate(text: str, kind: str = "label", *, lang: str | None = None) -> str:
     """Chart text in the language chosen with :func:`set_style`.
 
     Parameters
@@ -161,6 +179,8 @@ def translate(text: str, kind: str = "label") -> str:
     kind : {"label", "legend"}, default "label"
         With ``lang="zh+en"`` a title or axis label gets the English on a second
         line, a legend entry gets it after a slash.
+    lang : {"en", "zh", "zh+en"}, optional
+        The language; default the one chosen with :func:`set_style`.
 
     Returns
     -------
@@ -177,7 +197,7 @@ def translate(text: str, kind: str = "label") -> str:
     >>> translate("Weeks since first purchase")
     'Weeks since first purchase'
     """
-    lang = _STATE["lang"]
+    lang = _STATE["lang"] if lang is None else lang
     if lang == "en" or not text:
         return text
     zh = _PATTERN.sub(lambda m: _LOOKUP[m.group(0)], text)
@@ -198,12 +218,15 @@ def finish(ax: Axes, *, title: str, xlabel: str, ylabel: str, legend: bool | Non
     Every text goes through :func:`translate`, so ``set_style(lang="zh")``
     changes the language of all the package's charts in this one place: the
     title, the axis labels, the labels of the drawn series (also for a legend
-    drawn after ``finish``) and a legend drawn before it.
+    drawn after ``finish``), a legend drawn before it and the annotations
+    written on the Axes before it.
     """
     ax.set(title=translate(title), xlabel=translate(xlabel), ylabel=translate(ylabel))
     handles, _ = ax.get_legend_handles_labels()
     if _STATE["lang"] != "en":
         _translate_ticks_and_colorbars(ax)
+        for text in ax.texts:  # annotations written before finish (cell labels, peaks)
+            text.set_text(translate(text.get_text(), "legend"))
         for handle in handles:
             handle.set_label(translate(handle.get_label(), "legend"))
         drawn = ax.get_legend()

@@ -64,6 +64,7 @@ GROUPS = [
     ("io", "crm_analysis.io", "reading and writing client files"),
     ("whatif", "crm_analysis.whatif", "what-if sliders for the site and JupyterLab"),
     ("discounting", "crm_analysis.discounting", "discounting: one rule for every valuation"),
+    ("messages", "crm_analysis.messages", "the report's words in English and Chinese"),
 ]
 
 #: short name -> documented full name, filled by :func:`generate_api`.

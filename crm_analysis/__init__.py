@@ -30,6 +30,7 @@ gives ``crm.rfm_summary``, ``crm.fit_btyd`` and so on. The modules, one concept 
 Private helpers (not re-exported): ``_checks`` (input checks and error wording),
 ``_cleaning`` (text and number cleaning of client logs), ``_resources`` (bundled files) and
 ``_summary`` (the RFM summary core shared by the pandas and out-of-core engines).
+``_pareto_likelihood`` is the Pareto/NBD likelihood with its analytic gradient behind ``clv``.
 DEVELOPERS.md's layout table describes each file.
 """
 

@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
+from . import _pareto_likelihood
 from ._checks import numeric_column, require_columns, require_frame
 from .errors import ConvergenceError, CRMDataError, ModelFitWarning, describe_rows
 
@@ -300,15 +301,13 @@ def _pareto_log_a0(params, x, tx, T) -> np.ndarray:
 
 
 def _pareto_rows(params, x, tx, T) -> np.ndarray:
-    """Pareto/NBD individual log-likelihood (Fader & Hardie 2005 note, eq. 18)."""
-    from scipy.special import gammaln
+    """Pareto/NBD individual log-likelihood (Fader & Hardie 2005 note, eq. 18).
 
-    r, alpha, s, beta = params
-    log_a0 = _pareto_log_a0(params, x, tx, T)
-    alive = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
-    with np.errstate(divide="ignore"):
-        dead = np.log(s) + log_a0 - np.log(r + s + x)
-    return gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta) + np.logaddexp(alive, dead)
+    Evaluated as a sum of two positive integrals, each shared by all rows with
+    the same (x, T) or (x, tx) (see ``_pareto_likelihood``); equal to the
+    hypergeometric form where that is well conditioned.
+    """
+    return _pareto_likelihood.row_loglik(params, x, tx, T)
 
 
 def _nbd_rows(params, x, tx, T):
@@ -1049,6 +1048,9 @@ def _fit_scaled(key: str, x, tx, T, w, penalizer: float, nbd: np.ndarray | None 
     """Multi-start maximum likelihood of one model on time rescaled to max(T) = 1."""
     fun = _objective(key, x, tx, T, w, penalizer)
     grad = _nbd_gradient(x, T, w, penalizer) if key == "nbd" else None
+    if key == "pareto":
+        # Value and analytic gradient from one pass over the distinct (x, t) integrals.
+        fun, grad = _pareto_likelihood.search_objective(x, tx, T, w, penalizer)
     starts = [_to_search(key, np.exp(x0)) for x0 in _starts(key, nbd)]
     opt = _optimise(fun, starts, grad=grad, weight=float(w.sum()))
     opt.x = _from_search(key, opt.x)

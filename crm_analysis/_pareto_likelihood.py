@@ -270,30 +270,3 @@ def search_objective(x, tx, T, w, penalizer: float = 0.0):
 
     return fun, grad
 
-
-def rows_with_gradient(r: float, alpha, s: float, beta, x, tx, T):
-    """Per-row log-likelihood and its gradient with a per-row alpha and beta.
-
-    For models whose alpha and beta vary by customer (covariates), so that no
-    integral is shared: two tail integrals per row.  Returns ``(ll, grad)``
-    with ``grad[:, j]`` the derivative of each row's log-likelihood with
-    respect to r, that row's alpha, s and that row's beta.
-    """
-    alpha, beta, x, tx, T = (np.asarray(v, float).ravel() for v in np.broadcast_arrays(alpha, beta, x, tx, T))
-    k = r + x
-    j1 = tail_integrals(k + 1.0, s, alpha + T, beta + T)
-    j2 = tail_integrals(k, s + 1.0, alpha + tx, beta + tx)
-    t1, t2 = np.log(k) + j1[0], np.log(s) + j2[0]
-    log_b = np.maximum(t1, t2) + np.log1p(np.exp(-np.abs(t1 - t2)))
-    share1 = np.exp(t1 - log_b)
-    share2 = 1.0 - share1
-    _, lp1, lq1, ip1, iq1 = j1
-    _, lp2, lq2, ip2, iq2 = j2
-    ll = special.gammaln(k) - special.gammaln(r) + r * np.log(alpha) + s * np.log(beta) + log_b
-    grad = np.column_stack([
-        special.digamma(k) - special.digamma(r) + np.log(alpha) + share1 * (1.0 / k - lp1) - share2 * lp2,
-        r / alpha - share1 * (k + 1.0) * ip1 - share2 * k * ip2,
-        np.log(beta) - share1 * lq1 + share2 * (1.0 / s - lq2),
-        s / beta - share1 * s * iq1 - share2 * (s + 1.0) * iq2,
-    ])
-    return ll, grad

@@ -31,7 +31,6 @@ import pandas as pd
 from scipy import optimize
 from scipy.special import gammaln, logsumexp
 
-from . import _pareto_likelihood
 from ._checks import numeric_column, require_columns, require_frame
 from .clv import _FittedModel
 from .errors import CRMDataError, describe_rows
@@ -175,19 +174,6 @@ def _loglik_rows(model, theta, k_p, x, tx, T, zp, zd):
     return _bgnbd_loglik(base[0], alpha, a, base[3], x, tx, T)
 
 
-def _pareto_nll_grad(theta, k_p, x, tx, T, zp, zd):
-    """Negative Pareto/NBD log-likelihood and its gradient in (log r, log alpha, log s, log beta, gamma)."""
-    r, alpha, s, beta = np.exp(theta[:4])
-    gp, gd = theta[4:4 + k_p], theta[4 + k_p:]
-    alpha_i = alpha * np.exp(-(zp @ gp)) if k_p else np.full(len(x), alpha)
-    beta_i = beta * np.exp(-(zd @ gd)) if len(gd) else np.full(len(x), beta)
-    ll, g = _pareto_likelihood.rows_with_gradient(r, alpha_i, s, beta_i, x, tx, T)
-    d_alpha, d_beta = g[:, 1] * alpha_i, g[:, 3] * beta_i  # d ll / d log alpha_i, d log beta_i
-    grad = np.concatenate([[r * g[:, 0].sum(), d_alpha.sum(), s * g[:, 2].sum(), d_beta.sum()],
-                           -np.einsum("i,ij->j", d_alpha, zp), -np.einsum("i,ij->j", d_beta, zd)])
-    return -float(ll.sum()), -grad
-
-
 def fit_btyd_covariates(
     summary: pd.DataFrame,
     covariates: pd.DataFrame | None = None,
@@ -287,19 +273,10 @@ def fit_btyd_covariates(
             val = -np.sum(_loglik_rows(model, theta, k_p, xs, txs, ts, zp, zd)) / n
         return val if np.isfinite(val) else 1e10
 
-    def nll_grad(theta):
-        with np.errstate(all="ignore"):
-            val, grad = _pareto_nll_grad(theta, k_p, xs, txs, ts, zp, zd)
-        if not (np.isfinite(val) and np.all(np.isfinite(grad))):
-            return 1e10, np.zeros_like(theta)
-        return val / n, grad / n
-
     start = np.concatenate([np.log([0.5, 1.0 if model == "pareto" else 0.1, 0.5, 1.0]),
                             np.zeros(k_p + len(dropout))])
-    # The Pareto/NBD has an analytic gradient; the BG/NBD uses finite differences.
-    fun, jac = (nll_grad, True) if model == "pareto" else (nll, None)
-    res = optimize.minimize(fun, start, jac=jac, method="L-BFGS-B",
-                            options={"ftol": 1e-14, "gtol": 1e-9, "maxiter": 5000})
+    res = optimize.minimize(nll, start, method="L-BFGS-B", options={"ftol": 1e-14, "gtol": 1e-9,
+                                                                     "maxiter": 5000})
     res = optimize.minimize(nll, res.x, method="Nelder-Mead",
                             options={"xatol": 1e-9, "fatol": 1e-13, "maxiter": 20000}) \
         if not res.success else res

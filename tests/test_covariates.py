@@ -52,24 +52,6 @@ def test_no_effect_covariate_gives_the_plain_model(cal, model):
     assert ll0 == pytest.approx(plain.log_likelihood_, abs=1e-6)
 
 
-def test_pareto_gradient_matches_central_differences(cal):
-    from crm_analysis.covariates import _loglik_rows, _pareto_nll_grad
-
-    x, tx, T = (cal[c].to_numpy(float) for c in ("frequency_cal", "recency_cal", "T_cal"))
-    x, tx, T = x[:400], tx[:400] / T.max(), T[:400] / T.max()
-    rng = np.random.default_rng(5)
-    zp, zd = rng.normal(size=(400, 2)), rng.normal(size=(400, 1))
-    theta = np.array([np.log(0.55), np.log(0.27), np.log(0.6), np.log(0.3), 0.3, -0.2, 0.4])
-    val, grad = _pareto_nll_grad(theta, 2, x, tx, T, zp, zd)
-    assert val == pytest.approx(-_loglik_rows("pareto", theta, 2, x, tx, T, zp, zd).sum(), rel=1e-10)
-    for i in range(len(theta)):
-        e = np.zeros(len(theta))
-        e[i] = 1e-5
-        fd = -(_loglik_rows("pareto", theta + e, 2, x, tx, T, zp, zd).sum()
-               - _loglik_rows("pareto", theta - e, 2, x, tx, T, zp, zd).sum()) / 2e-5
-        assert grad[i] == pytest.approx(fd, rel=1e-5, abs=1e-4)
-
-
 @pytest.mark.parametrize("model,base", [("pareto", [0.8, 8.0, 0.6, 12.0]), ("bgnbd", [0.8, 8.0, 0.6, 2.5])])
 def test_recovers_known_effects(model, base):
     gp, gd, n = 0.5, 0.6, 2000

@@ -33,8 +33,9 @@ gives ``crm.rfm_summary``, ``crm.fit_btyd`` and so on. The modules, one concept 
 Private helpers (not re-exported): ``_checks`` (input checks and error wording),
 ``_cleaning`` (text and number cleaning of client logs), ``_resources`` (bundled files),
 ``_summary`` (the RFM summary core shared by the pandas and out-of-core engines),
-``_deprecation`` (renamed keywords kept for one release behind a ``DeprecationWarning``) and
-``_likelihood`` (vectorised model likelihoods with analytic gradients behind the fits).
+``_deprecation`` (renamed keywords kept for one release behind a ``DeprecationWarning``),
+``_likelihood`` (vectorised model likelihoods with analytic gradients behind the fits) and
+``_pareto_likelihood`` (the Pareto/NBD likelihood with its analytic gradient).
 DEVELOPERS.md's layout table describes each file.
 """
 

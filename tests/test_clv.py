@@ -952,3 +952,25 @@ def test_closed_form_expectation_equals_the_positive_series_where_trusted():
                                      int(k[i] * u[i] + 12 * np.sqrt(k[i] * u[i] * (1 + u[i]))
                                          + 50 * (1 + u[i]) + 20), 1 << 21)[0] for i in idx])
     np.testing.assert_allclose(closed[idx], series, rtol=1e-7, atol=1e-12)
+
+
+@pytest.mark.parametrize("a", [0.96, 1.0, 1.04, 0.3, 7.0], ids=["a-0.96", "a-1", "a-1.04", "a-0.3", "a-7"])
+def test_alive_series_equals_direct_sum(a):
+    # The series sum_j E[(1-p)^(j-1)] P(N >= j) term by term, with scipy's negative-binomial
+    # survival function and the Beta moments as a running product (a brute-force sum).
+    from scipy import stats
+
+    from crm_analysis.clv import _alive_series
+
+    b = np.array([2.4, 30.0, 0.7, 400.0])
+    k = np.array([0.25, 12.3, 3.0, 60.2])
+    u = np.array([0.1, 1.7, 0.02, 3.5])
+    n_terms = 2000
+    js = np.arange(1, n_terms + 1)
+    ref = []
+    for bi, ki, ui in zip(b, k, u, strict=True):
+        moments = np.concatenate([[1.0], np.cumprod(1 - a / (a + bi + js[:-1] - 1))])
+        ref.append(np.sum(moments * stats.nbinom.sf(js - 1, ki, 1 / (1 + ui))))
+    for budget in (1 << 21, 500):  # one block (pmf summed from the far end) and blocks of j (betainc)
+        got = _alive_series(np.full(4, a), b, k, u, n_terms, budget)
+        np.testing.assert_allclose(got, ref, rtol=1e-11)

@@ -25,6 +25,7 @@ LAYERS = [
     ["largedata"],                    # out-of-core summary engines (DuckDB, Dask)
     ["transactions", "datasets", "simulate", "glossary", "messages"],
     ["drivers", "segments", "basket", "retention", "churn"],
+    ["_pareto_likelihood"],            # the Pareto/NBD likelihood and gradient behind clv
     ["clv"],
     ["forecast", "covariates", "scoring", "equity", "loyalty"],
     ["plotting", "report", "whatif"],

@@ -200,9 +200,14 @@ def _logmix(a3: np.ndarray, a4: np.ndarray) -> np.ndarray:
     return mix
 
 
+def _objective(ll: float, p: np.ndarray, wsum: float, penalizer: float) -> float:
+    """The minimised objective: mean negative log-likelihood plus the L2 penalty on p."""
+    return -ll / wsum + penalizer * float(np.sum(p**2))
+
+
 def _finish(ll: float, dll: np.ndarray, p: np.ndarray, wsum: float, penalizer: float):
     """Objective and gradient in log-parameters from the log-likelihood and its gradient in p."""
-    f = -ll / wsum + penalizer * float(np.sum(p**2))
+    f = _objective(ll, p, wsum, penalizer)
     g = -dll * p / wsum + 2.0 * penalizer * p**2
     return f, g
 
@@ -231,35 +236,44 @@ def _beta_terms(a: float, b: float, d: Rows, shift: float):
     return s, g_a, g_b
 
 
+def _bg_start(theta, d: Rows, shift: float):
+    """What the BG/NBD and MBG/NBD objectives share: the parameters p = exp(theta),
+    the purchase and beta-function sums with their gradient (in r, alpha, a, b),
+    alpha + T, alpha + t_x and their logarithms.  ``shift`` is the beta terms'
+    offset of x (0 for BG/NBD, 1 for MBG/NBD, whose dropout chance includes time 0)."""
+    p = np.exp(np.asarray(theta, float))
+    r, alpha, a, b = p
+    s1, g_r, g_alpha = _purchase_terms(r, alpha, d)
+    s2, g_a, g_b = _beta_terms(a, b, d, shift)
+    aT, atx = alpha + d.T, alpha + d.tx
+    return p, s1 + s2, np.array([g_r, g_alpha, g_a, g_b]), aT, atx, np.log(aT), np.log(atx)
+
+
 def bgnbd(theta, d: Rows, penalizer: float = 0.0, *, gradient: bool = True):
     """BG/NBD objective (lifetimes' ``BetaGeoFitter._negative_log_likelihood``) and gradient.
 
     ``gradient=False`` returns ``(objective, None)`` at about half the cost.
     """
-    p = np.exp(np.asarray(theta, float))
+    p, s12, g, aT, atx, log_aT, log_atx = _bg_start(theta, d, 0.0)
     r, alpha, a, b = p
-    s1, g_r, g_alpha = _purchase_terms(r, alpha, d)
-    s2, g_a, g_b = _beta_terms(a, b, d, 0.0)
     # the two-term mixture, per row:
     # A3 = -(r+x) log(alpha+T); A4 = log a - log(b+x-1) - (r+x) log(alpha+tx), only for x > 0
-    aT, atx = alpha + d.T, alpha + d.tx
-    log_aT, log_atx = np.log(aT), np.log(atx)
     b_x = b + np.maximum(d.xu, 1.0) - 1.0
     rx = r + d.x
     a3 = -rx * log_aT
     # log a - log(b+x-1) per distinct x, -inf where x = 0 (no such term)
     a4 = d.xi_take(np.log(a) - np.log(b_x) + d.repeat_u) - rx * log_atx
     if not gradient:
-        ll = s1 + s2 + _dot(d.w, _logmix(a3, a4))
-        return -ll / d.wsum + penalizer * float(np.sum(p**2)), None
+        ll = s12 + _dot(d.w, _logmix(a3, a4))
+        return _objective(ll, p, d.wsum, penalizer), None
     mix, s3, s4 = _mix(a3, a4)
     ws3, ws4 = d.w * s3, d.w * s4
-    ll = s1 + s2 + _dot(d.w, mix)
-    g_r -= _dot(ws3, log_aT) + _dot(ws4, log_atx)
-    g_alpha -= _dot(ws3 / aT + ws4 / atx, rx)
-    g_a += float(ws4.sum()) / a
-    g_b -= _dot(d.per_count(ws4), 1.0 / b_x)
-    return _finish(ll, np.array([g_r, g_alpha, g_a, g_b]), p, d.wsum, penalizer)
+    ll = s12 + _dot(d.w, mix)
+    g[0] -= _dot(ws3, log_aT) + _dot(ws4, log_atx)
+    g[1] -= _dot(ws3 / aT + ws4 / atx, rx)
+    g[2] += float(ws4.sum()) / a
+    g[3] -= _dot(d.per_count(ws4), 1.0 / b_x)
+    return _finish(ll, g, p, d.wsum, penalizer)
 
 
 def mbgnbd(theta, d: Rows, penalizer: float = 0.0, *, gradient: bool = True):
@@ -267,28 +281,24 @@ def mbgnbd(theta, d: Rows, penalizer: float = 0.0, *, gradient: bool = True):
 
     ``gradient=False`` returns ``(objective, None)`` at about half the cost.
     """
-    p = np.exp(np.asarray(theta, float))
+    p, s12, g, aT, atx, log_aT, log_atx = _bg_start(theta, d, 1.0)
     r, alpha, a, b = p
-    s1, g_r, g_alpha = _purchase_terms(r, alpha, d)
-    s2, g_a, g_b = _beta_terms(a, b, d, 1.0)
-    aT, atx = alpha + d.T, alpha + d.tx
-    log_aT, log_atx = np.log(aT), np.log(atx)
     rx = r + d.x
     # A3 + logaddexp(A4, 0): A3 = -(r+x) log(alpha+T),
     # A4 = log a - log(b+x) + (r+x)(log(alpha+T) - log(alpha+tx))
     a4 = d.xi_take(np.log(a) - np.log(b + d.xu)) + rx * (log_aT - log_atx)
     if not gradient:
-        ll = s1 + s2 - _dot(d.w, rx * log_aT) + _dot(d.w, _logmix(np.zeros_like(a4), a4))
-        return -ll / d.wsum + penalizer * float(np.sum(p**2)), None
+        ll = s12 - _dot(d.w, rx * log_aT) + _dot(d.w, _logmix(np.zeros_like(a4), a4))
+        return _objective(ll, p, d.wsum, penalizer), None
     soft, _, sig = _mix(np.zeros_like(a4), a4)  # sig: weight of the dropout term
     wsig = d.w * sig
     inv_aT, inv_atx = 1.0 / aT, 1.0 / atx
-    ll = s1 + s2 - _dot(d.w, rx * log_aT) + _dot(d.w, soft)
-    g_r += -_dot(d.w, log_aT) + _dot(wsig, log_aT - log_atx)
-    g_alpha += -_dot(d.w, rx * inv_aT) + _dot(wsig, rx * (inv_aT - inv_atx))
-    g_a += float(wsig.sum()) / a
-    g_b -= _dot(d.per_count(wsig), 1.0 / (b + d.xu))
-    return _finish(ll, np.array([g_r, g_alpha, g_a, g_b]), p, d.wsum, penalizer)
+    ll = s12 - _dot(d.w, rx * log_aT) + _dot(d.w, soft)
+    g[0] += -_dot(d.w, log_aT) + _dot(wsig, log_aT - log_atx)
+    g[1] += -_dot(d.w, rx * inv_aT) + _dot(wsig, rx * (inv_aT - inv_atx))
+    g[2] += float(wsig.sum()) / a
+    g[3] -= _dot(d.per_count(wsig), 1.0 / (b + d.xu))
+    return _finish(ll, g, p, d.wsum, penalizer)
 
 
 def nbd(theta, d: Rows, penalizer: float = 0.0):

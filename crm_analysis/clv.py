@@ -50,7 +50,7 @@ from .errors import (
     describe_rows,
     rows_dropped_note,
 )
-from .fitted import FittedModel, standard_errors
+from .fitted import _CustomerModel, standard_errors
 
 __all__ = [
     "BTYDModel",
@@ -562,7 +562,7 @@ def _check_fit(params: pd.Series, se: pd.Series, what: str) -> None:
 
 
 @dataclass
-class BTYDBase(FittedModel):
+class BTYDBase(_CustomerModel):
     """The fields every fitted BG/NBD-family model has (shared by :class:`BTYDModel`
     and :class:`crm_analysis.covariates.CovariateBTYDModel`).
 
@@ -600,11 +600,6 @@ class BTYDBase(FittedModel):
     columns: dict = field(default_factory=lambda: {"frequency": "frequency", "recency": "recency", "T": "T"})
     notes_: list = field(default_factory=list)
     rows_dropped_: dict = field(default_factory=dict)
-
-    @property
-    def n_obs_(self) -> int:
-        """Customers the model was fitted on (``n_customers_``)."""
-        return self.n_customers_
 
 
 @dataclass
@@ -1275,7 +1270,7 @@ def fit_btyd(
 
 
 @dataclass
-class BGBBModel(FittedModel):
+class BGBBModel(_CustomerModel):
     """A fitted BG/BB model for discrete transaction opportunities.
 
     Attributes
@@ -1302,11 +1297,6 @@ class BGBBModel(FittedModel):
     model: str = "bgbb"
     notes_: list = field(default_factory=list)
     rows_dropped_: dict = field(default_factory=dict)
-
-    @property
-    def n_obs_(self) -> int:
-        """Customers the model was fitted on (``n_customers_``)."""
-        return self.n_customers_
 
     @property
     def label(self) -> str:
@@ -1454,7 +1444,7 @@ def fit_bgbb(
 
 
 @dataclass
-class SpendModel(FittedModel):
+class SpendModel(_CustomerModel):
     """A fitted Gamma-Gamma spend model.
 
     Attributes
@@ -1484,11 +1474,6 @@ class SpendModel(FittedModel):
                                                     "monetary_value": "monetary_value"})
     notes_: list = field(default_factory=list)
     rows_dropped_: dict = field(default_factory=dict)
-
-    @property
-    def n_obs_(self) -> int:
-        """Repeat customers the model was fitted on (``n_customers_``)."""
-        return self.n_customers_
 
     @property
     def mean_spend_(self) -> float:

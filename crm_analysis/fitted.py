@@ -355,6 +355,19 @@ class FittedModel:
         return model
 
 
+class _CustomerModel(FittedModel):
+    """A fitted model whose observations are customers: ``n_obs_`` is ``n_customers_``.
+
+    The base of the BTYD family, the BG/BB, the Gamma-Gamma and the sBG models,
+    so that the one count behind the information criteria is read one way.
+    """
+
+    @property
+    def n_obs_(self) -> int | None:
+        """Customers the model was fitted on (``n_customers_``)."""
+        return self.n_customers_
+
+
 # Private fitted attributes of releases before the base (BTYDModel's grid defaults).
 _RENAMED_EXTRA = {"_max_T": "max_T_", "_max_freq": "max_frequency_"}
 

@@ -40,7 +40,7 @@ from ._checks import binary_column, require_columns, require_frame
 from ._deprecation import renamed_kwargs
 from .discounting import geometric_annuity
 from .errors import CRMDataError, NotFittedError, describe_rows
-from .fitted import FittedModel, standard_errors
+from .fitted import _CustomerModel, standard_errors
 
 __all__ = [
     "CohortRetention",
@@ -653,7 +653,7 @@ def _log_pmf(a: float, b: float, t: np.ndarray) -> np.ndarray:
     return special.betaln(a + 1, b + t - 1) - special.betaln(a, b)
 
 
-class SBGModel(FittedModel):
+class SBGModel(_CustomerModel):
     """Shifted-beta-geometric (sBG) model of contractual retention.
 
     Each customer renews at the end of every period with her own
@@ -720,11 +720,6 @@ class SBGModel(FittedModel):
         self.n_periods_: int | None = None
         self.notes_: list = []
         self.rows_dropped_: dict = {}
-
-    @property
-    def n_obs_(self) -> int | None:
-        """Customers of the fitted cohort (``n_customers_``)."""
-        return self.n_customers_
 
     @property
     def se_(self) -> pd.Series | None:

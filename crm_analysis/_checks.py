@@ -21,7 +21,7 @@ import pandas as pd
 from .errors import CRMDataError, describe_rows
 
 __all__ = ["require_frame", "require_columns", "numeric_column", "as_series", "binary_column",
-           "normalise_ids", "check_freq_multiplier"]
+           "normalise_ids", "check_freq_multiplier", "require_names"]
 
 
 def require_frame(data, where: str, *, empty: str = "the data are empty",
@@ -105,6 +105,42 @@ def require_columns(data: pd.DataFrame, columns: Mapping[str, str | None] | Iter
             f"(not in {frame}, whose columns are {list(data.columns)[:20]})."
             + (f" {hint}" if hint else "")
         )
+
+
+def require_names(names: Iterable[str], where: str, what: str) -> list[str]:
+    """``names`` (column names given as a list, tuple or any iterable) as a list; none raises.
+
+    Parameters
+    ----------
+    names : iterable of str
+        What the caller passed, e.g. ``covariates=[...]``; read once.
+    where : str
+        The public function's name.
+    what : str
+        What one name stands for, said in the message ("covariate").
+
+    Returns
+    -------
+    list of str
+
+    Raises
+    ------
+    CRMDataError
+        "<where>: give at least one <what>." when ``names`` is empty.
+
+    Examples
+    --------
+    >>> require_names(("age", "plan"), "f", "covariate")
+    ['age', 'plan']
+    >>> require_names([], "f", "covariate")
+    Traceback (most recent call last):
+    ...
+    crm_analysis.errors.CRMDataError: f: give at least one covariate.
+    """
+    names = list(names)
+    if not names:
+        raise CRMDataError(f"{where}: give at least one {what}.")
+    return names
 
 
 def _bad_numbers(raw: pd.Series, *, missing: str, finite: bool) -> tuple[pd.Series, pd.Series]:

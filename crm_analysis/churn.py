@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._checks import binary_column, numeric_column, require_columns, require_frame
+from ._checks import binary_column, numeric_column, require_columns, require_frame, require_names
 from .discounting import discount_factors, geometric_annuity, present_value_of_increments
 from .errors import CRMDataError, DataCleaningWarning, describe_rows, rows_dropped_note
 from .fitted import FittedModel
@@ -908,9 +908,7 @@ def at_risk_split(
     """
     where = "at_risk_split"
     require_frame(active, where)
-    traits = list(traits)
-    if not traits:
-        raise CRMDataError(f"{where}: give at least one C26 trait column in traits=[...].")
+    traits = require_names(traits, where, "C26 trait column in traits=[...]")
     require_columns(active, {"frequency": frequency, "recency": recency, "T": T,
                              "p_alive": p_alive, "churn_prob": churn_prob,
                              **{f"trait {t}": t for t in traits}}, where,
@@ -1159,9 +1157,7 @@ def churn_hazard_model(
 
     where = "churn_hazard_model"
     require_frame(data, where)
-    covariates = list(covariates)
-    if not covariates:
-        raise CRMDataError(f"{where}: give at least one covariate.")
+    covariates = require_names(covariates, where, "covariate")
     require_columns(data, {"duration": duration, "event": event, "strata": strata,
                            **{f"covariate {c}": c for c in covariates}}, where)
     if ties not in ("efron", "breslow"):

@@ -10,6 +10,7 @@ from crm_analysis._checks import (
     numeric_column,
     require_columns,
     require_frame,
+    require_names,
 )
 from crm_analysis.errors import CRMDataError
 
@@ -198,3 +199,13 @@ def test_binary_column_other_values_with_missing_kept(frame):
     with pytest.raises(CRMDataError, match="flag must be 0/1 or True/False; other values"):
         binary_column(frame.assign(churn=[0, np.nan, 3, 0]), "churn", "f", what="flag",
                       allowed="0/1 or True/False", missing="keep")
+
+
+@pytest.mark.parametrize("names", [[], (), iter([])], ids=["list", "tuple", "iterator"])
+def test_require_names_empty(names):
+    with pytest.raises(CRMDataError, match=r"^f: give at least one covariate\.$"):
+        require_names(names, "f", "covariate")
+
+
+def test_require_names_reads_an_iterable_once_into_a_list():
+    assert require_names((c for c in ["age", "plan"]), "f", "covariate") == ["age", "plan"]

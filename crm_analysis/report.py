@@ -36,6 +36,7 @@ from .clv import (
 from .dates import parse_cutoff
 from .drivers import SurveyScaleWarning, driver_importance, nps, rating_columns
 from .errors import ConvergenceError, CRMDataError
+from .largedata import clean_log_files, is_file_source, read_log_files
 from .loyalty import (
     DickBasuResult,
     behavioural_loyalty,
@@ -53,7 +54,7 @@ from .segments import (
     rfm_segments,
     whale_curve,
 )
-from .transactions import ValidationResult, rfm_summary, validate_transactions
+from .transactions import LogFileCleaning, ValidationResult, rfm_summary, validate_transactions
 
 __all__ = ["ClientAnalysis", "SavedAnalysis", "SurveyAnalysis", "analyse_client",
            "analyse_survey", "check_client_log", "load_client_analysis", "survey_scales",
@@ -406,6 +407,47 @@ def _fitted_label(label: str, model: BTYDModel) -> str:
     return f"{label} (NBD limit)" if getattr(model, "model", "") == "nbd" else label
 
 
+def _choose_model(table: pd.DataFrame, calibration_end=None) -> tuple[str, str]:
+    """The model that scores the customers, and the reason in words.
+
+    By the smaller absolute holdout error when ``calibration_end`` is given
+    (``table["holdout_error_pct"]``), else by the smaller BIC.  When every
+    model reduced to its no-dropout NBD limit, they are one and the same
+    model: no comparison took place, and the sentence says so instead of
+    naming a criterion.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"fitted": ["BG/NBD (NBD limit)", "Pareto/NBD (NBD limit)"],
+    ...                   "BIC": [10.0, 10.0]}, index=["BG/NBD", "Pareto/NBD"])
+    >>> _choose_model(t)[1][:62]
+    'Both BG/NBD and Pareto/NBD reduced to their no-dropout NBD lim'
+    """
+    fitted = table["fitted"]
+    if len(table) > 1 and fitted.str.endswith("(NBD limit)").all():
+        chosen = table.index[0]
+        return chosen, (
+            f"Both {' and '.join(table.index)} reduced to their no-dropout NBD limit, which is "
+            f"one and the same model (the data show no sign of customers leaving), so there was "
+            f"nothing to choose: the NBD limit scores the customers, and no customer is "
+            "predicted to have left.")
+    if calibration_end is not None:
+        chosen = table["holdout_error_pct"].abs().idxmin()
+        return chosen, (
+            f"{chosen} scores the customers: its forecast of the holdout period after "
+            f"{pd.Timestamp(calibration_end):%Y-%m-%d} was the closer in total "
+            f"({table.loc[chosen, 'holdout_error_pct']:+.1f}%).")
+    chosen = table["BIC"].idxmin()
+    why = (f"{chosen} scores the customers: it has the lower BIC (the better fit for its "
+           "number of parameters). Run with --calibration-end DATE to choose on a holdout "
+           "forecast instead.")
+    if len(table) > 1 and fitted.str.endswith("(NBD limit)").any():
+        limit = [m for m, f in fitted.items() if f.endswith("(NBD limit)")]
+        why += (f" {' and '.join(limit)} reduced to its no-dropout NBD limit (the data it was "
+                "fitted on show no sign of customers leaving).")
+    return chosen, why
+
+
 def _share_left(model: BTYDModel, summary: pd.DataFrame) -> float:
     """Implied share of customers who have left: 1 - mean P(alive) at the end of the data."""
     if getattr(model, "model", "") == "nbd":
@@ -445,7 +487,7 @@ def check_client_log(
 
 
 def _require_rows(result: ValidationResult, where: str) -> None:
-    if len(result.data) == 0:
+    if result.n_input - result.n_dropped == 0:  # a LogFileCleaning holds no rows in data
         raise CRMDataError(
             f"{where}: every one of the {result.n_input:,} rows was dropped in cleaning "
             "(" + ("; ".join(f"{r.check} [{r.column}]: {r.rows:,}" for r in result.report.itertuples())
@@ -615,16 +657,6 @@ def analyse_survey(survey: pd.DataFrame, scores: pd.DataFrame | None = None, *,
     return out
 
 
-def _read_source(transactions, columns: list[str]) -> pd.DataFrame:
-    """A DataFrame as is; a Parquet file, folder or glob read with only the needed columns."""
-    if isinstance(transactions, pd.DataFrame):
-        return transactions
-    from .largedata import _expand
-
-    files = _expand(transactions)
-    return pd.concat([pd.read_parquet(f, columns=columns) for f in files], ignore_index=True)
-
-
 def analyse_client(
     transactions,
     *,
@@ -721,34 +753,57 @@ def analyse_client(
         bar.set_postfix_str(name)
         bar.update(1)
 
+    workdir = None  # holds the day-level log of a Parquet source while the analysis runs
     if isinstance(transactions, ValidationResult):  # already cleaned by the caller
         validation = transactions
     else:
-        raw = _read_source(transactions, [customer_id, date, amount])
-        if validate:
-            validation = validate_transactions(
-                raw, customer_id=customer_id, date=date, amount=amount,
-                observation_end=observation_end, zero_amounts="keep",
-                dayfirst=dayfirst, date_format=date_format, tz=tz,
-            )
-        else:
-            validation = ValidationResult(
-                data=raw, n_input=len(raw),
-                report=pd.DataFrame(columns=["check", "column", "rows", "action", "examples"]))
+        validation = None
+        if validate and is_file_source(transactions):
+            import tempfile
+
+            workdir = tempfile.TemporaryDirectory(prefix="crm-analysis-")
+            validation = clean_log_files(
+                transactions, workdir.name, customer_id=customer_id, date=date, amount=amount,
+                observation_end=observation_end, dayfirst=dayfirst, date_format=date_format,
+                tz=tz)
+        if validation is None:
+            raw = (read_log_files(transactions, [customer_id, date, amount])
+                   if is_file_source(transactions) else transactions)
+            if validate:
+                validation = validate_transactions(
+                    raw, customer_id=customer_id, date=date, amount=amount,
+                    observation_end=observation_end, zero_amounts="keep",
+                    dayfirst=dayfirst, date_format=date_format, tz=tz,
+                )
+            else:
+                validation = ValidationResult(
+                    data=raw, n_input=len(raw),
+                    report=pd.DataFrame(columns=["check", "column", "rows", "action", "examples"]))
     _require_rows(validation, "analyse_client")
-    log = validation.data
+    # A log cleaned out of core (LogFileCleaning) is read at day level: one row per
+    # customer and purchase day, with its lines, orders and lines of positive amount.
+    by_day = isinstance(validation, LogFileCleaning)
+    if by_day:
+        log = pd.read_parquet(validation.day_log)
+        source = str(validation.day_log)  # rfm_summary reads it with DuckDB
+        n_lines, last_date = int(log["_lines"].sum()), validation.last_date
+        first_date, mean_amount = validation.first_date, validation.total_amount / n_lines
+    else:
+        log = source = validation.data
+        n_lines, first_date, last_date = len(log), log[date].min(), log[date].max()
+        mean_amount = float(log[amount].mean())
     step("validation")
     notes: list[str] = []
     # A date-only observation_end includes that whole day (crm_analysis.dates).
     end = (parse_cutoff(observation_end, "observation_end", where="analyse_client", tz=tz)
-           if observation_end is not None else log[date].max())
+           if observation_end is not None else last_date)
     weeks = {"customer_id": customer_id, "date": date, "amount": amount,
              "freq": "D", "freq_multiplier": 7, "observation_end": end}
-    summary = rfm_summary(log, **weeks)
+    summary = rfm_summary(source, **weeks)
     _require_repeat_customers(summary, customer_id)
     holdout_summary = None
     if calibration_end is not None:
-        holdout_summary = rfm_summary(log, calibration_end=calibration_end, **weeks)
+        holdout_summary = rfm_summary(source, calibration_end=calibration_end, **weeks)
     step("RFM summary")
 
     noise = (DeprecationWarning, PendingDeprecationWarning, FutureWarning, RuntimeWarning)
@@ -788,20 +843,7 @@ def analyse_client(
             row["holdout_error_pct"] = float(metrics.loc[label, "total_error_pct"])
         rows.append(row)
     table = pd.DataFrame(rows).set_index("model")
-    if metrics is not None:
-        chosen = table["holdout_error_pct"].abs().idxmin()
-        why = (f"{chosen} scores the customers: its forecast of the holdout period after "
-               f"{pd.Timestamp(calibration_end):%Y-%m-%d} was the closer in total "
-               f"({table.loc[chosen, 'holdout_error_pct']:+.1f}%).")
-    else:
-        chosen = table["BIC"].idxmin()
-        why = (f"{chosen} scores the customers: it has the lower BIC (the better fit for its "
-               "number of parameters). Run with --calibration-end DATE to choose on a holdout "
-               "forecast instead.")
-    fitted = table["fitted"]
-    if len(table) > 1 and (fitted.str.endswith("(NBD limit)")).all():
-        why += (" Both models reduced to their no-dropout NBD limit (the same model): the data "
-                "show no sign of customers leaving.")
+    chosen, why = _choose_model(table, calibration_end if metrics is not None else None)
     table["chosen"] = table.index == chosen
     model = models[chosen]
     holdout_model = holdout_models.get(chosen)
@@ -820,7 +862,7 @@ def analyse_client(
     scores = summary.copy()
     scores["p_alive"] = model.p_alive(summary)
     scores["expected_purchases"] = model.expected_purchases(horizon_weeks, summary)
-    spend_per_order = spend if spend is not None else float(log[amount].mean())
+    spend_per_order = spend if spend is not None else mean_amount
     scores["clv"] = customer_lifetime_value(
         model, spend_per_order, summary, horizon=horizon_weeks,
         discount_rate=weekly_rate, margin=1.0 if margin is None else margin, freq=1.0,
@@ -846,8 +888,12 @@ def analyse_client(
     rfm = rfm_segments(rfm_scores(summary))
     scores = scores.join(rfm.drop(columns=[c for c in rfm.columns if c in scores.columns]))
     # Orders to serve are purchase days, as in the RFM summary (same-day purchases are one order).
-    totals = customer_totals(log, customer_id=customer_id, sums=[amount],
-                             counts={"orders": date}).rename(columns={amount: "revenue"})
+    if by_day:
+        totals = customer_totals(log, customer_id=customer_id, sums=[amount, "_orders"]).rename(
+            columns={amount: "revenue", "_orders": "orders"})
+    else:
+        totals = customer_totals(log, customer_id=customer_id, sums=[amount],
+                                 counts={"orders": date}).rename(columns={amount: "revenue"})
     scores["revenue"] = totals["revenue"].reindex(scores.index)
     whale = None
     if cost_per_order is not None:
@@ -882,11 +928,12 @@ def analyse_client(
 
     # Cohorts: a month counts as buying only with a line of positive amount (a month
     # holding only cancellations or returns is not "still buying").
-    buying = log[log[amount] > 0]
+    buying = log[log["_buying" if by_day else amount] > 0]
     cohorts = cohort_retention(buying, customer_id=customer_id, date=date, freq="M",
                                observation_end=end)
-    if len(buying) < len(log):
-        notes.append(f"Retention by cohort counts purchase lines only: {len(log) - len(buying):,} "
+    n_buying = int(buying["_buying"].sum()) if by_day else len(buying)
+    if n_buying < n_lines:
+        notes.append(f"Retention by cohort counts purchase lines only: {n_lines - n_buying:,} "
                      "lines with a zero or negative amount (returns, cancellations) do not make "
                      "a month 'buying'.")
     step("cohorts")
@@ -914,7 +961,7 @@ def analyse_client(
     hibernating = int((scores["segment"].astype(str) == "hibernating").sum())
     headline = {
         "n_customers": n, "n_rows": validation.n_input, "n_dropped": validation.n_dropped,
-        "n_lines": len(log), "first_date": log[date].min(), "last_date": log[date].max(),
+        "n_lines": n_lines, "first_date": first_date, "last_date": last_date,
         "equity": equity, "top10_share": float(top / equity) if equity else 0.0,
         "n_repeat": int(repeaters.sum()),
         "repeat_inactive_share": float((scores.loc[repeaters, "p_alive"] < 0.5).mean()),

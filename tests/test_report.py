@@ -191,3 +191,25 @@ def test_saved_analysis_round_trips(holdout, tmp_path):
     assert saved.facts["model_choice"] == holdout.model_choice
     assert saved.facts["headline"]["n_customers"] == 2357
     assert not list(tmp_path.glob("a/*.pkl")) and not list(tmp_path.glob("a/*.pickle"))
+
+
+@pytest.mark.parametrize("fitted, calibration_end, needle", [
+    (["BG/NBD", "Pareto/NBD"], None, "lower BIC"),
+    (["BG/NBD", "Pareto/NBD (NBD limit)"], None, "Pareto/NBD reduced to its no-dropout NBD limit"),
+    (["BG/NBD (NBD limit)", "Pareto/NBD (NBD limit)"], None, "nothing to choose"),
+    (["BG/NBD (NBD limit)", "Pareto/NBD (NBD limit)"], "2020-06-30", "nothing to choose"),
+    (["BG/NBD", "Pareto/NBD"], "2020-06-30", "closer in total (-3.0%)"),
+])
+def test_model_choice_sentence(fitted, calibration_end, needle):
+    from crm_analysis.report import _choose_model
+
+    table = pd.DataFrame({"fitted": fitted, "BIC": [12.0, 10.0], "holdout_error_pct": [-3.0, 8.0]},
+                         index=["BG/NBD", "Pareto/NBD"])
+    chosen, why = _choose_model(table, calibration_end)
+    assert needle in why
+    if "nothing to choose" in needle:
+        assert "BIC" not in why and "closer" not in why
+    elif calibration_end is None:
+        assert chosen == "Pareto/NBD"  # the smaller BIC
+    else:
+        assert chosen == "BG/NBD"  # the smaller absolute holdout error

@@ -832,7 +832,7 @@ def _alive_expectation(a, b_alive, k, u) -> np.ndarray:
         return out.reshape(shape)
     # Distinct rows only: customers share (x, T) patterns.
     rows = np.column_stack([a, b_alive, k, u])[todo]
-    uniq, inverse = np.unique(rows, axis=0, return_inverse=True)
+    uniq, inverse = _unique_rows(rows)
     ua, ub, uk, uu = uniq.T
     mean = uk * uu
     sd = np.sqrt(uk * uu * (1 + uu))
@@ -862,6 +862,31 @@ def _alive_expectation(a, b_alive, k, u) -> np.ndarray:
         start = stop
     out[todo] = val[inverse.reshape(-1)]
     return out.reshape(shape)
+
+
+def _unique_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct rows of a float matrix and the index of each row's distinct row.
+
+    Same use as ``np.unique(rows, axis=0, return_inverse=True)``, which sorts
+    the rows as raw bytes and took seconds per call on a few hundred thousand
+    customers (a CLV sums one call per week); a lexicographic sort on the
+    columns takes milliseconds.
+
+    Examples
+    --------
+    >>> uniq, inverse = _unique_rows(np.array([[2.0, 1.0], [1.0, 5.0], [2.0, 1.0]]))
+    >>> uniq.tolist(), inverse.tolist()
+    ([[1.0, 5.0], [2.0, 1.0]], [1, 0, 1])
+    """
+    if len(rows) == 0:
+        return rows.copy(), np.zeros(0, dtype=np.int64)
+    order = np.lexsort(rows.T[::-1])
+    ranked = rows[order]
+    new = np.ones(len(rows), dtype=bool)
+    new[1:] = np.any(ranked[1:] != ranked[:-1], axis=1)
+    inverse = np.empty(len(rows), dtype=np.int64)
+    inverse[order] = np.cumsum(new) - 1
+    return ranked[new], inverse
 
 
 def _alive_closed_form(a, b, k, u) -> tuple[np.ndarray, np.ndarray]:

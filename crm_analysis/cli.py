@@ -306,6 +306,19 @@ def _parse_scale(text: str | None):
     return (int(lo) if lo.is_integer() else lo, int(hi) if hi.is_integer() else hi)
 
 
+def _without_iri_grammar() -> None:
+    """Keep jsonschema (imported by nbformat) from compiling its IRI grammars.
+
+    jsonschema imports ``rfc3987_syntax`` when it is installed, which builds
+    dozens of parser grammars at import: seconds per report on this kind of
+    machine (python-jsonschema/jsonschema#1428).  Notebook validation never
+    checks the "iri" format, so the report's process goes without it; a
+    process that has already imported jsonschema is left alone.
+    """
+    if "jsonschema" not in sys.modules:
+        sys.modules.setdefault("rfc3987_syntax", None)  # None: `import` raises ImportError
+
+
 def _run_template(params: dict, executed: Path, bar) -> None:
     """Execute the report template in a kernel that only displays the saved analysis.
 
@@ -315,6 +328,7 @@ def _run_template(params: dict, executed: Path, bar) -> None:
     import logging
     import subprocess
 
+    _without_iri_grammar()
     import nbformat
     from nbclient import NotebookClient
 

@@ -693,3 +693,14 @@ def test_failing_report_ends_stderr_with_the_error_line(tmp_path):
     shown = _screen(result.stderr)  # ... and wiped before the one error line
     assert len(shown) == 1 and shown[0].startswith("error:"), shown
     assert "every one of the 2 rows was dropped" in shown[0]
+
+
+def test_notebooks_validate_without_the_iri_grammar():
+    import subprocess
+    import sys
+
+    code = ("import sys; from crm_analysis.cli import _without_iri_grammar; _without_iri_grammar(); "
+            "import nbformat; nbformat.validate(nbformat.v4.new_notebook()); "
+            "print(sys.modules.get('rfc3987_syntax', 'absent'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() in ("None", "absent")

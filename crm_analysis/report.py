@@ -89,10 +89,11 @@ HOLDOUT_ERROR_LIMIT = 10.0
 #: judges them: three purchase days give two gaps, the least that shows a rhythm.
 MIN_RHYTHM_REPEATS = 2
 
-#: Parameter draws behind the 90% interval of customer equity, and the largest customer
-#: base it is computed for (each draw rescores every customer).
+#: Parameter draws behind the 90% interval of customer equity, and the customers they
+#: rescore: all of them up to this many, else a seeded sample of this size (each draw
+#: recomputes a CLV week by week, so its cost grows with the customers scored).
 EQUITY_INTERVAL_DRAWS = 50
-EQUITY_INTERVAL_MAX_CUSTOMERS = 20_000
+EQUITY_INTERVAL_SAMPLE = 5_000
 
 #: Models fitted for the report, in display order (label -> fit_btyd model name).
 REPORT_MODELS = {"BG/NBD": "bgnbd", "Pareto/NBD": "pareto"}
@@ -868,21 +869,32 @@ def analyse_client(
         discount_rate=weekly_rate, margin=1.0 if margin is None else margin, freq=1.0,
     )
     equity_interval = None
-    if len(summary) <= EQUITY_INTERVAL_MAX_CUSTOMERS:
-        try:  # 90% interval from the uncertainty of the fitted parameters
-            from .forecast import clv_interval
+    # Beyond EQUITY_INTERVAL_SAMPLE customers the draws rescore a seeded sample, and the
+    # interval is carried to the whole base by the ratio of the two point totals: a
+    # parameter draw moves every customer's CLV together, so the ratio travels.
+    base = (summary if len(summary) <= EQUITY_INTERVAL_SAMPLE
+            else summary.sample(EQUITY_INTERVAL_SAMPLE, random_state=0))
+    try:  # 90% interval from the uncertainty of the fitted parameters
+        from .forecast import clv_interval
 
-            eq = clv_interval(model, spend_per_order, summary, horizon=horizon_weeks,
-                              discount_rate=weekly_rate, margin=1.0 if margin is None else margin,
-                              freq=1.0, n_draws=EQUITY_INTERVAL_DRAWS, level=0.9, seed=0,
-                              progress=False).equity
-            equity_interval = [float(eq["lower"]), float(eq["upper"])]
-        except CRMDataError as exc:  # standard errors undefined: no interval to give
-            notes.append(f"No interval for customer equity: {str(exc).splitlines()[0][:200]}")
-    else:
-        notes.append(f"No interval for customer equity: {len(summary):,} customers (the "
-                     f"{EQUITY_INTERVAL_DRAWS} parameter draws run up to "
-                     f"{EQUITY_INTERVAL_MAX_CUSTOMERS:,}).")
+        eq = clv_interval(model, spend_per_order, base, horizon=horizon_weeks,
+                          discount_rate=weekly_rate, margin=1.0 if margin is None else margin,
+                          freq=1.0, n_draws=EQUITY_INTERVAL_DRAWS, level=0.9, seed=0,
+                          progress=False).equity
+        scale = 1.0
+        if len(base) < len(summary):
+            sample_total = float(scores.loc[base.index, "clv"].sum())
+            scale = float(scores["clv"].sum()) / sample_total if sample_total > 0 else np.nan
+            notes.append(f"The 90% interval of customer equity comes from {EQUITY_INTERVAL_DRAWS} "
+                         f"parameter draws on a seeded sample of {len(base):,} of the "
+                         f"{len(summary):,} customers, scaled to the whole base by the ratio of "
+                         "its total to the sample's.")
+        if np.isfinite(scale):
+            equity_interval = [float(eq["lower"]) * scale, float(eq["upper"]) * scale]
+        else:
+            notes.append("No interval for customer equity: the sampled customers' CLV is zero.")
+    except CRMDataError as exc:  # standard errors undefined: no interval to give
+        notes.append(f"No interval for customer equity: {str(exc).splitlines()[0][:200]}")
     step("scores")
 
     rfm = rfm_segments(rfm_scores(summary))

@@ -213,3 +213,18 @@ def test_model_choice_sentence(fitted, calibration_end, needle):
         assert chosen == "Pareto/NBD"  # the smaller BIC
     else:
         assert chosen == "BG/NBD"  # the smaller absolute holdout error
+
+
+def test_equity_interval_from_a_sample_is_scaled_to_the_base(result, cdnow, monkeypatch):
+    """On a sample, the draws' interval is carried to the base by the ratio of point totals."""
+    monkeypatch.setattr(crm.report, "EQUITY_INTERVAL_SAMPLE", 1200)
+    sampled = crm.analyse_client(cdnow, margin=0.3, cost_per_order=2.0)
+    full_lo, full_hi = result.headline["equity_interval"]
+    lo, hi = sampled.headline["equity_interval"]
+    equity = sampled.headline["equity"]
+    assert equity == pytest.approx(result.headline["equity"], rel=1e-12)
+    assert lo < equity < hi
+    # half of CDNOW's customers give the base's relative interval to a few per cent
+    assert lo / equity == pytest.approx(full_lo / equity, abs=0.03)
+    assert hi / equity == pytest.approx(full_hi / equity, abs=0.03)
+    assert any("seeded sample of 1,200 of the 2,357 customers" in n for n in sampled.notes)

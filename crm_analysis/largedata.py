@@ -347,6 +347,9 @@ def clean_log_files(
                                   item=item, exclude_items=exclude_items)
         if not types[date].startswith(_TIMESTAMP_SQL) or "TIME ZONE" in types[date]:
             return None
+        id_type = types[customer_id]
+        if not (id_type == "VARCHAR" or id_type.startswith(_NUMERIC_SQL)) or "[" in id_type:
+            return None  # lists, structs ...: the pandas reader words the problem
         numbers = [quantity, price] if from_lines else [amount]
         if not all(types[c].startswith(_NUMERIC_SQL) for c in numbers):
             return None
@@ -415,7 +418,6 @@ def clean_log_files(
     try:
         kept = checked.data[[customer_id, date, amount]].reset_index(names="_row")
         con.register("_kept", kept)
-        id_type = types[customer_id]
         con.execute(f"""CREATE TEMP VIEW clean AS
             SELECT _row, {cid} AS cid, _ts AS ts, _amt AS amt FROM typed
             WHERE {cid} IS NOT NULL AND {cid} NOT IN (SELECT cid FROM dirty)

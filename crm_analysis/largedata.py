@@ -252,7 +252,7 @@ def clean_log_files(
     lines_path=None, quantity: str | None = None, price: str | None = None,
     order_id: str | None = None, cancel_prefix: str | None = None, returns: str = "net",
     item: str | None = None, exclude_items: str | None = None, zero_amounts: str = "keep",
-    duplicates: str = "keep",
+    duplicates: str = "keep", memory_limit: str = "1GB",
     dayfirst: bool | None = None, date_format: str | None = None, tz: str | None = None,
     **text_options,
 ) -> LogFileCleaning | None:
@@ -283,6 +283,8 @@ def clean_log_files(
         Column names (``amount`` is computed with ``quantity`` and ``price``).
     observation_end, strict, quantity, price, order_id, cancel_prefix, returns, item, exclude_items, zero_amounts, duplicates, dayfirst, date_format, tz
         As in :func:`crm_analysis.validate_transactions`.
+    memory_limit : str, default "1GB"
+        DuckDB's memory limit; past it DuckDB spills to ``workdir``.
     lines_path : str or Path, optional
         Also write the cleaned lines (customer, date, amount) there, in row order.
     **text_options
@@ -332,6 +334,10 @@ def clean_log_files(
         con.execute("SET TimeZone = 'UTC'")
         con.execute("SET enable_progress_bar = false")
         con.execute("SET preserve_insertion_order = false")
+        # The duplicate check hashes every line: bounded, DuckDB spills past it.
+        workdir.mkdir(parents=True, exist_ok=True)
+        con.execute(f"SET memory_limit = {_sql_str(memory_limit)}")
+        con.execute(f"SET temp_directory = {_sql_str(str(workdir / 'spill'))}")
         listed = "[" + ", ".join(_sql_str(f) for f in files) + "]"
         reader = (f"read_parquet({listed}, union_by_name = true, file_row_number = true, "
                   "filename = true)")

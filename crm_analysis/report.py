@@ -93,7 +93,7 @@ MIN_RHYTHM_REPEATS = 2
 #: rescore: all of them up to this many, else a seeded sample of this size (each draw
 #: recomputes a CLV week by week, so its cost grows with the customers scored).
 EQUITY_INTERVAL_DRAWS = 50
-EQUITY_INTERVAL_SAMPLE = 5_000
+EQUITY_INTERVAL_SAMPLE = 2_000
 
 #: Models fitted for the report, in display order (label -> fit_btyd model name).
 REPORT_MODELS = {"BG/NBD": "bgnbd", "Pareto/NBD": "pareto"}

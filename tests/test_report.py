@@ -215,8 +215,11 @@ def test_model_choice_sentence(fitted, calibration_end, needle):
         assert chosen == "BG/NBD"  # the smaller absolute holdout error
 
 
-def test_equity_interval_from_a_sample_is_scaled_to_the_base(result, cdnow, monkeypatch):
+def test_equity_interval_from_a_sample_is_scaled_to_the_base(cdnow, monkeypatch):
     """On a sample, the draws' interval is carried to the base by the ratio of point totals."""
+    monkeypatch.setattr(crm.report, "EQUITY_INTERVAL_SAMPLE", 10_000)  # every customer
+    result = crm.analyse_client(cdnow, margin=0.3, cost_per_order=2.0)
+    assert not any("seeded sample" in n for n in result.notes)
     monkeypatch.setattr(crm.report, "EQUITY_INTERVAL_SAMPLE", 1200)
     sampled = crm.analyse_client(cdnow, margin=0.3, cost_per_order=2.0)
     full_lo, full_hi = result.headline["equity_interval"]

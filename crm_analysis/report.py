@@ -704,7 +704,10 @@ def analyse_client(
         orders over the observed period, and the whale curve.
     calibration_end : date-like, optional
         Adds a holdout check: the models fitted up to this date predict the
-        repeat purchases after it.
+        repeat purchases after it.  A Parquet source is analysed by purchase day
+        (:func:`crm_analysis.clean_log_files`), so a time of day in
+        ``calibration_end`` is not used: its whole day is in the calibration
+        period.
     observation_end : date-like, optional
         Last day of the data (default: the last date in the log).
     annual_discount_rate : float, default 0.10

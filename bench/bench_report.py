@@ -30,7 +30,7 @@ from pathlib import Path
 
 import psutil
 
-from crm_analysis.largedata import write_synthetic_parquet
+from crm_analysis.simulate import write_synthetic_parquet
 
 CLI = Path(sys.executable).with_name("crm-analysis")
 
@@ -79,15 +79,17 @@ def main() -> None:
         base = args.keep or Path(tmp)
         base.mkdir(parents=True, exist_ok=True)
         print(f"{'lines':>12} {'customers':>10} {'wall (s)':>9} {'CPU (s)':>8} {'peak (GB)':>9} "
-              f"{'load avg':>8}")
+              f"{'load before':>11} {'load after':>10}")
         for n in args.sizes:
             log = base / f"log_{n}.parquet"
             if not log.exists():
                 write_synthetic_parquet(log, n, seed=0)
+            load_before = os.getloadavg()[0]  # the machine is shared: say how busy it was
             res = run_report(log, base / f"report_{n}", args.report_args.split())
             customers = sum(1 for _ in open(base / f"report_{n}" / "customer_scores.csv")) - 1
             print(f"{n:>12,} {customers:>10,} {res['wall_s']:>9.1f} {res['cpu_s']:>8.1f} "
-                  f"{res['peak_gb']:>9.2f} {os.getloadavg()[0]:>8.1f}", flush=True)
+                  f"{res['peak_gb']:>9.2f} {load_before:>11.1f} {os.getloadavg()[0]:>10.1f}",
+                  flush=True)
 
 
 if __name__ == "__main__":

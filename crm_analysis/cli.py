@@ -40,6 +40,7 @@ class _Fail(click.ClickException):
 _CLI_ADVICE = (
     (re.compile(r"\bmissing_codes=\[?([^\]\s;,.]+)\]?"), r"--survey-missing \1"),
     (re.compile(r"\bscale=\((\w+), (\w+)\)"), r"--survey-scale \1-\2"),
+    (re.compile(r"\bzero_amounts=(['\"]?)(\w+)\1"), r"--zero-amounts \2"),
     (re.compile(r"(?: and)? ?\bdropna=True\b"), ""),
     (re.compile(r"\bdayfirst=True\b"), "--dayfirst"),
     (re.compile(r"\bdate_format=(['\"]?)"), r"--date-format \1"),
@@ -84,6 +85,21 @@ def _one_line(exc: Exception, strict: bool = False) -> str:
     for pattern, repl in _CLI_ADVICE:
         first = pattern.sub(repl, first)
     return "\n".join([first] + lines[1:]) if strict else first
+
+
+def _cli_text(text: str) -> str:
+    """Text written for Python callers (a cleaning summary) with CLI options named instead."""
+    for pattern, repl in _CLI_ADVICE:
+        text = pattern.sub(repl, text)
+    return text
+
+
+def _all_dropped(result) -> str:
+    """One line for a log that cleaning emptied: the rows in, and the counts by reason."""
+    reasons = "; ".join(f"{r.check} [{r.column}]: {r.rows:,}" for r in result.report.itertuples()
+                        if r.action == "dropped")
+    return (f"every one of the {result.n_input:,} rows was dropped in cleaning ({reasons or 'no rows'}); "
+            "check the column options (--customer-id, --date, --amount) and the date format.")
 
 
 def _columns_options(func):
@@ -135,6 +151,10 @@ def _cleaning_options(func):
                      help="Decimal mark of amounts written as text, e.g. ','."),
         click.option("--currency", default=None,
                      help="Currency symbol to strip from amounts written as text, e.g. '£'."),
+        click.option("--zero-amounts", "zero_amounts", type=click.Choice(["keep", "drop"]),
+                     default="keep", show_default=True,
+                     help="Lines of amount zero: keep them as purchase occasions (counted in "
+                          "frequency and recency, nothing in revenue), or drop them."),
     ]
     for opt in reversed(opts):
         func = opt(func)
@@ -142,7 +162,7 @@ def _cleaning_options(func):
 
 
 _CLEANING = ("quantity", "price", "order_id", "cancel_prefix", "returns", "item", "exclude_items",
-             "thousands", "decimal", "currency")
+             "thousands", "decimal", "currency", "zero_amounts")
 
 
 def _cleaning_kwargs(values: dict) -> dict:
@@ -191,10 +211,10 @@ def validate(file: Path, customer_id: str, date: str, amount: str | None, sep: s
                                        dayfirst=dayfirst, date_format=date_format, tz=tz,
                                        **cleaning)
     except _BAD_INPUT as exc:
-        raise _Fail(_one_line(exc)) from None
-    click.echo(result.summary())
+        raise _Fail(_one_line(exc, strict=strict)) from None
     if result.data.empty:
-        raise _Fail("no row is left after cleaning (see the report above).")
+        raise _Fail(_all_dropped(result))
+    click.echo(_cli_text(result.summary()))
     # 5 and "5" are one customer, as in rfm_summary.
     n_customers = normalise_ids(result.data[customer_id]).nunique()
     click.echo(f"{n_customers:,} customers; dates {result.data[date].min():%Y-%m-%d} "
@@ -264,6 +284,9 @@ def _writable_folder(out: Path, option: str = "--out") -> None:
                     f"({exc.strerror or type(exc).__name__}).") from None
 
 
+_PARQUET = (".parquet", ".pq", ".parq")
+
+
 def _is_parquet_set(source: str) -> bool:
     """A Parquet folder or a glob of Parquet files (read straight into the analysis)."""
     path = Path(source)
@@ -283,6 +306,19 @@ def _parse_scale(text: str | None):
     return (int(lo) if lo.is_integer() else lo, int(hi) if hi.is_integer() else hi)
 
 
+def _without_iri_grammar() -> None:
+    """Keep jsonschema (imported by nbformat) from compiling its IRI grammars.
+
+    jsonschema imports ``rfc3987_syntax`` when it is installed, which builds
+    dozens of parser grammars at import: seconds per report on this kind of
+    machine (python-jsonschema/jsonschema#1428).  Notebook validation never
+    checks the "iri" format, so the report's process goes without it; a
+    process that has already imported jsonschema is left alone.
+    """
+    if "jsonschema" not in sys.modules:
+        sys.modules.setdefault("rfc3987_syntax", None)  # None: `import` raises ImportError
+
+
 def _run_template(params: dict, executed: Path, bar) -> None:
     """Execute the report template in a kernel that only displays the saved analysis.
 
@@ -292,6 +328,7 @@ def _run_template(params: dict, executed: Path, bar) -> None:
     import logging
     import subprocess
 
+    _without_iri_grammar()
     import nbformat
     from nbclient import NotebookClient
 
@@ -366,11 +403,14 @@ def report(transactions: str, customer_id: str, date: str, amount: str | None, s
     Parquet files (large logs).  Every check and every model fit runs here,
     before the report notebook starts; the notebook only displays.
     """
+    import tempfile
+
     from tqdm.auto import tqdm
 
     from .io import read_table, write_safe_csv
+    from .largedata import clean_log_files, read_log_files
     from .report import analyse_client, render_report_html
-    from .transactions import validate_transactions
+    from .transactions import LogFileCleaning, validate_transactions
 
     cleaning = _cleaning_kwargs(cleaning)
     amount = amount or "amount"
@@ -386,6 +426,15 @@ def report(transactions: str, customer_id: str, date: str, amount: str | None, s
     bar = tqdm(total=5, desc="report", unit="step",
                bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}] {postfix}")
 
+    def clear_bar() -> None:
+        # A failure must end stderr with its one `error:` line, not a frozen bar frame:
+        # wipe the bar (a no-op once it has closed normally).
+        bar.leave = False
+        bar.close()
+
+    # Runs when the command ends, before click prints an error.
+    click.get_current_context().call_on_close(clear_bar)
+
     def step(what: str) -> None:
         bar.set_postfix_str(what)
         bar.update(1)
@@ -393,21 +442,35 @@ def report(transactions: str, customer_id: str, date: str, amount: str | None, s
     try:
         bar.set_postfix_str(f"reading {Path(transactions).name}")
         expect = _needed_columns(customer_id, date, amount, cleaning)
-        if _is_parquet_set(transactions):
-            from .report import _read_source
-
-            data = _read_source(transactions, expect)
-        else:
-            data = read_table(Path(transactions), sep=sep, expect=expect, sheet=sheet)
-        _require_tz_choice(data, date, tz, "report")
-        step("validating")
-        checked = validate_transactions(data, customer_id=customer_id, date=date, amount=amount,
-                                        observation_end=observation_end, strict=strict,
-                                        zero_amounts="keep", dayfirst=dayfirst,
-                                        date_format=date_format, tz=tz, **cleaning)
-        del data  # the cleaned copy is all the analysis needs
-        if len(checked.data) and len(checked.data.columns) > 3:
-            checked.data = checked.data[[customer_id, date, amount]]
+        custom_cleaning = cleaning != {**dict.fromkeys(_CLEANING), "returns": "net",
+                                       "decimal": ".", "zero_amounts": "keep"}
+        checked = None
+        if _is_parquet_set(transactions) or transactions.lower().endswith(_PARQUET):
+            # Out of core: cleaned in DuckDB (counts as validate_transactions), the log
+            # never loaded whole; None when the columns need the pandas reader.
+            workdir = tempfile.TemporaryDirectory(prefix="crm-analysis-")
+            click.get_current_context().call_on_close(workdir.cleanup)
+            step("validating")
+            checked = clean_log_files(
+                transactions, workdir.name, customer_id=customer_id, date=date, amount=amount,
+                observation_end=observation_end, strict=strict, dayfirst=dayfirst,
+                date_format=date_format, tz=tz, **cleaning,
+                lines_path=out / "cleaned_transactions.parquet" if custom_cleaning else None)
+        if checked is None:
+            if _is_parquet_set(transactions):
+                data = read_log_files(transactions, expect)
+            else:
+                data = read_table(Path(transactions), sep=sep, expect=expect, sheet=sheet)
+            _require_tz_choice(data, date, tz, "report")
+            if bar.n == 0:
+                step("validating")
+            checked = validate_transactions(data, customer_id=customer_id, date=date,
+                                            amount=amount, observation_end=observation_end,
+                                            strict=strict, dayfirst=dayfirst,
+                                            date_format=date_format, tz=tz, **cleaning)
+            del data  # the cleaned copy is all the analysis needs
+            if len(checked.data) and len(checked.data.columns) > 3:
+                checked.data = checked.data[[customer_id, date, amount]]
         survey_frame = None
         if survey is not None:
             survey_frame = read_table(survey, expect=["customer_id", "overall_satisfaction"])
@@ -418,12 +481,12 @@ def report(transactions: str, customer_id: str, date: str, amount: str | None, s
                                 discount_rate=discount_rate, survey=survey_frame,
                                 survey_missing=codes, survey_scale=scale, tz=tz)
     except _BAD_INPUT as exc:
-        bar.close()
+        clear_bar()
         raise _Fail(_one_line(exc, strict=strict)) from None
     step("saving the analysis")
     result.save(out / "analysis")
     write_safe_csv(result.scores.reset_index(), out / "customer_scores.csv")
-    if cleaning != {**dict.fromkeys(_CLEANING), "returns": "net", "decimal": "."}:
+    if custom_cleaning and not isinstance(checked, LogFileCleaning):  # else written above
         checked.data.to_parquet(out / "cleaned_transactions.parquet", index=False)
     if save_model is not None:  # JSON, read back by `crm-analysis score LOG --model PATH`
         from .forecast import ScoringModel
@@ -447,7 +510,7 @@ def report(transactions: str, customer_id: str, date: str, amount: str | None, s
     bar.update(bar.total - bar.n)
     bar.set_postfix_str("done")
     bar.close()
-    click.echo(result.validation.summary())
+    click.echo(_cli_text(result.validation.summary()))
     for note in result.notes:
         click.echo(f"note: {note}")
     if result.survey is not None:
@@ -493,7 +556,7 @@ def score(log: Path, model_path: Path, customer_id: str, date: str, amount: str 
                              observation_end=observation_end)
     except _BAD_INPUT as exc:
         raise _Fail(_one_line(exc)) from None
-    click.echo(checked.summary())
+    click.echo(_cli_text(checked.summary()))
     write_safe_csv(scores.reset_index(), out)
     click.echo(f"scored {len(scores):,} customers with {model_path.name}; wrote {out}")
 

@@ -19,6 +19,7 @@ import warnings
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .errors import CRMDataError
@@ -291,7 +292,12 @@ def neutralise_formulas(data: pd.DataFrame) -> pd.DataFrame:
     for col in out.columns:
         if pd.api.types.is_object_dtype(out[col]) or pd.api.types.is_string_dtype(out[col]):
             values = out[col]
-            mask = values.map(lambda v: isinstance(v, str) and v.startswith(_FORMULA_START))
+            # Tested once per distinct value: a scores table repeats a few labels per row.
+            codes, levels = pd.factorize(values)
+            hit = np.array([isinstance(v, str) and v.startswith(_FORMULA_START) for v in levels],
+                           dtype=bool)
+            mask = pd.Series(np.where(codes >= 0, hit[np.maximum(codes, 0)] if len(hit) else False,
+                                      False), index=values.index)
             if mask.any():
                 out[col] = values.astype(object).where(~mask, "'" + values.astype(str))
     if isinstance(out.index, pd.Index) and (

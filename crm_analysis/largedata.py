@@ -30,18 +30,25 @@ from __future__ import annotations
 import glob as _glob
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from ._checks import check_freq_multiplier, normalise_ids, require_columns
+from ._cleaning import matches_items
 from ._summary import SUPPORTED_FREQS, period_codes, rfm_summary_frame
 from .dates import IMPLAUSIBLE, infer_date_format, parse_cutoff, parse_dates
 from .errors import CRMDataError, describe_rows
 from .io import sniff_delimiter
 
+if TYPE_CHECKING:  # a type only: transactions imports this module
+    from .transactions import LogFileCleaning
+
 __all__ = [
     "is_file_source",
+    "read_log_files",
+    "clean_log_files",
     "is_dask_frame",
     "rfm_summary_files",
     "rfm_summary_dask",
@@ -118,6 +125,45 @@ def _expand(source) -> list[str]:
     return files
 
 
+def read_log_files(source, columns: list[str] | None = None) -> pd.DataFrame:
+    """Read a Parquet log (a file, a folder or a glob) into one DataFrame.
+
+    Only ``columns`` are read.  The files are taken in the order
+    :func:`rfm_summary_files` takes them (sorted names) and their rows are
+    numbered 0, 1, ... across the files, so that a row number in a cleaning
+    report points at the same line whichever engine wrote the report.
+
+    Parameters
+    ----------
+    source : str, Path or list of them
+        A Parquet file, a directory (every Parquet file below it) or a glob
+        such as ``"logs/2024-*.parquet"``.
+    columns : list of str, optional
+        Columns to read (default all).
+
+    Returns
+    -------
+    DataFrame
+
+    Raises
+    ------
+    CRMDataError
+        No file matches.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> folder = tempfile.mkdtemp()
+    >>> for i in range(2):
+    ...     pd.DataFrame({"customer_id": [i], "amount": [1.5]}).to_parquet(
+    ...         os.path.join(folder, f"part{i}.parquet"))
+    >>> read_log_files(folder, ["customer_id"])["customer_id"].tolist()
+    [0, 1]
+    """
+    files = _expand(source)
+    return pd.concat([pd.read_parquet(f, columns=columns) for f in files], ignore_index=True)
+
+
 def _reader(files: list[str], file_format: str | None) -> str:
     if file_format is None:
         kinds = {
@@ -192,6 +238,224 @@ def _code(ts: pd.Timestamp, freq: str) -> int:
 
 
 # --------------------------------------------------------------------------- DuckDB
+
+
+#: DuckDB column types read as numbers by the out-of-core cleaning.
+_NUMERIC_SQL = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+                "UINTEGER", "UBIGINT", "FLOAT", "DOUBLE", "DECIMAL")
+_TIMESTAMP_SQL = ("TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S", "DATE")
+
+
+def clean_log_files(
+    source, workdir, *, customer_id: str = "customer_id", date: str = "date",
+    amount: str = "amount", observation_end=None, strict: bool = False,
+    lines_path=None, quantity: str | None = None, price: str | None = None,
+    order_id: str | None = None, cancel_prefix: str | None = None, returns: str = "net",
+    item: str | None = None, exclude_items: str | None = None, zero_amounts: str = "keep",
+    duplicates: str = "keep", memory_limit: str = "1GB",
+    dayfirst: bool | None = None, date_format: str | None = None, tz: str | None = None,
+    **text_options,
+) -> LogFileCleaning | None:
+    """Clean a Parquet log (file, folder or glob) out of core, with honest counts.
+
+    :func:`crm_analysis.validate_transactions` looks at each customer's
+    lines as a whole (returns are netted against the customer's purchases),
+    so the log is split by customer in DuckDB.  A customer all of whose
+    lines are plain - id, a plausible date not after the observation end
+    (today when none is given), a finite positive amount, no cancellation
+    mark, no excluded item, no exact duplicate - is kept as is without being
+    loaded.  The lines of every other customer, and the lines without a
+    customer id, are read into pandas (one plain customer is added, so that
+    the date column always has a date) and cleaned by
+    :func:`crm_analysis.validate_transactions` itself, with the row numbers
+    of the whole log (:func:`crm_analysis.read_log_files`).  Since no check
+    can fire on a plain customer's lines, the report, its counts and its
+    example rows are those of the whole log.  The kept lines are then
+    summed to one row per customer and day in ``workdir``.
+
+    Parameters
+    ----------
+    source : str or Path
+        A Parquet file, folder or glob.
+    workdir : str or Path
+        Folder for the day-level log (``day_log.parquet``).
+    customer_id, date, amount : str
+        Column names (``amount`` is computed with ``quantity`` and ``price``).
+    observation_end, strict, quantity, price, order_id, cancel_prefix, returns, item, exclude_items, zero_amounts, duplicates, dayfirst, date_format, tz
+        As in :func:`crm_analysis.validate_transactions`.
+    memory_limit : str, default "1GB"
+        DuckDB's memory limit; past it DuckDB spills to ``workdir``.
+    lines_path : str or Path, optional
+        Also write the cleaned lines (customer, date, amount) there, in row order.
+    **text_options
+        ``thousands``, ``decimal``, ``currency``: for amounts held as text,
+        which this engine does not read (it returns None).
+
+    Returns
+    -------
+    LogFileCleaning or None
+        None when the log needs the pandas engine: dates held as text or
+        with a time zone, ``tz`` given, amounts, quantities or prices that are
+        not numbers, or order ids / item codes that are not text.
+
+    Raises
+    ------
+    CRMDataError
+        As :func:`crm_analysis.validate_transactions` (also for a file that
+        cannot be read).
+
+    Examples
+    --------
+    >>> import tempfile, crm_analysis as crm
+    >>> folder = tempfile.mkdtemp()
+    >>> log = crm.load_cdnow().head(3000)
+    >>> log.to_parquet(f"{folder}/log.parquet")
+    >>> res = clean_log_files(f"{folder}/log.parquet", folder)
+    >>> res.n_input, res.n_dropped
+    (3000, 0)
+    """
+    from dataclasses import fields
+
+    import duckdb
+
+    from .transactions import LogFileCleaning, ValidationResult, validate_transactions
+
+    files = _expand(source)
+    if any(not f.lower().endswith((".parquet", ".pq", ".parq")) for f in files):
+        return None
+    if tz is not None or any(v not in (None, ".") for v in text_options.values()):
+        return None
+    workdir = Path(workdir)
+    from_lines = quantity is not None
+    raw_cols = [c for c in (customer_id, date, None if from_lines else amount, quantity, price,
+                            order_id, item) if c]
+    con = duckdb.connect()
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        con.execute("SET enable_progress_bar = false")
+        con.execute("SET preserve_insertion_order = false")
+        # The duplicate check hashes every line: bounded, DuckDB spills past it.
+        workdir.mkdir(parents=True, exist_ok=True)
+        con.execute(f"SET memory_limit = {_sql_str(memory_limit)}")
+        con.execute(f"SET temp_directory = {_sql_str(str(workdir / 'spill'))}")
+        listed = "[" + ", ".join(_sql_str(f) for f in files) + "]"
+        reader = (f"read_parquet({listed}, union_by_name = true, file_row_number = true, "
+                  "filename = true)")
+        types = {r[0]: str(r[1]).upper()
+                 for r in con.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()}
+        missing = [c for c in raw_cols if c not in types]
+        if missing:  # validate_transactions words it
+            frame = pd.DataFrame({c: pd.Series(dtype=object) for c in types
+                                  if c not in ("filename", "file_row_number")})
+            validate_transactions(frame.head(0), customer_id=customer_id, date=date,
+                                  amount=None if from_lines else amount, quantity=quantity,
+                                  price=price, order_id=order_id, cancel_prefix=cancel_prefix,
+                                  item=item, exclude_items=exclude_items)
+        if not types[date].startswith(_TIMESTAMP_SQL) or "TIME ZONE" in types[date]:
+            return None
+        id_type = types[customer_id]
+        if not (id_type == "VARCHAR" or id_type.startswith(_NUMERIC_SQL)) or "[" in id_type:
+            return None  # lists, structs ...: the pandas reader words the problem
+        numbers = [quantity, price] if from_lines else [amount]
+        if not all(types[c].startswith(_NUMERIC_SQL) for c in numbers):
+            return None
+        if any(c is not None and types[c] != "VARCHAR" for c in (
+                order_id if cancel_prefix is not None else None,
+                item if exclude_items is not None else None)):
+            return None
+
+        # Global row numbers: rows counted across the files in their sorted order.
+        sizes = [con.execute(f"SELECT count(*) FROM read_parquet({_sql_str(f)})").fetchall()[0][0]
+                 for f in files]
+        offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+        con.register("_offsets", pd.DataFrame({"filename": files, "off": offsets}))
+        cols = ", ".join(_ident(c) for c in raw_cols)
+        con.execute(f"""CREATE TEMP VIEW src AS SELECT o.off + r.file_row_number AS _row, {cols}
+                        FROM {reader} r JOIN _offsets o USING (filename)""")
+        cid, ts = _ident(customer_id), f"CAST({_ident(date)} AS TIMESTAMP)"
+        amt = (f"(CAST({_ident(quantity)} AS DOUBLE) * CAST({_ident(price)} AS DOUBLE))"
+               if from_lines else f"CAST({_ident(amount)} AS DOUBLE)")
+        if observation_end is None:  # as check_dates: "date in the future" past today
+            end = pd.Timestamp.now().normalize() + pd.Timedelta(days=1) - pd.Timedelta(1, "ns")
+        else:
+            end = parse_cutoff(observation_end, "observation_end", where="validate_transactions")
+        plain = [f"{cid} IS NOT NULL", "_ts IS NOT NULL", "_ts >= TIMESTAMP '1900-01-01'",
+                 f"_ts <= {_sql_str(end.floor('us').isoformat())}::TIMESTAMP",
+                 "_amt IS NOT NULL", "isfinite(_amt)", "_amt > 0"]
+        if cancel_prefix is not None:
+            plain.append(f"NOT coalesce(starts_with({_ident(order_id)}, "
+                         f"{_sql_str(cancel_prefix)}), false)")
+        if exclude_items is not None:
+            codes = con.execute(f"SELECT DISTINCT {_ident(item)} FROM src "
+                                f"WHERE {_ident(item)} IS NOT NULL").df().iloc[:, 0]
+            excluded = codes[matches_items(codes, exclude_items, "validate_transactions")]
+            con.register("_excluded", pd.DataFrame({"code": excluded.astype(str)}))
+            plain.append(f"{_ident(item)} NOT IN (SELECT code FROM _excluded)")
+        con.execute(f"""CREATE TEMP VIEW typed AS
+                        SELECT *, {ts} AS _ts, {amt} AS _amt FROM src""")
+        con.execute(f"""CREATE TEMP TABLE dirty AS
+            SELECT DISTINCT {cid} AS cid FROM typed WHERE {cid} IS NOT NULL
+                AND NOT ({' AND '.join(plain)})
+            UNION SELECT {cid} FROM src WHERE {cid} IS NOT NULL GROUP BY {cols} HAVING count(*) > 1""")
+        # One plain customer joins them, so that the date column of the part cleaned in
+        # pandas always holds a date (check_dates refuses a column without any).
+        con.execute(f"""INSERT INTO dirty SELECT min({cid}) FROM src
+                        WHERE {cid} NOT IN (SELECT cid FROM dirty)""")
+        part = con.sql(f"""SELECT * FROM src WHERE {cid} IS NULL
+                               OR {cid} IN (SELECT cid FROM dirty WHERE cid IS NOT NULL)
+                               ORDER BY _row""").to_arrow_table()
+        n_input = int(sum(sizes))
+    except duckdb.Error as exc:
+        con.close()
+        raise CRMDataError(_duckdb_message(exc, files, "clean_log_files")) from None
+    part = part.to_pandas().set_index("_row").rename_axis(None)
+    if pd.api.types.is_datetime64_any_dtype(part[date]):
+        part[date] = part[date].astype("datetime64[ns]")
+    try:
+        checked = validate_transactions(
+            part, customer_id=customer_id, date=date, amount=amount, quantity=quantity,
+            price=price, order_id=order_id, cancel_prefix=cancel_prefix, returns=returns,
+            item=item, exclude_items=exclude_items, observation_end=observation_end,
+            zero_amounts=zero_amounts, duplicates=duplicates, strict=strict, dayfirst=dayfirst,
+            date_format=date_format, **text_options)
+    except CRMDataError:
+        con.close()
+        raise
+    try:
+        kept = checked.data[[customer_id, date, amount]].reset_index(names="_row")
+        con.register("_kept", kept)
+        con.execute(f"""CREATE TEMP VIEW clean AS
+            SELECT _row, {cid} AS cid, _ts AS ts, _amt AS amt FROM typed
+            WHERE {cid} IS NOT NULL AND {cid} NOT IN (SELECT cid FROM dirty)
+            UNION ALL
+            SELECT _row, CAST({cid} AS {id_type}), CAST({_ident(date)} AS TIMESTAMP),
+                   CAST({_ident(amount)} AS DOUBLE) FROM _kept""")
+        n_kept, first, last, total = con.execute(
+            "SELECT count(*), min(ts), max(ts), coalesce(sum(amt), 0) FROM clean").fetchall()[0]
+        workdir.mkdir(parents=True, exist_ok=True)
+        day_log = workdir / "day_log.parquet"
+        con.execute(f"""COPY (SELECT cid AS {cid}, date_trunc('day', ts) AS {_ident(date)},
+                                     sum(amt) AS {_ident(amount)}, count(*) AS _lines,
+                                     count(DISTINCT ts) AS _orders,
+                                     count(*) FILTER (WHERE amt > 0) AS _buying
+                              FROM clean GROUP BY ALL)
+                        TO {_sql_str(str(day_log))} (FORMAT parquet)""")
+        if lines_path is not None:
+            con.execute(f"""COPY (SELECT cid AS {cid}, ts AS {_ident(date)}, amt AS {_ident(amount)}
+                                  FROM clean ORDER BY _row)
+                            TO {_sql_str(str(lines_path))} (FORMAT parquet)""")
+    except duckdb.Error as exc:
+        raise CRMDataError(_duckdb_message(exc, files, "clean_log_files")) from None
+    finally:
+        con.close()
+    fields_ = {f.name: getattr(checked, f.name) for f in fields(ValidationResult)}
+    fields_.update(data=checked.data.iloc[:0], n_input=n_input)
+    return LogFileCleaning(**fields_, n_kept=int(n_kept), day_log=day_log,
+                           first_date=pd.Timestamp(first) if first is not None else None,
+                           last_date=pd.Timestamp(last) if last is not None else None,
+                           total_amount=float(total))
+
+
 
 
 def rfm_summary_files(
@@ -306,7 +570,7 @@ def rfm_summary_files(
         con.close()
 
 
-def _duckdb_message(exc: Exception, files: list[str]) -> str:
+def _duckdb_message(exc: Exception, files: list[str], where: str = "rfm_summary") -> str:
     """DuckDB's error as the pandas path words an unreadable file: first line, no SQL."""
     text = str(exc).strip()
     first = text.splitlines()[0] if text else type(exc).__name__
@@ -316,7 +580,7 @@ def _duckdb_message(exc: Exception, files: list[str]) -> str:
         if marker in first:
             first = first[:first.index(marker)].strip().rstrip(":") or type(exc).__name__
     names = ", ".join(Path(f).name for f in files[:3]) + (", ..." if len(files) > 3 else "")
-    return f"rfm_summary: {names}: could not be read ({first})."
+    return f"{where}: {names}: could not be read ({first})."
 
 
 def _duckdb_summary(

@@ -251,9 +251,13 @@ _CATALOGUE: list[tuple[str, str, str]] = [
      "所选模型对验证期的总预测偏差为 {err:+.1f}%（超过 ±{limit:g}%）：预期购买次数和客户终身价值只能"
      "当作大致的数量级，客户的排序比金额更可信。"),
     ("note.no_interval", "No interval for customer equity: {reason}", f"{_EQUITY}没有区间：{{reason}}"),
-    ("note.no_interval_size", "No interval for customer equity: {n:,} customers (the {draws} "
-     "parameter draws run up to {limit:,}).",
-     f"{_EQUITY}没有区间：共 {{n:,}} 位客户（{{draws}} 次参数抽样只用于不超过 {{limit:,}} 位客户）。"),
+    ("note.interval_sample", "The 90% interval of customer equity comes from {draws} parameter draws "
+     "on a seeded sample of {sample:,} of the {n:,} customers, scaled to the whole base by the ratio "
+     "of its total to the sample's.",
+     f"{_EQUITY}的 90% 区间来自对 {{n:,}} 位客户中一个固定种子的 {{sample:,}} 位客户样本所做的 {{draws}} 次"
+     "参数抽样，再按全体与样本总额之比换算到全体客户。"),
+    ("note.interval_zero", "No interval for customer equity: the sampled customers' CLV is zero.",
+     f"{_EQUITY}没有区间：抽样客户的客户终身价值为零。"),
     ("note.cohort_lines", "Retention by cohort counts purchase lines only: {n:,} lines with a zero "
      "or negative amount (returns, cancellations) do not make a month 'buying'.",
      "按同期群的客户保持只计购买行：{n:,} 行金额为零或为负（退货、取消订单），不使该月算作“有购买”。"),
@@ -279,9 +283,14 @@ _CATALOGUE: list[tuple[str, str, str]] = [
      "instead.",
      "由 {model} 为客户打分：它的 BIC 更低（相对其参数个数拟合更好）。如需按验证期预测选择模型，"
      "请加 --calibration-end DATE 运行。"),
-    ("choice.nbd_limit", " Both models reduced to their no-dropout NBD limit (the same model): the "
-     "data show no sign of customers leaving.",
-     "两个模型都退化为无流失的 NBD 极限形式（同一个模型）：数据中看不到客户离开的迹象。"),
+    ("choice.nbd_limit", " {models} reduced to its no-dropout NBD limit (the data it was fitted on "
+     "show no sign of customers leaving).",
+     " {models} 退化为无流失的 NBD 极限形式（其拟合数据中看不到客户离开的迹象）。"),
+    ("choice.none", "Both models ({models}) reduced to their no-dropout NBD limit, which is one and "
+     "the same model (the data show no sign of customers leaving), so there was nothing to choose: "
+     "the NBD limit scores the customers, and no customer is predicted to have left.",
+     "两个模型（{models}）都退化为无流失的 NBD 极限形式，也就是同一个模型（数据中看不到客户离开的迹象），"
+     "因此无需选择：由 NBD 极限形式为客户打分，没有客户被预测为已流失。"),
     # ---- section 3-8
     ("txt.model_choice", "**Model choice.** {text}", "**模型选择。** {text}"),
     ("txt.nbd_limit",

@@ -38,6 +38,7 @@ from .dates import parse_cutoff
 from .discounting import period_rate
 from .drivers import SurveyScaleWarning, driver_importance, nps, rating_columns
 from .errors import ConvergenceError, CRMDataError
+from .largedata import clean_log_files, is_file_source, read_log_files
 from .loyalty import (
     DickBasuResult,
     behavioural_loyalty,
@@ -56,7 +57,7 @@ from .segments import (
     rfm_segments,
     whale_curve,
 )
-from .transactions import ValidationResult, rfm_summary, validate_transactions
+from .transactions import LogFileCleaning, ValidationResult, rfm_summary, validate_transactions
 
 __all__ = ["ClientAnalysis", "SavedAnalysis", "SurveyAnalysis", "analyse_client",
            "analyse_survey", "check_client_log", "load_client_analysis", "survey_scales",
@@ -91,10 +92,11 @@ HOLDOUT_ERROR_LIMIT = 10.0
 #: judges them: three purchase days give two gaps, the least that shows a rhythm.
 MIN_RHYTHM_REPEATS = 2
 
-#: Parameter draws behind the 90% interval of customer equity, and the largest customer
-#: base it is computed for (each draw rescores every customer).
+#: Parameter draws behind the 90% interval of customer equity, and the customers they
+#: rescore: all of them up to this many, else a seeded sample of this size (each draw
+#: recomputes a CLV week by week, so its cost grows with the customers scored).
 EQUITY_INTERVAL_DRAWS = 50
-EQUITY_INTERVAL_MAX_CUSTOMERS = 20_000
+EQUITY_INTERVAL_SAMPLE = 2_000
 
 #: Models fitted for the report, in display order (label -> fit_btyd model name).
 REPORT_MODELS = {"BG/NBD": "bgnbd", "Pareto/NBD": "pareto"}
@@ -421,6 +423,38 @@ def _fitted_label(label: str, model: BTYDModel) -> str:
     return Message("model.nbd_limit", model=label) if getattr(model, "model", "") == "nbd" else label
 
 
+def _choose_model(table: pd.DataFrame, calibration_end=None) -> tuple[str, Message]:
+    """The model that scores the customers, and the reason in words.
+
+    By the smaller absolute holdout error when ``calibration_end`` is given
+    (``table["holdout_error_pct"]``), else by the smaller BIC.  When every
+    model reduced to its no-dropout NBD limit, they are one and the same
+    model: no comparison took place, and the sentence says so instead of
+    naming a criterion.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"fitted": ["BG/NBD (NBD limit)", "Pareto/NBD (NBD limit)"],
+    ...                   "BIC": [10.0, 10.0]}, index=["BG/NBD", "Pareto/NBD"])
+    >>> _choose_model(t)[1][:71]
+    'Both models (BG/NBD, Pareto/NBD) reduced to their no-dropout NBD limit,'
+    """
+    fitted = table["fitted"]
+    if len(table) > 1 and fitted.str.endswith("(NBD limit)").all():
+        return table.index[0], Message("choice.none", models=", ".join(table.index))
+    if calibration_end is not None:
+        chosen = table["holdout_error_pct"].abs().idxmin()
+        return chosen, Message("choice.holdout", model=chosen,
+                               end=f"{pd.Timestamp(calibration_end):%Y-%m-%d}",
+                               err=float(table.loc[chosen, "holdout_error_pct"]))
+    chosen = table["BIC"].idxmin()
+    why = Message("choice.bic", model=chosen)
+    if len(table) > 1 and fitted.str.endswith("(NBD limit)").any():
+        limit = [m for m, f in fitted.items() if f.endswith("(NBD limit)")]
+        why += Message("choice.nbd_limit", models=", ".join(limit))
+    return chosen, why
+
+
 def _share_left(model: BTYDModel, summary: pd.DataFrame) -> float:
     """Implied share of customers who have left: 1 - mean P(alive) at the end of the data."""
     if getattr(model, "model", "") == "nbd":
@@ -460,7 +494,7 @@ def check_client_log(
 
 
 def _require_rows(result: ValidationResult, where: str) -> None:
-    if len(result.data) == 0:
+    if result.n_input - result.n_dropped == 0:  # a LogFileCleaning holds no rows in data
         raise CRMDataError(
             f"{where}: every one of the {result.n_input:,} rows was dropped in cleaning "
             "(" + ("; ".join(f"{r.check} [{r.column}]: {r.rows:,}" for r in result.report.itertuples())
@@ -627,16 +661,6 @@ def analyse_survey(survey: pd.DataFrame, scores: pd.DataFrame | None = None, *,
     return out
 
 
-def _read_source(transactions, columns: list[str]) -> pd.DataFrame:
-    """A DataFrame as is; a Parquet file, folder or glob read with only the needed columns."""
-    if isinstance(transactions, pd.DataFrame):
-        return transactions
-    from .largedata import _expand
-
-    files = _expand(transactions)
-    return pd.concat([pd.read_parquet(f, columns=columns) for f in files], ignore_index=True)
-
-
 @renamed_kwargs(annual_discount_rate="discount_rate", horizon_weeks="horizon")
 def analyse_client(
     transactions,
@@ -684,7 +708,10 @@ def analyse_client(
         orders over the observed period, and the whale curve.
     calibration_end : date-like, optional
         Adds a holdout check: the models fitted up to this date predict the
-        repeat purchases after it.
+        repeat purchases after it.  A Parquet source is analysed by purchase day
+        (:func:`crm_analysis.clean_log_files`), so a time of day in
+        ``calibration_end`` is not used: its whole day is in the calibration
+        period.
     observation_end : date-like, optional
         Last day of the data (default: the last date in the log).
     discount_rate : float, default 0.10
@@ -734,34 +761,57 @@ def analyse_client(
         bar.set_postfix_str(name)
         bar.update(1)
 
+    workdir = None  # holds the day-level log of a Parquet source while the analysis runs
     if isinstance(transactions, ValidationResult):  # already cleaned by the caller
         validation = transactions
     else:
-        raw = _read_source(transactions, [customer_id, date, amount])
-        if validate:
-            validation = validate_transactions(
-                raw, customer_id=customer_id, date=date, amount=amount,
-                observation_end=observation_end, zero_amounts="keep",
-                dayfirst=dayfirst, date_format=date_format, tz=tz,
-            )
-        else:
-            validation = ValidationResult(
-                data=raw, n_input=len(raw),
-                report=pd.DataFrame(columns=["check", "column", "rows", "action", "examples"]))
+        validation = None
+        if validate and is_file_source(transactions):
+            import tempfile
+
+            workdir = tempfile.TemporaryDirectory(prefix="crm-analysis-")
+            validation = clean_log_files(
+                transactions, workdir.name, customer_id=customer_id, date=date, amount=amount,
+                observation_end=observation_end, dayfirst=dayfirst, date_format=date_format,
+                tz=tz)
+        if validation is None:
+            raw = (read_log_files(transactions, [customer_id, date, amount])
+                   if is_file_source(transactions) else transactions)
+            if validate:
+                validation = validate_transactions(
+                    raw, customer_id=customer_id, date=date, amount=amount,
+                    observation_end=observation_end, zero_amounts="keep",
+                    dayfirst=dayfirst, date_format=date_format, tz=tz,
+                )
+            else:
+                validation = ValidationResult(
+                    data=raw, n_input=len(raw),
+                    report=pd.DataFrame(columns=["check", "column", "rows", "action", "examples"]))
     _require_rows(validation, "analyse_client")
-    log = validation.data
+    # A log cleaned out of core (LogFileCleaning) is read at day level: one row per
+    # customer and purchase day, with its lines, orders and lines of positive amount.
+    by_day = isinstance(validation, LogFileCleaning)
+    if by_day:
+        log = pd.read_parquet(validation.day_log)
+        source = str(validation.day_log)  # rfm_summary reads it with DuckDB
+        n_lines, last_date = int(log["_lines"].sum()), validation.last_date
+        first_date, mean_amount = validation.first_date, validation.total_amount / n_lines
+    else:
+        log = source = validation.data
+        n_lines, first_date, last_date = len(log), log[date].min(), log[date].max()
+        mean_amount = float(log[amount].mean())
     step("validation")
     notes: list[str] = []
     # A date-only observation_end includes that whole day (crm_analysis.dates).
     end = (parse_cutoff(observation_end, "observation_end", where="analyse_client", tz=tz)
-           if observation_end is not None else log[date].max())
+           if observation_end is not None else last_date)
     weeks = {"customer_id": customer_id, "date": date, "amount": amount,
              "freq": "D", "freq_multiplier": 7, "observation_end": end}
-    summary = rfm_summary(log, **weeks)
+    summary = rfm_summary(source, **weeks)
     _require_repeat_customers(summary, customer_id, "analyse_client")
     holdout_summary = None
     if calibration_end is not None:
-        holdout_summary = rfm_summary(log, calibration_end=calibration_end, **weeks)
+        holdout_summary = rfm_summary(source, calibration_end=calibration_end, **weeks)
     step("RFM summary")
 
     noise = (DeprecationWarning, PendingDeprecationWarning, FutureWarning, RuntimeWarning)
@@ -800,16 +850,7 @@ def analyse_client(
             row["holdout_error_pct"] = float(metrics.loc[label, "total_error_pct"])
         rows.append(row)
     table = pd.DataFrame(rows).set_index("model")
-    if metrics is not None:
-        chosen = table["holdout_error_pct"].abs().idxmin()
-        why = Message("choice.holdout", model=chosen, end=f"{pd.Timestamp(calibration_end):%Y-%m-%d}",
-                      err=float(table.loc[chosen, "holdout_error_pct"]))
-    else:
-        chosen = table["BIC"].idxmin()
-        why = Message("choice.bic", model=chosen)
-    fitted = table["fitted"]
-    if len(table) > 1 and (fitted.str.endswith("(NBD limit)")).all():
-        why += Message("choice.nbd_limit")
+    chosen, why = _choose_model(table, calibration_end if metrics is not None else None)
     table["chosen"] = table.index == chosen
     model = models[chosen]
     holdout_model = holdout_models.get(chosen)
@@ -825,33 +866,47 @@ def analyse_client(
     scores = summary.copy()
     scores["p_alive"] = model.p_alive(summary)
     scores["expected_purchases"] = model.expected_purchases(horizon, summary)
-    spend_per_order = spend if spend is not None else float(log[amount].mean())
+    spend_per_order = spend if spend is not None else mean_amount
     scores["clv"] = customer_lifetime_value(
         model, spend_per_order, summary, horizon=horizon,
         discount_rate=weekly_rate, margin=1.0 if margin is None else margin,
     )
     equity_interval = None
-    if len(summary) <= EQUITY_INTERVAL_MAX_CUSTOMERS:
-        try:  # 90% interval from the uncertainty of the fitted parameters
-            from .forecast import clv_interval
+    # Beyond EQUITY_INTERVAL_SAMPLE customers the draws rescore a seeded sample, and the
+    # interval is carried to the whole base by the ratio of the two point totals: a
+    # parameter draw moves every customer's CLV together, so the ratio travels.
+    base = (summary if len(summary) <= EQUITY_INTERVAL_SAMPLE
+            else summary.sample(EQUITY_INTERVAL_SAMPLE, random_state=0))
+    try:  # 90% interval from the uncertainty of the fitted parameters
+        from .forecast import clv_interval
 
-            eq = clv_interval(model, spend_per_order, summary, horizon=horizon,
-                              discount_rate=weekly_rate, margin=1.0 if margin is None else margin,
-                              n_draws=EQUITY_INTERVAL_DRAWS, level=0.9, seed=0,
-                              progress=False).equity
-            equity_interval = [float(eq["lower"]), float(eq["upper"])]
-        except CRMDataError as exc:  # standard errors undefined: no interval to give
-            notes.append(Message("note.no_interval", reason=str(exc).splitlines()[0][:200]))
-    else:
-        notes.append(Message("note.no_interval_size", n=len(summary), draws=EQUITY_INTERVAL_DRAWS,
-                             limit=EQUITY_INTERVAL_MAX_CUSTOMERS))
+        eq = clv_interval(model, spend_per_order, base, horizon=horizon,
+                          discount_rate=weekly_rate, margin=1.0 if margin is None else margin,
+                          n_draws=EQUITY_INTERVAL_DRAWS, level=0.9, seed=0,
+                          progress=False).equity
+        scale = 1.0
+        if len(base) < len(summary):
+            sample_total = float(scores.loc[base.index, "clv"].sum())
+            scale = float(scores["clv"].sum()) / sample_total if sample_total > 0 else np.nan
+            notes.append(Message("note.interval_sample", draws=EQUITY_INTERVAL_DRAWS,
+                                 sample=len(base), n=len(summary)))
+        if np.isfinite(scale):
+            equity_interval = [float(eq["lower"]) * scale, float(eq["upper"]) * scale]
+        else:
+            notes.append(Message("note.interval_zero"))
+    except CRMDataError as exc:  # standard errors undefined: no interval to give
+        notes.append(Message("note.no_interval", reason=str(exc).splitlines()[0][:200]))
     step("scores")
 
     rfm = rfm_segments(rfm_scores(summary))
     scores = scores.join(rfm.drop(columns=[c for c in rfm.columns if c in scores.columns]))
     # Orders to serve are purchase days, as in the RFM summary (same-day purchases are one order).
-    totals = customer_totals(log, customer_id=customer_id, sums=[amount],
-                             counts={"orders": date}).rename(columns={amount: "revenue"})
+    if by_day:
+        totals = customer_totals(log, customer_id=customer_id, sums=[amount, "_orders"]).rename(
+            columns={amount: "revenue", "_orders": "orders"})
+    else:
+        totals = customer_totals(log, customer_id=customer_id, sums=[amount],
+                                 counts={"orders": date}).rename(columns={amount: "revenue"})
     scores["revenue"] = totals["revenue"].reindex(scores.index)
     whale = None
     if cost_per_order is not None:
@@ -886,11 +941,12 @@ def analyse_client(
 
     # Cohorts: a month counts as buying only with a line of positive amount (a month
     # holding only cancellations or returns is not "still buying").
-    buying = log[log[amount] > 0]
+    buying = log[log["_buying" if by_day else amount] > 0]
     cohorts = cohort_retention(buying, customer_id=customer_id, date=date, freq="M",
                                observation_end=end)
-    if len(buying) < len(log):
-        notes.append(Message("note.cohort_lines", n=len(log) - len(buying)))
+    n_buying = int(buying["_buying"].sum()) if by_day else len(buying)
+    if n_buying < n_lines:
+        notes.append(Message("note.cohort_lines", n=n_lines - n_buying))
     step("cohorts")
 
     survey_result = None
@@ -916,7 +972,7 @@ def analyse_client(
     hibernating = int((scores["segment"].astype(str) == "hibernating").sum())
     headline = {
         "n_customers": n, "n_rows": validation.n_input, "n_dropped": validation.n_dropped,
-        "n_lines": len(log), "first_date": log[date].min(), "last_date": log[date].max(),
+        "n_lines": n_lines, "first_date": first_date, "last_date": last_date,
         "equity": equity, "top10_share": float(top / equity) if equity else 0.0,
         "n_repeat": int(repeaters.sum()),
         "repeat_inactive_share": float((scores.loc[repeaters, "p_alive"] < 0.5).mean()),

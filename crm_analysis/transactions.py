@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -29,6 +30,7 @@ from .errors import CRMDataError, describe_rows
 
 __all__ = [
     "ValidationResult",
+    "LogFileCleaning",
     "VALIDATION_CHECKS",
     "validate_transactions",
     "rfm_summary",
@@ -165,6 +167,49 @@ class ValidationResult:
 
     def __str__(self) -> str:
         return self.summary()
+
+
+@dataclass
+class LogFileCleaning(ValidationResult):
+    """The cleaning of a Parquet log done out of core, by :func:`crm_analysis.clean_log_files`.
+
+    ``report``, ``n_input``, ``n_dropped`` and :meth:`summary` are what
+    :func:`crm_analysis.validate_transactions` reports on the whole log read
+    into pandas (same checks, same counts, same example rows).  The cleaned
+    log itself is not held in memory: ``day_log`` is a Parquet file with one
+    row per customer and purchase day (the amount summed, plus ``_lines``,
+    ``_orders`` - distinct timestamps - and ``_buying`` - lines of positive
+    amount), which is all the report's analyses read; ``data`` is empty.
+
+    Attributes
+    ----------
+    n_kept : int
+        Lines kept.
+    day_log : Path
+        The day-level cleaned log.
+    first_date, last_date : Timestamp
+        First and last purchase kept.
+    total_amount : float
+        Sum of the kept lines' amounts.
+    """
+
+    n_kept: int = 0
+    day_log: Path | None = None
+    first_date: pd.Timestamp | None = None
+    last_date: pd.Timestamp | None = None
+    total_amount: float = 0.0
+
+    @property
+    def n_dropped(self) -> int:
+        """Number of rows removed by cleaning."""
+        return self.n_input - self.n_kept
+
+    def summary(self) -> str:
+        """Plain-text cleaning report, as :meth:`ValidationResult.summary`."""
+        lines = super().summary().splitlines()
+        lines[0] = (f"{self.n_input:,} rows in, {self.n_kept:,} rows kept, "
+                    f"{self.n_dropped:,} dropped.")
+        return "\n".join(lines)
 
 
 _REPORT_COLUMNS = ["check", "column", "rows", "action", "examples"]

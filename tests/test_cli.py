@@ -626,3 +626,98 @@ def test_report_refuses_an_unknown_language(cdnow_csv, tmp_path):
     result = CliRunner().invoke(main, ["report", str(cdnow_csv), "--out", str(tmp_path), "--lang", "fr"])
     assert result.exit_code == 2
     assert "'fr' is not one of 'en', 'zh', 'zh+en'" in result.output
+
+
+# --- issue 16 review leftovers -------------------------------------------------------------------
+
+def _screen(text: str) -> list[str]:
+    """The non-empty lines a terminal shows for ``text`` (carriage returns overwrite)."""
+    shown = []
+    for line in text.split("\n"):
+        cells: list[str] = []
+        for segment in line.split("\r"):
+            cells[:len(segment)] = segment
+        if "".join(cells).strip():
+            shown.append("".join(cells).rstrip())
+    return shown
+
+
+def test_validate_with_every_row_dropped_is_one_error_line(tmp_path):
+    data = _every_row_dropped(tmp_path)
+    result = run("validate", data)
+    assert result.exit_code == 2, result.output
+    lines = [ln for ln in result.output.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:"), result.output
+    assert "every one of the 2 rows was dropped" in lines[0]
+    assert "missing customer id [customer_id]: 2" in lines[0]
+    assert "rows in" not in result.output  # no cleaning table before the error
+
+
+def test_validate_strict_shows_the_offending_rows(tmp_path):
+    result = run("validate", _every_row_dropped(tmp_path), "--strict")
+    assert result.exit_code == 2, result.output
+    lines = [ln for ln in result.output.splitlines() if ln.strip()]
+    assert lines[0].startswith("error:") and "missing customer id" in lines[0]
+    assert any("2020-01-02" in ln for ln in lines[1:]), result.output  # the rows themselves
+
+
+def test_zero_amount_advice_names_the_cli_option(tmp_path):
+    data = _bad(tmp_path, "zero.csv", "customer_id,date,amount\n" + GOOD_ROWS + "7,2020-03-05,0\n")
+    kept = run("validate", data, "--amount", "amount")
+    assert kept.exit_code == 0, kept.output
+    assert "--zero-amounts drop removes them" in kept.output
+    assert "zero_amounts" not in kept.output
+    dropped = run("validate", data, "--amount", "amount", "--zero-amounts", "drop")
+    assert dropped.exit_code == 0, dropped.output
+    assert "zero amount [amount]: 1 rows dropped" in dropped.output
+    assert "201 rows in, 200 rows kept, 1 dropped." in dropped.output
+
+
+@pytest.mark.parametrize("module", ["cli.py", "report.py"])
+def test_no_private_name_of_another_module_is_imported(module):
+    import ast
+
+    tree = ast.parse((ROOT / "crm_analysis" / module).read_text(encoding="utf-8"))
+    reached = [(node.module, alias.name) for node in ast.walk(tree)
+               if isinstance(node, ast.ImportFrom) and node.module
+               and not node.module.split(".")[-1].startswith("_")  # private helper modules
+               for alias in node.names if alias.name.startswith("_")]
+    assert reached == []
+
+
+def test_failing_report_ends_stderr_with_the_error_line(tmp_path):
+    result = CliRunner().invoke(main, ["report", str(_every_row_dropped(tmp_path)),
+                                       "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert "report:" in result.stderr  # the bar was drawn ...
+    shown = _screen(result.stderr)  # ... and wiped before the one error line
+    assert len(shown) == 1 and shown[0].startswith("error:"), shown
+    assert "every one of the 2 rows was dropped" in shown[0]
+
+
+def test_notebooks_validate_without_the_iri_grammar():
+    import subprocess
+    import sys
+
+    code = ("import sys; from crm_analysis.cli import _without_iri_grammar; _without_iri_grammar(); "
+            "import nbformat; nbformat.validate(nbformat.v4.new_notebook()); "
+            "print(sys.modules.get('rfc3987_syntax', 'absent'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() in ("None", "absent")
+
+
+def test_report_on_parquet_equals_report_on_csv(tmp_path):
+    """The out-of-core path (Parquet) and the pandas path (CSV) agree on the messy log (simulated)."""
+    sim = crm.simulate_messy_log(300, seed=21)
+    sim.data.to_parquet(tmp_path / "export.parquet", index=False)
+    sim.data.to_csv(tmp_path / "export.csv", index=False)
+    outputs, scores = [], []
+    for name in ("export.parquet", "export.csv"):
+        result = run("report", tmp_path / name, *MESSY_OPTS, "--observation-end",
+                     sim.options["observation_end"], "--out", tmp_path / f"out_{name}")
+        assert result.exit_code == 0, result.output
+        outputs.append([ln for ln in result.stdout.splitlines() if not ln.startswith("done:")])
+        scores.append(pd.read_csv(tmp_path / f"out_{name}" / "customer_scores.csv"))
+    assert outputs[0] == outputs[1]  # cleaning counts by reason, notes, model choice
+    assert "missing customer id [customer_id]: " in "\n".join(outputs[0])
+    pd.testing.assert_frame_equal(scores[0], scores[1], check_exact=False, rtol=1e-9)

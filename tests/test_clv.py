@@ -974,3 +974,20 @@ def test_alive_series_equals_direct_sum(a):
     for budget in (1 << 21, 500):  # one block (pmf summed from the far end) and blocks of j (betainc)
         got = _alive_series(np.full(4, a), b, k, u, n_terms, budget)
         np.testing.assert_allclose(got, ref, rtol=1e-11)
+
+
+def test_alive_expectation_of_repeated_rows_equals_row_by_row():
+    """The distinct-row shortcut (customers sharing a pattern) changes no value."""
+    from crm_analysis.clv import _alive_expectation, _unique_rows
+
+    rng = np.random.default_rng(5)
+    x = rng.integers(0, 6, 400).astype(float)
+    T = rng.choice([10.0, 25.5, 40.0], 400)
+    a, b, k, u = 0.8, 2.5 + x, 0.25 + x, 52.0 / (4.0 + T)
+    together = _alive_expectation(a, b, k, u)
+    alone = np.array([_alive_expectation(a, b[i], k[i], u[i]) for i in range(len(x))])
+    np.testing.assert_allclose(together, alone, rtol=1e-13)
+    rows = np.column_stack([b, k, u])
+    uniq, inverse = _unique_rows(rows)
+    assert np.array_equal(uniq[inverse], rows)
+    assert len(uniq) == len(np.unique(rows, axis=0))

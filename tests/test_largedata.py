@@ -621,3 +621,74 @@ def test_unknown_name_of_largedata_is_still_an_attribute_error():
 
     with pytest.raises(AttributeError, match="no_such_name"):
         largedata.no_such_name  # noqa: B018
+
+
+# --- out-of-core cleaning for the report (issue 16, section 5) ----------------------------------
+
+MESSY_CLEANING = dict(customer_id="customer_id", date="invoice_date", amount="amount",
+                      quantity="quantity", price="unit_price", order_id="invoice",
+                      cancel_prefix="C", item="stock_code")
+
+
+@pytest.fixture(scope="module")
+def messy_parquet(tmp_path_factory):
+    """The messy-log simulator's export (simulated), written as two Parquet files."""
+    from crm_analysis.simulate.messy import _EXCLUDE
+
+    sim = crm.simulate_messy_log(300, seed=21)
+    folder = tmp_path_factory.mktemp("messy_parquet")
+    half = len(sim.data) // 2
+    sim.data.iloc[:half].to_parquet(folder / "part1.parquet", index=False)
+    sim.data.iloc[half:].to_parquet(folder / "part2.parquet", index=False)
+    opts = {**MESSY_CLEANING, "exclude_items": _EXCLUDE,
+            "observation_end": sim.options["observation_end"]}
+    return sim, folder, opts
+
+
+@pytest.mark.parametrize("duplicates", ["keep", "drop"])
+def test_clean_log_files_counts_as_validate_transactions(messy_parquet, tmp_path, duplicates):
+    sim, folder, opts = messy_parquet
+    cols = ["customer_id", "invoice_date", "quantity", "unit_price", "invoice", "stock_code"]
+    ref = crm.validate_transactions(crm.read_log_files(folder, cols), duplicates=duplicates, **opts)
+    got = crm.clean_log_files(folder, tmp_path, duplicates=duplicates, **opts)
+    assert isinstance(got, crm.LogFileCleaning)
+    # same checks, counts and example rows (row numbers run across both files)
+    pd.testing.assert_frame_equal(got.report, ref.report)
+    assert got.summary() == ref.summary()
+    assert (got.n_input, got.n_dropped) == (len(sim.data), ref.n_dropped)
+    # the simulator's truth for the checks before duplicates
+    for check in ("missing customer id", "excluded item"):
+        assert got.report.set_index("check").loc[check, "rows"] == sim.dropped[check]
+    # the day-level log gives the summary of the cleaned lines
+    weeks = dict(customer_id="customer_id", date="invoice_date", amount="amount", freq="D",
+                 freq_multiplier=7)
+    expected = crm.rfm_summary(ref.data, observation_end=ref.data["invoice_date"].max(), **weeks)
+    summary = crm.rfm_summary(str(got.day_log), observation_end=got.last_date, **weeks)
+    pd.testing.assert_frame_equal(summary, expected, check_exact=False, rtol=1e-12)
+    day = pd.read_parquet(got.day_log)
+    assert day["_lines"].sum() == len(ref.data) == got.n_kept
+    assert got.total_amount == pytest.approx(ref.data["amount"].sum(), rel=1e-12)
+
+
+def test_clean_log_files_strict_raises_as_the_pandas_path(messy_parquet, tmp_path):
+    _, folder, opts = messy_parquet
+    cols = ["customer_id", "invoice_date", "quantity", "unit_price", "invoice", "stock_code"]
+    with pytest.raises(crm.CRMDataError) as ref:
+        crm.validate_transactions(crm.read_log_files(folder, cols), strict=True, **opts)
+    with pytest.raises(crm.CRMDataError) as got:
+        crm.clean_log_files(folder, tmp_path, strict=True, **opts)
+    assert str(got.value) == str(ref.value)
+
+
+@pytest.mark.parametrize("case", ["text dates", "zone given", "csv file"])
+def test_clean_log_files_leaves_other_logs_to_pandas(tmp_path, case):
+    log = pd.DataFrame({"customer_id": [1, 1, 2], "amount": [3.0, 4.0, 5.0],
+                        "date": pd.to_datetime(["2020-01-01", "2020-02-01", "2020-01-05"])})
+    kw = {}
+    if case == "text dates":
+        log["date"] = log["date"].dt.strftime("%Y-%m-%d")
+    elif case == "zone given":
+        kw["tz"] = "Europe/London"
+    path = tmp_path / ("log.csv" if case == "csv file" else "log.parquet")
+    log.to_csv(path, index=False) if case == "csv file" else log.to_parquet(path)
+    assert crm.clean_log_files(path, tmp_path, **kw) is None

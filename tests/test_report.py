@@ -203,3 +203,43 @@ def test_weekly_discount_rate_compounds_to_the_annual_rate(result):
     weekly = result.settings["weekly_discount_rate"]
     assert (1 + weekly) ** 52 == pytest.approx(1.10, rel=1e-12)
     assert weekly == crm.period_rate(0.10, 52)
+
+
+@pytest.mark.parametrize("fitted, calibration_end, needle", [
+    (["BG/NBD", "Pareto/NBD"], None, "lower BIC"),
+    (["BG/NBD", "Pareto/NBD (NBD limit)"], None, "Pareto/NBD reduced to its no-dropout NBD limit"),
+    (["BG/NBD (NBD limit)", "Pareto/NBD (NBD limit)"], None, "nothing to choose"),
+    (["BG/NBD (NBD limit)", "Pareto/NBD (NBD limit)"], "2020-06-30", "nothing to choose"),
+    (["BG/NBD", "Pareto/NBD"], "2020-06-30", "closer in total (-3.0%)"),
+])
+def test_model_choice_sentence(fitted, calibration_end, needle):
+    from crm_analysis.report import _choose_model
+
+    table = pd.DataFrame({"fitted": fitted, "BIC": [12.0, 10.0], "holdout_error_pct": [-3.0, 8.0]},
+                         index=["BG/NBD", "Pareto/NBD"])
+    chosen, why = _choose_model(table, calibration_end)
+    assert needle in why
+    if "nothing to choose" in needle:
+        assert "BIC" not in why and "closer" not in why
+    elif calibration_end is None:
+        assert chosen == "Pareto/NBD"  # the smaller BIC
+    else:
+        assert chosen == "BG/NBD"  # the smaller absolute holdout error
+
+
+def test_equity_interval_from_a_sample_is_scaled_to_the_base(cdnow, monkeypatch):
+    """On a sample, the draws' interval is carried to the base by the ratio of point totals."""
+    monkeypatch.setattr(crm.report, "EQUITY_INTERVAL_SAMPLE", 10_000)  # every customer
+    result = crm.analyse_client(cdnow, margin=0.3, cost_per_order=2.0)
+    assert not any("seeded sample" in n for n in result.notes)
+    monkeypatch.setattr(crm.report, "EQUITY_INTERVAL_SAMPLE", 1200)
+    sampled = crm.analyse_client(cdnow, margin=0.3, cost_per_order=2.0)
+    full_lo, full_hi = result.headline["equity_interval"]
+    lo, hi = sampled.headline["equity_interval"]
+    equity = sampled.headline["equity"]
+    assert equity == pytest.approx(result.headline["equity"], rel=1e-12)
+    assert lo < equity < hi
+    # half of CDNOW's customers give the base's relative interval to a few per cent
+    assert lo / equity == pytest.approx(full_lo / equity, abs=0.03)
+    assert hi / equity == pytest.approx(full_hi / equity, abs=0.03)
+    assert any("seeded sample of 1,200 of the 2,357 customers" in n for n in sampled.notes)

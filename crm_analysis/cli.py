@@ -408,9 +408,9 @@ def report(transactions: str, customer_id: str, date: str, amount: str | None, s
     from tqdm.auto import tqdm
 
     from .io import read_table, write_safe_csv
-    from .largedata import clean_log_files, read_log_files
+    from .largedata import read_log_files
     from .report import analyse_client, render_report_html
-    from .transactions import LogFileCleaning, validate_transactions
+    from .transactions import LogFileCleaning, clean_log_files, validate_transactions
 
     cleaning = _cleaning_kwargs(cleaning)
     amount = amount or "amount"

@@ -30,25 +30,19 @@ from __future__ import annotations
 import glob as _glob
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from ._checks import check_freq_multiplier, normalise_ids, require_columns
-from ._cleaning import matches_items
 from ._summary import SUPPORTED_FREQS, period_codes, rfm_summary_frame
 from .dates import IMPLAUSIBLE, infer_date_format, parse_cutoff, parse_dates
 from .errors import CRMDataError, describe_rows
 from .io import sniff_delimiter
 
-if TYPE_CHECKING:  # a type only: transactions imports this module
-    from .transactions import LogFileCleaning
-
 __all__ = [
     "is_file_source",
     "read_log_files",
-    "clean_log_files",
     "is_dask_frame",
     "rfm_summary_files",
     "rfm_summary_dask",
@@ -105,7 +99,7 @@ def is_dask_frame(data) -> bool:
     return module.split(".")[0] in ("dask", "dask_expr") and hasattr(data, "map_partitions")
 
 
-def _expand(source) -> list[str]:
+def expand_source(source) -> list[str]:
     items = [source] if isinstance(source, (str, os.PathLike)) else list(source)
     files: list[str] = []
     for item in items:
@@ -160,7 +154,7 @@ def read_log_files(source, columns: list[str] | None = None) -> pd.DataFrame:
     >>> read_log_files(folder, ["customer_id"])["customer_id"].tolist()
     [0, 1]
     """
-    files = _expand(source)
+    files = expand_source(source)
     return pd.concat([pd.read_parquet(f, columns=columns) for f in files], ignore_index=True)
 
 
@@ -180,7 +174,7 @@ def _reader(files: list[str], file_format: str | None) -> str:
                 "rfm_summary: cannot tell the file format of "
                 f"{files[:5]} (mixed or unknown extensions); pass file_format='parquet' or 'csv'."
             )
-    listed = "[" + ", ".join(_sql_str(f) for f in files) + "]"
+    listed = "[" + ", ".join(sql_literal(f) for f in files) + "]"
     if file_format == "parquet":
         # union_by_name: files whose id column is text in one and numbers in another are
         # read as text, as pandas' concat of the two would be.
@@ -190,20 +184,20 @@ def _reader(files: list[str], file_format: str | None) -> str:
         # format per column, ids that look numeric as numbers, as pandas' read_csv), so a
         # stray value past DuckDB's type-sniffing sample cannot abort the read.
         # The strings pandas' read_csv reads as missing are missing here too.
-        nulls = "[" + ", ".join(_sql_str(v) for v in _CSV_NULLS) + "]"
+        nulls = "[" + ", ".join(sql_literal(v) for v in _CSV_NULLS) + "]"
         # The delimiter read_table would use, so that both paths split rows alike.
         sep = sniff_delimiter(files[0], compression="gzip" if files[0].endswith(".gz") else None)
-        delim = f", delim = {_sql_str(sep)}" if sep else ""
+        delim = f", delim = {sql_literal(sep)}" if sep else ""
         return (f"read_csv({listed}, auto_detect = true, header = true, all_varchar = true, "
                 f"nullstr = {nulls}{delim})")
     raise CRMDataError(f"rfm_summary: file_format must be 'parquet' or 'csv', got {file_format!r}.")
 
 
-def _sql_str(text: str) -> str:
+def sql_literal(text: str) -> str:
     return "'" + str(text).replace("'", "''") + "'"
 
 
-def _ident(name: str) -> str:
+def sql_identifier(name: str) -> str:
     return '"' + str(name).replace('"', '""') + '"'
 
 
@@ -238,224 +232,6 @@ def _code(ts: pd.Timestamp, freq: str) -> int:
 
 
 # --------------------------------------------------------------------------- DuckDB
-
-
-#: DuckDB column types read as numbers by the out-of-core cleaning.
-_NUMERIC_SQL = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
-                "UINTEGER", "UBIGINT", "FLOAT", "DOUBLE", "DECIMAL")
-_TIMESTAMP_SQL = ("TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S", "DATE")
-
-
-def clean_log_files(
-    source, workdir, *, customer_id: str = "customer_id", date: str = "date",
-    amount: str = "amount", observation_end=None, strict: bool = False,
-    lines_path=None, quantity: str | None = None, price: str | None = None,
-    order_id: str | None = None, cancel_prefix: str | None = None, returns: str = "net",
-    item: str | None = None, exclude_items: str | None = None, zero_amounts: str = "keep",
-    duplicates: str = "keep", memory_limit: str = "1GB",
-    dayfirst: bool | None = None, date_format: str | None = None, tz: str | None = None,
-    **text_options,
-) -> LogFileCleaning | None:
-    """Clean a Parquet log (file, folder or glob) out of core, with honest counts.
-
-    :func:`crm_analysis.validate_transactions` looks at each customer's
-    lines as a whole (returns are netted against the customer's purchases),
-    so the log is split by customer in DuckDB.  A customer all of whose
-    lines are plain - id, a plausible date not after the observation end
-    (today when none is given), a finite positive amount, no cancellation
-    mark, no excluded item, no exact duplicate - is kept as is without being
-    loaded.  The lines of every other customer, and the lines without a
-    customer id, are read into pandas (one plain customer is added, so that
-    the date column always has a date) and cleaned by
-    :func:`crm_analysis.validate_transactions` itself, with the row numbers
-    of the whole log (:func:`crm_analysis.read_log_files`).  Since no check
-    can fire on a plain customer's lines, the report, its counts and its
-    example rows are those of the whole log.  The kept lines are then
-    summed to one row per customer and day in ``workdir``.
-
-    Parameters
-    ----------
-    source : str or Path
-        A Parquet file, folder or glob.
-    workdir : str or Path
-        Folder for the day-level log (``day_log.parquet``).
-    customer_id, date, amount : str
-        Column names (``amount`` is computed with ``quantity`` and ``price``).
-    observation_end, strict, quantity, price, order_id, cancel_prefix, returns, item, exclude_items, zero_amounts, duplicates, dayfirst, date_format, tz
-        As in :func:`crm_analysis.validate_transactions`.
-    memory_limit : str, default "1GB"
-        DuckDB's memory limit; past it DuckDB spills to ``workdir``.
-    lines_path : str or Path, optional
-        Also write the cleaned lines (customer, date, amount) there, in row order.
-    **text_options
-        ``thousands``, ``decimal``, ``currency``: for amounts held as text,
-        which this engine does not read (it returns None).
-
-    Returns
-    -------
-    LogFileCleaning or None
-        None when the log needs the pandas engine: dates held as text or
-        with a time zone, ``tz`` given, amounts, quantities or prices that are
-        not numbers, or order ids / item codes that are not text.
-
-    Raises
-    ------
-    CRMDataError
-        As :func:`crm_analysis.validate_transactions` (also for a file that
-        cannot be read).
-
-    Examples
-    --------
-    >>> import tempfile, crm_analysis as crm
-    >>> folder = tempfile.mkdtemp()
-    >>> log = crm.load_cdnow().head(3000)
-    >>> log.to_parquet(f"{folder}/log.parquet")
-    >>> res = clean_log_files(f"{folder}/log.parquet", folder)
-    >>> res.n_input, res.n_dropped
-    (3000, 0)
-    """
-    from dataclasses import fields
-
-    import duckdb
-
-    from .transactions import LogFileCleaning, ValidationResult, validate_transactions
-
-    files = _expand(source)
-    if any(not f.lower().endswith((".parquet", ".pq", ".parq")) for f in files):
-        return None
-    if tz is not None or any(v not in (None, ".") for v in text_options.values()):
-        return None
-    workdir = Path(workdir)
-    from_lines = quantity is not None
-    raw_cols = [c for c in (customer_id, date, None if from_lines else amount, quantity, price,
-                            order_id, item) if c]
-    con = duckdb.connect()
-    try:
-        con.execute("SET TimeZone = 'UTC'")
-        con.execute("SET enable_progress_bar = false")
-        con.execute("SET preserve_insertion_order = false")
-        # The duplicate check hashes every line: bounded, DuckDB spills past it.
-        workdir.mkdir(parents=True, exist_ok=True)
-        con.execute(f"SET memory_limit = {_sql_str(memory_limit)}")
-        con.execute(f"SET temp_directory = {_sql_str(str(workdir / 'spill'))}")
-        listed = "[" + ", ".join(_sql_str(f) for f in files) + "]"
-        reader = (f"read_parquet({listed}, union_by_name = true, file_row_number = true, "
-                  "filename = true)")
-        types = {r[0]: str(r[1]).upper()
-                 for r in con.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()}
-        missing = [c for c in raw_cols if c not in types]
-        if missing:  # validate_transactions words it
-            frame = pd.DataFrame({c: pd.Series(dtype=object) for c in types
-                                  if c not in ("filename", "file_row_number")})
-            validate_transactions(frame.head(0), customer_id=customer_id, date=date,
-                                  amount=None if from_lines else amount, quantity=quantity,
-                                  price=price, order_id=order_id, cancel_prefix=cancel_prefix,
-                                  item=item, exclude_items=exclude_items)
-        if not types[date].startswith(_TIMESTAMP_SQL) or "TIME ZONE" in types[date]:
-            return None
-        id_type = types[customer_id]
-        if not (id_type == "VARCHAR" or id_type.startswith(_NUMERIC_SQL)) or "[" in id_type:
-            return None  # lists, structs ...: the pandas reader words the problem
-        numbers = [quantity, price] if from_lines else [amount]
-        if not all(types[c].startswith(_NUMERIC_SQL) for c in numbers):
-            return None
-        if any(c is not None and types[c] != "VARCHAR" for c in (
-                order_id if cancel_prefix is not None else None,
-                item if exclude_items is not None else None)):
-            return None
-
-        # Global row numbers: rows counted across the files in their sorted order.
-        sizes = [con.execute(f"SELECT count(*) FROM read_parquet({_sql_str(f)})").fetchall()[0][0]
-                 for f in files]
-        offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
-        con.register("_offsets", pd.DataFrame({"filename": files, "off": offsets}))
-        cols = ", ".join(_ident(c) for c in raw_cols)
-        con.execute(f"""CREATE TEMP VIEW src AS SELECT o.off + r.file_row_number AS _row, {cols}
-                        FROM {reader} r JOIN _offsets o USING (filename)""")
-        cid, ts = _ident(customer_id), f"CAST({_ident(date)} AS TIMESTAMP)"
-        amt = (f"(CAST({_ident(quantity)} AS DOUBLE) * CAST({_ident(price)} AS DOUBLE))"
-               if from_lines else f"CAST({_ident(amount)} AS DOUBLE)")
-        if observation_end is None:  # as check_dates: "date in the future" past today
-            end = pd.Timestamp.now().normalize() + pd.Timedelta(days=1) - pd.Timedelta(1, "ns")
-        else:
-            end = parse_cutoff(observation_end, "observation_end", where="validate_transactions")
-        plain = [f"{cid} IS NOT NULL", "_ts IS NOT NULL", "_ts >= TIMESTAMP '1900-01-01'",
-                 f"_ts <= {_sql_str(end.floor('us').isoformat())}::TIMESTAMP",
-                 "_amt IS NOT NULL", "isfinite(_amt)", "_amt > 0"]
-        if cancel_prefix is not None:
-            plain.append(f"NOT coalesce(starts_with({_ident(order_id)}, "
-                         f"{_sql_str(cancel_prefix)}), false)")
-        if exclude_items is not None:
-            codes = con.execute(f"SELECT DISTINCT {_ident(item)} FROM src "
-                                f"WHERE {_ident(item)} IS NOT NULL").df().iloc[:, 0]
-            excluded = codes[matches_items(codes, exclude_items, "validate_transactions")]
-            con.register("_excluded", pd.DataFrame({"code": excluded.astype(str)}))
-            plain.append(f"{_ident(item)} NOT IN (SELECT code FROM _excluded)")
-        con.execute(f"""CREATE TEMP VIEW typed AS
-                        SELECT *, {ts} AS _ts, {amt} AS _amt FROM src""")
-        con.execute(f"""CREATE TEMP TABLE dirty AS
-            SELECT DISTINCT {cid} AS cid FROM typed WHERE {cid} IS NOT NULL
-                AND NOT ({' AND '.join(plain)})
-            UNION SELECT {cid} FROM src WHERE {cid} IS NOT NULL GROUP BY {cols} HAVING count(*) > 1""")
-        # One plain customer joins them, so that the date column of the part cleaned in
-        # pandas always holds a date (check_dates refuses a column without any).
-        con.execute(f"""INSERT INTO dirty SELECT min({cid}) FROM src
-                        WHERE {cid} NOT IN (SELECT cid FROM dirty)""")
-        part = con.sql(f"""SELECT * FROM src WHERE {cid} IS NULL
-                               OR {cid} IN (SELECT cid FROM dirty WHERE cid IS NOT NULL)
-                               ORDER BY _row""").to_arrow_table()
-        n_input = int(sum(sizes))
-    except duckdb.Error as exc:
-        con.close()
-        raise CRMDataError(_duckdb_message(exc, files, "clean_log_files")) from None
-    part = part.to_pandas().set_index("_row").rename_axis(None)
-    if pd.api.types.is_datetime64_any_dtype(part[date]):
-        part[date] = part[date].astype("datetime64[ns]")
-    try:
-        checked = validate_transactions(
-            part, customer_id=customer_id, date=date, amount=amount, quantity=quantity,
-            price=price, order_id=order_id, cancel_prefix=cancel_prefix, returns=returns,
-            item=item, exclude_items=exclude_items, observation_end=observation_end,
-            zero_amounts=zero_amounts, duplicates=duplicates, strict=strict, dayfirst=dayfirst,
-            date_format=date_format, **text_options)
-    except CRMDataError:
-        con.close()
-        raise
-    try:
-        kept = checked.data[[customer_id, date, amount]].reset_index(names="_row")
-        con.register("_kept", kept)
-        con.execute(f"""CREATE TEMP VIEW clean AS
-            SELECT _row, {cid} AS cid, _ts AS ts, _amt AS amt FROM typed
-            WHERE {cid} IS NOT NULL AND {cid} NOT IN (SELECT cid FROM dirty)
-            UNION ALL
-            SELECT _row, CAST({cid} AS {id_type}), CAST({_ident(date)} AS TIMESTAMP),
-                   CAST({_ident(amount)} AS DOUBLE) FROM _kept""")
-        n_kept, first, last, total = con.execute(
-            "SELECT count(*), min(ts), max(ts), coalesce(sum(amt), 0) FROM clean").fetchall()[0]
-        workdir.mkdir(parents=True, exist_ok=True)
-        day_log = workdir / "day_log.parquet"
-        con.execute(f"""COPY (SELECT cid AS {cid}, date_trunc('day', ts) AS {_ident(date)},
-                                     sum(amt) AS {_ident(amount)}, count(*) AS _lines,
-                                     count(DISTINCT ts) AS _orders,
-                                     count(*) FILTER (WHERE amt > 0) AS _buying
-                              FROM clean GROUP BY ALL)
-                        TO {_sql_str(str(day_log))} (FORMAT parquet)""")
-        if lines_path is not None:
-            con.execute(f"""COPY (SELECT cid AS {cid}, ts AS {_ident(date)}, amt AS {_ident(amount)}
-                                  FROM clean ORDER BY _row)
-                            TO {_sql_str(str(lines_path))} (FORMAT parquet)""")
-    except duckdb.Error as exc:
-        raise CRMDataError(_duckdb_message(exc, files, "clean_log_files")) from None
-    finally:
-        con.close()
-    fields_ = {f.name: getattr(checked, f.name) for f in fields(ValidationResult)}
-    fields_.update(data=checked.data.iloc[:0], n_input=n_input)
-    return LogFileCleaning(**fields_, n_kept=int(n_kept), day_log=day_log,
-                           first_date=pd.Timestamp(first) if first is not None else None,
-                           last_date=pd.Timestamp(last) if last is not None else None,
-                           total_amount=float(total))
-
-
 
 
 def rfm_summary_files(
@@ -542,7 +318,7 @@ def rfm_summary_files(
     import duckdb
 
     _check_args(freq, freq_multiplier)
-    files = _expand(source)
+    files = expand_source(source)
     files = [f for f in files if os.path.getsize(f) > 0]
     if not files:
         raise CRMDataError("rfm_summary: the transaction log is empty (0 rows).")
@@ -553,9 +329,9 @@ def rfm_summary_files(
         if threads is not None:
             con.execute(f"SET threads = {int(threads)}")
         if memory_limit is not None:
-            con.execute(f"SET memory_limit = {_sql_str(memory_limit)}")
+            con.execute(f"SET memory_limit = {sql_literal(memory_limit)}")
         if temp_directory is not None:
-            con.execute(f"SET temp_directory = {_sql_str(temp_directory)}")
+            con.execute(f"SET temp_directory = {sql_literal(temp_directory)}")
         con.execute("SET TimeZone = 'UTC'")
         # The text-date passes can outlast DuckDB's 2-second progress-bar threshold.
         con.execute("SET enable_progress_bar = false")
@@ -565,12 +341,12 @@ def rfm_summary_files(
             observation_end, calibration_end, include_first_transaction, dates_kw,
         )
     except duckdb.Error as exc:
-        raise CRMDataError(_duckdb_message(exc, files)) from None
+        raise CRMDataError(duckdb_error_message(exc, files)) from None
     finally:
         con.close()
 
 
-def _duckdb_message(exc: Exception, files: list[str], where: str = "rfm_summary") -> str:
+def duckdb_error_message(exc: Exception, files: list[str], where: str = "rfm_summary") -> str:
     """DuckDB's error as the pandas path words an unreadable file: first line, no SQL."""
     text = str(exc).strip()
     first = text.splitlines()[0] if text else type(exc).__name__
@@ -594,13 +370,13 @@ def _duckdb_summary(
     # Checks tz and date_format with the pandas path's messages.
     parse_dates(pd.Series([], dtype=object), tz=tz, date_format=dates_kw.get("date_format"),
                 where="rfm_summary")
-    raw_id, raw_date = _ident(customer_id), _ident(date)
+    raw_id, raw_date = sql_identifier(customer_id), sql_identifier(date)
     text_kinds = _csv_text_kinds(con, reader, raw_id, raw_date)
     cid = f"TRY_CAST(trim({raw_id}) AS BIGINT)" if text_kinds["ids_whole"] else raw_id
     ts = ("CAST(NULL AS TIMESTAMP)" if text_kinds["dates_numbers"]
           else _date_sql(con, reader, raw_date, types[date], date, dates_kw))
-    amt = f"TRY_CAST({_ident(amount)} AS DOUBLE)" if amount is not None else "NULL"
-    raw_amt = _ident(amount) if amount is not None else "NULL"
+    amt = f"TRY_CAST({sql_identifier(amount)} AS DOUBLE)" if amount is not None else "NULL"
+    raw_amt = sql_identifier(amount) if amount is not None else "NULL"
     columns_sql = f"{cid} AS cid, {ts} AS ts, {amt} AS amt, {raw_amt} IS NULL AS amt_missing"
     typed = f"(SELECT {columns_sql} FROM {reader})"
     cal_ts = parse_cutoff(calibration_end, "calibration_end", tz=tz)
@@ -630,7 +406,7 @@ def _duckdb_summary(
     def offending(condition: str, count: str, column: str, problem: str, cols: list[str],
                   hint: str = clean_first):
         shown = list(dict.fromkeys(c for c in cols if c is not None))
-        sel = ", ".join(_ident(c) for c in shown)
+        sel = ", ".join(sql_identifier(c) for c in shown)
         rows = con.execute(
             f"SELECT {sel} FROM (SELECT *, {columns_sql} FROM {reader}) "
             f"WHERE {condition} LIMIT 5"
@@ -703,7 +479,7 @@ _IMPLAUSIBLE_SQL = (
 
 def _sql_ts(ts: pd.Timestamp) -> str:
     # DuckDB timestamps are microseconds: 23:59:59.999999999 must not round up to the next day.
-    return f"{_sql_str(ts.floor('us').isoformat())}::TIMESTAMP"
+    return f"{sql_literal(ts.floor('us').isoformat())}::TIMESTAMP"
 
 
 def _csv_text_kinds(con, reader: str, raw_id: str, raw_date: str) -> dict:
@@ -730,7 +506,7 @@ _ZONE_SQL = r"'\d:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)$'"
 
 def _date_sql(con, reader: str, raw: str, kind: str, column: str, dates_kw: dict) -> str:
     """SQL reading the date column by the package's one date rule (crm_analysis.dates)."""
-    zone = _sql_str(dates_kw.get("tz") or "UTC")
+    zone = sql_literal(dates_kw.get("tz") or "UTC")
     if kind.startswith("TIMESTAMP WITH TIME ZONE") or kind == "TIMESTAMPTZ":
         return f"timezone({zone}, {raw})"
     if kind.startswith("TIMESTAMP") or kind == "DATE":
@@ -754,8 +530,8 @@ def _date_sql(con, reader: str, raw: str, kind: str, column: str, dates_kw: dict
                     f"THEN timezone({zone}, TRY_CAST({text} AS TIMESTAMPTZ)) "
                     f"ELSE TRY_CAST({text} AS TIMESTAMP) END")
         if "%z" in fmt:
-            return f"timezone({zone}, try_strptime({text}, {_sql_str(fmt)}))"
-        return f"try_strptime({text}, {_sql_str(fmt)})"
+            return f"timezone({zone}, try_strptime({text}, {sql_literal(fmt)}))"
+        return f"try_strptime({text}, {sql_literal(fmt)})"
 
     def full_count(fmt: str) -> int:
         return int(con.execute(f"SELECT count({parse(fmt)}) FROM {reader}").fetchone()[0])

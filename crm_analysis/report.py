@@ -38,7 +38,7 @@ from .dates import parse_cutoff
 from .discounting import period_rate
 from .drivers import SurveyScaleWarning, driver_importance, nps, rating_columns
 from .errors import ConvergenceError, CRMDataError
-from .largedata import clean_log_files, is_file_source, read_log_files
+from .largedata import is_file_source, read_log_files
 from .loyalty import (
     DickBasuResult,
     behavioural_loyalty,
@@ -57,7 +57,13 @@ from .segments import (
     rfm_segments,
     whale_curve,
 )
-from .transactions import LogFileCleaning, ValidationResult, rfm_summary, validate_transactions
+from .transactions import (
+    LogFileCleaning,
+    ValidationResult,
+    clean_log_files,
+    rfm_summary,
+    validate_transactions,
+)
 
 __all__ = ["ClientAnalysis", "SavedAnalysis", "SurveyAnalysis", "analyse_client",
            "analyse_survey", "check_client_log", "load_client_analysis", "survey_scales",

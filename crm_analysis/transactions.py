@@ -25,12 +25,14 @@ from ._checks import (
 )
 from ._cleaning import matches_items, net_returns, read_numbers, starts_with
 from ._summary import _EMPTY, SUPPORTED_FREQS, check_summary_args, period_codes, rfm_summary_frame
-from .dates import check_dates, parse_dates, raise_for_bad_dates
+from .dates import check_dates, parse_cutoff, parse_dates, raise_for_bad_dates
 from .errors import CRMDataError, describe_rows
+from .largedata import duckdb_error_message, expand_source, sql_identifier, sql_literal
 
 __all__ = [
     "ValidationResult",
     "LogFileCleaning",
+    "clean_log_files",
     "VALIDATION_CHECKS",
     "validate_transactions",
     "rfm_summary",
@@ -755,3 +757,218 @@ def period_totals(
     if customer_id is not None:
         out["customers"] = grouped[customer_id].nunique()
     return out.reset_index()
+
+
+#: DuckDB column types read as numbers by the out-of-core cleaning.
+_NUMERIC_SQL = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+                "UINTEGER", "UBIGINT", "FLOAT", "DOUBLE", "DECIMAL")
+_TIMESTAMP_SQL = ("TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S", "DATE")
+
+
+def clean_log_files(
+    source, workdir, *, customer_id: str = "customer_id", date: str = "date",
+    amount: str = "amount", observation_end=None, strict: bool = False,
+    lines_path=None, quantity: str | None = None, price: str | None = None,
+    order_id: str | None = None, cancel_prefix: str | None = None, returns: str = "net",
+    item: str | None = None, exclude_items: str | None = None, zero_amounts: str = "keep",
+    duplicates: str = "keep", memory_limit: str = "1GB",
+    dayfirst: bool | None = None, date_format: str | None = None, tz: str | None = None,
+    **text_options,
+) -> LogFileCleaning | None:
+    """Clean a Parquet log (file, folder or glob) out of core, with honest counts.
+
+    :func:`crm_analysis.validate_transactions` looks at each customer's
+    lines as a whole (returns are netted against the customer's purchases),
+    so the log is split by customer in DuckDB.  A customer all of whose
+    lines are plain - id, a plausible date not after the observation end
+    (today when none is given), a finite positive amount, no cancellation
+    mark, no excluded item, no exact duplicate - is kept as is without being
+    loaded.  The lines of every other customer, and the lines without a
+    customer id, are read into pandas (one plain customer is added, so that
+    the date column always has a date) and cleaned by
+    :func:`crm_analysis.validate_transactions` itself, with the row numbers
+    of the whole log (:func:`crm_analysis.read_log_files`).  Since no check
+    can fire on a plain customer's lines, the report, its counts and its
+    example rows are those of the whole log.  The kept lines are then
+    summed to one row per customer and day in ``workdir``.
+
+    Parameters
+    ----------
+    source : str or Path
+        A Parquet file, folder or glob.
+    workdir : str or Path
+        Folder for the day-level log (``day_log.parquet``).
+    customer_id, date, amount : str
+        Column names (``amount`` is computed with ``quantity`` and ``price``).
+    observation_end, strict, quantity, price, order_id, cancel_prefix, returns, item, exclude_items, zero_amounts, duplicates, dayfirst, date_format, tz
+        As in :func:`crm_analysis.validate_transactions`.
+    memory_limit : str, default "1GB"
+        DuckDB's memory limit; past it DuckDB spills to ``workdir``.
+    lines_path : str or Path, optional
+        Also write the cleaned lines (customer, date, amount) there, in row order.
+    **text_options
+        ``thousands``, ``decimal``, ``currency``: for amounts held as text,
+        which this engine does not read (it returns None).
+
+    Returns
+    -------
+    LogFileCleaning or None
+        None when the log needs the pandas engine: dates held as text or
+        with a time zone, ``tz`` given, amounts, quantities or prices that are
+        not numbers, or order ids / item codes that are not text.
+
+    Raises
+    ------
+    CRMDataError
+        As :func:`crm_analysis.validate_transactions` (also for a file that
+        cannot be read).
+
+    Examples
+    --------
+    >>> import tempfile, crm_analysis as crm
+    >>> folder = tempfile.mkdtemp()
+    >>> log = crm.load_cdnow().head(3000)
+    >>> log.to_parquet(f"{folder}/log.parquet")
+    >>> res = clean_log_files(f"{folder}/log.parquet", folder)
+    >>> res.n_input, res.n_dropped
+    (3000, 0)
+    """
+    from dataclasses import fields
+
+    import duckdb
+
+
+    files = expand_source(source)
+    if any(not f.lower().endswith((".parquet", ".pq", ".parq")) for f in files):
+        return None
+    if tz is not None or any(v not in (None, ".") for v in text_options.values()):
+        return None
+    workdir = Path(workdir)
+    from_lines = quantity is not None
+    raw_cols = [c for c in (customer_id, date, None if from_lines else amount, quantity, price,
+                            order_id, item) if c]
+    con = duckdb.connect()
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        con.execute("SET enable_progress_bar = false")
+        con.execute("SET preserve_insertion_order = false")
+        # The duplicate check hashes every line: bounded, DuckDB spills past it.
+        workdir.mkdir(parents=True, exist_ok=True)
+        con.execute(f"SET memory_limit = {sql_literal(memory_limit)}")
+        con.execute(f"SET temp_directory = {sql_literal(str(workdir / 'spill'))}")
+        listed = "[" + ", ".join(sql_literal(f) for f in files) + "]"
+        reader = (f"read_parquet({listed}, union_by_name = true, file_row_number = true, "
+                  "filename = true)")
+        types = {r[0]: str(r[1]).upper()
+                 for r in con.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()}
+        missing = [c for c in raw_cols if c not in types]
+        if missing:  # validate_transactions words it
+            frame = pd.DataFrame({c: pd.Series(dtype=object) for c in types
+                                  if c not in ("filename", "file_row_number")})
+            validate_transactions(frame.head(0), customer_id=customer_id, date=date,
+                                  amount=None if from_lines else amount, quantity=quantity,
+                                  price=price, order_id=order_id, cancel_prefix=cancel_prefix,
+                                  item=item, exclude_items=exclude_items)
+        if not types[date].startswith(_TIMESTAMP_SQL) or "TIME ZONE" in types[date]:
+            return None
+        id_type = types[customer_id]
+        if not (id_type == "VARCHAR" or id_type.startswith(_NUMERIC_SQL)) or "[" in id_type:
+            return None  # lists, structs ...: the pandas reader words the problem
+        numbers = [quantity, price] if from_lines else [amount]
+        if not all(types[c].startswith(_NUMERIC_SQL) for c in numbers):
+            return None
+        if any(c is not None and types[c] != "VARCHAR" for c in (
+                order_id if cancel_prefix is not None else None,
+                item if exclude_items is not None else None)):
+            return None
+
+        # Global row numbers: rows counted across the files in their sorted order.
+        sizes = [con.execute(f"SELECT count(*) FROM read_parquet({sql_literal(f)})").fetchall()[0][0]
+                 for f in files]
+        offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+        con.register("_offsets", pd.DataFrame({"filename": files, "off": offsets}))
+        cols = ", ".join(sql_identifier(c) for c in raw_cols)
+        con.execute(f"""CREATE TEMP VIEW src AS SELECT o.off + r.file_row_number AS _row, {cols}
+                        FROM {reader} r JOIN _offsets o USING (filename)""")
+        cid, ts = sql_identifier(customer_id), f"CAST({sql_identifier(date)} AS TIMESTAMP)"
+        amt = (f"(CAST({sql_identifier(quantity)} AS DOUBLE) * CAST({sql_identifier(price)} AS DOUBLE))"
+               if from_lines else f"CAST({sql_identifier(amount)} AS DOUBLE)")
+        if observation_end is None:  # as check_dates: "date in the future" past today
+            end = pd.Timestamp.now().normalize() + pd.Timedelta(days=1) - pd.Timedelta(1, "ns")
+        else:
+            end = parse_cutoff(observation_end, "observation_end", where="validate_transactions")
+        plain = [f"{cid} IS NOT NULL", "_ts IS NOT NULL", "_ts >= TIMESTAMP '1900-01-01'",
+                 f"_ts <= {sql_literal(end.floor('us').isoformat())}::TIMESTAMP",
+                 "_amt IS NOT NULL", "isfinite(_amt)", "_amt > 0"]
+        if cancel_prefix is not None:
+            plain.append(f"NOT coalesce(starts_with({sql_identifier(order_id)}, "
+                         f"{sql_literal(cancel_prefix)}), false)")
+        if exclude_items is not None:
+            codes = con.execute(f"SELECT DISTINCT {sql_identifier(item)} FROM src "
+                                f"WHERE {sql_identifier(item)} IS NOT NULL").df().iloc[:, 0]
+            excluded = codes[matches_items(codes, exclude_items, "validate_transactions")]
+            con.register("_excluded", pd.DataFrame({"code": excluded.astype(str)}))
+            plain.append(f"{sql_identifier(item)} NOT IN (SELECT code FROM _excluded)")
+        con.execute(f"""CREATE TEMP VIEW typed AS
+                        SELECT *, {ts} AS _ts, {amt} AS _amt FROM src""")
+        con.execute(f"""CREATE TEMP TABLE dirty AS
+            SELECT DISTINCT {cid} AS cid FROM typed WHERE {cid} IS NOT NULL
+                AND NOT ({' AND '.join(plain)})
+            UNION SELECT {cid} FROM src WHERE {cid} IS NOT NULL GROUP BY {cols} HAVING count(*) > 1""")
+        # One plain customer joins them, so that the date column of the part cleaned in
+        # pandas always holds a date (check_dates refuses a column without any).
+        con.execute(f"""INSERT INTO dirty SELECT min({cid}) FROM src
+                        WHERE {cid} NOT IN (SELECT cid FROM dirty)""")
+        part = con.sql(f"""SELECT * FROM src WHERE {cid} IS NULL
+                               OR {cid} IN (SELECT cid FROM dirty WHERE cid IS NOT NULL)
+                               ORDER BY _row""").to_arrow_table()
+        n_input = int(sum(sizes))
+    except duckdb.Error as exc:
+        con.close()
+        raise CRMDataError(duckdb_error_message(exc, files, "clean_log_files")) from None
+    part = part.to_pandas().set_index("_row").rename_axis(None)
+    if pd.api.types.is_datetime64_any_dtype(part[date]):
+        part[date] = part[date].astype("datetime64[ns]")
+    try:
+        checked = validate_transactions(
+            part, customer_id=customer_id, date=date, amount=amount, quantity=quantity,
+            price=price, order_id=order_id, cancel_prefix=cancel_prefix, returns=returns,
+            item=item, exclude_items=exclude_items, observation_end=observation_end,
+            zero_amounts=zero_amounts, duplicates=duplicates, strict=strict, dayfirst=dayfirst,
+            date_format=date_format, **text_options)
+    except CRMDataError:
+        con.close()
+        raise
+    try:
+        kept = checked.data[[customer_id, date, amount]].reset_index(names="_row")
+        con.register("_kept", kept)
+        con.execute(f"""CREATE TEMP VIEW clean AS
+            SELECT _row, {cid} AS cid, _ts AS ts, _amt AS amt FROM typed
+            WHERE {cid} IS NOT NULL AND {cid} NOT IN (SELECT cid FROM dirty)
+            UNION ALL
+            SELECT _row, CAST({cid} AS {id_type}), CAST({sql_identifier(date)} AS TIMESTAMP),
+                   CAST({sql_identifier(amount)} AS DOUBLE) FROM _kept""")
+        n_kept, first, last, total = con.execute(
+            "SELECT count(*), min(ts), max(ts), coalesce(sum(amt), 0) FROM clean").fetchall()[0]
+        workdir.mkdir(parents=True, exist_ok=True)
+        day_log = workdir / "day_log.parquet"
+        con.execute(f"""COPY (SELECT cid AS {cid}, date_trunc('day', ts) AS {sql_identifier(date)},
+                                     sum(amt) AS {sql_identifier(amount)}, count(*) AS _lines,
+                                     count(DISTINCT ts) AS _orders,
+                                     count(*) FILTER (WHERE amt > 0) AS _buying
+                              FROM clean GROUP BY ALL)
+                        TO {sql_literal(str(day_log))} (FORMAT parquet)""")
+        if lines_path is not None:
+            con.execute(f"""COPY (SELECT cid AS {cid}, ts AS {sql_identifier(date)}, amt AS {sql_identifier(amount)}
+                                  FROM clean ORDER BY _row)
+                            TO {sql_literal(str(lines_path))} (FORMAT parquet)""")
+    except duckdb.Error as exc:
+        raise CRMDataError(duckdb_error_message(exc, files, "clean_log_files")) from None
+    finally:
+        con.close()
+    fields_ = {f.name: getattr(checked, f.name) for f in fields(ValidationResult)}
+    fields_.update(data=checked.data.iloc[:0], n_input=n_input)
+    return LogFileCleaning(**fields_, n_kept=int(n_kept), day_log=day_log,
+                           first_date=pd.Timestamp(first) if first is not None else None,
+                           last_date=pd.Timestamp(last) if last is not None else None,
+                           total_amount=float(total))

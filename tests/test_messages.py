@@ -102,10 +102,10 @@ def test_message_is_a_string_that_remembers_its_figures():
 
 
 def test_messages_join_and_nest():
-    why = Message("choice.bic", model="BG/NBD") + Message("choice.nbd_limit")
-    assert str(why).endswith("show no sign of customers leaving.")
+    why = Message("choice.bic", model="BG/NBD") + Message("choice.nbd_limit", models="Pareto/NBD")
+    assert str(why).endswith("show no sign of customers leaving).")
     zh = localise(json.loads(json.dumps(why.spec)), "zh")
-    assert zh.startswith("由 BG/NBD 为客户打分") and zh.endswith("看不到客户离开的迹象。")
+    assert zh.startswith("由 BG/NBD 为客户打分") and zh.endswith("看不到客户离开的迹象）。")
     note = Message("note.model_left_out", model="Pareto/NBD", where=Message("note.where_calibration"),
                    reason="x")
     assert "on the calibration period" in note

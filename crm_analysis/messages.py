@@ -225,6 +225,17 @@ _CATALOGUE: list[tuple[str, str, str]] = [
     ("check.return_before", "return of a purchase before the window", "观察期之前购买的退货"),
     ("check.fully_returned", "purchase fully returned", "购买已全部退货"),
     ("check.partly_returned", "purchase partly returned (amount reduced)", "购买部分退货（金额已减少）"),
+    ("check.missing_date", "missing date", "缺少日期"),
+    ("check.unparseable_date", "unparseable date", "无法解析的日期"),
+    ("check.implausible_date", "implausible date", "不合理的日期"),
+    ("check.date_after_end", "date after observation end", "日期晚于观察期结束"),
+    ("check.non_finite_amount", "non-finite amount", "金额非有限值"),
+    ("check.cancel_not_negative", "cancellation with a non-negative amount", "取消订单的金额不为负"),
+    ("check.negative_not_cancel", "negative amount not marked as a cancellation", "负金额未标记为取消订单"),
+    ("check.missing_col", "missing {col}", "缺少 {col}"),
+    ("check.boolean_col", "boolean {col}", "{col} 为布尔值"),
+    ("check.non_numeric_col", "non-numeric {col}", "{col} 不是数字"),
+    ("check.non_finite_col", "non-finite {col}", "{col} 非有限值"),
     # ---- section 2: data and cleaning
     ("txt.clean_counts", "{n_input:,} rows in, {n_kept:,} rows kept, {n_dropped:,} dropped.",
      "输入 {n_input:,} 行，保留 {n_kept:,} 行，删除 {n_dropped:,} 行。"),
@@ -509,6 +520,10 @@ def localise(text, lang: str = "en") -> str:
         return text
     if text in _BY_ENGLISH:
         return message(_BY_ENGLISH[text], lang)
+    column_check = re.fullmatch(r"(missing|boolean|non-numeric|non-finite) (.+)", text)
+    if column_check:  # the checks of VALIDATION_CHECKS that name the amount column
+        kind = column_check.group(1).replace("-", "_")
+        return message(f"check.{kind}_col", lang, col=column_check.group(2))
     limit = re.fullmatch(r"(.+) \(NBD limit\)", text)
     if limit:
         return message("model.nbd_limit", lang, model=limit.group(1))

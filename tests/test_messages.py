@@ -228,3 +228,12 @@ def test_chinese_report_glyphs_render_in_chromium(reports):
         browser.close()
     assert drawn["a"] != drawn["b"], "two characters look the same: boxes"
     assert drawn["missing"] not in (drawn["a"], drawn["b"]) and drawn["blank"] != drawn["a"]
+
+
+@pytest.mark.parametrize("check", crm.VALIDATION_CHECKS)
+def test_every_cleaning_check_has_chinese(check):
+    # The cleaning table of a Chinese report lists each check by name; none may stay English.
+    text = check.format(col="sales_value")
+    zh = localise(text, "zh")
+    assert zh != text
+    assert not re.search(r"[a-z]{3,}", zh.replace("sales_value", "")), zh

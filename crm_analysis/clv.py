@@ -194,40 +194,6 @@ def _as_output(values, data: pd.DataFrame, name: str) -> pd.Series:
 # --------------------------------------------------------------------------------------
 
 
-def _row_loglik(model: str, params: np.ndarray, cols: list[np.ndarray]) -> np.ndarray:
-    """Per-row log-likelihood of each model (lifetimes' formulas, original time units)."""
-    from scipy.special import gammaln
-
-    if model == "bgnbd":
-        return _bgnbd_rows(params, *cols)
-    if model == "mbgnbd":
-        return _mbgnbd_rows(params, *cols)
-    if model == "nbd":
-        return _nbd_rows(params, *cols)
-    if model == "pareto":
-        return _pareto_rows(params, *cols)
-    if model == "bgbb":
-        return _likelihood.bgbb_rows(params, *cols)
-    if model == "gamma_gamma":
-        x, m = cols
-        p, q, v = params
-        return (gammaln(p * x + q) - gammaln(p * x) - gammaln(q) + q * np.log(v)
-                + (p * x - 1) * np.log(m) + p * x * np.log(x) - (p * x + q) * np.log(x * m + v))
-    raise CRMDataError(f"BTYDModel: unknown model {model!r}")  # pragma: no cover
-
-
-def _bgnbd_rows(params, x, tx, T):
-    """BG/NBD individual log-likelihood (Fader, Hardie & Lee 2005a, eq. 6)."""
-    from scipy.special import gammaln
-
-    r, alpha, a, b = params
-    a1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
-    a2 = gammaln(a + b) + gammaln(b + x) - gammaln(b) - gammaln(a + b + x)
-    a3 = -(r + x) * np.log(alpha + T)
-    a4 = np.log(a) - np.log(b + np.maximum(x, 1) - 1) - (r + x) * np.log(tx + alpha)
-    return a1 + a2 + np.where(x > 0, np.logaddexp(a3, a4), a3)
-
-
 _GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(8)
 # Panels in u graded towards u = 1 (edges 1 - 10^-j), where the inverse of the
 # dominant power has an algebraic end-point singularity; 8 Gauss nodes per panel.
@@ -318,62 +284,33 @@ def _pareto_rows(params, x, tx, T) -> np.ndarray:
     return _pareto_likelihood.row_loglik(params, x, tx, T)
 
 
-def _nbd_rows(params, x, tx, T):
-    """Log-likelihood of the no-dropout limit: Poisson purchasing, gamma rates.
-
-    The BG/NBD, MBG/NBD and Pareto/NBD likelihoods all tend to this as dropout
-    vanishes: ``log Gamma(r+x) - log Gamma(r) + r log alpha - (r+x) log(alpha+T)``
-    (purchase-time densities, the same convention as the other models).
-    """
-    from scipy.special import gammaln
-
-    r, alpha = params[0], params[1]
-    return gammaln(r + x) - gammaln(r) + r * np.log(alpha) - (r + x) * np.log(alpha + T)
-
-
-def _mbgnbd_rows(params, x, tx, T):
-    """MBG/NBD individual log-likelihood (Batislam et al. 2007)."""
-    from scipy.special import gammaln
-
-    r, alpha, a, b = params
-    a1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
-    a2 = gammaln(a + b) + gammaln(b + x + 1) - gammaln(b) - gammaln(a + b + x + 1)
-    a3 = -(r + x) * np.log(alpha + T)
-    a4 = np.log(a) - np.log(b + x) + (r + x) * (np.log(alpha + T) - np.log(alpha + tx))
-    return a1 + a2 + a3 + np.logaddexp(a4, 0)
-
-
 _FAST = {"bgnbd", "mbgnbd", "nbd", "bgbb", "gamma_gamma"}
-_PREPARED: list = [None]  # [(model family, arrays, prepared rows)]: the last data prepared
 
 
-def _prepared(model: str, cols, w):
-    """Rows of ``_likelihood`` for these arrays, prepared once and reused.
+def _prepare(model: str, cols, w):
+    """The rows of ``_likelihood`` for these arrays: distinct counts and times found once.
 
-    The standard errors evaluate the log-likelihood dozens of times on the same
-    arrays; the distinct counts and times are found once.  The cache holds the
-    arrays themselves and is hit only for the very same (never modified) objects.
+    A fit prepares them once and hands them to the optimiser, the log-likelihood
+    and the standard errors (which evaluate the likelihood dozens of times).
     """
-    family = {"bgbb": "bgbb", "gamma_gamma": "gamma_gamma"}.get(model, "continuous")
-    arrays = (*cols, w)
-    last = _PREPARED[0]  # one read: another thread may replace the entry meanwhile
-    if last is not None and last[0] == family and len(last[1]) == len(arrays) and all(
-            a is b for a, b in zip(last[1], arrays, strict=True)):
-        return last[2]
-    if family == "bgbb":
-        rows = _likelihood.BGBBRows(*cols, w)
-    elif family == "gamma_gamma":
-        rows = _likelihood.SpendRows(*cols, w)
-    else:
-        rows = _likelihood.Rows(*cols, w)
-    _PREPARED[0] = (family, arrays, rows)
-    return rows
+    if model == "bgbb":
+        return _likelihood.BGBBRows(*cols, w)
+    if model == "gamma_gamma":
+        return _likelihood.SpendRows(*cols, w)
+    return _likelihood.Rows(*cols, w)
 
 
-def _total_loglik(model, params, cols, w) -> float:
+def _total_loglik(model, params, cols, w, rows=None) -> float:
+    """Weighted log-likelihood in original time units (``_likelihood`` / ``_pareto_likelihood``).
+
+    ``rows``: the prepared rows of :func:`_prepare` for ``cols``/``w``, when the caller has them.
+    """
     if model in _FAST:
-        return _likelihood.total_loglik(model, params, _prepared(model, cols, np.asarray(w, float)))
-    return float(np.sum(w * _row_loglik(model, np.asarray(params, float), cols)))
+        rows = _prepare(model, cols, np.asarray(w, float)) if rows is None else rows
+        return _likelihood.total_loglik(model, params, rows)
+    if model == "pareto":
+        return float(np.sum(w * _pareto_rows(np.asarray(params, float), *cols)))
+    raise CRMDataError(f"BTYDModel: unknown model {model!r}")  # pragma: no cover
 
 
 _TIME_PARAMS = {"bgnbd": [1], "mbgnbd": [1], "pareto": [1, 3], "nbd": [1]}
@@ -396,7 +333,9 @@ def _standard_errors(model, params, cols, w, out_params=None) -> tuple[pd.Series
     """
     params = np.asarray(params, float)
     out_params = params if out_params is None else np.asarray(out_params, float)
-    return standard_errors(lambda t: _total_loglik(model, np.exp(t), cols, w), np.log(params),
+    # the distinct rows once, not at each of the Hessian's dozens of evaluations
+    rows = _prepare(model, cols, np.asarray(w, float)) if model in _FAST else None
+    return standard_errors(lambda t: _total_loglik(model, np.exp(t), cols, w, rows), np.log(params),
                            jacobian=out_params, names=_PARAM_NAMES[model])
 
 
@@ -410,14 +349,19 @@ def _central_grad(fun, theta: np.ndarray, h: float = 1e-6) -> np.ndarray:
     return g
 
 
-def _num_hessian(grad, theta: np.ndarray, h: float = 1e-4) -> np.ndarray:
-    """Symmetrised central-difference Hessian from a gradient function."""
+def _num_hessian(grad, theta: np.ndarray, h: float = 1e-4, *, g0: np.ndarray | None = None) -> np.ndarray:
+    """Symmetrised Hessian from a gradient function.
+
+    Central differences; forward differences from ``g0`` (the gradient at
+    ``theta``) when it is given: half the evaluations, enough for an exact gradient.
+    """
     k = len(theta)
     hess = np.empty((k, k))
     for i in range(k):
         e = np.zeros(k)
         e[i] = h
-        hess[i] = (grad(theta + e) - grad(theta - e)) / (2 * h)
+        hess[i] = ((grad(theta + e) - g0) / h if g0 is not None
+                   else (grad(theta + e) - grad(theta - e)) / (2 * h))
     return (hess + hess.T) / 2
 
 
@@ -483,13 +427,9 @@ def _optimise(fun, starts, *, grad=None, weight: float = 1.0, tol: float = 1e-3)
         gain = np.inf
         for _ in range(20):
             g = safe_grad(x)
-            if analytic:
-                # forward differences of an exact gradient: half the evaluations,
-                # error ~1e-6 relative, which only slows Newton's last step a little
-                hess = np.array([(safe_grad(x + 1e-6 * e) - g) / 1e-6 for e in np.eye(len(x))])
-                hess = (hess + hess.T) / 2
-            else:
-                hess = _num_hessian(safe_grad, x)
+            # forward differences of an exact gradient: half the evaluations, error
+            # ~1e-6 relative, which only slows Newton's last step a little
+            hess = _num_hessian(safe_grad, x, 1e-6, g0=g) if analytic else _num_hessian(safe_grad, x)
             try:
                 eig = np.linalg.eigvalsh(hess)
                 if not np.all(np.isfinite(eig)) or eig.min() <= 0:
@@ -1051,8 +991,8 @@ def _objective(key: str, x, tx, T, w, penalizer: float):
     def fun(theta):
         p = _from_search(key, theta)
         with np.errstate(all="ignore"):
-            ll = _row_loglik(key, p, cols)
-        return -float(np.sum(w * ll)) / wsum + penalizer * float(np.sum(p**2))
+            ll = _total_loglik(key, p, cols, w)
+        return -ll / wsum + penalizer * float(np.sum(p**2))
 
     return fun
 
@@ -1104,14 +1044,12 @@ def _fit_scaled(key: str, x, tx, T, w, penalizer: float, nbd: np.ndarray | None 
     the Pareto/NBD ``_pareto_likelihood`` (value and analytic gradient from one
     pass over the distinct (x, t) integrals).
     """
-    if key in _likelihood.CONTINUOUS:
+    if key == "pareto":
+        fun, grad = _pareto_likelihood.search_objective(x, tx, T, w, penalizer)
+    else:
         rows = _likelihood.Rows(x, tx, T, w) if rows is None else rows
         objective = _likelihood.Objective(_likelihood.CONTINUOUS[key], rows, penalizer)
         fun, grad = objective.fun, objective.grad
-    elif key == "pareto":
-        fun, grad = _pareto_likelihood.search_objective(x, tx, T, w, penalizer)
-    else:
-        fun, grad = _objective(key, x, tx, T, w, penalizer), None
     starts = [_to_search(key, np.exp(x0)) for x0 in _starts(key, nbd)]
     opt = _optimise(fun, starts, grad=grad, weight=float(w.sum()))
     opt.x = _from_search(key, opt.x)
@@ -1242,7 +1180,7 @@ def fit_btyd(
     scale = 1.0 / age.max()
     data_cols = [x, tx * scale, age * scale]
     wsum = float(w.sum())
-    rows = _prepared(key, data_cols, w)  # reused by the fits, the log-likelihood and the SEs
+    rows = _prepare(key, data_cols, w)  # reused by the fits, the log-likelihood and the SEs
     nbd = _fit_scaled("nbd", *data_cols, w, penalizer, rows=rows)
     fitted_key, reduced_from = key, None
     if key == "nbd":
@@ -1268,9 +1206,8 @@ def fit_btyd(
     params = pd.Series(_rescale(fitted_key, p_scaled, 1.0 / scale), index=_PARAM_NAMES[fitted_key])
     if not np.all(np.isfinite(params)) or (params <= 0).any():
         raise ConvergenceError(f"{what}: invalid parameters {params.to_dict()}. {_ADVICE}")
-    ll = _total_loglik(fitted_key, p_scaled, data_cols, w) + float(np.sum(w * x)) * np.log(scale)
+    ll = _total_loglik(fitted_key, p_scaled, data_cols, w, rows) + float(np.sum(w * x)) * np.log(scale)
     se, cov = _standard_errors(fitted_key, p_scaled, data_cols, w, out_params=params.to_numpy())
-    _PREPARED[0] = None  # release the prepared rows of this fit
     _check_fit(params, se, what)
     return BTYDModel(
         model=fitted_key, time_unit=time_unit, params_=params, standard_errors_=se,
@@ -1440,7 +1377,7 @@ def fit_bgbb(
     x, tx, n = x.astype(int), tx.astype(int), n.astype(int)
     # lifetimes' objective (weighted mean negative log-likelihood plus L2 penalty,
     # log-parameters, its start 0.1 first) with an analytic gradient.
-    rows = _prepared("bgbb", [x, tx, n], w)
+    rows = _prepare("bgbb", [x, tx, n], w)
     objective = _likelihood.Objective(_likelihood.bgbb, rows, penalizer)
     opt = _optimise(objective.fun, [np.full(4, 0.1), np.zeros(4)], grad=objective.grad,
                     weight=float(w.sum()))
@@ -1448,9 +1385,8 @@ def fit_bgbb(
         raise ConvergenceError(f"fit_bgbb: the maximum-likelihood fit did not converge "
                                f"({opt.message}). {_ADVICE}")
     params = pd.Series(np.exp(opt.x), index=_PARAM_NAMES["bgbb"])
-    ll = _total_loglik("bgbb", params.to_numpy(), [x, tx, n], w)
+    ll = _total_loglik("bgbb", params.to_numpy(), [x, tx, n], w, rows)
     se, cov = _standard_errors("bgbb", params.to_numpy(), [x, tx, n], w)
-    _PREPARED[0] = None  # release the prepared rows of this fit
     _check_fit(params, se, "fit_bgbb")
     return BGBBModel(params, se, cov, ll, int(round(w.sum())), time_unit, penalizer,
                      {"frequency": cols[0], "recency": cols[1], "n_periods": cols[2]})
@@ -1606,8 +1542,8 @@ def fit_gamma_gamma(
     # lifetimes' objective (mean negative log-likelihood plus L2 penalty, log-parameters,
     # start 0.1) with an analytic gradient; convergence is judged at the optimum, so a
     # fit that ends on scipy's "precision loss" at a flat maximum is accepted.
-    objective = _likelihood.Objective(_likelihood.gamma_gamma, _prepared("gamma_gamma", [xr, mr], w),
-                                      penalizer)
+    rows = _prepare("gamma_gamma", [xr, mr], w)
+    objective = _likelihood.Objective(_likelihood.gamma_gamma, rows, penalizer)
     opt = _optimise(objective.fun, [np.full(3, 0.1), np.zeros(3)], grad=objective.grad,
                     weight=float(len(xr)))
     if not opt.converged:
@@ -1615,9 +1551,8 @@ def fit_gamma_gamma(
             f"fit_gamma_gamma: the maximum-likelihood fit did not converge ({opt.message}). "
             "Try a small penalizer (e.g. penalizer=0.001) and check the spend values.")
     params = pd.Series(np.exp(opt.x), index=_PARAM_NAMES["gamma_gamma"])
-    ll = _total_loglik("gamma_gamma", params.to_numpy(), [xr, mr], w)
+    ll = _total_loglik("gamma_gamma", params.to_numpy(), [xr, mr], w, rows)
     se, cov = _standard_errors("gamma_gamma", params.to_numpy(), [xr, mr], w)
-    _PREPARED[0] = None  # release the prepared rows of this fit
     _check_fit(params, se, "fit_gamma_gamma")
     n_excluded = int((~repeat).sum())
     # Customers without a repeat purchase carry no spend information (by design, not an error).

@@ -28,28 +28,27 @@ from lifetimes import (  # noqa: E402
     GammaGammaFitter,
     ModifiedBetaGeoFitter,
 )
-from lifetimes.datasets import (  # noqa: E402
-    load_cdnow_summary,
-    load_cdnow_summary_data_with_monetary_value,
-    load_donations,
-)
 
 
 @pytest.fixture(scope="module")
 def cdnow():
-    """lifetimes' bundled CDNOW calibration summary (2,357 customers, weeks)."""
-    return load_cdnow_summary()
+    """lifetimes' bundled CDNOW calibration summary (2,357 customers, weeks).
+
+    Read through the package's loader: ``lifetimes.datasets`` needs ``pkg_resources``,
+    which recent setuptools no longer ship.
+    """
+    return crm.load_cdnow_summary()
 
 
 @pytest.fixture(scope="module")
 def donations():
     """lifetimes' bundled donation patterns (BG/BB, 6 opportunities, with counts)."""
-    return load_donations()
+    return crm.load_donations()
 
 
 @pytest.fixture(scope="module")
 def spend():
-    data = load_cdnow_summary_data_with_monetary_value()
+    data = crm.load_cdnow_summary()
     return data[data["frequency"] > 0].reset_index(drop=True)
 
 

@@ -10,20 +10,14 @@ alpha = 10.578, s = 0.606, beta = 11.669, LL = -9,595.0).
 
 from __future__ import annotations
 
-import warnings
-
 import mpmath as mp
 import numpy as np
 import pytest
+from lifetimes import ParetoNBDFitter
 
 import crm_analysis as crm
 from crm_analysis import _pareto_likelihood as pl
 from crm_analysis.clv import _from_search, _objective
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")  # lifetimes.datasets imports pkg_resources
-    from lifetimes import ParetoNBDFitter
-    from lifetimes.datasets import load_cdnow_summary
 
 POINTS = [
     (0.553, 10.578, 0.606, 11.669),  # the CDNOW estimate
@@ -37,7 +31,7 @@ POINT_IDS = ["cdnow-mle", "low-r", "high-r-low-s", "ridge", "short-scales"]
 
 @pytest.fixture(scope="module")
 def cdnow():
-    d = load_cdnow_summary()
+    d = crm.load_cdnow_summary()  # lifetimes' CDNOW summary (lifetimes.datasets needs pkg_resources)
     return tuple(d[c].to_numpy(float) for c in ("frequency", "recency", "T"))
 
 

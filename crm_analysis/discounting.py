@@ -51,8 +51,8 @@ import numpy as np
 
 from .errors import CRMDataError
 
-__all__ = ["period_rate", "discount_factors", "present_value_of_increments",
-           "geometric_annuity"]
+__all__ = ["period_rate", "discount_factors", "increment_weights",
+           "present_value_of_increments", "geometric_annuity"]
 
 #: Where in a period its cash flow falls, and how far before the period's end (in periods).
 TIMINGS = {"end": 0.0, "middle": 0.5, "start": 1.0}
@@ -164,6 +164,67 @@ def discount_factors(
     return 1.0 / (1 + discount_rate) ** (t / periods_per_year)
 
 
+def increment_weights(times, discount_rate: float, *, periods_per_year: float,
+                      delay: float = 0.0) -> np.ndarray:
+    """Weights that value a cumulative flow's increments from its values at ``times``.
+
+    The present value of the increments of a cumulative flow ``C``, each paid
+    at the end of its step (:func:`present_value_of_increments`), is linear in
+    the values ``C(t_k)``:
+
+        ``sum_k (C(t_k) - C(t_{k-1})) f_k = sum_k C(t_k) (f_k - f_{k+1})``
+
+    with ``f_k = (1 + d) ** (-(t_k + delay) / periods_per_year)``, ``C(t_0) = 0``
+    and ``f_{K+1} = 0``.  The weights ``f_k - f_{k+1}`` are all >= 0 (no
+    cancellation), and a model that can evaluate its cumulative flow at every
+    time point at once values it with one weighted sum
+    (:func:`crm_analysis.customer_lifetime_value` for BTYD models).
+
+    Parameters
+    ----------
+    times : sequence of float
+        Increasing time points ``t_1 < t_2 < ...`` (> 0), in periods.
+    discount_rate : float
+        Rate over ``periods_per_year`` periods (per period when it is 1).
+    periods_per_year : float
+        Periods in a year, or 1 when ``discount_rate`` is per period.
+    delay : float, default 0.0
+        Periods that pass before time 0 of the flow.
+
+    Returns
+    -------
+    ndarray
+        One weight per time point.
+
+    Raises
+    ------
+    CRMDataError
+        Bad rate, no time points, time points not increasing and positive.
+
+    Examples
+    --------
+    >>> w = increment_weights([1, 2, 3], 0.1, periods_per_year=1)
+    >>> flow = 2.0 * np.array([1, 2, 3])   # 2 a period, accrued evenly
+    >>> round(float(w @ flow), 4)          # 2 x (1/1.1 + 1/1.1^2 + 1/1.1^3)
+    4.9737
+    >>> increment_weights([1, 2, 3], 0.0, periods_per_year=1).tolist()  # undiscounted: C(t_K)
+    [0.0, 0.0, 1.0]
+    """
+    return _increment_weights(times, discount_rate, periods_per_year, delay, "increment_weights")
+
+
+def _increment_weights(times, discount_rate, periods_per_year, delay, where: str) -> np.ndarray:
+    _check_rate(discount_rate, periods_per_year, where)
+    t = np.asarray(times, dtype=float)
+    if t.ndim != 1 or t.size == 0 or not np.all(np.isfinite(t)) or t[0] <= 0 \
+            or np.any(np.diff(t) <= 0):
+        raise CRMDataError(f"{where}: times must be increasing positive time points, got {times!r}.")
+    if not np.isfinite(delay) or delay < 0:
+        raise CRMDataError(f"{where}: delay must be >= 0 periods, got {delay!r}.")
+    factors = 1.0 / (1 + discount_rate) ** ((t + delay) / periods_per_year)
+    return factors - np.append(factors[1:], 0.0)
+
+
 def present_value_of_increments(
     cumulative: Callable[[float], np.ndarray],
     times,
@@ -214,17 +275,11 @@ def present_value_of_increments(
     >>> round(float(pv[0]), 4)   # 2 x (1/1.1 + 1/1.1^2 + 1/1.1^3)
     4.9737
     """
-    where = "present_value_of_increments"
-    _check_rate(discount_rate, periods_per_year, where)
-    t = np.asarray(times, dtype=float)
-    if t.ndim != 1 or t.size == 0 or not np.all(np.isfinite(t)) or t[0] <= 0 \
-            or np.any(np.diff(t) <= 0):
-        raise CRMDataError(f"{where}: times must be increasing positive time points, got {times!r}.")
-    total = previous = 0.0
-    for edge in t:
-        current = np.asarray(cumulative(edge), dtype=float)
-        total = total + (current - previous) / (1 + discount_rate) ** ((edge + delay) / periods_per_year)
-        previous = current
+    weights = _increment_weights(times, discount_rate, periods_per_year, delay,
+                                 "present_value_of_increments")
+    total = 0.0
+    for edge, weight in zip(np.asarray(times, dtype=float), weights, strict=True):
+        total = total + weight * np.asarray(cumulative(edge), dtype=float)
     return np.asarray(total, dtype=float)
 
 

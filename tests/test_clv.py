@@ -976,6 +976,99 @@ def test_alive_series_equals_direct_sum(a):
         np.testing.assert_allclose(got, ref, rtol=1e-11)
 
 
+@pytest.mark.parametrize("a, b", [(2.0, 3.0), (0.8, 40.0), (5.9e6, 4.58e7), (50.0, 2e6)],
+                         ids=["small", "skewed", "millions", "mixed"])
+def test_beta_gauss_rule_reproduces_the_beta_moments(a, b):
+    # A 20-node Gauss rule integrates p^m exactly for m < 40: the Beta moments
+    # prod_{i<m} (a + i) / (a + b + i), including a and b in the millions where
+    # scipy.special.roots_jacobi's total mass overflows.
+    from crm_analysis.clv import _beta_gauss_rule
+
+    p, w = _beta_gauss_rule(a, b, 20)
+    assert ((p > 0) & (p < 1)).all()
+    for m in range(1, 8):
+        exact = np.prod([(a + i) / (a + b + i) for i in range(m)])
+        assert w @ p**m == pytest.approx(exact, rel=1e-12)
+
+
+@pytest.mark.parametrize("a, b, k, u", [(60.0, 180.0, 9.0, 0.9), (80.0, 5000.0, 40.0, 30.0),
+                                        (400.0, 60.0, 0.3, 0.3), (5.9e6, 4.58e7, 26.0, 0.4)],
+                         ids=["moderate", "b-large", "a-large", "homogeneous"])
+def test_alive_gauss_equals_mpmath_quadrature(a, b, k, u):
+    # E[(1 - (1 + p u)^-k) / p] over p ~ Beta(a, b), by 30-digit adaptive quadrature
+    # (for the homogeneous case, where the density is a spike, at the Beta mean
+    # plus the second-order delta-method term, whose next term is ~1e-16 relative).
+    import mpmath as mp
+
+    from crm_analysis.clv import _alive_gauss
+
+    got = _alive_gauss(np.array([a]), np.array([b]), np.array([k]), np.array([u]))[0]
+    mp.mp.dps = 30
+    g = lambda p: (1 - (1 + p * u) ** (-k)) / p  # noqa: E731
+    mean = mp.mpf(a) / (a + b)
+    if a + b < 1e6:
+        ref = mp.quad(lambda p: g(p) * p ** (a - 1) * (1 - p) ** (b - 1) / mp.beta(a, b),
+                      [0, mean / 2, mean, (1 + mean) / 2, 1])
+    else:
+        var = mean * (1 - mean) / (a + b + 1)
+        ref = g(mean) + mp.diff(g, mean, 2) * var / 2
+    assert got == pytest.approx(float(ref), rel=1e-13)
+
+
+def test_alive_gauss_equals_the_series_wherever_it_is_used():
+    # Random a, b, k, u over the ranges fits return; where the Gauss rule is chosen it
+    # must equal the positive series it replaces (checked against scipy above).
+    from crm_analysis.clv import _alive_gauss, _alive_series, _beta_concentrated
+
+    rng = np.random.default_rng(11)
+    n = 1000
+    a = np.exp(rng.uniform(np.log(50), np.log(1e7), n))
+    b = np.exp(rng.uniform(np.log(50), np.log(1e8), n))
+    k = np.exp(rng.uniform(np.log(0.05), np.log(60), n))
+    u = np.exp(rng.uniform(np.log(1e-3), np.log(50), n))
+    use = _beta_concentrated(a, b, u)
+    assert 0.2 * n < use.sum() < n  # both outcomes occur
+    idx = np.flatnonzero(use)[:150]
+    got = _alive_gauss(a[idx], b[idx], k[idx], u[idx])
+    series = np.array([_alive_series(a[i:i + 1], b[i:i + 1], k[i:i + 1], u[i:i + 1],
+                                     int(k[i] * u[i] + 12 * np.sqrt(k[i] * u[i] * (1 + u[i]))
+                                         + 50 * (1 + u[i]) + 20), 1 << 21)[0] for i in idx])
+    np.testing.assert_allclose(got, series, rtol=1e-11)
+
+
+@pytest.mark.parametrize("a, b, u, used", [
+    (0.8, 2.4, 0.5, False),      # spread-out dropout (CDNOW): closed form or series
+    (0.9, 0.05, 45.8, False),    # mass piled at p = 1, singularity close to 0
+    (20.0, 60.0, 0.5, False),    # too few "observations" for a bell shape
+    (5.9e6, 4.58e7, 0.5, True),  # nearly homogeneous dropout
+    (60.0, 180.0, 5.0, False),   # singularity -1/u within reach of the mass
+], ids=["cdnow", "b-tiny", "a-small", "homogeneous", "u-large"])
+def test_gauss_rule_is_chosen_only_where_it_is_exact(a, b, u, used):
+    from crm_analysis.clv import _beta_concentrated
+
+    assert _beta_concentrated(np.array([a]), np.array([b]), np.array([u]))[0] == used
+
+
+@pytest.mark.parametrize("model, params", [
+    ("bgnbd", [0.243, 4.414, 0.793, 2.426]), ("mbgnbd", [0.5, 5.0, 1.02, 3000.0]),
+    ("pareto", [0.553, 10.578, 0.606, 11.669]), ("nbd", [0.4, 5.0]),
+    ("bgnbd", [9.09, 105.9, 5.9e6, 4.58e7])],
+    ids=["bgnbd", "mbgnbd-series", "pareto", "nbd", "bgnbd-homogeneous"])
+def test_clv_in_one_pass_equals_the_period_by_period_sum(model, params):
+    # customer_lifetime_value sums all horizons over distinct (x, T) patterns at once;
+    # the definition is the loop over periods of (E[X(k)] - E[X(k-1)]) / (1 + d)^k.
+    m = crm.BTYDModel.from_params(model, params)
+    data = crm.load_cdnow_summary().iloc[::7]
+    got = crm.customer_lifetime_value(m, 30.0, data, horizon=26, discount_rate=0.01, margin=0.4)
+    prev = np.zeros(len(data))
+    ref = np.zeros(len(data))
+    for k in range(1, 27):
+        cur = m.expected_purchases(float(k), data).to_numpy()
+        ref += (cur - prev) / 1.01**k
+        prev = cur
+    np.testing.assert_allclose(got.to_numpy(), 0.4 * 30.0 * ref, rtol=1e-12)
+
+
 def test_alive_expectation_of_repeated_rows_equals_row_by_row():
     """The distinct-row shortcut (customers sharing a pattern) changes no value."""
     from crm_analysis.clv import _alive_expectation, _unique_rows

@@ -13,6 +13,7 @@ from crm_analysis import CRMDataError
 from crm_analysis.discounting import (
     discount_factors,
     geometric_annuity,
+    increment_weights,
     period_rate,
     present_value_of_increments,
 )
@@ -147,6 +148,34 @@ def test_a_linear_flow_at_whole_periods_is_the_end_annuity():
                                       periods_per_year=1)
     assert got[0] == pytest.approx(3.0 * discount_factors(10, 0.07, periods_per_year=1).sum(),
                                    rel=1e-14)
+
+
+@pytest.mark.parametrize("d, ppy, delay", [(0.2, 3.0, 0.5), (0.0, 1.0, 0.0), (0.1, 52.0, 4.0)],
+                         ids=["rate", "undiscounted", "weekly-delay"])
+def test_increment_weights_value_the_increments(d, ppy, delay):
+    # Weighted values of the flow equal the increments discounted one by one (brute-force loop).
+    rng = np.random.default_rng(3)
+    times = np.cumsum(rng.uniform(0.2, 2.0, 12))
+    flow = np.cumsum(rng.uniform(0.0, 3.0, (12, 4)), axis=0)  # four increasing flows
+    expected = np.zeros(4)
+    prev = np.zeros(4)
+    for t, c in zip(times, flow, strict=True):
+        expected += (c - prev) / (1 + d) ** ((t + delay) / ppy)
+        prev = c
+    w = increment_weights(times, d, periods_per_year=ppy, delay=delay)
+    assert (w >= 0).all()  # positive weights: no cancellation
+    np.testing.assert_allclose(w @ flow, expected, rtol=1e-13)
+
+
+@pytest.mark.parametrize("times", [[], [0.0, 1.0], [2.0, 1.0]], ids=["empty", "zero", "decreasing"])
+def test_increment_weights_reject_bad_times(times):
+    with pytest.raises(CRMDataError, match="^increment_weights: times"):
+        increment_weights(times, 0.1, periods_per_year=1)
+
+
+def test_increment_weights_reject_a_negative_delay():
+    with pytest.raises(CRMDataError, match="^increment_weights: delay"):
+        increment_weights([1.0, 2.0], 0.1, periods_per_year=1, delay=-1.0)
 
 
 @pytest.mark.parametrize("times", [[], [0.0, 1.0], [2.0, 1.0], [1.0, 1.0], [1.0, float("nan")]],

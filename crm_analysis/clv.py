@@ -451,10 +451,25 @@ def _optimise(fun, starts, *, grad=None, weight: float = 1.0, tol: float = 1e-3)
                 break
         return x, f, gain
 
+    loose_ends: list = []
+
     def attempt(gtol):
         ends = []
-        for x0 in starts:
-            res = run(x0, gtol, tol * 0.1)
+        for i, x0 in enumerate(starts):
+            res = None
+            if i < len(loose_ends):
+                previous = loose_ends[i]
+                if previous.status != 0:
+                    # The loose run stopped before its gradient test (line-search precision
+                    # loss, a stall, the iteration cap): BFGS's path does not depend on
+                    # gtol until that test, so a tighter run would end at the same point.
+                    res = previous
+                else:  # go on from where the loose run stopped
+                    x0 = previous.x
+            if res is None:
+                res = run(x0, gtol, tol * 0.1)
+            if gtol == 1e-5:
+                loose_ends.append(res)
             if np.all(np.isfinite(res.x)) and res.fun < 1e10:
                 ends.append(res)
         if not ends:

@@ -401,26 +401,145 @@ def _require_repeat_customers(summary: pd.DataFrame, customer_id: str, where: st
         )
 
 
-def _fit(summary: pd.DataFrame, model: str, notes: list[str]) -> BTYDModel:
-    """Fit one model, retried once with a small penalizer when the plain fit does not converge."""
+def _fit_one(summary: pd.DataFrame, model: str) -> tuple[BTYDModel, bool]:
+    """Fit one model, retried once with a small penalizer when the plain fit does not converge.
+
+    Returns the model and whether it is the penalised refit.
+    """
     try:
-        return fit_btyd(summary, model=model, time_unit="weeks")
+        return fit_btyd(summary, model=model, time_unit="weeks"), False
     except ConvergenceError:
-        notes.append(Message("note.penalised", model=model))
-        return fit_btyd(summary, model=model, time_unit="weeks", penalizer=0.001)
+        return fit_btyd(summary, model=model, time_unit="weeks", penalizer=0.001), True
 
 
-def _fit_all(summary: pd.DataFrame, notes: list[str], where: str) -> dict[str, BTYDModel]:
-    """BG/NBD (required) and Pareto/NBD (skipped with a note when it cannot be fitted)."""
-    out = {}
-    for label, key in REPORT_MODELS.items():
+def _fit_worker_main(argv: list[str]) -> None:
+    """Entry of the worker process of :func:`_fit_all`: SUMMARY.pkl MODEL OUT.pkl.
+
+    Writes :func:`_fit_one`'s result (or its CRMDataError) and the warnings it
+    raised, as (text, category) pairs for the caller to raise again.
+    """
+    import pickle
+
+    source, model, target = argv
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         try:
-            out[label] = _fit(summary, key, notes)
+            out = _fit_one(pd.read_pickle(source), model)
         except CRMDataError as exc:
-            if label == "BG/NBD":
-                raise
-            notes.append(Message("note.model_left_out", model=label, where=where,
-                                 reason=str(exc).splitlines()[0]))
+            out = exc
+    with open(target, "wb") as fh:
+        pickle.dump((out, [(str(w.message), w.category) for w in caught]), fh)
+
+
+#: From this many customers :func:`_fit_all` fits the Pareto/NBD in a second process
+#: while this one fits the BG/NBD (a new process costs about a second; the
+#: Pareto/NBD fit of a few hundred thousand customers takes ten).
+PARALLEL_MIN_CUSTOMERS = 100_000
+_FIT_COLUMNS = ["frequency", "recency", "T", "frequency_cal", "recency_cal", "T_cal"]
+_WORKER_CODE = ("import sys; from crm_analysis.report import _fit_worker_main; "
+                "_fit_worker_main(sys.argv[1:])")
+
+
+class _WorkerFits:
+    """The models :func:`_fit_all` fits in worker processes beside BG/NBD.
+
+    A plain ``python -c`` process, not :mod:`multiprocessing`: that would
+    import the caller's main script again in the worker (and run it, when the
+    script has no ``if __name__ == "__main__"`` guard).  The worker imports
+    this same copy of the package and exchanges files in a temporary folder.
+    """
+
+    def __init__(self, summary: pd.DataFrame, labels: list[str]):
+        import os
+        import subprocess
+        import sys
+        import tempfile
+
+        self.folder = tempfile.TemporaryDirectory(prefix="crm-analysis-fit-")
+        base = Path(self.folder.name)
+        source = base / "summary.pkl"
+        summary[[c for c in _FIT_COLUMNS if c in summary.columns]].to_pickle(source)
+        env = dict(os.environ)
+        here = str(Path(__file__).resolve().parent.parent)  # this copy of crm_analysis
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [here, env.get("PYTHONPATH")]))
+        self.jobs = {}
+        for label in labels:
+            target = base / f"{REPORT_MODELS[label]}.pkl"
+            proc = subprocess.Popen([sys.executable, "-c", _WORKER_CODE, str(source), REPORT_MODELS[label],
+                                     str(target)], env=env, stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            self.jobs[label] = (proc, target)
+
+    def result(self, label: str):
+        """(result, warnings) as :func:`_fit_worker_main` wrote them; None if the worker failed."""
+        import pickle
+
+        proc, target = self.jobs.pop(label)
+        if proc.wait() != 0 or not target.exists():
+            return None
+        with open(target, "rb") as fh:
+            return pickle.load(fh)
+
+    def close(self) -> None:
+        for proc, _ in self.jobs.values():  # not collected: an error stopped the report
+            proc.kill()
+            proc.wait()
+        self.jobs = {}
+        self.folder.cleanup()
+
+
+def _start_worker_fits(summary: pd.DataFrame, parallel: bool | None) -> _WorkerFits | None:
+    import os
+
+    if parallel is None:
+        parallel = len(summary) >= PARALLEL_MIN_CUSTOMERS and (os.cpu_count() or 1) > 1
+    if not parallel:
+        return None
+    try:
+        return _WorkerFits(summary, [label for label in REPORT_MODELS if label != "BG/NBD"])
+    except OSError:  # no second process here: fit one after the other
+        return None
+
+
+def _fit_all(summary: pd.DataFrame, notes: list[str], where: str, *,
+             parallel: bool | None = None) -> dict[str, BTYDModel]:
+    """BG/NBD (required) and Pareto/NBD (skipped with a note when it cannot be fitted).
+
+    ``parallel`` (default: from ``PARALLEL_MIN_CUSTOMERS`` customers on a machine
+    with two cores or more) fits the Pareto/NBD in a worker process meanwhile;
+    models, notes and warnings are the same, in the same order, as one after
+    the other.
+    """
+    workers = _start_worker_fits(summary, parallel)
+    out = {}
+    try:
+        for label, key in REPORT_MODELS.items():
+            try:
+                done = (workers.result(label) if workers is not None and label in workers.jobs
+                        else None)
+                if done is None:  # fitted here (also when the worker failed)
+                    model, penalised = _fit_one(summary, key)
+                else:
+                    result, caught = done
+                    for text, category in caught:
+                        warnings.warn(text, category, stacklevel=2)
+                    if isinstance(result, CRMDataError):
+                        raise result
+                    model, penalised = result
+            except CRMDataError as exc:
+                if isinstance(exc, ConvergenceError):  # the penalised refit failed too
+                    notes.append(Message("note.penalised", model=key))
+                if label == "BG/NBD":
+                    raise
+                notes.append(Message("note.model_left_out", model=label, where=where,
+                                     reason=str(exc).splitlines()[0]))
+                continue
+            if penalised:
+                notes.append(Message("note.penalised", model=key))
+            out[label] = model
+    finally:
+        if workers is not None:
+            workers.close()
     return out
 
 

@@ -6,6 +6,7 @@ import pytest
 
 import crm_analysis as crm
 from crm_analysis.report import SEGMENT_ACTIONS
+from crm_analysis.report import _fit_one as _FIT_ONE
 from crm_analysis.segments import RFM_SEGMENTS
 
 
@@ -243,3 +244,57 @@ def test_equity_interval_from_a_sample_is_scaled_to_the_base(cdnow, monkeypatch)
     assert lo / equity == pytest.approx(full_lo / equity, abs=0.03)
     assert hi / equity == pytest.approx(full_hi / equity, abs=0.03)
     assert any("seeded sample of 1,200 of the 2,357 customers" in n for n in sampled.notes)
+
+
+def _fit_all_recorded(summary, parallel, monkeypatch):
+    """Models, notes, warnings of report._fit_all, and the models fitted in this process."""
+    import warnings
+
+    from crm_analysis import report
+
+    fitted_here = []
+
+    def counting(data, model):
+        fitted_here.append(model)
+        return _FIT_ONE(data, model)
+
+    monkeypatch.setattr(report, "_fit_one", counting)
+    notes = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        models = report._fit_all(summary, notes, "whole", parallel=parallel)
+    return (models, [str(n) for n in notes], [(str(w.message), w.category) for w in caught],
+            fitted_here)
+
+
+@pytest.mark.parametrize("n_lines", [3000, 20000], ids=["penalised-refit", "flat-warning"])
+def test_fits_in_a_worker_process_equal_the_fits_here(n_lines, monkeypatch):
+    # The Pareto/NBD fitted in a second process: the same parameters, notes (a penalised
+    # refit on one log) and warnings (a flat likelihood on the other), in the same order.
+    from crm_analysis.simulate.largelog import synthetic_log
+
+    log = synthetic_log(n_lines, seed=1)
+    summary = crm.rfm_summary(log, customer_id="customer_id", date="date", amount="amount",
+                              freq="D", freq_multiplier=7)
+    here = _fit_all_recorded(summary, False, monkeypatch)
+    there = _fit_all_recorded(summary, True, monkeypatch)
+    assert here[3] == ["bgnbd", "pareto"] and there[3] == ["bgnbd"]  # Pareto/NBD in the worker
+    assert here[1] == there[1] and here[2] == there[2]
+    assert here[1] or here[2]  # the case exercises a note or a warning
+    assert list(here[0]) == list(there[0]) == ["BG/NBD", "Pareto/NBD"]
+    for label in here[0]:
+        np.testing.assert_allclose(there[0][label].params_, here[0][label].params_, rtol=1e-12)
+
+
+def test_a_failed_worker_falls_back_to_fitting_here(cdnow, monkeypatch):
+    from crm_analysis import report
+
+    summary = crm.rfm_summary(cdnow, customer_id="customer_id", date="date", amount="amount",
+                              freq="D", freq_multiplier=7)
+    here = _fit_all_recorded(summary, False, monkeypatch)
+    monkeypatch.setattr(report, "_WORKER_CODE", "import sys; sys.exit(3)")
+    there = _fit_all_recorded(summary, True, monkeypatch)
+    assert there[3] == ["bgnbd", "pareto"]  # the worker failed: both fitted here
+    assert here[1] == there[1]
+    np.testing.assert_allclose(there[0]["Pareto/NBD"].params_, here[0]["Pareto/NBD"].params_,
+                               rtol=1e-12)

@@ -43,6 +43,10 @@ from scipy import special
 
 #: Trapezoid nodes per integral.
 _N_NODES = 80
+#: Nodes of the coarse objective the optimiser's first passes use (relative error
+#: about 1e-10 in the log-likelihood, below 1e-5 in its gradient; Newton steps and every
+#: reported value use ``_N_NODES``).
+COARSE_NODES = 48
 #: Log-units below the mode at which the quadrature window ends on each side.
 _DROP = 46.0
 #: Largest u = log(tau - t) on the grid (e^u must stay finite); beyond it the
@@ -50,7 +54,7 @@ _DROP = 46.0
 _U_MAX = 700.0
 
 
-def tail_integrals(a, b, p, q, moments: bool = True):
+def tail_integrals(a, b, p, q, moments: bool = True, n_nodes: int = _N_NODES):
     """J = int_0^inf (p+y)^-a (q+y)^-b dy and the expectations its derivatives need.
 
     Parameters
@@ -67,6 +71,8 @@ def tail_integrals(a, b, p, q, moments: bool = True):
         ``1/(q+y)`` under the density proportional to the integrand, so that
         ``d log J / da = -e_log_p`` and ``d log J / dp = -a e_inv_p`` (same for b, q).
         Without ``moments`` only ``log_j`` is computed (the others are None).
+    n_nodes : int
+        Quadrature nodes (default ``_N_NODES``).
 
     Examples
     --------
@@ -95,8 +101,8 @@ def tail_integrals(a, b, p, q, moments: bool = True):
     right = np.maximum(0.0, np.maximum(lp, lq) - u_mode) + 5.0 + _DROP / m
     right = np.minimum(right, _U_MAX - u_mode)
     v_lo, v_hi = -np.arcsinh(left / c), np.arcsinh(right / c)
-    h = (v_hi - v_lo) / (_N_NODES - 1)
-    ev = np.exp(v_lo[:, None] + h[:, None] * np.arange(_N_NODES))
+    h = (v_hi - v_lo) / (n_nodes - 1)
+    ev = np.exp(v_lo[:, None] + h[:, None] * np.arange(n_nodes))
     inv_ev = 1.0 / ev
     u = u_mode[:, None] + (0.5 * c)[:, None] * (ev - inv_ev)
     jac = (0.5 * c * h)[:, None] * (ev + inv_ev)
@@ -185,13 +191,13 @@ def _dot(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.einsum("i,i->", a, b))
 
 
-def _bracket(params, rows: _Rows, grad: bool):
+def _bracket(params, rows: _Rows, grad: bool, n_nodes: int = _N_NODES):
     """log of the bracket per row and, with grad, the weighted sums of its derivatives."""
     r, alpha, s, beta = (float(v) for v in params)
     k1 = r + rows.x1
-    j1 = tail_integrals(k1 + 1.0, s, alpha + rows.t1, beta + rows.t1, moments=grad)
+    j1 = tail_integrals(k1 + 1.0, s, alpha + rows.t1, beta + rows.t1, moments=grad, n_nodes=n_nodes)
     k2 = r + rows.x2
-    j2 = tail_integrals(k2, s + 1.0, alpha + rows.t2, beta + rows.t2, moments=grad)
+    j2 = tail_integrals(k2, s + 1.0, alpha + rows.t2, beta + rows.t2, moments=grad, n_nodes=n_nodes)
     term1 = np.log(k1) + j1[0]
     term2 = np.log(s) + j2[0]
     t1, t2 = term1[rows.i1], term2[rows.i2]
@@ -212,10 +218,10 @@ def _bracket(params, rows: _Rows, grad: bool):
     return log_b, g
 
 
-def loglik(params, rows: _Rows, grad: bool = False):
+def loglik(params, rows: _Rows, grad: bool = False, n_nodes: int = _N_NODES):
     """Weighted total log-likelihood and, with ``grad``, its gradient in (r, alpha, s, beta)."""
     r, alpha, s, beta = (float(v) for v in params)
-    log_b, g_b = _bracket(params, rows, grad)
+    log_b, g_b = _bracket(params, rows, grad, n_nodes)
     xu, wx = rows.x_unique, rows.w_x
     wsum = wx.sum()
     total = (_dot(wx, special.gammaln(r + xu) - special.gammaln(r))
@@ -251,14 +257,15 @@ def from_search(theta) -> np.ndarray:
     return p
 
 
-def search_objective(x, tx, T, w, penalizer: float = 0.0):
+def search_objective(x, tx, T, w, penalizer: float = 0.0, n_nodes: int = _N_NODES):
     """Mean penalised negative log-likelihood and its gradient in the search coordinates.
 
     The coordinates are (log r, log alpha, log s, log s/beta) and the penalty
     ``penalizer * sum(params**2)`` is lifetimes' L2 penalty.  Returns
     ``(fun, grad)``; both evaluate the likelihood once per point (the last
     point is cached, since optimisers ask for the value and the gradient at
-    the same point one after the other).
+    the same point one after the other).  ``n_nodes``: quadrature nodes
+    (``COARSE_NODES`` for the optimiser's first passes).
     """
     rows = prepare(x, tx, T, w)
     wsum = float(rows.w.sum())
@@ -270,7 +277,7 @@ def search_objective(x, tx, T, w, penalizer: float = 0.0):
             p = from_search(theta)
             r, alpha, s, beta = p
             with np.errstate(all="ignore"):
-                ll, g = loglik(p, rows, grad=True)
+                ll, g = loglik(p, rows, grad=True, n_nodes=n_nodes)
             # chain rule: r, alpha, s depend on one coordinate each; beta = s e^-theta3
             g_theta = np.array([r * g[0], alpha * g[1], s * g[2] + beta * g[3], -beta * g[3]])
             pen = penalizer * float(np.sum(p**2))

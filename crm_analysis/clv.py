@@ -373,7 +373,8 @@ class _Optimum:
     message: str
 
 
-def _optimise(fun, starts, *, grad=None, weight: float = 1.0, tol: float = 1e-3) -> _Optimum:
+def _optimise(fun, starts, *, grad=None, weight: float = 1.0, tol: float = 1e-3,
+              coarse=None) -> _Optimum:
     """Minimise a mean negative log-likelihood over log-parameters from several starts.
 
     Every start runs a BFGS; the best end point is refined by Newton steps on a
@@ -389,6 +390,9 @@ def _optimise(fun, starts, *, grad=None, weight: float = 1.0, tol: float = 1e-3)
     log-likelihood changes by less than ``tol`` per e-fold change of every
     parameter, or (on a ridge running to the edge of the parameter space, where
     neither test applies) two starts end within ``tol`` of the best value.
+    ``coarse``: a cheaper (fun, grad) pair of the same objective for the BFGS
+    runs; the ends are then valued again on ``fun`` and every test and Newton
+    step uses ``fun``/``grad``.
     """
     analytic = grad is not None
     grad = grad or (lambda t: _central_grad(fun, t))
@@ -406,6 +410,18 @@ def _optimise(fun, starts, *, grad=None, weight: float = 1.0, tol: float = 1e-3)
             g = grad(t)
         return np.where(np.isfinite(g), g, 0.0)
 
+    run_fun, run_grad = safe, safe_grad
+    if coarse is not None:
+        def run_fun(t):
+            with np.errstate(all="ignore"):
+                v = coarse[0](t)
+            return v if np.isfinite(v) else 1e10
+
+        def run_grad(t):
+            with np.errstate(all="ignore"):
+                g = coarse[1](t)
+            return np.where(np.isfinite(g), g, 0.0)
+
     def run(x0, gtol, stall):
         history = []
 
@@ -418,7 +434,7 @@ def _optimise(fun, starts, *, grad=None, weight: float = 1.0, tol: float = 1e-3)
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            return optimize.minimize(safe, np.asarray(x0, float), jac=safe_grad, method="BFGS",
+            return optimize.minimize(run_fun, np.asarray(x0, float), jac=run_grad, method="BFGS",
                                      callback=stop_when_flat,
                                      options={"gtol": gtol, "maxiter": 2000})
 
@@ -474,6 +490,11 @@ def _optimise(fun, starts, *, grad=None, weight: float = 1.0, tol: float = 1e-3)
                 ends.append(res)
         if not ends:
             return None
+        if coarse is not None:  # value the ends on the full objective (copies: loose_ends keeps its own)
+            ends = [optimize.OptimizeResult({**res, "fun": safe(res.x)}) for res in ends]
+            ends = [res for res in ends if res.fun < 1e10]
+            if not ends:
+                return None
         ends.sort(key=lambda res: res.fun)
         best = ends[0]
         # Two starts ending within ``tol`` of the best value: the best is reproducible.
@@ -1185,14 +1206,18 @@ def _fit_scaled(key: str, x, tx, T, w, penalizer: float, nbd: np.ndarray | None 
     the Pareto/NBD ``_pareto_likelihood`` (value and analytic gradient from one
     pass over the distinct (x, t) integrals).
     """
+    coarse = None
     if key == "pareto":
         fun, grad = _pareto_likelihood.search_objective(x, tx, T, w, penalizer)
+        # BFGS on a cheaper quadrature (40% fewer nodes); Newton finishes on the full one
+        coarse = _pareto_likelihood.search_objective(x, tx, T, w, penalizer,
+                                                     n_nodes=_pareto_likelihood.COARSE_NODES)
     else:
         rows = _likelihood.Rows(x, tx, T, w) if rows is None else rows
         objective = _likelihood.Objective(_likelihood.CONTINUOUS[key], rows, penalizer)
         fun, grad = objective.fun, objective.grad
     starts = [_to_search(key, np.exp(x0)) for x0 in _starts(key, nbd)]
-    opt = _optimise(fun, starts, grad=grad, weight=float(w.sum()))
+    opt = _optimise(fun, starts, grad=grad, weight=float(w.sum()), coarse=coarse)
     opt.x = _from_search(key, opt.x)
     return opt
 

@@ -212,3 +212,22 @@ def test_cdnow_mle_unchanged(aggregate):
         for sign in (1, -1):
             other = m.params_.to_numpy() * np.exp(sign * step)
             assert ParetoNBDFitter._negative_log_likelihood(other, x, tx, T, np.ones(len(x)), 0.0) >= best
+
+
+@pytest.mark.parametrize("params, value_tol", [
+    ([0.553, 10.578, 0.606, 11.669], 1e-10 * 9595),
+    ([5.74, 10.0, 1.68, 30.0], 1e-10 * 23000),
+    # s in the millions: s log(beta) ~ 1.7e8 leaves both rules ~1e-4 of rounding noise,
+    # still far below the optimiser's tolerance of 1e-3
+    ([50.0, 60.0, 8e6, 1.1e9], 1e-3)],
+    ids=["cdnow-mle", "homogeneous-ish", "dropout-ridge"])
+def test_coarse_quadrature_is_close_enough_for_the_first_passes(params, value_tol):
+    # The optimiser's BFGS passes use COARSE_NODES; its accuracy against the full rule
+    # (itself checked against 40-digit mpmath above) is what the passes rely on.
+    s = crm.load_cdnow_summary()
+    rows = pl.prepare(s["frequency"].to_numpy(float), s["recency"].to_numpy(float),
+                      s["T"].to_numpy(float))
+    full, g_full = pl.loglik(params, rows, grad=True)
+    coarse, g_coarse = pl.loglik(params, rows, grad=True, n_nodes=pl.COARSE_NODES)
+    assert abs(coarse - full) < value_tol
+    np.testing.assert_allclose(g_coarse, g_full, rtol=1e-5)

@@ -34,8 +34,9 @@ Private helpers (not re-exported): ``_checks`` (input checks and error wording),
 ``_cleaning`` (text and number cleaning of client logs), ``_resources`` (bundled files),
 ``_summary`` (the RFM summary core shared by the pandas and out-of-core engines),
 ``_deprecation`` (renamed keywords kept for one release behind a ``DeprecationWarning``),
-``_likelihood`` (vectorised model likelihoods with analytic gradients behind the fits) and
-``_pareto_likelihood`` (the Pareto/NBD likelihood with its analytic gradient).
+``_likelihood`` (vectorised model likelihoods with analytic gradients behind the fits),
+``_pareto_likelihood`` (the Pareto/NBD likelihood with its analytic gradient) and
+``_allocator`` (the C allocator setting of the processes the package owns).
 DEVELOPERS.md's layout table describes each file.
 """
 

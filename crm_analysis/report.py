@@ -420,6 +420,9 @@ def _fit_worker_main(argv: list[str]) -> None:
     """
     import pickle
 
+    from ._allocator import keep_freed_memory
+
+    keep_freed_memory()
     source, model, target = argv
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

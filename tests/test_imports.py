@@ -19,7 +19,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "crm_analysis"
 #: any layer below it, never one above.  A package (``plotting``, ``simulate``)
 #: is one unit: its ``__init__`` and modules count as the package.
 LAYERS = [
-    ["errors", "_deprecation"],
+    ["errors", "_deprecation", "_allocator"],
     ["_checks", "_cleaning", "_resources", "dates", "io", "fitted", "discounting", "_likelihood"],
     ["_summary"],                     # the RFM summary core shared by every engine
     ["largedata"],                    # out-of-core summary engines (DuckDB, Dask)

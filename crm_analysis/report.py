@@ -798,9 +798,10 @@ def analyse_client(
     # customer and purchase day, with its lines, orders and lines of positive amount.
     by_day = isinstance(validation, LogFileCleaning)
     if by_day:
-        log = pd.read_parquet(validation.day_log)
-        source = str(validation.day_log)  # rfm_summary reads it with DuckDB
-        n_lines, last_date = int(log["_lines"].sum()), validation.last_date
+        # Never loaded: every step below reads the file with DuckDB (the day log of a
+        # 10-million-line export has about 9 million rows).
+        log = source = str(validation.day_log)
+        n_lines, last_date = validation.n_kept, validation.last_date
         first_date, mean_amount = validation.first_date, validation.total_amount / n_lines
     else:
         log = source = validation.data
@@ -908,11 +909,14 @@ def analyse_client(
     scores = scores.join(rfm.drop(columns=[c for c in rfm.columns if c in scores.columns]))
     # Orders to serve are purchase days, as in the RFM summary (same-day purchases are one order).
     if by_day:
-        totals = customer_totals(log, customer_id=customer_id, sums=[amount, "_orders"]).rename(
+        totals = customer_totals(log, customer_id=customer_id,
+                                 sums=[amount, "_orders", "_buying"]).rename(
             columns={amount: "revenue", "_orders": "orders"})
+        n_buying = int(totals.pop("_buying").sum())  # lines of positive amount
     else:
         totals = customer_totals(log, customer_id=customer_id, sums=[amount],
                                  counts={"orders": date}).rename(columns={amount: "revenue"})
+        n_buying = int((log[amount] > 0).sum())
     scores["revenue"] = totals["revenue"].reindex(scores.index)
     whale = None
     if cost_per_order is not None:
@@ -947,10 +951,8 @@ def analyse_client(
 
     # Cohorts: a month counts as buying only with a line of positive amount (a month
     # holding only cancellations or returns is not "still buying").
-    buying = log[log["_buying" if by_day else amount] > 0]
-    cohorts = cohort_retention(buying, customer_id=customer_id, date=date, freq="M",
-                               observation_end=end)
-    n_buying = int(buying["_buying"].sum()) if by_day else len(buying)
+    cohorts = cohort_retention(log, customer_id=customer_id, date=date, freq="M",
+                               observation_end=end, buying="_buying" if by_day else amount)
     if n_buying < n_lines:
         notes.append(Message("note.cohort_lines", n=n_lines - n_buying))
     step("cohorts")

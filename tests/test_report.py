@@ -164,6 +164,26 @@ def test_cohorts_ignore_months_of_cancellations_only():
     assert jan[2] == bought_in_march["customer_id"].nunique()
 
 
+def test_analysis_of_a_parquet_log_equals_the_analysis_of_the_frame(mixed_log, tmp_path,
+                                                                    monkeypatch):
+    """The day-level path (cleaned out of core, aggregated in DuckDB) and the pandas path
+    agree on a log with same-day lines, cancellations and a month of cancellations only."""
+    monkeypatch.setattr(crm.report, "EQUITY_INTERVAL_DRAWS", 2)  # the interval is not compared
+    path = tmp_path / "export.parquet"
+    mixed_log.drop(columns="category").to_parquet(path, index=False)
+    kwargs = {"observation_end": "2021-06-30", "cost_per_order": 1.5, "margin": 0.4}
+    frame = crm.analyse_client(mixed_log.drop(columns="category"), **kwargs)
+    files = crm.analyse_client(path, **kwargs)
+    assert isinstance(files.validation, crm.LogFileCleaning)
+    pd.testing.assert_frame_equal(files.scores, frame.scores, check_exact=False, rtol=1e-9)
+    for table in ("share", "active"):
+        pd.testing.assert_frame_equal(getattr(files.cohorts, table), getattr(frame.cohorts, table))
+    pd.testing.assert_series_equal(files.cohorts.size, frame.cohorts.size)
+    pd.testing.assert_frame_equal(files.segments, frame.segments, check_exact=False, rtol=1e-9)
+    assert [str(n) for n in files.notes] == [str(n) for n in frame.notes]
+    assert files.headline["n_lines"] == frame.headline["n_lines"]
+
+
 def test_rhythm_rule_needs_three_purchase_days():
     active = pd.DataFrame({"frequency": [1, 2], "recency": [1 / 7, 2 / 7], "T": [30.0, 30.0],
                            "p_alive": [0.9, 0.9], "recommends": [0, 0]})

@@ -314,18 +314,33 @@ class SavedAnalysis:
         return self.tables[name]
 
 
-def load_client_analysis(folder) -> SavedAnalysis:
+def load_client_analysis(folder, *, columns: dict[str, list[str]] | None = None) -> SavedAnalysis:
     """Read what :meth:`ClientAnalysis.save` wrote (Parquet and JSON only).
+
+    Parameters
+    ----------
+    folder : str or Path
+        The folder :meth:`ClientAnalysis.save` wrote.
+    columns : dict, optional
+        Table name -> the columns to read of it (the index comes along).  The
+        report template reads two columns of ``scores``, which has one row per
+        customer: at ten million lines the whole table would double the memory
+        that the report's two processes hold together.
 
     Examples
     --------
     >>> import tempfile, crm_analysis as crm
     >>> a = crm.analyse_client(crm.load_cdnow().head(3000), progress=False)  # doctest: +SKIP
     >>> saved = load_client_analysis(a.save(tempfile.mkdtemp()))  # doctest: +SKIP
+    >>> load_client_analysis(a.save(tempfile.mkdtemp()),
+    ...                      columns={"scores": ["clv"]})["scores"].columns.tolist()  # doctest: +SKIP
+    ['clv']
     """
     folder = Path(folder)
+    columns = columns or {}
     facts = json.loads((folder / "analysis.json").read_text(encoding="utf-8"))
-    tables = {p.stem: pd.read_parquet(p) for p in sorted(folder.glob("*.parquet"))}
+    tables = {p.stem: pd.read_parquet(p, columns=columns.get(p.stem))
+              for p in sorted(folder.glob("*.parquet"))}
     objects = {name: _load_dataclass(spec, folder) for name, spec in facts.pop("objects").items()}
     return SavedAnalysis(tables=tables, facts=facts, objects=objects)
 
@@ -941,6 +956,7 @@ def analyse_client(
         scores["segment"].astype(str).map(SEGMENT_ACTIONS).fillna("Keep serving."),
         split.data["action"].reindex(scores.index),
     )
+    del behaviour, traits, active, split  # copies of the scores: a large base holds them twice
     segments = scores.groupby("segment", observed=True).agg(
         customers=("clv", "size"), revenue=("revenue", "sum"), clv=("clv", "sum"),
         p_alive=("p_alive", "mean"))

@@ -28,6 +28,16 @@ def test_one_row_per_customer_with_valid_scores(result, cdnow):
     np.testing.assert_allclose(scores["revenue"], cdnow.groupby("customer_id")["amount"].sum())
 
 
+def test_recommended_action_is_the_segments_or_the_at_risk_one(result):
+    """Row by row: the RFM segment's action when not at risk, else the at-risk action."""
+    actions = dict(crm.AT_RISK_ACTIONS)
+    expected = [SEGMENT_ACTIONS[seg] if risk == "not at risk" else actions[risk]
+                for seg, risk in zip(result.scores["segment"].astype(str), result.scores["at_risk"],
+                                     strict=True)]
+    assert result.scores["recommended_action"].tolist() == expected
+    assert (result.scores["at_risk"] != "not at risk").any()
+
+
 def test_clv_is_linear_in_margin(result, cdnow):
     doubled = crm.analyse_client(cdnow, margin=0.6)
     np.testing.assert_allclose(doubled.scores["clv"], 2 * result.scores["clv"], rtol=1e-12)

@@ -629,7 +629,10 @@ def _duckdb_periods(con, typed, freq, where, max_code, end_code, amount, freq_mu
 
     The arithmetic is done in SQL with the same IEEE operations as the pandas
     path (integer differences, then one division), and the rows come back
-    sorted, so that Python holds just the output columns once.
+    sorted, so that Python holds just the output columns once.  Amounts are
+    added with ``fsum`` (compensated summation): a plain ``sum`` depends on the
+    order in which DuckDB's threads meet the rows, so two runs on one file
+    could differ in the last bit and move a customer across an RFM quantile.
     """
     code = _code_sql("ts", freq)
     mult = float(freq_multiplier)
@@ -641,13 +644,13 @@ def _duckdb_periods(con, typed, freq, where, max_code, end_code, amount, freq_mu
     )
     query = f"""
         WITH periods AS (
-            SELECT cid, code, sum(amt) AS s
+            SELECT cid, code, fsum(amt) AS s
             FROM (SELECT cid, {code} AS code, amt FROM {typed} WHERE {where})
             WHERE code <= {int(max_code)}
             GROUP BY cid, code
         ), customers AS (
             SELECT cid, count(*) AS n, min(code) AS first, max(code) AS last,
-                   sum(s) AS total, arg_min(s, code) AS first_s
+                   fsum(s) AS total, arg_min(s, code) AS first_s
             FROM periods GROUP BY cid
         )
         SELECT cid, CAST({repeat} AS DOUBLE) AS frequency,

@@ -696,13 +696,18 @@ def behavioural_loyalty(
     out["tenure_weeks"] = summ["T"]
     with np.errstate(divide="ignore", invalid="ignore"):
         out["repeat_rate"] = np.where(summ["T"] > 0, summ["frequency"] / summ["T"], np.nan)
+    # From whole-day sums: n gaps, their total and the total of their squares (exact
+    # integers), so a CV of exactly 1 (a Poisson-like buyer at the trait's threshold) is
+    # 1.0 whichever engine summed, not 1 +/- one rounding step.
     g = gap_stats.reindex(out.index)
-    out["regularity_cv"] = np.where(g["count"] >= 2, g["std"] / g["mean"], np.nan)
-    since_last = summ["T"] - summ["recency"]
-    out["weeks_since_last"] = since_last
-    out["recency_ratio"] = np.where(
-        (g["count"] >= 1) & (g["mean"] > 0), since_last / g["mean"], np.nan
-    )
+    n, s1, s2 = (g[c].fillna(0).to_numpy(dtype=np.int64) for c in ("count", "sum", "sum_squares"))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = s1 / (7.0 * n)  # weeks
+        cv2 = (n * (n * s2 - s1 * s1)) / ((n - 1) * s1 * s1)
+        out["regularity_cv"] = np.where(n >= 2, np.sqrt(cv2), np.nan)
+        since_last = summ["T"] - summ["recency"]
+        out["weeks_since_last"] = since_last
+        out["recency_ratio"] = np.where((n >= 1) & (s1 > 0), since_last / mean, np.nan)
     if category is not None:
         out["breadth"] = breadth.reindex(out.index).fillna(0)
     if amount is not None:
@@ -723,7 +728,7 @@ def behavioural_loyalty(
 
 
 def _day_measures(transactions, customer_id, date, amount, category, observation_end):
-    """Gaps between purchase days (weeks: mean, std, count), spend and breadth per customer."""
+    """Gaps between purchase days (days: count, sum, sum of squares), spend and breadth per customer."""
     when = pd.to_datetime(transactions[date], format="mixed").dt.floor("D")
     if getattr(when.dt, "tz", None) is not None:
         when = when.dt.tz_localize(None)
@@ -734,8 +739,10 @@ def _day_measures(transactions, customer_id, date, amount, category, observation
         tx, when = transactions.loc[inside], when.loc[inside]
     days = pd.DataFrame({"c": tx[customer_id].to_numpy(), "d": when.to_numpy()})
     days = days.drop_duplicates().sort_values(["c", "d"])
-    gaps = days.groupby("c")["d"].diff().dt.days / 7.0
-    gap_stats = gaps.groupby(days["c"]).agg(["mean", "std", "count"])
+    gaps = days.groupby("c")["d"].diff().dt.days  # whole days
+    gap_stats = pd.DataFrame({"count": gaps.groupby(days["c"]).count(),
+                              "sum": gaps.groupby(days["c"]).sum(),
+                              "sum_squares": (gaps * gaps).groupby(days["c"]).sum()})
     spend = tx.groupby(customer_id)[amount].sum() if amount is not None else None
     breadth = None
     if category is not None:
@@ -766,14 +773,15 @@ def _day_measures_files(source, customer_id, date, amount, category, observation
         res = fetch_columns(con, f"""
             WITH days AS (SELECT DISTINCT {cid} AS cid, {day} AS d FROM log WHERE {inside}),
             gaps AS (SELECT cid, date_diff('day', lag(d) OVER (PARTITION BY cid ORDER BY d), d)
-                                 / 7.0 AS g FROM days)
-            SELECT cid, avg(g) AS mean, stddev_samp(g) AS std, count(g) AS count
+                                 AS g FROM days)
+            SELECT cid, count(g) AS count, coalesce(sum(g), 0) AS sum,
+                   coalesce(sum(g * g), 0) AS sum_squares
             FROM gaps GROUP BY cid ORDER BY cid""")
         index = pd.Index(res.pop("cid"))
         gap_stats = pd.DataFrame(res, index=index)
         spend = breadth = None
         if amount is not None:
-            res = fetch_columns(con, f"SELECT {cid} AS cid, sum(CAST({sql_identifier(amount)} "
+            res = fetch_columns(con, f"SELECT {cid} AS cid, fsum(CAST({sql_identifier(amount)} "
                                      f"AS DOUBLE)) AS s FROM log WHERE {inside} GROUP BY {cid}")
             spend = pd.Series(res["s"], index=res["cid"])
         if category is not None:

@@ -157,7 +157,7 @@ def _customer_totals_files(source, customer_id: str, sums: list[str], counts: di
         n, n_bad = con.execute(f"SELECT count(*), count(*) FILTER (WHERE {bad}) FROM log").fetchone()
         if n == 0 or n_bad:
             return None
-        parts = [f"sum(CAST({sql_identifier(c)} AS DOUBLE)) AS s{i}" for i, c in enumerate(sums)]
+        parts = [f"fsum(CAST({sql_identifier(c)} AS DOUBLE)) AS s{i}" for i, c in enumerate(sums)]
         parts += [f"count(DISTINCT {sql_identifier(c)}) AS n{i}" for i, c in enumerate(counts.values())]
         res = fetch_columns(con, f"SELECT {cid} AS cid{''.join(', ' + p for p in parts)} "
                                  f"FROM log GROUP BY {cid} ORDER BY {cid}")

@@ -950,11 +950,11 @@ def clean_log_files(
             SELECT _row, CAST({cid} AS {id_type}), CAST({sql_identifier(date)} AS TIMESTAMP),
                    CAST({sql_identifier(amount)} AS DOUBLE) FROM _kept""")
         n_kept, first, last, total = con.execute(
-            "SELECT count(*), min(ts), max(ts), coalesce(sum(amt), 0) FROM clean").fetchall()[0]
+            "SELECT count(*), min(ts), max(ts), coalesce(fsum(amt), 0) FROM clean").fetchall()[0]
         workdir.mkdir(parents=True, exist_ok=True)
         day_log = workdir / "day_log.parquet"
         con.execute(f"""COPY (SELECT cid AS {cid}, date_trunc('day', ts) AS {sql_identifier(date)},
-                                     sum(amt) AS {sql_identifier(amount)}, count(*) AS _lines,
+                                     fsum(amt) AS {sql_identifier(amount)}, count(*) AS _lines,
                                      count(DISTINCT ts) AS _orders,
                                      count(*) FILTER (WHERE amt > 0) AS _buying
                               FROM clean GROUP BY ALL)

@@ -249,9 +249,26 @@ def test_behavioural_loyalty_of_a_parquet_file_equals_the_frame(mixed_log, tmp_p
     expected = crm.behavioural_loyalty(log, p_alive=False, **kwargs)
     got = crm.behavioural_loyalty(path, p_alive=False, **kwargs)
     pd.testing.assert_frame_equal(got, expected, check_exact=False, rtol=1e-12)
+    # the CV comes from whole-day sums: equal to the bit, so no trait flips at its threshold
+    pd.testing.assert_series_equal(got["regularity_cv"], expected["regularity_cv"],
+                                   check_exact=True)
     # the traits the report reads follow
     pd.testing.assert_frame_equal(crm.loyalty_traits(got), crm.loyalty_traits(expected))
     assert expected.loc[1000, "purchases"] == 1 and np.isnan(expected.loc[1000, "regularity_cv"])
+
+
+def test_regularity_cv_of_exactly_one_is_one_on_both_paths(tmp_path):
+    """Gaps of 9, 46, 107, 23 and 15 days: mean 40, sample SD sqrt(6400 / 4) = 40, so CV = 1
+    exactly, the threshold of the regular-repeat trait (max_cv=1 is inclusive)."""
+    days = np.cumsum([0, 9, 46, 107, 23, 15])
+    log = pd.DataFrame({"customer_id": 7, "date": pd.Timestamp("2020-01-06")
+                        + pd.to_timedelta(days, "D")})
+    log.to_parquet(tmp_path / "log.parquet", index=False)
+    for source in (log, tmp_path / "log.parquet"):
+        b = crm.behavioural_loyalty(source, p_alive=False)
+        assert b.loc[7, "regularity_cv"] == 1.0
+        assert b.loc[7, "recency_ratio"] == 0.0  # last purchase on the last day
+        assert bool(crm.loyalty_traits(b).loc[7, "regular_repeat"])
 
 
 def test_behavioural_loyalty_of_a_parquet_day_log_equals_the_lines(mixed_log, tmp_path):

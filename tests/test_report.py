@@ -225,6 +225,11 @@ def test_saved_analysis_round_trips(holdout, tmp_path):
     assert saved.facts["model_choice"] == holdout.model_choice
     assert saved.facts["headline"]["n_customers"] == 2357
     assert not list(tmp_path.glob("a/*.pkl")) and not list(tmp_path.glob("a/*.pickle"))
+    # the report template reads only the two score columns it shows
+    some = crm.report.load_client_analysis(tmp_path / "a", columns={"scores": ["clv", "at_risk"]})
+    pd.testing.assert_frame_equal(some["scores"], holdout.scores[["clv", "at_risk"]],
+                                  check_categorical=False)
+    pd.testing.assert_frame_equal(some["segments"], saved["segments"])
 
 
 def test_weekly_discount_rate_compounds_to_the_annual_rate(result):

@@ -228,6 +228,14 @@ def log_connection(source, *, where: str, memory_limit: str = "1GB"):
         spill.cleanup()
 
 
+def sql_missing(column: str, sql_type: str) -> str:
+    """SQL that is true where ``column`` is missing as pandas sees it (NULL, or NaN in floats)."""
+    column = sql_identifier(column)
+    if sql_type.startswith(("FLOAT", "DOUBLE")):
+        return f"({column} IS NULL OR isnan({column}))"
+    return f"{column} IS NULL"
+
+
 def fetch_columns(con, query: str) -> dict[str, np.ndarray]:
     """Run ``query`` and return its columns as NumPy arrays (SQL NULL as NaN in numeric columns)."""
     out = {}

@@ -49,6 +49,7 @@ from .largedata import (
     log_connection,
     read_log_files,
     sql_identifier,
+    sql_missing,
 )
 
 __all__ = [
@@ -316,7 +317,8 @@ def _cohort_counts_files(source, customer_id, date, step, observation_end, compl
         cid, ts = sql_identifier(customer_id), f"CAST({sql_identifier(date)} AS TIMESTAMP)"
         counted = "TRUE" if buying is None else f"{sql_identifier(buying)} > 0"
         n_bad, n_counted, last = con.execute(
-            f"SELECT count(*) FILTER (WHERE {cid} IS NULL OR {ts} IS NULL "
+            f"SELECT count(*) FILTER (WHERE {sql_missing(customer_id, types[customer_id])} "
+            f"OR {ts} IS NULL "
             + ("" if buying is None else f"OR {sql_identifier(buying)} IS NULL "
                f"OR NOT isfinite(CAST({sql_identifier(buying)} AS DOUBLE))")
             + f"), count(*) FILTER (WHERE {counted}), max({ts}) FILTER (WHERE {counted}) FROM log"

@@ -36,6 +36,7 @@ from .largedata import (
     log_connection,
     read_log_files,
     sql_identifier,
+    sql_missing,
 )
 
 __all__ = [
@@ -151,9 +152,9 @@ def _customer_totals_files(source, customer_id: str, sums: list[str], counts: di
         if firsts or not all(types[c].startswith(SQL_NUMBERS) for c in sums):
             return None
         cid = sql_identifier(customer_id)
-        bad = " OR ".join([f"{cid} IS NULL"] + [f"{sql_identifier(c)} IS NULL OR NOT "
-                                                f"isfinite(CAST({sql_identifier(c)} AS DOUBLE))"
-                                                for c in sums])
+        bad = " OR ".join([sql_missing(customer_id, types[customer_id])]
+                          + [f"{sql_identifier(c)} IS NULL OR NOT "
+                             f"isfinite(CAST({sql_identifier(c)} AS DOUBLE))" for c in sums])
         n, n_bad = con.execute(f"SELECT count(*), count(*) FILTER (WHERE {bad}) FROM log").fetchone()
         if n == 0 or n_bad:
             return None

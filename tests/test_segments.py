@@ -193,6 +193,18 @@ def test_customer_totals_of_a_parquet_file_falls_back_to_the_frame(mixed_log, tm
     assert str(got.value) == str(expected.value)
 
 
+def test_customer_totals_of_a_parquet_file_with_nan_ids_raises(tmp_path):
+    """A float id column may hold NaN rather than null (written by other tools than pandas)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    ids = pa.array([1.0, float("nan"), 2.0], from_pandas=False)
+    pq.write_table(pa.table({"customer_id": ids, "amount": [1.0, 2.0, 3.0]}),
+                   tmp_path / "nan.parquet")
+    with pytest.raises(CRMDataError, match="'customer_id' has missing ids: 1 row"):
+        customer_totals(tmp_path / "nan.parquet", sums=["amount"])
+
+
 # ---------------------------------------------------------------- whale curve
 
 def test_whale_curve_small_case_exact():

@@ -500,7 +500,14 @@ def _recommended_actions(segment: pd.Series, not_at_risk: pd.Series,
     seg_map = np.array([code[t] for t in seg_levels] + [code["Keep serving."]])
     risk_map = np.array([code[t] for t in risk_levels] + [-1])
     codes = np.where(not_at_risk.to_numpy(), seg_map[seg.codes], risk_map[risk_codes])
-    return pd.Series(pd.Categorical.from_codes(codes, levels), index=segment.index).astype(str)
+    text_dtype = pd.Series(levels).dtype  # what pandas makes of text: "str" from pandas 3 on
+    if getattr(text_dtype, "storage", None) == "pyarrow":  # decoded by Arrow, no Python strings
+        import pyarrow as pa
+
+        text = pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32(), mask=codes < 0),
+                                              pa.array(levels, pa.string())).dictionary_decode()
+        return pd.Series(pd.array(text, dtype=text_dtype), index=segment.index)
+    return pd.Series(pd.Categorical.from_codes(codes, levels), index=segment.index).astype(text_dtype)
 
 
 def check_client_log(
@@ -794,8 +801,8 @@ def analyse_client(
     if cost_per_order is not None and cost_per_order < 0:
         raise CRMDataError(f"analyse_client: cost_per_order must be >= 0, got {cost_per_order!r} "
                            "(CLI --cost-per-order).")
-    steps = ["validation", "RFM summary", "model fits", "holdout check", "scores",
-             "segments and at-risk", "cohorts", "survey"]
+    steps = ["validation", "RFM summary", "cohorts", "model fits", "holdout check", "scores",
+             "segments and at-risk", "survey"]
     bar = tqdm(total=len(steps), desc="analysis", disable=not progress, leave=False)
 
     def step(name: str) -> None:
@@ -855,6 +862,27 @@ def analyse_client(
     if calibration_end is not None:
         holdout_summary = rfm_summary(source, calibration_end=calibration_end, **weeks)
     step("RFM summary")
+
+    # The other per-customer aggregations of the log run here, while the process is still
+    # small: on a Parquet source each is a DuckDB pass over the day log that needs a few
+    # hundred MB for a moment (issue 16: the report's peak memory).
+    # Orders to serve are purchase days, as in the RFM summary (same-day purchases are one order).
+    if by_day:
+        totals = customer_totals(log, customer_id=customer_id,
+                                 sums=[amount, "_orders", "_buying"]).rename(
+            columns={amount: "revenue", "_orders": "orders"})
+        n_buying = int(totals.pop("_buying").sum())  # lines of positive amount
+    else:
+        totals = customer_totals(log, customer_id=customer_id, sums=[amount],
+                                 counts={"orders": date}).rename(columns={amount: "revenue"})
+        n_buying = int((log[amount] > 0).sum())
+    traits = loyalty_traits(behavioural_loyalty(log, customer_id=customer_id, date=date,
+                                                observation_end=end, p_alive=False, horizon=None))
+    # Cohorts: a month counts as buying only with a line of positive amount (a month
+    # holding only cancellations or returns is not "still buying").
+    cohorts = cohort_retention(log, customer_id=customer_id, date=date, freq="M",
+                               observation_end=end, buying="_buying" if by_day else amount)
+    step("cohorts")
 
     noise = (DeprecationWarning, PendingDeprecationWarning, FutureWarning, RuntimeWarning)
     with warnings.catch_warnings(record=True) as caught:
@@ -942,16 +970,6 @@ def analyse_client(
 
     rfm = rfm_segments(rfm_scores(summary))
     scores = scores.join(rfm.drop(columns=[c for c in rfm.columns if c in scores.columns]))
-    # Orders to serve are purchase days, as in the RFM summary (same-day purchases are one order).
-    if by_day:
-        totals = customer_totals(log, customer_id=customer_id,
-                                 sums=[amount, "_orders", "_buying"]).rename(
-            columns={amount: "revenue", "_orders": "orders"})
-        n_buying = int(totals.pop("_buying").sum())  # lines of positive amount
-    else:
-        totals = customer_totals(log, customer_id=customer_id, sums=[amount],
-                                 counts={"orders": date}).rename(columns={amount: "revenue"})
-        n_buying = int((log[amount] > 0).sum())
     scores["revenue"] = totals["revenue"].reindex(scores.index)
     whale = None
     if cost_per_order is not None:
@@ -963,9 +981,6 @@ def analyse_client(
         scores["profit"] = prof.profit.reindex(scores.index).to_numpy()
         whale = whale_curve(scores["profit"], revenue=scores["revenue"])
 
-    behaviour = behavioural_loyalty(log, customer_id=customer_id, date=date,
-                                    observation_end=end, p_alive=False, horizon=None)
-    traits = loyalty_traits(behaviour)
     trait_cols = [c for c in traits.columns if traits[c].notna().any()]
     # Only the columns the split reads: it copies its input, one row per customer.
     active = scores[["frequency", "recency", "T", "p_alive"]].join(
@@ -976,7 +991,7 @@ def analyse_client(
     scores["recommended_action"] = _recommended_actions(
         scores["segment"], scores["at_risk"] == "not at risk",
         split.data["action"].reindex(scores.index))
-    del behaviour, traits, active, split
+    del traits, active, split
     segments = scores.groupby("segment", observed=True).agg(
         customers=("clv", "size"), revenue=("revenue", "sum"), clv=("clv", "sum"),
         p_alive=("p_alive", "mean"))
@@ -985,13 +1000,8 @@ def analyse_client(
         segments[col] = segments[total] / segments[total].sum() if segments[total].sum() else 0.0
     step("segments and at-risk")
 
-    # Cohorts: a month counts as buying only with a line of positive amount (a month
-    # holding only cancellations or returns is not "still buying").
-    cohorts = cohort_retention(log, customer_id=customer_id, date=date, freq="M",
-                               observation_end=end, buying="_buying" if by_day else amount)
     if n_buying < n_lines:
         notes.append(Message("note.cohort_lines", n=n_lines - n_buying))
-    step("cohorts")
 
     survey_result = None
     if survey is not None:

@@ -322,6 +322,27 @@ def _without_iri_grammar() -> None:
         sys.modules.setdefault("rfc3987_syntax", None)  # None: `import` raises ImportError
 
 
+def _return_freed_memory() -> None:
+    """Give the memory of freed objects back to the system before the report kernel starts.
+
+    The peak of a report is that of the process tree (this process and the
+    kernel).  Python frees the analysis' arrays, but glibc keeps freed heap
+    pages for reuse and Arrow's allocator keeps its own pool; both are asked
+    to return what is unused.  Elsewhere (no glibc) this only collects garbage.
+    """
+    import ctypes
+    import gc
+
+    gc.collect()
+    if "pyarrow" in sys.modules:
+        sys.modules["pyarrow"].default_memory_pool().release_unused()
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
+        except (OSError, AttributeError):  # musl and other C libraries: nothing to trim
+            pass
+
+
 def _run_template(params: dict, executed: Path, bar) -> None:
     """Execute the report template in a kernel that only displays the saved analysis.
 
@@ -496,7 +517,12 @@ def report(transactions: str, customer_id: str, date: str, amount: str | None, s
         from .forecast import save_model as write_model
 
         write_model(ScoringModel.from_client_analysis(result, amount=amount), save_model)
-    del checked
+    # The kernel reads the saved folder only: what is said at the end is kept, the scores
+    # and summaries are let go, so that the two processes never hold them both.
+    cleaning_summary, notes = _cli_text(result.validation.summary()), list(result.notes)
+    survey_result, model_choice = result.survey, result.model_choice
+    del checked, result
+    _return_freed_memory()
     step("running the report notebook")
     executed = out / "report.ipynb"
     _run_template({"analysis_dir": str((out / "analysis").resolve()),
@@ -513,16 +539,16 @@ def report(transactions: str, customer_id: str, date: str, amount: str | None, s
     bar.update(bar.total - bar.n)
     bar.set_postfix_str("done")
     bar.close()
-    click.echo(_cli_text(result.validation.summary()))
-    for note in result.notes:
+    click.echo(cleaning_summary)
+    for note in notes:
         click.echo(f"note: {note}")
-    if result.survey is not None:
-        sv = result.survey
+    if survey_result is not None:
+        sv = survey_result
         click.echo(f"survey: {sv.n_used:,} of {sv.n_responses:,} responses used for the drivers; "
                    f"{sv.n_responses - sv.n_used:,} left out ({sv.dropped or 'none'}).")
         for note in sv.notes:
             click.echo(f"note: {note}")
-    click.echo(f"model: {result.model_choice}")
+    click.echo(f"model: {model_choice}")
     click.echo(f"done: {out / 'report.html'} and {out / 'customer_scores.csv'}"
                + (f"; model saved to {save_model}" if save_model is not None else ""))
 

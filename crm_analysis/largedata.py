@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import glob as _glob
 import os
+import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -99,7 +101,8 @@ def is_dask_frame(data) -> bool:
     return module.split(".")[0] in ("dask", "dask_expr") and hasattr(data, "map_partitions")
 
 
-def expand_source(source) -> list[str]:
+def expand_source(source, where: str = "rfm_summary") -> list[str]:
+    """The files of a source (a path, a folder, a glob or a list of them), sorted per item."""
     items = [source] if isinstance(source, (str, os.PathLike)) else list(source)
     files: list[str] = []
     for item in items:
@@ -114,7 +117,7 @@ def expand_source(source) -> list[str]:
         else:
             matched = [item] if Path(item).exists() else []
         if not matched:
-            raise CRMDataError(f"rfm_summary: no file matches {item!r}.")
+            raise CRMDataError(f"{where}: no file matches {item!r}.")
         files.extend(matched)
     return files
 
@@ -156,6 +159,92 @@ def read_log_files(source, columns: list[str] | None = None) -> pd.DataFrame:
     """
     files = expand_source(source)
     return pd.concat([pd.read_parquet(f, columns=columns) for f in files], ignore_index=True)
+
+
+#: DuckDB column types read as numbers, and as timestamps without a zone, by the file paths.
+SQL_NUMBERS = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+               "UINTEGER", "UBIGINT", "FLOAT", "DOUBLE", "DECIMAL")
+SQL_TIMESTAMPS = ("TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S", "DATE")
+
+
+def is_plain_timestamp(sql_type: str) -> bool:
+    """A DuckDB timestamp or date type without a time zone."""
+    return sql_type.startswith(SQL_TIMESTAMPS) and "TIME ZONE" not in sql_type
+
+
+@contextmanager
+def log_connection(source, *, where: str, memory_limit: str = "1GB"):
+    """A DuckDB connection with the view ``log`` over a Parquet log, and the log's column types.
+
+    The per-customer analyses that accept a Parquet source
+    (:func:`crm_analysis.customer_totals`, :func:`crm_analysis.behavioural_loyalty`,
+    :func:`crm_analysis.cohort_retention`) run their SQL here, so that a large log
+    is aggregated without being loaded: DuckDB holds at most ``memory_limit`` and
+    spills to a temporary folder past it.  A DuckDB error becomes a one-line
+    :class:`CRMDataError` starting with ``where``.
+
+    Yields
+    ------
+    (connection, dict)
+        The connection, and column name -> DuckDB type (upper case).
+
+    Raises
+    ------
+    CRMDataError
+        No file matches, a file is not Parquet, or DuckDB cannot read it.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = tempfile.mkdtemp() + "/log.parquet"
+    >>> pd.DataFrame({"customer_id": [1, 1, 2], "amount": [2.0, 3.0, 4.0]}).to_parquet(path)
+    >>> with log_connection(path, where="example") as (con, types):
+    ...     con.execute("SELECT count(DISTINCT customer_id) FROM log").fetchone()[0], types["amount"]
+    (2, 'DOUBLE')
+    """
+    import duckdb
+
+    files = expand_source(source, where)
+    other = [f for f in files if not f.lower().endswith(_PARQUET)]
+    if other:
+        raise CRMDataError(f"{where}: reads Parquet files only, got {Path(other[0]).name}; "
+                           "read other files with crm_analysis.read_table first.")
+    listed = "[" + ", ".join(sql_literal(f) for f in files) + "]"
+    con = duckdb.connect()
+    spill = tempfile.TemporaryDirectory(prefix="crm-duckdb-")
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        con.execute("SET enable_progress_bar = false")
+        con.execute("SET preserve_insertion_order = false")
+        con.execute(f"SET memory_limit = {sql_literal(memory_limit)}")
+        con.execute(f"SET temp_directory = {sql_literal(spill.name)}")
+        con.execute(f"CREATE TEMP VIEW log AS SELECT * FROM read_parquet({listed}, union_by_name = true)")
+        types = {r[0]: str(r[1]).upper() for r in con.execute("DESCRIBE SELECT * FROM log").fetchall()}
+        yield con, types
+    except duckdb.Error as exc:
+        raise CRMDataError(duckdb_error_message(exc, files, where)) from None
+    finally:
+        con.close()
+        spill.cleanup()
+
+
+def sql_missing(column: str, sql_type: str) -> str:
+    """SQL that is true where ``column`` is missing as pandas sees it (NULL, or NaN in floats)."""
+    column = sql_identifier(column)
+    if sql_type.startswith(("FLOAT", "DOUBLE")):
+        return f"({column} IS NULL OR isnan({column}))"
+    return f"{column} IS NULL"
+
+
+def fetch_columns(con, query: str) -> dict[str, np.ndarray]:
+    """Run ``query`` and return its columns as NumPy arrays (SQL NULL as NaN in numeric columns)."""
+    out = {}
+    for name, values in con.execute(query).fetchnumpy().items():
+        if isinstance(values, np.ma.MaskedArray):
+            values = (np.ma.filled(values.astype(float), np.nan) if values.dtype.kind in "iufb"
+                      else np.ma.filled(values.astype(object), None))
+        out[name] = np.asarray(values)
+    return out
 
 
 def _reader(files: list[str], file_format: str | None) -> str:
@@ -548,7 +637,10 @@ def _duckdb_periods(con, typed, freq, where, max_code, end_code, amount, freq_mu
 
     The arithmetic is done in SQL with the same IEEE operations as the pandas
     path (integer differences, then one division), and the rows come back
-    sorted, so that Python holds just the output columns once.
+    sorted, so that Python holds just the output columns once.  Amounts are
+    added with ``fsum`` (compensated summation): a plain ``sum`` depends on the
+    order in which DuckDB's threads meet the rows, so two runs on one file
+    could differ in the last bit and move a customer across an RFM quantile.
     """
     code = _code_sql("ts", freq)
     mult = float(freq_multiplier)
@@ -560,13 +652,13 @@ def _duckdb_periods(con, typed, freq, where, max_code, end_code, amount, freq_mu
     )
     query = f"""
         WITH periods AS (
-            SELECT cid, code, sum(amt) AS s
+            SELECT cid, code, fsum(amt) AS s
             FROM (SELECT cid, {code} AS code, amt FROM {typed} WHERE {where})
             WHERE code <= {int(max_code)}
             GROUP BY cid, code
         ), customers AS (
             SELECT cid, count(*) AS n, min(code) AS first, max(code) AS last,
-                   sum(s) AS total, arg_min(s, code) AS first_s
+                   fsum(s) AS total, arg_min(s, code) AS first_s
             FROM periods GROUP BY cid
         )
         SELECT cid, CAST({repeat} AS DOUBLE) AS frequency,

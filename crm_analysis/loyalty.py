@@ -33,6 +33,16 @@ from ._deprecation import renamed_kwargs
 from .discounting import period_rate
 from .drivers import _missing_codes
 from .errors import CRMDataError, describe_rows
+from .largedata import (
+    SQL_NUMBERS,
+    fetch_columns,
+    is_file_source,
+    is_plain_timestamp,
+    log_connection,
+    read_log_files,
+    sql_identifier,
+    sql_literal,
+)
 from .transactions import rfm_summary
 
 if TYPE_CHECKING:
@@ -603,9 +613,13 @@ def behavioural_loyalty(
 
     Parameters
     ----------
-    transactions : DataFrame
+    transactions : DataFrame, or str / Path of a Parquet log
         One row per purchase (line); never modified.  Clean it with
-        :func:`crm_analysis.validate_transactions` first.
+        :func:`crm_analysis.validate_transactions` first.  A Parquet file,
+        folder or glob (for example the day-level log of
+        :func:`crm_analysis.clean_log_files`) is aggregated in DuckDB without
+        being loaded, with the same result; one whose dates are not plain
+        timestamps is read into pandas with only the columns named here.
     customer_id, date : str
         Column names.
     amount, category : str, optional
@@ -664,18 +678,17 @@ def behavioural_loyalty(
         transactions, customer_id=customer_id, date=date, amount=amount,
         freq="D", freq_multiplier=7, observation_end=observation_end,
     )
-    when = pd.to_datetime(transactions[date], format="mixed").dt.floor("D")
-    if getattr(when.dt, "tz", None) is not None:
-        when = when.dt.tz_localize(None)
-    tx = transactions
-    if observation_end is not None:
-        # later purchases are outside the window for every measure, not only for RFM
-        inside = when <= pd.Timestamp(observation_end)
-        tx, when = transactions.loc[inside], when.loc[inside]
-    days = pd.DataFrame({"c": tx[customer_id].to_numpy(), "d": when.to_numpy()})
-    days = days.drop_duplicates().sort_values(["c", "d"])
-    gaps = days.groupby("c")["d"].diff().dt.days / 7.0
-    gap_stats = gaps.groupby(days["c"]).agg(["mean", "std", "count"])
+    if is_file_source(transactions):
+        measures = _day_measures_files(transactions, customer_id, date, amount, category,
+                                       observation_end)
+        if measures is None:  # dates that need the pandas reader
+            transactions = read_log_files(transactions, list(dict.fromkeys(
+                c for c in (customer_id, date, amount, category) if c is not None)))
+    if not is_file_source(transactions):
+        if category is not None and category not in transactions.columns:
+            raise CRMDataError(f"behavioural_loyalty: column {category!r} not found.")
+        measures = _day_measures(transactions, customer_id, date, amount, category, observation_end)
+    gap_stats, spend, breadth = measures
 
     out = pd.DataFrame(index=summ.index)
     out["purchases"] = summ["frequency"] + 1
@@ -683,22 +696,22 @@ def behavioural_loyalty(
     out["tenure_weeks"] = summ["T"]
     with np.errstate(divide="ignore", invalid="ignore"):
         out["repeat_rate"] = np.where(summ["T"] > 0, summ["frequency"] / summ["T"], np.nan)
+    # From whole-day sums: n gaps, their total and the total of their squares (exact
+    # integers), so a CV of exactly 1 (a Poisson-like buyer at the trait's threshold) is
+    # 1.0 whichever engine summed, not 1 +/- one rounding step.
     g = gap_stats.reindex(out.index)
-    out["regularity_cv"] = np.where(g["count"] >= 2, g["std"] / g["mean"], np.nan)
-    since_last = summ["T"] - summ["recency"]
-    out["weeks_since_last"] = since_last
-    out["recency_ratio"] = np.where(
-        (g["count"] >= 1) & (g["mean"] > 0), since_last / g["mean"], np.nan
-    )
+    n, s1, s2 = (g[c].fillna(0).to_numpy(dtype=np.int64) for c in ("count", "sum", "sum_squares"))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = s1 / (7.0 * n)  # weeks
+        cv2 = (n * (n * s2 - s1 * s1)) / ((n - 1) * s1 * s1)
+        out["regularity_cv"] = np.where(n >= 2, np.sqrt(cv2), np.nan)
+        since_last = summ["T"] - summ["recency"]
+        out["weeks_since_last"] = since_last
+        out["recency_ratio"] = np.where((n >= 1) & (s1 > 0), since_last / mean, np.nan)
     if category is not None:
-        if category not in transactions.columns:
-            raise CRMDataError(f"behavioural_loyalty: column {category!r} not found.")
-        cats = tx[[customer_id, category]].dropna()
-        out["breadth"] = cats.groupby(customer_id)[category].nunique().reindex(out.index).fillna(0)
+        out["breadth"] = breadth.reindex(out.index).fillna(0)
     if amount is not None:
-        out["monetary_value"] = (
-            tx.groupby(customer_id)[amount].sum().reindex(out.index) / out["purchases"]
-        )
+        out["monetary_value"] = spend.reindex(out.index) / out["purchases"]
     if p_alive:
         from . import clv  # the CLV module owns the BTYD models
 
@@ -712,6 +725,71 @@ def behavioural_loyalty(
                 discount_rate=weekly,
             ).to_numpy()
     return out
+
+
+def _day_measures(transactions, customer_id, date, amount, category, observation_end):
+    """Gaps between purchase days (days: count, sum, sum of squares), spend and breadth per customer."""
+    when = pd.to_datetime(transactions[date], format="mixed").dt.floor("D")
+    if getattr(when.dt, "tz", None) is not None:
+        when = when.dt.tz_localize(None)
+    tx = transactions
+    if observation_end is not None:
+        # later purchases are outside the window for every measure, not only for RFM
+        inside = when <= pd.Timestamp(observation_end)
+        tx, when = transactions.loc[inside], when.loc[inside]
+    days = pd.DataFrame({"c": tx[customer_id].to_numpy(), "d": when.to_numpy()})
+    days = days.drop_duplicates().sort_values(["c", "d"])
+    gaps = days.groupby("c")["d"].diff().dt.days  # whole days
+    gap_stats = pd.DataFrame({"count": gaps.groupby(days["c"]).count(),
+                              "sum": gaps.groupby(days["c"]).sum(),
+                              "sum_squares": (gaps * gaps).groupby(days["c"]).sum()})
+    spend = tx.groupby(customer_id)[amount].sum() if amount is not None else None
+    breadth = None
+    if category is not None:
+        cats = tx[[customer_id, category]].dropna()
+        breadth = cats.groupby(customer_id)[category].nunique()
+    return gap_stats, spend, breadth
+
+
+def _day_measures_files(source, customer_id, date, amount, category, observation_end):
+    """:func:`_day_measures` of a Parquet log in DuckDB; None when its dates need pandas."""
+    where = "behavioural_loyalty"
+    with log_connection(source, where=where) as (con, types):
+        if category is not None and category not in types:
+            raise CRMDataError(f"{where}: column {category!r} not found.")
+        if date not in types or not is_plain_timestamp(types[date]):
+            return None  # a missing column or text dates: worded or read by the pandas path
+        if amount is not None and not types.get(amount, "").startswith(SQL_NUMBERS):
+            return None
+        cid, cat = sql_identifier(customer_id), sql_identifier(category or "")
+        day = f"date_trunc('day', CAST({sql_identifier(date)} AS TIMESTAMP))"
+        inside = "TRUE"
+        if observation_end is not None:
+            end = pd.Timestamp(observation_end)
+            if end.tz is not None:
+                return None
+            # a day counts when its midnight is not after the end, as in the pandas path
+            inside = f"{day} <= {sql_literal(end.floor('us').isoformat())}::TIMESTAMP"
+        res = fetch_columns(con, f"""
+            WITH days AS (SELECT DISTINCT {cid} AS cid, {day} AS d FROM log WHERE {inside}),
+            gaps AS (SELECT cid, date_diff('day', lag(d) OVER (PARTITION BY cid ORDER BY d), d)
+                                 AS g FROM days)
+            SELECT cid, count(g) AS count, coalesce(sum(g), 0) AS sum,
+                   coalesce(sum(g * g), 0) AS sum_squares
+            FROM gaps GROUP BY cid ORDER BY cid""")
+        index = pd.Index(res.pop("cid"))
+        gap_stats = pd.DataFrame(res, index=index)
+        spend = breadth = None
+        if amount is not None:
+            res = fetch_columns(con, f"SELECT {cid} AS cid, fsum(CAST({sql_identifier(amount)} "
+                                     f"AS DOUBLE)) AS s FROM log WHERE {inside} GROUP BY {cid}")
+            spend = pd.Series(res["s"], index=res["cid"])
+        if category is not None:
+            # customers without a known category are missing here, as after dropna()
+            res = fetch_columns(con, f"SELECT {cid} AS cid, count(DISTINCT {cat}) AS n FROM log "
+                                     f"WHERE {inside} AND {cat} IS NOT NULL GROUP BY {cid}")
+            breadth = pd.Series(res["n"].astype(np.int64), index=res["cid"])
+    return gap_stats, spend, breadth
 
 
 def _ordered_panel(panel, customer_id, choice, occasion, where) -> pd.DataFrame:

@@ -36,11 +36,21 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
-from ._checks import binary_column, require_columns, require_frame
+from ._checks import binary_column, numeric_column, require_columns, require_frame
 from ._deprecation import renamed_kwargs
 from .discounting import geometric_annuity
 from .errors import CRMDataError, NotFittedError, describe_rows
 from .fitted import _CustomerModel, standard_errors
+from .largedata import (
+    SQL_NUMBERS,
+    fetch_columns,
+    is_file_source,
+    is_plain_timestamp,
+    log_connection,
+    read_log_files,
+    sql_identifier,
+    sql_missing,
+)
 
 __all__ = [
     "CohortRetention",
@@ -147,6 +157,7 @@ def cohort_retention(
     freq: str = "M",
     observation_end=None,
     complete_periods: bool = True,
+    buying: str | None = None,
 ) -> CohortRetention:
     """Acquisition-cohort retention table from a transaction log.
 
@@ -159,8 +170,12 @@ def cohort_retention(
 
     Parameters
     ----------
-    data : DataFrame
-        One row per transaction (or line); never modified.
+    data : DataFrame, or str / Path of a Parquet log
+        One row per transaction (or line); never modified.  A Parquet file,
+        folder or glob is aggregated in DuckDB without being loaded, with the
+        same result; a log whose dates are not plain timestamps, or that
+        fails a check, is read into pandas with only the columns named here
+        (so that the error is worded as for a DataFrame).
     customer_id, date : str
         Column names.
     freq : {"M", "Q"}, default "M"
@@ -171,6 +186,11 @@ def cohort_retention(
     complete_periods : bool, default True
         Ignore a last calendar period that ``observation_end`` cuts short (its
         shares would look like a drop in retention).
+    buying : str, optional
+        A numeric column whose rows count only when above zero (an amount, or
+        a count of lines of positive amount): a period holding only returns
+        or cancellations is then not "still buying".  The table is that of
+        the remaining rows (the default ``observation_end`` is their last date).
 
     Returns
     -------
@@ -201,10 +221,17 @@ def cohort_retention(
     (['2020-01', '2020-02'], [[1.0, 0.0, 0.5], [1.0, 1.0, nan]])
     """
     where = "cohort_retention"
-    require_frame(data, where)
-    require_columns(data, {"customer_id": customer_id, "date": date}, where)
     if freq not in ("M", "Q"):
         raise CRMDataError(f"{where}: freq must be 'M' or 'Q', got {freq!r}.")
+    step = 1 if freq == "M" else 3
+    if is_file_source(data):
+        counts = _cohort_counts_files(data, customer_id, date, step, observation_end,
+                                      complete_periods, buying)
+        if counts is not None:
+            return _cohort_tables(*counts, step=step, freq=freq)
+        data = read_log_files(data, [c for c in (customer_id, date, buying) if c is not None])
+    require_frame(data, where)
+    require_columns(data, {"customer_id": customer_id, "date": date, "buying": buying}, where)
     ids = data[customer_id]
     if ids.isna().any():
         raise CRMDataError(f"{where}: column {customer_id!r} has missing ids: "
@@ -216,18 +243,16 @@ def cohort_retention(
         raise CRMDataError(f"{where}: column {date!r} has missing or non-date values: "
                            + describe_rows(data, dates.isna(), [customer_id, date]))
     ns = dates.to_numpy(dtype="datetime64[ns]")
-    step = 1 if freq == "M" else 3
+    if buying is not None:
+        counted = (numeric_column(data, buying, where, shown=[customer_id, date]) > 0).to_numpy()
+        if not counted.any():
+            raise CRMDataError(f"{where}: column {buying!r}: no row above zero (no purchase to count).")
+        ids, ns = ids[counted], ns[counted]
     # Month number since 1970-01; quarters start in Jan/Apr/Jul/Oct, so // 3.
     codes = ns.astype("datetime64[M]").astype(np.int64) // step
 
     end = pd.Timestamp(ns.max()) if observation_end is None else pd.Timestamp(observation_end)
-    end_code = int(np.datetime64(end.to_datetime64(), "M").astype(np.int64)) // step
-    last_code = end_code
-    if complete_periods:
-        # The period is complete when the day after observation_end opens a new one.
-        next_day = np.datetime64((end.normalize() + pd.Timedelta(days=1)).to_datetime64(), "M")
-        if int(next_day.astype(np.int64)) // step == end_code:
-            last_code = end_code - 1
+    last_code = _last_complete_code(end, step, complete_periods)
     keep = codes <= last_code
     if not keep.any():
         raise CRMDataError(f"{where}: no transaction in a complete period up to {end.date()}.")
@@ -238,7 +263,25 @@ def cohort_retention(
     np.minimum.at(first, cust, codes)
     cohort = first[cust]
     pairs = pd.DataFrame({"c": cust, "cohort": cohort, "k": codes - cohort}).drop_duplicates()
-    active = pairs.groupby(["cohort", "k"]).size().unstack("k")
+    return _cohort_tables(pairs.groupby(["cohort", "k"]).size(), last_code, int((~keep).sum()),
+                          step=step, freq=freq)
+
+
+def _last_complete_code(end: pd.Timestamp, step: int, complete_periods: bool) -> int:
+    """Code of the last period counted: ``end``'s, or the one before when ``end`` cuts it short."""
+    end_code = int(np.datetime64(end.to_datetime64(), "M").astype(np.int64)) // step
+    if complete_periods:
+        # The period is complete when the day after observation_end opens a new one.
+        next_day = np.datetime64((end.normalize() + pd.Timedelta(days=1)).to_datetime64(), "M")
+        if int(next_day.astype(np.int64)) // step == end_code:
+            return end_code - 1
+    return end_code
+
+
+def _cohort_tables(counts: pd.Series, last_code: int, n_excluded: int, *, step: int,
+                   freq: str) -> CohortRetention:
+    """The cohort tables from customers per (cohort code, periods since), sorted by both."""
+    active = counts.unstack("k")
     size = active[0]
     # Cells beyond the observation window are unknown, not zero.
     horizon = last_code - active.index.to_numpy()[:, None]
@@ -253,7 +296,53 @@ def cohort_retention(
         frame.columns = pd.Index(frame.columns.astype(int)).rename(None)
     size = pd.Series(size.to_numpy(dtype=int), index=labels, name="customers")
     return CohortRetention(share=share, active=active, size=size, freq=freq,
-                           n_excluded_rows=int((~keep).sum()))
+                           n_excluded_rows=n_excluded)
+
+
+def _cohort_counts_files(source, customer_id, date, step, observation_end, complete_periods,
+                         buying):
+    """Customers per (cohort, periods since) of a Parquet log in DuckDB.
+
+    Returns (counts, last_code, excluded rows) for :func:`_cohort_tables`, or None
+    when the pandas path must read the log (dates that are not plain timestamps,
+    a non-numeric ``buying`` column, or a check that fails and must be worded).
+    """
+    where = "cohort_retention"
+    with log_connection(source, where=where) as (con, types):
+        require_columns(pd.DataFrame(columns=list(types)),
+                        {"customer_id": customer_id, "date": date, "buying": buying}, where)
+        if not is_plain_timestamp(types[date]) or (
+                buying is not None and not types[buying].startswith(SQL_NUMBERS)):
+            return None
+        cid, ts = sql_identifier(customer_id), f"CAST({sql_identifier(date)} AS TIMESTAMP)"
+        counted = "TRUE" if buying is None else f"{sql_identifier(buying)} > 0"
+        n_bad, n_counted, last = con.execute(
+            f"SELECT count(*) FILTER (WHERE {sql_missing(customer_id, types[customer_id])} "
+            f"OR {ts} IS NULL "
+            + ("" if buying is None else f"OR {sql_identifier(buying)} IS NULL "
+               f"OR NOT isfinite(CAST({sql_identifier(buying)} AS DOUBLE))")
+            + f"), count(*) FILTER (WHERE {counted}), max({ts}) FILTER (WHERE {counted}) FROM log"
+        ).fetchone()
+        if n_bad or not n_counted:
+            return None
+        end = pd.Timestamp(last) if observation_end is None else pd.Timestamp(observation_end)
+        last_code = _last_complete_code(end, step, complete_periods)
+        # month number since 1970-01, floored to quarters as numpy's // does
+        code = f"CAST(floor(((year({ts}) - 1970) * 12 + month({ts}) - 1) / {step}) AS BIGINT)"
+        res = fetch_columns(con, f"""
+            WITH lines AS (SELECT {cid} AS cid, {code} AS code FROM log WHERE {counted}),
+            pairs AS (SELECT DISTINCT cid, code FROM lines WHERE code <= {last_code}),
+            firsts AS (SELECT cid, min(code) AS cohort FROM pairs GROUP BY cid)
+            SELECT cohort, code - cohort AS k, count(*) AS n,
+                   (SELECT count(*) FROM lines WHERE code > {last_code}) AS excluded
+            FROM pairs JOIN firsts USING (cid) GROUP BY cohort, k ORDER BY cohort, k""")
+    if not len(res["n"]):
+        raise CRMDataError(f"{where}: no transaction in a complete period up to {end.date()}.")
+    counts = pd.Series(res["n"].astype(np.int64),
+                       index=pd.MultiIndex.from_arrays([res["cohort"].astype(np.int64),
+                                                        res["k"].astype(np.int64)],
+                                                       names=["cohort", "k"]))
+    return counts, last_code, int(res["excluded"][0])
 
 
 # --------------------------------------------------------------------------- Kaplan-Meier

@@ -29,6 +29,15 @@ from scipy import stats
 
 from ._checks import as_series, numeric_column, require_columns, require_frame
 from .errors import CRMDataError, describe_rows
+from .largedata import (
+    SQL_NUMBERS,
+    fetch_columns,
+    is_file_source,
+    log_connection,
+    read_log_files,
+    sql_identifier,
+    sql_missing,
+)
 
 __all__ = [
     "ProfitabilityResult",
@@ -69,8 +78,11 @@ def customer_totals(
 
     Parameters
     ----------
-    data : DataFrame
-        One row per transaction line; never modified.
+    data : DataFrame, or str / Path of a Parquet log
+        One row per transaction line; never modified.  A Parquet file, folder
+        or glob is aggregated in DuckDB without being loaded (same result;
+        a log that fails a check, or ``firsts``, is read into pandas with only
+        the columns named here, so that errors are worded alike).
     customer_id : str
         Customer id column.
     sums : sequence of str
@@ -104,6 +116,12 @@ def customer_totals(
     """
     where = "customer_totals"
     counts = dict(counts or {})
+    if is_file_source(data):
+        out = _customer_totals_files(data, customer_id, list(sums), counts, list(firsts))
+        if out is not None:
+            return out
+        data = read_log_files(data, list(dict.fromkeys([customer_id, *sums, *counts.values(),
+                                                        *firsts])))
     require_frame(data, where, empty=_EMPTY)
     require_columns(data, [customer_id, *sums, *counts.values(), *firsts], where)
     ids = data[customer_id]
@@ -121,6 +139,33 @@ def customer_totals(
     for column in firsts:
         out[column] = data.groupby(customer_id, sort=True)[column].first().reindex(out.index)
     out.index.name = customer_id
+    return out
+
+
+def _customer_totals_files(source, customer_id: str, sums: list[str], counts: dict,
+                           firsts: list[str]) -> pd.DataFrame | None:
+    """:func:`customer_totals` of a Parquet log in DuckDB; None when the pandas path must word a problem."""
+    where = "customer_totals"
+    with log_connection(source, where=where) as (con, types):
+        require_columns(pd.DataFrame(columns=list(types)),
+                        [customer_id, *sums, *counts.values(), *firsts], where)
+        if firsts or not all(types[c].startswith(SQL_NUMBERS) for c in sums):
+            return None
+        cid = sql_identifier(customer_id)
+        bad = " OR ".join([sql_missing(customer_id, types[customer_id])]
+                          + [f"{sql_identifier(c)} IS NULL OR NOT "
+                             f"isfinite(CAST({sql_identifier(c)} AS DOUBLE))" for c in sums])
+        n, n_bad = con.execute(f"SELECT count(*), count(*) FILTER (WHERE {bad}) FROM log").fetchone()
+        if n == 0 or n_bad:
+            return None
+        parts = [f"fsum(CAST({sql_identifier(c)} AS DOUBLE)) AS s{i}" for i, c in enumerate(sums)]
+        parts += [f"count(DISTINCT {sql_identifier(c)}) AS n{i}" for i, c in enumerate(counts.values())]
+        res = fetch_columns(con, f"SELECT {cid} AS cid{''.join(', ' + p for p in parts)} "
+                                 f"FROM log GROUP BY {cid} ORDER BY {cid}")
+    out = pd.DataFrame({c: res[f"s{i}"] for i, c in enumerate(sums)},
+                       index=pd.Index(res["cid"], name=customer_id))
+    for i, name in enumerate(counts):
+        out[name] = res[f"n{i}"].astype(np.int64)
     return out
 
 

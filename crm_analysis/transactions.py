@@ -27,7 +27,14 @@ from ._cleaning import matches_items, net_returns, read_numbers, starts_with
 from ._summary import _EMPTY, SUPPORTED_FREQS, check_summary_args, period_codes, rfm_summary_frame
 from .dates import check_dates, parse_cutoff, parse_dates, raise_for_bad_dates
 from .errors import CRMDataError, describe_rows
-from .largedata import duckdb_error_message, expand_source, sql_identifier, sql_literal
+from .largedata import (
+    SQL_NUMBERS,
+    duckdb_error_message,
+    expand_source,
+    is_plain_timestamp,
+    sql_identifier,
+    sql_literal,
+)
 
 __all__ = [
     "ValidationResult",
@@ -759,12 +766,6 @@ def period_totals(
     return out.reset_index()
 
 
-#: DuckDB column types read as numbers by the out-of-core cleaning.
-_NUMERIC_SQL = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
-                "UINTEGER", "UBIGINT", "FLOAT", "DOUBLE", "DECIMAL")
-_TIMESTAMP_SQL = ("TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S", "DATE")
-
-
 def clean_log_files(
     source, workdir, *, customer_id: str = "customer_id", date: str = "date",
     amount: str = "amount", observation_end=None, strict: bool = False,
@@ -869,13 +870,13 @@ def clean_log_files(
                                   amount=None if from_lines else amount, quantity=quantity,
                                   price=price, order_id=order_id, cancel_prefix=cancel_prefix,
                                   item=item, exclude_items=exclude_items)
-        if not types[date].startswith(_TIMESTAMP_SQL) or "TIME ZONE" in types[date]:
+        if not is_plain_timestamp(types[date]):
             return None
         id_type = types[customer_id]
-        if not (id_type == "VARCHAR" or id_type.startswith(_NUMERIC_SQL)) or "[" in id_type:
+        if not (id_type == "VARCHAR" or id_type.startswith(SQL_NUMBERS)) or "[" in id_type:
             return None  # lists, structs ...: the pandas reader words the problem
         numbers = [quantity, price] if from_lines else [amount]
-        if not all(types[c].startswith(_NUMERIC_SQL) for c in numbers):
+        if not all(types[c].startswith(SQL_NUMBERS) for c in numbers):
             return None
         if any(c is not None and types[c] != "VARCHAR" for c in (
                 order_id if cancel_prefix is not None else None,
@@ -949,11 +950,11 @@ def clean_log_files(
             SELECT _row, CAST({cid} AS {id_type}), CAST({sql_identifier(date)} AS TIMESTAMP),
                    CAST({sql_identifier(amount)} AS DOUBLE) FROM _kept""")
         n_kept, first, last, total = con.execute(
-            "SELECT count(*), min(ts), max(ts), coalesce(sum(amt), 0) FROM clean").fetchall()[0]
+            "SELECT count(*), min(ts), max(ts), coalesce(fsum(amt), 0) FROM clean").fetchall()[0]
         workdir.mkdir(parents=True, exist_ok=True)
         day_log = workdir / "day_log.parquet"
         con.execute(f"""COPY (SELECT cid AS {cid}, date_trunc('day', ts) AS {sql_identifier(date)},
-                                     sum(amt) AS {sql_identifier(amount)}, count(*) AS _lines,
+                                     fsum(amt) AS {sql_identifier(amount)}, count(*) AS _lines,
                                      count(DISTINCT ts) AS _orders,
                                      count(*) FILTER (WHERE amt > 0) AS _buying
                               FROM clean GROUP BY ALL)

@@ -67,3 +67,39 @@ def _chart_language_scan(request, _close_figures):  # torn down before the figur
         for text in dict.fromkeys(t for t in texts if t and t.strip()):
             out.write(json.dumps({"test": request.node.nodeid, "text": text}, ensure_ascii=False) + "\n")
     set_style()
+
+
+@pytest.fixture(scope="session")
+def mixed_log():
+    """A seeded line-level log (artificial) with the cases the DuckDB file paths must match.
+
+    Several lines on one day, lines of negative amount (cancellations), a month holding
+    only a cancellation (customer 1001), a customer with a single purchase day (1000),
+    one with cancellations only (1002), times of day, and categories with gaps.
+    """
+    import pandas as pd
+
+    gen = np.random.default_rng(160516)
+    n = 900
+    log = pd.DataFrame({
+        "customer_id": gen.integers(0, 120, n),
+        "date": pd.Timestamp("2020-01-01") + pd.to_timedelta(gen.integers(0, 545 * 24, n), "h"),
+        "amount": np.round(gen.gamma(2.0, 15.0, n), 2),
+        "category": gen.choice(["books", "music", "film", None], n),
+    })
+    # the same day again, later in the day: one purchase occasion
+    again = log.sample(120, random_state=1).assign(date=lambda d: d["date"].dt.normalize()
+                                                   + pd.Timedelta(hours=23))
+    cancel = gen.random(n + len(again)) < 0.1
+    log = pd.concat([log, again], ignore_index=True)
+    log.loc[cancel, "amount"] *= -1
+    extra = pd.DataFrame({
+        "customer_id": [1000, 1000, 1000, 1001, 1001, 1001, 1002, 1002],
+        "date": pd.to_datetime(["2020-06-03 09:00", "2020-06-03 12:00", "2020-06-03 18:00",
+                                "2020-03-05 10:00", "2020-05-11 10:00", "2020-07-20 10:00",
+                                "2020-04-01 10:00",
+                                "2020-08-01 10:00"]),
+        "amount": [10.0, 12.5, -3.0, 20.0, -20.0, 15.0, -5.0, -7.0],
+        "category": ["books", None, "books", "film", "film", None, "music", "music"],
+    })
+    return pd.concat([log, extra], ignore_index=True)

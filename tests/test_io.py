@@ -125,3 +125,73 @@ def test_nested_parquet_column_is_named(tmp_path, nested):
     pq.write_table(table, tmp_path / "nested.parquet")
     with pytest.raises(CRMDataError, match=r"column\(s\) 'basket' .*nested values"):
         read_table(tmp_path / "nested.parquet")
+
+
+# --- write_safe_csv: pandas' bytes, written through Arrow for large frames -----------------------
+
+def _awkward_frame(n: int = 3000, seed: int = 3) -> pd.DataFrame:
+    """Numbers at every magnitude, labels that need quotes, missing values, formula-like text."""
+    import numpy as np
+
+    gen = np.random.default_rng(seed)
+    x = 10.0 ** gen.uniform(-9, 19, n) * gen.choice([-1.0, 1.0], n)
+    x[::97] = np.nan
+    x[1::101] = np.round(x[1::101])  # whole numbers: "12.0" in pandas
+    x[2::103] = np.inf
+    x[3] = -0.0
+    labels = np.array(['plain', 'with, comma', 'say "hi"', 'two\nlines', '=SUM(A1)', '', None],
+                      dtype=object)
+    return pd.DataFrame({
+        "customer_id": np.arange(n) * 7 - 50,
+        "value": x,
+        "money": np.round(gen.gamma(2.0, 30.0, n), 2),
+        "flag": gen.random(n) < 0.5,
+        "label": labels[gen.integers(0, len(labels), n)],
+        "segment": pd.Categorical(gen.choice(["champions", "at risk", "can't lose them"], n)),
+        "text": pd.array(gen.choice(["a", "b,c", "-1"], n), dtype="str"),
+    })
+
+
+@pytest.mark.parametrize("batch", [100_000, 256], ids=["one-batch", "many-batches"])
+def test_write_safe_csv_writes_the_bytes_pandas_writes(tmp_path, monkeypatch, batch):
+    """pandas' own to_csv of the neutralised frame is the authority, byte for byte."""
+    import crm_analysis.io as io_module
+    from crm_analysis.io import neutralise_formulas, write_safe_csv
+
+    monkeypatch.setattr(io_module, "_CSV_BATCH", batch)
+    frame = _awkward_frame()
+    before = frame.copy()
+    written = []
+    original = io_module._write_csv_arrow
+    monkeypatch.setattr(io_module, "_write_csv_arrow",
+                        lambda *a: written.append(original(*a)) or written[-1])
+    path = write_safe_csv(frame, tmp_path / "scores.csv")
+    assert written == [True]  # the Arrow writer wrote it
+    expected = neutralise_formulas(frame).to_csv(index=False).encode()
+    assert path.read_bytes() == expected
+    pd.testing.assert_frame_equal(frame, before)  # the caller's frame is untouched
+    cells = pd.read_csv(path, keep_default_na=False)
+    assert not cells["label"].str.startswith("=").any() and "'=SUM(A1)" in set(cells["label"])
+
+
+@pytest.mark.parametrize("change", [
+    lambda f: f.assign(when=pd.Timestamp("2020-01-01")),
+    lambda f: f.assign(label=f["label"].where(f.index != 5, "carriage\rreturn")),
+    lambda f: f.assign(label=f["label"].where(f.index != 5, 12)),
+    lambda f: f[["value"]],
+    lambda f: f.iloc[:0],
+], ids=["dates", "carriage-return", "mixed-objects", "one-column", "no-rows"])
+def test_write_safe_csv_other_frames_are_written_by_pandas(tmp_path, change):
+    from crm_analysis.io import neutralise_formulas, write_safe_csv
+
+    frame = change(_awkward_frame(300))
+    path = write_safe_csv(frame, tmp_path / "out.csv")
+    assert path.read_bytes() == neutralise_formulas(frame).to_csv(index=False).encode()
+
+
+def test_write_safe_csv_with_the_index(tmp_path):
+    from crm_analysis.io import write_safe_csv
+
+    frame = _awkward_frame(50).set_index("customer_id")
+    path = write_safe_csv(frame, tmp_path / "out.csv", index=True)
+    assert path.read_text().splitlines()[0].startswith("customer_id,value,")

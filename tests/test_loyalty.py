@@ -223,6 +223,89 @@ def test_behavioural_measures_by_hand():
     pd.testing.assert_frame_equal(again, out)
 
 
+def _sql_only(monkeypatch):
+    """Make sure a file is aggregated in DuckDB, not read into pandas."""
+    import crm_analysis.loyalty as loyalty
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the file was read into pandas")
+
+    monkeypatch.setattr(loyalty, "read_log_files", refuse)
+
+
+@pytest.mark.parametrize("kwargs", [
+    {},
+    {"amount": "amount", "category": "category"},
+    {"amount": "amount", "observation_end": "2021-02-10"},
+    {"category": "category", "observation_end": pd.Timestamp("2020-12-31 23:59:59.999999999")},
+], ids=["days-only", "amount-and-category", "cut-at-end", "end-of-day"])
+def test_behavioural_loyalty_of_a_parquet_file_equals_the_frame(mixed_log, tmp_path, monkeypatch,
+                                                                kwargs):
+    """Same-day lines, one-day customers, a time of day and the observation end (artificial log)."""
+    log = mixed_log.assign(amount=mixed_log["amount"].abs())  # rfm_summary refuses returns
+    path = tmp_path / "log.parquet"
+    log.to_parquet(path, index=False)
+    _sql_only(monkeypatch)
+    expected = crm.behavioural_loyalty(log, p_alive=False, **kwargs)
+    got = crm.behavioural_loyalty(path, p_alive=False, **kwargs)
+    pd.testing.assert_frame_equal(got, expected, check_exact=False, rtol=1e-12)
+    # the CV comes from whole-day sums: equal to the bit, so no trait flips at its threshold
+    pd.testing.assert_series_equal(got["regularity_cv"], expected["regularity_cv"],
+                                   check_exact=True)
+    # the traits the report reads follow
+    pd.testing.assert_frame_equal(crm.loyalty_traits(got), crm.loyalty_traits(expected))
+    assert expected.loc[1000, "purchases"] == 1 and np.isnan(expected.loc[1000, "regularity_cv"])
+
+
+def test_regularity_cv_of_exactly_one_is_one_on_both_paths(tmp_path):
+    """Gaps of 9, 46, 107, 23 and 15 days: mean 40, sample SD sqrt(6400 / 4) = 40, so CV = 1
+    exactly, the threshold of the regular-repeat trait (max_cv=1 is inclusive)."""
+    days = np.cumsum([0, 9, 46, 107, 23, 15])
+    log = pd.DataFrame({"customer_id": 7, "date": pd.Timestamp("2020-01-06")
+                        + pd.to_timedelta(days, "D")})
+    log.to_parquet(tmp_path / "log.parquet", index=False)
+    for source in (log, tmp_path / "log.parquet"):
+        b = crm.behavioural_loyalty(source, p_alive=False)
+        assert b.loc[7, "regularity_cv"] == 1.0
+        assert b.loc[7, "recency_ratio"] == 0.0  # last purchase on the last day
+        assert bool(crm.loyalty_traits(b).loc[7, "regular_repeat"])
+
+
+def test_behavioural_loyalty_of_a_parquet_day_log_equals_the_lines(mixed_log, tmp_path):
+    """The report's day log (one row per customer and day) gives the measures of the lines."""
+    day = mixed_log.assign(date=mixed_log["date"].dt.normalize())
+    day = day.groupby(["customer_id", "date"], as_index=False)["amount"].sum()
+    day.to_parquet(tmp_path / "day.parquet", index=False)
+    expected = crm.behavioural_loyalty(mixed_log, p_alive=False, observation_end="2021-06-30")
+    got = crm.behavioural_loyalty(tmp_path / "day.parquet", p_alive=False,
+                                  observation_end="2021-06-30")
+    pd.testing.assert_frame_equal(got, expected, check_exact=False, rtol=1e-12)
+
+
+def test_behavioural_loyalty_of_parquet_text_dates_is_read_into_pandas(mixed_log, tmp_path):
+    log = mixed_log.assign(date=mixed_log["date"].dt.strftime("%Y-%m-%d %H:%M"))
+    log.to_parquet(tmp_path / "text.parquet", index=False)
+    pd.testing.assert_frame_equal(crm.behavioural_loyalty(tmp_path / "text.parquet", p_alive=False),
+                                  crm.behavioural_loyalty(log, p_alive=False))
+
+
+@pytest.mark.parametrize("change, kwargs, match", [
+    (lambda d: d.drop(columns="category"), {"category": "category"}, "'category' not found"),
+    (lambda d: d.assign(customer_id=d["customer_id"].astype(float).where(d.index != 3)), {},
+     "'customer_id' has missing ids"),
+], ids=["missing-category", "missing-id"])
+def test_behavioural_loyalty_of_a_bad_parquet_file_raises_as_the_frame(mixed_log, tmp_path, change,
+                                                                       kwargs, match):
+    bad = change(mixed_log)
+    bad.to_parquet(tmp_path / "bad.parquet", index=False)
+    with pytest.raises(CRMDataError, match=match) as expected:
+        crm.behavioural_loyalty(bad, p_alive=False, **kwargs)
+    with pytest.raises(CRMDataError) as got:
+        crm.behavioural_loyalty(tmp_path / "bad.parquet", p_alive=False, **kwargs)
+    # the same words and count (rfm_summary_files numbers the rows it shows from 0)
+    assert str(got.value).split(", e.g.")[0] == str(expected.value).split(", e.g.")[0]
+
+
 def test_p_alive_separates_simulated_active_customers(world):
     beh = crm.behavioural_loyalty(world.transactions, amount="amount",
                                   observation_end=world.observation_end)

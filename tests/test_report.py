@@ -29,6 +29,16 @@ def test_one_row_per_customer_with_valid_scores(result, cdnow):
     np.testing.assert_allclose(scores["revenue"], cdnow.groupby("customer_id")["amount"].sum())
 
 
+def test_recommended_action_is_the_segments_or_the_at_risk_one(result):
+    """Row by row: the RFM segment's action when not at risk, else the at-risk action."""
+    actions = dict(crm.AT_RISK_ACTIONS)
+    expected = [SEGMENT_ACTIONS[seg] if risk == "not at risk" else actions[risk]
+                for seg, risk in zip(result.scores["segment"].astype(str), result.scores["at_risk"],
+                                     strict=True)]
+    assert result.scores["recommended_action"].tolist() == expected
+    assert (result.scores["at_risk"] != "not at risk").any()
+
+
 def test_clv_is_linear_in_margin(result, cdnow):
     doubled = crm.analyse_client(cdnow, margin=0.6)
     np.testing.assert_allclose(doubled.scores["clv"], 2 * result.scores["clv"], rtol=1e-12)
@@ -165,6 +175,26 @@ def test_cohorts_ignore_months_of_cancellations_only():
     assert jan[2] == bought_in_march["customer_id"].nunique()
 
 
+def test_analysis_of_a_parquet_log_equals_the_analysis_of_the_frame(mixed_log, tmp_path,
+                                                                    monkeypatch):
+    """The day-level path (cleaned out of core, aggregated in DuckDB) and the pandas path
+    agree on a log with same-day lines, cancellations and a month of cancellations only."""
+    monkeypatch.setattr(crm.report, "EQUITY_INTERVAL_DRAWS", 2)  # the interval is not compared
+    path = tmp_path / "export.parquet"
+    mixed_log.drop(columns="category").to_parquet(path, index=False)
+    kwargs = {"observation_end": "2021-06-30", "cost_per_order": 1.5, "margin": 0.4}
+    frame = crm.analyse_client(mixed_log.drop(columns="category"), **kwargs)
+    files = crm.analyse_client(path, **kwargs)
+    assert isinstance(files.validation, crm.LogFileCleaning)
+    pd.testing.assert_frame_equal(files.scores, frame.scores, check_exact=False, rtol=1e-9)
+    for table in ("share", "active"):
+        pd.testing.assert_frame_equal(getattr(files.cohorts, table), getattr(frame.cohorts, table))
+    pd.testing.assert_series_equal(files.cohorts.size, frame.cohorts.size)
+    pd.testing.assert_frame_equal(files.segments, frame.segments, check_exact=False, rtol=1e-9)
+    assert [str(n) for n in files.notes] == [str(n) for n in frame.notes]
+    assert files.headline["n_lines"] == frame.headline["n_lines"]
+
+
 def test_rhythm_rule_needs_three_purchase_days():
     active = pd.DataFrame({"frequency": [1, 2], "recency": [1 / 7, 2 / 7], "T": [30.0, 30.0],
                            "p_alive": [0.9, 0.9], "recommends": [0, 0]})
@@ -196,6 +226,11 @@ def test_saved_analysis_round_trips(holdout, tmp_path):
     assert saved.facts["model_choice"] == holdout.model_choice
     assert saved.facts["headline"]["n_customers"] == 2357
     assert not list(tmp_path.glob("a/*.pkl")) and not list(tmp_path.glob("a/*.pickle"))
+    # the report template reads only the two score columns it shows
+    some = crm.report.load_client_analysis(tmp_path / "a", columns={"scores": ["clv", "at_risk"]})
+    pd.testing.assert_frame_equal(some["scores"], holdout.scores[["clv", "at_risk"]],
+                                  check_categorical=False)
+    pd.testing.assert_frame_equal(some["segments"], saved["segments"])
 
 
 def test_weekly_discount_rate_compounds_to_the_annual_rate(result):

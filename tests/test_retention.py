@@ -293,6 +293,88 @@ def test_cohort_table_equals_brute_force(rng):
                 assert np.isnan(v)
 
 
+def _sql_only(monkeypatch):
+    """Make sure a file is aggregated in DuckDB, not read into pandas."""
+    import crm_analysis.retention as retention
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the file was read into pandas")
+
+    monkeypatch.setattr(retention, "read_log_files", refuse)
+
+
+def test_cohort_buying_counts_only_positive_rows(mixed_log):
+    """A month holding only a cancellation is not "still buying" (brute force over the lines)."""
+    out = cohort_retention(mixed_log, observation_end="2021-06-30", buying="amount")
+    first, active = _cohorts_by_loop(mixed_log[mixed_log["amount"] > 0])
+    sizes = pd.Series(first).value_counts()
+    for cohort, row in out.active.iterrows():
+        code = cohort.year * 12 + cohort.month - 1
+        assert out.size[cohort] == sizes[code]
+        for k, v in row.dropna().items():
+            assert v == active.get((code, k), 0)
+    # customer 1001 bought in March and July 2020 and only cancelled in May
+    march = out.active.loc[pd.Period("2020-03", "M")]
+    only_1001 = _cohorts_by_loop(mixed_log[(mixed_log["amount"] > 0)
+                                           & (mixed_log["customer_id"] != 1001)])[1]
+    assert march[2] == only_1001.get((2020 * 12 + 2, 2), 0)
+    assert march[4] == only_1001.get((2020 * 12 + 2, 4), 0) + 1
+    assert sum(first.values()) and 1002 not in first  # cancellations only: never acquired
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"observation_end": "2021-06-30", "buying": "amount"},
+    {"observation_end": "2021-03-15", "buying": "amount"},
+    {"freq": "Q", "buying": "amount"},
+    {"complete_periods": False},
+    {},
+], ids=["buying", "cut-mid-month", "quarters", "incomplete-kept", "every-row"])
+def test_cohort_retention_of_a_parquet_file_equals_the_frame(mixed_log, tmp_path, monkeypatch,
+                                                             kwargs):
+    path = tmp_path / "log.parquet"
+    mixed_log.to_parquet(path, index=False)
+    _sql_only(monkeypatch)
+    expected = cohort_retention(mixed_log, **kwargs)
+    got = cohort_retention(path, **kwargs)
+    pd.testing.assert_frame_equal(got.share, expected.share)
+    pd.testing.assert_frame_equal(got.active, expected.active)
+    pd.testing.assert_series_equal(got.size, expected.size)
+    assert (got.freq, got.n_excluded_rows) == (expected.freq, expected.n_excluded_rows)
+
+
+def test_cohort_retention_of_parquet_day_log_equals_lines(mixed_log, tmp_path, monkeypatch):
+    """The report's day log (one row per customer and day, lines of positive amount
+    counted in ``_buying``) gives the table of the line-level log."""
+    _sql_only(monkeypatch)
+    day = mixed_log.assign(day=mixed_log["date"].dt.normalize(), _buying=mixed_log["amount"] > 0)
+    day = day.groupby(["customer_id", "day"], as_index=False)["_buying"].sum()
+    day.rename(columns={"day": "date"}).to_parquet(tmp_path / "day.parquet", index=False)
+    expected = cohort_retention(mixed_log, observation_end="2021-06-30", buying="amount")
+    got = cohort_retention(tmp_path / "day.parquet", observation_end="2021-06-30", buying="_buying")
+    pd.testing.assert_frame_equal(got.share, expected.share)
+    pd.testing.assert_series_equal(got.size, expected.size)
+
+
+@pytest.mark.parametrize("change, match", [
+    (lambda d: d.assign(customer_id=d["customer_id"].astype(float).where(d.index != 3)),
+     "'customer_id' has missing ids"),
+    (lambda d: d.assign(amount=d["amount"].where(d.index != 5)), "'amount' has missing values"),
+    (lambda d: d.assign(date=d["date"].dt.strftime("%Y-%m-%d").where(d.index != 7, "soon")),
+     "'date' has missing or non-date values"),
+    (lambda d: d.assign(amount=-d["amount"].abs()), "'amount': no row above zero"),
+    (lambda d: d.drop(columns="amount"), "not found: buying='amount'"),
+], ids=["missing-id", "missing-buying", "text-date", "nothing-bought", "missing-buying-column"])
+def test_cohort_retention_of_a_bad_parquet_file_raises_as_the_frame(mixed_log, tmp_path, change,
+                                                                    match):
+    bad = change(mixed_log)
+    bad.to_parquet(tmp_path / "bad.parquet", index=False)
+    with pytest.raises(CRMDataError, match=match) as expected:
+        cohort_retention(bad, buying="amount")
+    with pytest.raises(CRMDataError) as got:
+        cohort_retention(tmp_path / "bad.parquet", buying="amount")
+    assert str(got.value) == str(expected.value)
+
+
 def test_cohort_incomplete_last_period_is_dropped():
     log = pd.DataFrame({"customer_id": [1, 1, 2], "date": pd.to_datetime(
         ["2020-01-10", "2020-02-10", "2020-03-02"])})

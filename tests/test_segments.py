@@ -140,6 +140,71 @@ def test_customer_totals_counts_distinct_baskets():
     assert out["band"].tolist() == ["x", "y"]
 
 
+def _sql_only(monkeypatch):
+    """Make sure a file is aggregated in DuckDB, not read into pandas."""
+    import crm_analysis.segments as segments
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the file was read into pandas")
+
+    monkeypatch.setattr(segments, "read_log_files", refuse)
+
+
+@pytest.mark.parametrize("ids", ["numbers", "text"])
+def test_customer_totals_of_a_parquet_file_equals_the_frame(mixed_log, tmp_path, monkeypatch, ids):
+    """Sums with cancellations (negative amounts), distinct days and categories (artificial log)."""
+    log = mixed_log.assign(day=mixed_log["date"].dt.normalize(), lines=1)
+    if ids == "text":
+        log["customer_id"] = "c" + log["customer_id"].astype(str)
+    log.to_parquet(tmp_path / "log.parquet", index=False)
+    _sql_only(monkeypatch)
+    kwargs = {"sums": ["amount", "lines"], "counts": {"days": "day", "categories": "category"}}
+    expected = customer_totals(log, **kwargs)
+    got = customer_totals(tmp_path / "log.parquet", **kwargs)
+    pd.testing.assert_frame_equal(got, expected, check_exact=False, rtol=1e-12)
+    assert expected.loc[expected.index[-1], "days"] >= 1  # every customer kept, sorted
+
+
+@pytest.mark.parametrize("change, kwargs, match", [
+    (lambda d: d.assign(customer_id=d["customer_id"].astype(float).where(d.index != 3)),
+     {"sums": ["amount"]}, "'customer_id' has missing ids"),
+    (lambda d: d.assign(amount=d["amount"].where(d.index != 4)), {"sums": ["amount"]},
+     "'amount' has missing values"),
+    (lambda d: d.assign(amount=d["amount"].astype(str).where(d.index != 4, "lots")),
+     {"sums": ["amount"]}, "'amount' has missing or non-numeric values"),
+    (lambda d: d, {"sums": ["spend"]}, "not found"),
+    (lambda d: d, {"firsts": ["category"]}, None),
+    (lambda d: d.assign(amount=d["amount"].astype(str)), {"sums": ["amount"]}, None),
+], ids=["missing-id", "missing-amount", "non-numeric-amount", "missing-column", "firsts",
+        "amounts-as-text"])
+def test_customer_totals_of_a_parquet_file_falls_back_to_the_frame(mixed_log, tmp_path, change,
+                                                                   kwargs, match):
+    """Problems are worded as for the frame; ``firsts`` are taken in row order by pandas."""
+    data = change(mixed_log)
+    data.to_parquet(tmp_path / "log.parquet", index=False)
+    if match is None:
+        pd.testing.assert_frame_equal(customer_totals(tmp_path / "log.parquet", **kwargs),
+                                      customer_totals(data, **kwargs))
+        return
+    with pytest.raises(CRMDataError, match=match) as expected:
+        customer_totals(data, **kwargs)
+    with pytest.raises(CRMDataError) as got:
+        customer_totals(tmp_path / "log.parquet", **kwargs)
+    assert str(got.value) == str(expected.value)
+
+
+def test_customer_totals_of_a_parquet_file_with_nan_ids_raises(tmp_path):
+    """A float id column may hold NaN rather than null (written by other tools than pandas)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    ids = pa.array([1.0, float("nan"), 2.0], from_pandas=False)
+    pq.write_table(pa.table({"customer_id": ids, "amount": [1.0, 2.0, 3.0]}),
+                   tmp_path / "nan.parquet")
+    with pytest.raises(CRMDataError, match="'customer_id' has missing ids: 1 row"):
+        customer_totals(tmp_path / "nan.parquet", sums=["amount"])
+
+
 # ---------------------------------------------------------------- whale curve
 
 def test_whale_curve_small_case_exact():

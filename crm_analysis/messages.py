@@ -214,6 +214,7 @@ _CATALOGUE: list[tuple[str, str, str]] = [
     ("value.yes", "True", "是"),
     ("value.no", "False", "否"),
     ("model.nbd_limit", "{model} (NBD limit)", "{model}（NBD 极限形式）"),
+    ("model.penalised", "{model} (penalised, {penalizer})", "{model}（带惩罚项 {penalizer}）"),
     ("check.dropped", "dropped", "已删除"),
     ("check.kept", "kept", "已保留"),
     ("check.missing_customer_id", "missing customer id", "缺少客户编号"),
@@ -527,6 +528,10 @@ def localise(text, lang: str = "en") -> str:
     limit = re.fullmatch(r"(.+) \(NBD limit\)", text)
     if limit:
         return message("model.nbd_limit", lang, model=limit.group(1))
+    penalised = re.fullmatch(r"(.+) \(penalised, ([0-9.e+-]+)\)", text)
+    if penalised:
+        return message("model.penalised", lang, model=penalised.group(1),
+                       penalizer=penalised.group(2))
     return text
 
 

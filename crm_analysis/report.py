@@ -562,8 +562,13 @@ def _fit_all(summary: pd.DataFrame, notes: list[str], where: str, *,
 
 
 def _fitted_label(label: str, model: BTYDModel) -> str:
-    """``"BG/NBD"`` or ``"BG/NBD (NBD limit)"`` when the fit reduced to no dropout."""
-    return Message("model.nbd_limit", model=label) if getattr(model, "model", "") == "nbd" else label
+    """``"BG/NBD"``; ``"BG/NBD (NBD limit)"`` when the fit reduced to no dropout,
+    ``"Pareto/NBD (penalised, 0.001)"`` when it is the penalised refit."""
+    if getattr(model, "model", "") == "nbd":
+        return Message("model.nbd_limit", model=label)
+    if getattr(model, "penalizer", 0.0):
+        return Message("model.penalised", model=label, penalizer=f"{model.penalizer:g}")
+    return label
 
 
 def _choose_model(table: pd.DataFrame, calibration_end=None) -> tuple[str, Message]:

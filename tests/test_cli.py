@@ -94,6 +94,8 @@ def test_report_on_cdnow_writes_html_and_scores(cdnow_report, cdnow_csv):
         assert heading.lower() in html.lower(), heading
     assert "Traceback" not in html
     assert "import crm_analysis" not in html  # code hidden by default
+    # neither CDNOW fit reduces to the NBD: no sentence explaining that limit
+    assert "NBD limit is the no-dropout form" not in html
 
 
 def test_report_counts_survey_answers_coded_not_applicable(cdnow_report, survey_with_codes):
@@ -721,3 +723,29 @@ def test_report_on_parquet_equals_report_on_csv(tmp_path):
     assert outputs[0] == outputs[1]  # cleaning counts by reason, notes, model choice
     assert "missing customer id [customer_id]: " in "\n".join(outputs[0])
     pd.testing.assert_frame_equal(scores[0], scores[1], check_exact=False, rtol=1e-9)
+
+
+def test_report_of_a_log_without_dropout_explains_the_nbd_limit(tmp_path):
+    # Every customer buys by a Poisson process for two years and never leaves (rates
+    # gamma(0.8, scale 20 days)): both fits reduce to the NBD limit, the report says so,
+    # and the NBD recovers the generating shape.
+    rng = np.random.default_rng(4)
+    rows = []
+    for i, rate in enumerate(rng.gamma(0.8, 1 / 20, 600)):
+        t = float(rng.integers(0, 180))
+        while t < 730:
+            rows.append((i, t))
+            t += rng.exponential(1 / rate)
+    log = pd.DataFrame(rows, columns=["customer_id", "day"])
+    log["date"] = (pd.Timestamp("2021-01-01") + pd.to_timedelta(log["day"], unit="D")).dt.date
+    log["amount"] = np.round(rng.lognormal(3, 0.6, len(log)), 2)
+    path = tmp_path / "no_dropout.csv"
+    log[["customer_id", "date", "amount"]].to_csv(path, index=False)
+    result = run("report", path, "--out", tmp_path / "rep", "--margin", "0.3")
+    assert result.exit_code == 0, result.output
+    html = (tmp_path / "rep" / "report.html").read_text(encoding="utf-8")
+    assert "NBD limit is the no-dropout form" in html
+    assert "BG/NBD (NBD limit)" in html and "Pareto/NBD (NBD limit)" in html
+    table = pd.read_parquet(tmp_path / "rep" / "analysis" / "model_table.parquet")
+    r = float(table.loc["BG/NBD", "parameters"].split(",")[0].split("=")[1])
+    assert 0.6 < r < 1.0  # generating shape 0.8

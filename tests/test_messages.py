@@ -237,3 +237,14 @@ def test_every_cleaning_check_has_chinese(check):
     zh = localise(text, "zh")
     assert zh != text
     assert not re.search(r"[a-z]{3,}", zh.replace("sales_value", "")), zh
+
+
+def test_a_penalised_refit_is_named_in_both_languages():
+    from crm_analysis.report import _fitted_label
+
+    class Refit:
+        model, penalizer = "pareto", 0.001
+
+    label = _fitted_label("Pareto/NBD", Refit())
+    assert label == "Pareto/NBD (penalised, 0.001)"
+    assert localise(str(label), "zh") == "Pareto/NBD（带惩罚项 0.001）"

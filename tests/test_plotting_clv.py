@@ -95,6 +95,12 @@ def test_clv_distribution_and_equity():
     ax = plot_customer_equity(eq)
     assert [p.get_height() for p in ax.patches] == [103.0, 3.0]
     assert "US$" in ax.get_ylabel()
+    plt.close("all")
+    # Millions read as whole amounts with separators, with no "1e6" offset above the axis.
+    ax = plot_customer_equity(customer_equity(clv * 5e4, by=["a", "a", "b", "b"]))
+    ax.figure.canvas.draw()
+    assert ax.yaxis.get_offset_text().get_text() == ""
+    assert any("," in tick.get_text() for tick in ax.get_yticklabels())
 
 
 def test_rank_comparison_plot():

@@ -11,7 +11,7 @@ import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from ._style import MARKERS, PALETTE, finish, get_ax
 
@@ -245,6 +245,8 @@ def plot_customer_equity(equity: pd.DataFrame, *, currency: str = "US$",
                     ha="center", va="bottom")
     if len(labels) > 4:  # long segment names would overlap
         ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right")
+    # whole amounts with thousands separators, never a "1e6" offset above the axis
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
     return finish(ax, title="Customer equity by segment", xlabel="Segment",
                   ylabel=f"Customer equity ({currency})")
 

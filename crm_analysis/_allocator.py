@@ -10,7 +10,8 @@ Raising the trim threshold keeps those pages; arrays above the mmap threshold
 so the peak memory of a large report does not grow with it.
 
 The command line and the report's fit worker call :func:`keep_freed_memory`
-(they own their process).  A Python session gets the same with the
+(they own their process); before the report kernel starts, the command line
+gives what it freed back with :func:`return_freed_memory`.  A Python session gets the same with the
 environment variables ``MALLOC_MMAP_THRESHOLD_=33554432`` and
 ``MALLOC_TRIM_THRESHOLD_=134217728`` set before it starts.
 """
@@ -45,3 +46,28 @@ def keep_freed_memory() -> bool:
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
     return bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(
         mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD))
+
+
+def return_freed_memory() -> None:
+    """Give the memory of freed objects back to the system (garbage, Arrow's pool, glibc's heap).
+
+    The peak of a report is that of the process tree (the CLI and the report
+    kernel): the CLI calls this once it has saved the analysis.  Python frees
+    the arrays, but glibc keeps freed heap pages for reuse (up to the trim
+    threshold set above) and Arrow's allocator keeps its own pool; both are
+    asked to return what is unused.  Without glibc this only collects garbage.
+
+    Examples
+    --------
+    >>> return_freed_memory()
+    """
+    import gc
+
+    gc.collect()
+    if "pyarrow" in sys.modules:
+        sys.modules["pyarrow"].default_memory_pool().release_unused()
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
+        except (OSError, AttributeError):  # musl and other C libraries: nothing to trim
+            pass

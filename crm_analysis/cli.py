@@ -322,27 +322,6 @@ def _without_iri_grammar() -> None:
         sys.modules.setdefault("rfc3987_syntax", None)  # None: `import` raises ImportError
 
 
-def _return_freed_memory() -> None:
-    """Give the memory of freed objects back to the system before the report kernel starts.
-
-    The peak of a report is that of the process tree (this process and the
-    kernel).  Python frees the analysis' arrays, but glibc keeps freed heap
-    pages for reuse and Arrow's allocator keeps its own pool; both are asked
-    to return what is unused.  Elsewhere (no glibc) this only collects garbage.
-    """
-    import ctypes
-    import gc
-
-    gc.collect()
-    if "pyarrow" in sys.modules:
-        sys.modules["pyarrow"].default_memory_pool().release_unused()
-    if sys.platform.startswith("linux"):
-        try:
-            ctypes.CDLL("libc.so.6").malloc_trim(0)
-        except (OSError, AttributeError):  # musl and other C libraries: nothing to trim
-            pass
-
-
 def _run_template(params: dict, executed: Path, bar) -> None:
     """Execute the report template in a kernel that only displays the saved analysis.
 
@@ -522,7 +501,9 @@ def report(transactions: str, customer_id: str, date: str, amount: str | None, s
     cleaning_summary, notes = _cli_text(result.validation.summary()), list(result.notes)
     survey_result, model_choice = result.survey, result.model_choice
     del checked, result
-    _return_freed_memory()
+    from ._allocator import return_freed_memory
+
+    return_freed_memory()  # the kernel's memory adds to this process's
     step("running the report notebook")
     executed = out / "report.ipynb"
     _run_template({"analysis_dir": str((out / "analysis").resolve()),

@@ -611,7 +611,8 @@ def rebirth_clv_btyd(
     spend_ratio : float, default 1.0
         Second-life spend relative to the first.
     step : float, default 4
-        Discounting step in model periods.
+        Discounting step in model periods; the last step ends at ``horizon``
+        (shorter when ``horizon`` is not a multiple of ``step``).
 
     Returns
     -------
@@ -638,9 +639,14 @@ def rebirth_clv_btyd(
     if not np.isfinite(discount_rate) or discount_rate < 0 or not periods_per_year > 0:
         raise CRMDataError(f"{where}: discount_rate must be >= 0 (per year) and periods_per_year "
                            f"> 0, got {discount_rate!r} and {periods_per_year!r}.")
+    if not (np.isfinite(horizon) and horizon > 0 and np.isfinite(step) and step > 0):
+        raise CRMDataError(f"{where}: horizon and step must be positive numbers of model periods, "
+                           f"got horizon={horizon!r} and step={step!r}.")
     reborn = pd.DataFrame({"frequency": freq, "recency": tt, "T": tt}, index=history.index)
-    edges = np.arange(step, horizon + step / 2, step)
-    edges[-1] = min(edges[-1], horizon)
+    # Steps of ``step`` periods; the last one ends at the horizon (shorter when the horizon
+    # is not a multiple of the step), so the whole horizon is credited.
+    edges = step * np.arange(1, int(np.ceil(horizon / step - 1e-9)) + 1, dtype=float)
+    edges[-1] = horizon
     # Each step's purchases are paid at its end, at the annual rate compounded per model period.
     value = present_value_of_increments(
         lambda t: np.asarray(model.expected_purchases(float(t), reborn), dtype=float),

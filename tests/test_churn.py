@@ -235,6 +235,30 @@ def test_rebirth_clv_btyd_discounts_expected_purchases():
         assert got[key] == pytest.approx(0.1 * 4 * (1 + f) * disc * spend * 0.5, rel=1e-12)
 
 
+@pytest.mark.parametrize("horizon, edges", [(50, [4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48, 50]),
+                                            (2, [2]), (8, [4, 8]), (9.5, [4, 8, 9.5])],
+                         ids=["50-weeks", "shorter-than-a-step", "multiple", "fractional"])
+def test_rebirth_clv_btyd_credits_the_whole_horizon(horizon, edges):
+    # The last step ends at the horizon: 50 weeks in steps of 4 is 12 steps and a 2-week one
+    # (it stopped at 48 before), each step's purchases discounted at its end.
+    hist = pd.DataFrame({"frequency": [2.0], "T": [30.0], "monetary_value": [40.0]})
+    got = rebirth_clv_btyd(_ConstantRate(0.1), hist, margin_rate=0.5, horizon=horizon, step=4,
+                           discount_rate=0.1, periods_per_year=52)
+    prev, expected = 0.0, 0.0
+    for edge in edges:
+        expected += 0.1 * 3 * (edge - prev) * 1.1 ** (-edge / 52)
+        prev = edge
+    assert got.iloc[0] == pytest.approx(expected * 40.0 * 0.5, rel=1e-12)
+
+
+@pytest.mark.parametrize("kwargs", [{"horizon": 0}, {"step": 0}, {"horizon": float("nan")}],
+                         ids=["zero-horizon", "zero-step", "nan-horizon"])
+def test_rebirth_clv_btyd_rejects_bad_horizon_or_step(kwargs):
+    hist = pd.DataFrame({"frequency": [1.0], "T": [30.0], "monetary_value": [50.0]})
+    with pytest.raises(CRMDataError, match="^rebirth_clv_btyd: horizon and step"):
+        rebirth_clv_btyd(_ConstantRate(0.1), hist, **kwargs)
+
+
 @pytest.mark.parametrize("kwargs", [{"discount_rate": -0.1}, {"discount_rate": float("nan")},
                                     {"periods_per_year": 0}],
                          ids=["negative-rate", "nan-rate", "zero-periods-per-year"])

@@ -250,6 +250,26 @@ def row_loglik(params, x, tx, T) -> np.ndarray:
     return special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha) + s * np.log(beta) + log_b
 
 
+def row_log_alive(params, x, tx, T) -> np.ndarray:
+    """log P(alive) per row: ``(alpha+T)^-k (beta+T)^-s`` over the bracket (the constants cancel).
+
+    Examples
+    --------
+    No repeat purchase at age T = 0: certainly alive.
+
+    >>> float(np.exp(row_log_alive([0.55, 10.6, 0.61, 11.7], [0.0], [0.0], [0.0])[0]))
+    1.0
+    """
+    rows = prepare(x, tx, T)
+    r, alpha, s, beta = (float(v) for v in params)
+    log_b, _ = _bracket(params, rows, False)
+    x, tx, T = _vector(x), _vector(tx), _vector(T)
+    log_alive = np.minimum(-(r + x) * np.log(alpha + T) - s * np.log(beta + T) - log_b, 0.0)
+    # No time to drop out after the last purchase: exactly alive (the two terms of the
+    # bracket then sum to the first up to the quadrature's last digits).
+    return np.where(tx >= T, 0.0, log_alive)
+
+
 def from_search(theta) -> np.ndarray:
     """(r, alpha, s, beta) from the search coordinates (log r, log alpha, log s, log s/beta)."""
     p = np.exp(np.asarray(theta, float))

@@ -194,86 +194,6 @@ def _as_output(values, data: pd.DataFrame, name: str) -> pd.Series:
 # --------------------------------------------------------------------------------------
 
 
-_GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(8)
-# Panels in u graded towards u = 1 (edges 1 - 10^-j), where the inverse of the
-# dominant power has an algebraic end-point singularity; 8 Gauss nodes per panel.
-_U_EDGES = np.concatenate([[0.0, 0.5], 1 - 10.0 ** -np.arange(1, 13), [1.0]])
-_U_NODES = np.concatenate([(b - a) / 2 * _GL_NODES + (b + a) / 2
-                           for a, b in zip(_U_EDGES[:-1], _U_EDGES[1:], strict=True)])
-_U_WEIGHTS = np.concatenate([(b - a) / 2 * _GL_WEIGHTS
-                             for a, b in zip(_U_EDGES[:-1], _U_EDGES[1:], strict=True)])
-
-
-def _pareto_log_a0(params, x, tx, T) -> np.ndarray:
-    """log A_0 of the Pareto/NBD likelihood (Fader & Hardie 2005 note, eqs. 19-20), NaN-free.
-
-    ``A_0 = (r+s+x) * I`` with ``I = integral_tx^T (alpha+y)^-(r+x) (beta+y)^-(s+1) dy``.
-    The published form is a difference of two Gauss hypergeometric terms; it is
-    used where it is well conditioned.  Two regimes are integrated instead:
-
-    * tx close to T (the difference cancels; lifetimes returns NaN): 8-point
-      Gauss-Legendre on [tx, T], exact to machine precision on such short intervals;
-    * one of alpha, beta far above the other and above T (near the no-dropout
-      boundary, where the hypergeometric series converges very slowly): the
-      dominant power is integrated in closed form and the other, nearly constant
-      factor by graded Gauss-Legendre panels in the dominant factor's cumulative share.
-
-    tx = T gives log 0 = -inf (no time for dropout after the last purchase).
-    """
-    r, alpha, s, beta = params
-    x, tx, T = np.broadcast_arrays(*(np.asarray(v, float) for v in (x, tx, T)))
-    k = r + x
-    rsx = r + s + x
-    out = np.full(x.shape, -np.inf)
-    todo = T > tx
-    # dominant (lower-base) factor and the other one
-    if alpha <= beta:
-        d, kd, h, kh = alpha, k, beta, np.full(x.shape, s + 1.0)
-    else:
-        d, kd, h, kh = beta, np.full(x.shape, s + 1.0), alpha, k
-    with np.errstate(all="ignore"):
-        spread = kh * np.log1p((T - tx) / (h + tx))  # log-variation of the other factor
-    far = todo & (spread < 5e-2)
-    rest = todo & ~far
-    if far.any():
-        xs = np.nonzero(far)[0]
-        L = np.log((d + T[xs]) / (d + tx[xs]))
-        one_k = 1.0 - kd[xs]
-        small = np.abs(one_k * L) < 1e-8
-        q = np.where(small, L, -np.expm1(one_k * L))  # share scale of the dominant integral
-        log_i0 = one_k * np.log(d + tx[xs]) + np.where(
-            small, np.log(L), np.log(np.abs(q)) - np.log(np.abs(np.where(small, 1.0, -one_k))))
-        u = _U_NODES[None, :]
-        with np.errstate(all="ignore"):
-            log_dy = np.where(small[:, None], L[:, None] * u,
-                              np.log1p(-u * q[:, None]) / np.where(small, 1.0, one_k)[:, None])
-        y = (d + tx[xs])[:, None] * np.exp(log_dy) - d
-        log_g = -kh[xs][:, None] * np.log(h + y)
-        out[xs] = np.log(rsx[xs]) + log_i0 + special.logsumexp(log_g, b=_U_WEIGHTS[None, :], axis=1)
-    if rest.any():
-        xs = np.nonzero(rest)[0]
-        lo, hi = min(alpha, beta), max(alpha, beta)
-        t = (r + x[xs]) if alpha < beta else np.full(len(xs), s + 1.0)
-        rr = rsx[xs]
-        with np.errstate(all="ignore"):
-            log_f_tx = (np.log(special.hyp2f1(rr, t, rr + 1.0, (hi - lo) / (hi + tx[xs])))
-                        - rr * np.log(hi + tx[xs]))
-            log_f_T = (np.log(special.hyp2f1(rr, t, rr + 1.0, (hi - lo) / (hi + T[xs])))
-                       - rr * np.log(hi + T[xs]))
-            gap = log_f_tx - log_f_T
-            val = log_f_tx + np.log(-np.expm1(-gap))
-        short = ~(gap > 1e-3)
-        if short.any():
-            ss = xs[short]
-            a_, b_ = tx[ss], T[ss]
-            ys = (b_ - a_)[:, None] / 2 * _GL_NODES[None, :] + (b_ + a_)[:, None] / 2
-            log_f = -k[ss][:, None] * np.log(alpha + ys) - (s + 1) * np.log(beta + ys)
-            val[short] = (np.log(rsx[ss]) + np.log((b_ - a_) / 2)
-                          + special.logsumexp(log_f, b=_GL_WEIGHTS[None, :], axis=1))
-        out[xs] = val
-    return out
-
-
 def _pareto_rows(params, x, tx, T) -> np.ndarray:
     """Pareto/NBD individual log-likelihood (Fader & Hardie 2005 note, eq. 18).
 
@@ -1090,13 +1010,12 @@ def _bg_expected_new(model: str, params, t) -> np.ndarray:
 
 
 def _pareto_p_alive(params, x, tx, T):
-    """Pareto/NBD P(alive) (Fader & Hardie 2005 note, eq. 25) as a logistic of log-odds."""
-    r, alpha, s, beta = params
-    x, tx, T = (np.asarray(v, float) for v in (x, tx, T))
-    with np.errstate(divide="ignore"):
-        log_odds = (np.log(s) - np.log(r + s + x) + (r + x) * np.log(alpha + T)
-                    + s * np.log(beta + T) + _pareto_log_a0(params, x, tx, T))
-    return special.expit(-log_odds)
+    """Pareto/NBD P(alive): the likelihood's alive-throughout term over the whole bracket.
+
+    The same two positive integrals as the likelihood (``_pareto_likelihood``),
+    so P(alive) and the fit share one evaluation of the Pareto/NBD integral.
+    """
+    return np.exp(_pareto_likelihood.row_log_alive(params, x, tx, T))
 
 
 def _pareto_horizon_factor(s, base, t) -> np.ndarray:

@@ -903,20 +903,21 @@ def test_gamma_gamma_accepts_precision_loss_at_the_optimum():
                                     [1.4, 0.046, 59.0, 2000.0], [0.7, 0.17, 1e-5, 1e8]],
                          ids=["cdnow", "s-small", "beta-large", "alpha-large", "ridge", "no-dropout"])
 def test_pareto_likelihood_matches_lifetimes_and_arbitrary_precision(params):
-    # A_0 against 30-digit quadrature of its defining integral (Fader & Hardie 2005 note,
-    # eqs. 19-20); the row log-likelihood against lifetimes wherever lifetimes is finite.
+    # P(alive) against 30-digit quadrature of the integral in its definition (Fader & Hardie
+    # 2005 note, eqs. 19-20 and 25); the row log-likelihood against lifetimes wherever
+    # lifetimes is finite.
     import mpmath as mp
     from lifetimes import ParetoNBDFitter
 
-    from crm_analysis.clv import _pareto_log_a0, _pareto_rows
+    from crm_analysis.clv import _pareto_p_alive, _pareto_rows
 
     rng = np.random.default_rng(1)
     x = np.concatenate([[0.0, 0.0, 3.0], rng.integers(1, 30, 4).astype(float)])
     age = rng.uniform(0.05, 1.0, len(x))
     tx = np.where(x > 0, age * rng.uniform(0.0, 1.0, len(x)), 0.0)
     tx[2] = age[2]  # last purchase at the end: no time to drop out
-    got = _pareto_log_a0(params, x, tx, age)
-    assert got[2] == -np.inf
+    got = _pareto_p_alive(params, x, tx, age)
+    assert got[2] == 1.0
     r, alpha, s, beta = (mp.mpf(v) for v in params)
     with mp.workdps(30):
         for i in range(len(x)):
@@ -925,7 +926,8 @@ def test_pareto_likelihood_matches_lifetimes_and_arbitrary_precision(params):
             k = r + int(x[i])
             integral = mp.quad(lambda y, k=k: (alpha + y) ** (-k) * (beta + y) ** (-(s + 1)),
                                mp.linspace(mp.mpf(tx[i]), mp.mpf(age[i]), 12))
-            assert got[i] == pytest.approx(float(mp.log((r + s + int(x[i])) * integral)), abs=1e-8)
+            ref = 1 / (1 + s * (alpha + age[i]) ** k * (beta + age[i]) ** s * integral)
+            assert got[i] == pytest.approx(float(ref), rel=1e-8)
     with np.errstate(all="ignore"):
         ref = ParetoNBDFitter._conditional_log_likelihood(list(params), x, tx, age)
     ours = _pareto_rows(params, x, tx, age)

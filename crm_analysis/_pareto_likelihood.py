@@ -34,7 +34,6 @@ for the parameters a fit meets (tests compare with 40-digit mpmath).
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -129,7 +128,7 @@ def tail_integrals(a, b, p, q, moments: bool = True, n_nodes: int = _N_NODES):
 
 
 @dataclass
-class _Rows:
+class Rows:
     """Distinct rows of (x, tx, T) with weights, indexed by the integrals they share."""
 
     w: np.ndarray          # row weights
@@ -152,38 +151,23 @@ def _pairs(x: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nda
     return np.asarray(x_u)[uniq // len(t_u)], np.asarray(t_u)[uniq % len(t_u)], code
 
 
-#: The last index built, with weak references to its arrays and their sums:
-#: the standard errors evaluate the likelihood some thirty times on the same
-#: arrays, and building the index costs a third of an evaluation.
-_LAST: dict = {}
-
-
 def _index(x: np.ndarray, tx: np.ndarray, T: np.ndarray) -> tuple:
-    stamp = tuple(float(np.sum(v)) for v in (x, tx, T))
-    refs = _LAST.get("refs")
-    if (refs is not None and all(ref() is v for ref, v in zip(refs, (x, tx, T), strict=True))
-            and _LAST["stamp"] == stamp):
-        return _LAST["index"]
     xc, x_u = pd.factorize(x)
-    out = (xc, np.asarray(x_u), *_pairs(x, T), *_pairs(x, tx))
-    try:
-        _LAST.update(refs=tuple(weakref.ref(v) for v in (x, tx, T)), stamp=stamp, index=out)
-    except TypeError:  # pragma: no cover - arrays always take weak references
-        _LAST.clear()
-    return out
+    return (xc, np.asarray(x_u), *_pairs(x, T), *_pairs(x, tx))
 
 
 def _vector(v) -> np.ndarray:
     v = np.asarray(v, float)
-    return v if v.ndim == 1 else v.ravel()  # the same object when it is one already (see _LAST)
+    return v if v.ndim == 1 else v.ravel()
 
 
-def prepare(x, tx, T, w=None) -> _Rows:
-    """Index the rows by the integrals they share (done once per fit)."""
+def prepare(x, tx, T, w=None) -> Rows:
+    """Index the rows by the integrals they share (done once per fit: the optimiser, the
+    log-likelihood and the standard errors are handed the result)."""
     x, tx, T = (_vector(v) for v in (x, tx, T))
     w = np.ones(len(x)) if w is None else _vector(w)
     xc, x_u, x1, t1, i1, x2, t2, i2 = _index(x, tx, T)
-    return _Rows(w, x_u, np.bincount(xc, weights=w, minlength=len(x_u)), x1, t1, x2, t2, i1, i2)
+    return Rows(w, x_u, np.bincount(xc, weights=w, minlength=len(x_u)), x1, t1, x2, t2, i1, i2)
 
 
 def _dot(a: np.ndarray, b: np.ndarray) -> float:
@@ -191,7 +175,7 @@ def _dot(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.einsum("i,i->", a, b))
 
 
-def _bracket(params, rows: _Rows, grad: bool, n_nodes: int = _N_NODES):
+def _bracket(params, rows: Rows, grad: bool, n_nodes: int = _N_NODES):
     """log of the bracket per row and, with grad, the weighted sums of its derivatives."""
     r, alpha, s, beta = (float(v) for v in params)
     k1 = r + rows.x1
@@ -218,7 +202,7 @@ def _bracket(params, rows: _Rows, grad: bool, n_nodes: int = _N_NODES):
     return log_b, g
 
 
-def loglik(params, rows: _Rows, grad: bool = False, n_nodes: int = _N_NODES):
+def loglik(params, rows: Rows, grad: bool = False, n_nodes: int = _N_NODES):
     """Weighted total log-likelihood and, with ``grad``, its gradient in (r, alpha, s, beta)."""
     r, alpha, s, beta = (float(v) for v in params)
     log_b, g_b = _bracket(params, rows, grad, n_nodes)

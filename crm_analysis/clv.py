@@ -223,13 +223,16 @@ def _prepare(model: str, cols, w):
 def _total_loglik(model, params, cols, w, rows=None) -> float:
     """Weighted log-likelihood in original time units (``_likelihood`` / ``_pareto_likelihood``).
 
-    ``rows``: the prepared rows of :func:`_prepare` for ``cols``/``w``, when the caller has them.
+    ``rows``: the prepared rows of :func:`_prepare` (or ``_pareto_likelihood.prepare``) for
+    ``cols``/``w``, when the caller has them.
     """
     if model in _FAST:
         rows = _prepare(model, cols, np.asarray(w, float)) if rows is None else rows
         return _likelihood.total_loglik(model, params, rows)
     if model == "pareto":
-        return float(np.sum(w * _pareto_rows(np.asarray(params, float), *cols)))
+        if not isinstance(rows, _pareto_likelihood.Rows):  # e.g. a fit's BG-family rows
+            rows = _pareto_likelihood.prepare(*cols, np.asarray(w, float))
+        return _pareto_likelihood.loglik(np.asarray(params, float), rows)[0]
     raise CRMDataError(f"BTYDModel: unknown model {model!r}")  # pragma: no cover
 
 
@@ -254,7 +257,8 @@ def _standard_errors(model, params, cols, w, out_params=None) -> tuple[pd.Series
     params = np.asarray(params, float)
     out_params = params if out_params is None else np.asarray(out_params, float)
     # the distinct rows once, not at each of the Hessian's dozens of evaluations
-    rows = _prepare(model, cols, np.asarray(w, float)) if model in _FAST else None
+    rows = (_prepare(model, cols, np.asarray(w, float)) if model in _FAST
+            else _pareto_likelihood.prepare(*cols, np.asarray(w, float)))
     return standard_errors(lambda t: _total_loglik(model, np.exp(t), cols, w, rows), np.log(params),
                            jacobian=out_params, names=_PARAM_NAMES[model])
 

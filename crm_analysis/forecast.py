@@ -519,7 +519,7 @@ def _check_level(level: float, where: str) -> None:
         raise CRMDataError(f"{where}: level must be a share between 0 and 1, got {level!r}.")
 
 
-def draw_parameters(model, n_draws: int = 1000, *, seed: int | np.random.Generator | None = None) -> pd.DataFrame:
+def draw_parameters(model, n_draws: int = 1000, *, seed: int | np.random.Generator = 0) -> pd.DataFrame:
     """Parameter draws from the asymptotic normal distribution of the log-parameters.
 
     The maximum-likelihood estimate of log(theta) is approximately normal with
@@ -532,7 +532,8 @@ def draw_parameters(model, n_draws: int = 1000, *, seed: int | np.random.Generat
     model : fitted model of :mod:`crm_analysis.clv`
         With a finite ``covariance_`` (models built with ``from_params`` have none).
     n_draws : int, default 1000
-    seed : int or Generator, optional
+    seed : int or Generator, default 0
+        Same seed, same draws.
 
     Returns
     -------
@@ -579,7 +580,7 @@ def _summarise(estimate, draws: np.ndarray, level: float, index, name: str) -> p
 
 def parameter_interval(
     model, statistic, *, n_draws: int = 500, level: float = 0.9,
-    seed: int | np.random.Generator | None = None, progress: bool = True, name: str = "estimate",
+    seed: int | np.random.Generator = 0, progress: bool = True, name: str = "estimate",
 ) -> pd.DataFrame:
     """Interval for any prediction of a fitted model from its parameter uncertainty.
 
@@ -627,7 +628,8 @@ def parameter_interval(
 
 
 def expected_purchases_interval(model, t: float, data: pd.DataFrame, *, n_draws: int = 500,
-                                level: float = 0.9, seed=None, progress: bool = True) -> pd.DataFrame:
+                                level: float = 0.9, seed: int | np.random.Generator = 0,
+                                progress: bool = True) -> pd.DataFrame:
     """Expected purchases in the next ``t`` per customer, with a parameter-uncertainty interval.
 
     This is the interval of the *expectation*; for the number a customer will
@@ -642,8 +644,8 @@ def expected_purchases_interval(model, t: float, data: pd.DataFrame, *, n_draws:
                               level=level, seed=seed, progress=progress, name="expected_purchases")
 
 
-def p_alive_interval(model, data: pd.DataFrame, *, n_draws: int = 500, level: float = 0.9, seed=None,
-                     progress: bool = True) -> pd.DataFrame:
+def p_alive_interval(model, data: pd.DataFrame, *, n_draws: int = 500, level: float = 0.9,
+                     seed: int | np.random.Generator = 0, progress: bool = True) -> pd.DataFrame:
     """P(alive) per customer with a parameter-uncertainty interval.
 
     Returns
@@ -680,7 +682,7 @@ class ClvInterval:
 def clv_interval(
     transaction_model, spend_model, data: pd.DataFrame, *, horizon: int, discount_rate: float,
     margin: float = 1.0, freq: str | None = None, n_draws: int = 300, level: float = 0.9,
-    seed: int | np.random.Generator | None = None, progress: bool = True,
+    seed: int | np.random.Generator = 0, progress: bool = True,
 ) -> ClvInterval:
     """CLV per customer and customer equity with intervals from parameter uncertainty.
 
@@ -735,7 +737,7 @@ def _quantile_counts(cdf: np.ndarray, q: float) -> np.ndarray:
 
 def purchases_predictive_interval(
     model, t: float, data: pd.DataFrame, *, level: float = 0.9, n_draws: int = 200, max_count: int = 200,
-    seed: int | np.random.Generator | None = None, progress: bool = True,
+    seed: int | np.random.Generator = 0, progress: bool = True,
 ) -> tuple[pd.DataFrame, pd.Series]:
     """Predictive intervals for the number of purchases each customer (and the base) will make.
 

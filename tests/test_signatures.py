@@ -27,7 +27,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "crm_analysis"
 MODULES = [
     "errors", "transactions", "dates", "io", "datasets", "clv", "covariates", "retention",
     "drivers", "loyalty", "segments", "churn", "basket", "equity", "largedata", "scoring",
-    "report", "discounting",
+    "report", "discounting", "forecast", "fitted", "whatif", "messages",
     "plotting.basket", "plotting.churn", "plotting.clv", "plotting.drivers", "plotting.equity",
     "plotting.forecast", "plotting.loyalty", "plotting.retention", "plotting.segments",
     "plotting.transactions",

@@ -51,6 +51,7 @@ from .errors import (
     rows_dropped_note,
 )
 from .fitted import _CustomerModel, standard_errors
+from .messages import Message
 
 __all__ = [
     "BTYDModel",
@@ -444,14 +445,14 @@ def _optimise(fun, starts, *, grad=None, weight: float = 1.0, tol: float = 1e-3,
     return _Optimum(x, f, bool(gain < tol or flat or agree), message)
 
 
-def _check_fit(params: pd.Series, se: pd.Series, what: str) -> None:
+def _check_fit(params: pd.Series, se: pd.Series, what: str, label: str) -> None:
     if not np.all(np.isfinite(params.to_numpy())) or (params <= 0).any():
         raise CRMDataError(f"{what}: the fit returned invalid parameters {params.to_dict()}. {_ADVICE}")
     if se.isna().any() or (se > 1e3 * params.abs()).any():
-        warnings.warn(
+        warnings.warn(ModelFitWarning(
             f"{what}: the likelihood is flat around the estimate (standard errors "
             f"{se.round(4).to_dict()}); parameters are poorly identified. {_ADVICE}",
-            ModelFitWarning,
+            note=Message("note.fit_flat", model=label, se=str(se.round(4).to_dict()))),
             stacklevel=3,
         )
 
@@ -1285,9 +1286,10 @@ def fit_btyd(
             ll_with = -full_fun * wsum + float(np.sum(w * x)) * np.log(scale)
             notes.append(f"{_NO_DROPOUT}. The best {_LABELS[key]} fit found has log-likelihood "
                          f"{ll_with:,.3f}, no more than its no-dropout limit.")
-            warnings.warn(f"{what}: {_NO_DROPOUT}. The NBD limit is returned (parameters r, "
-                          "alpha; every prediction treats customers as active).",
-                          ModelFitWarning, stacklevel=2)
+            warnings.warn(ModelFitWarning(
+                f"{what}: {_NO_DROPOUT}. The NBD limit is returned (parameters r, alpha; every "
+                "prediction treats customers as active).",
+                note=Message("note.fit_no_dropout", model=_LABELS[key])), stacklevel=2)
     if not opt.converged:
         raise ConvergenceError(
             f"{what}: the maximum-likelihood fit did not converge ({opt.message}). {_ADVICE}")
@@ -1297,7 +1299,7 @@ def fit_btyd(
         raise ConvergenceError(f"{what}: invalid parameters {params.to_dict()}. {_ADVICE}")
     ll = _total_loglik(fitted_key, p_scaled, data_cols, w, rows) + float(np.sum(w * x)) * np.log(scale)
     se, cov = _standard_errors(fitted_key, p_scaled, data_cols, w, out_params=params.to_numpy())
-    _check_fit(params, se, what)
+    _check_fit(params, se, what, _LABELS[key])
     return BTYDModel(
         model=fitted_key, time_unit=time_unit, params_=params, standard_errors_=se,
         covariance_=cov, log_likelihood_=ll, n_customers_=n_total, n_patterns_=len(x),
@@ -1476,7 +1478,7 @@ def fit_bgbb(
     params = pd.Series(np.exp(opt.x), index=_PARAM_NAMES["bgbb"])
     ll = _total_loglik("bgbb", params.to_numpy(), [x, tx, n], w, rows)
     se, cov = _standard_errors("bgbb", params.to_numpy(), [x, tx, n], w)
-    _check_fit(params, se, "fit_bgbb")
+    _check_fit(params, se, "fit_bgbb", "BG/BB")
     return BGBBModel(params, se, cov, ll, int(round(w.sum())), time_unit, penalizer,
                      {"frequency": cols[0], "recency": cols[1], "n_periods": cols[2]})
 
@@ -1618,13 +1620,11 @@ def fit_gamma_gamma(
     xr, mr = x[repeat], m[repeat]
     corr = float(np.corrcoef(xr, mr)[0, 1]) if np.std(xr) > 0 and np.std(mr) > 0 else 0.0
     if abs(corr) > max_correlation:
-        warnings.warn(
+        warnings.warn(ModelFitWarning(
             f"fit_gamma_gamma: frequency and average spend are correlated (r = {corr:.2f}); "
             "the Gamma-Gamma model assumes they are independent, so expected spend and "
             "CLV will be biased. Consider modelling spend by segment instead.",
-            ModelFitWarning,
-            stacklevel=2,
-        )
+            note=Message("note.fit_spend_correlated", corr=f"{corr:.2f}")), stacklevel=2)
     if penalizer < 0:
         raise CRMDataError(f"fit_gamma_gamma: penalizer must be >= 0, got {penalizer}.")
     w = np.ones(len(xr))
@@ -1642,7 +1642,7 @@ def fit_gamma_gamma(
     params = pd.Series(np.exp(opt.x), index=_PARAM_NAMES["gamma_gamma"])
     ll = _total_loglik("gamma_gamma", params.to_numpy(), [xr, mr], w, rows)
     se, cov = _standard_errors("gamma_gamma", params.to_numpy(), [xr, mr], w)
-    _check_fit(params, se, "fit_gamma_gamma")
+    _check_fit(params, se, "fit_gamma_gamma", "Gamma-Gamma")
     n_excluded = int((~repeat).sum())
     # Customers without a repeat purchase carry no spend information (by design, not an error).
     dropped = {"no repeat purchase": n_excluded} if n_excluded else {}

@@ -69,7 +69,15 @@ class ModelFitWarning(UserWarning):
     Emitted for a flat likelihood (parameters poorly identified), a violated
     model assumption, or a maximum on the boundary of the parameter space
     (for example no sign of dropout, where a BTYD model reduces to the NBD).
+
+    ``note``: the same finding as one sentence for a report, without advice
+    for Python callers (a :class:`crm_analysis.messages.Message`, so the client
+    report can say it in Chinese too); None when there is none.
     """
+
+    def __init__(self, text: str, note: str | None = None):
+        super().__init__(text)
+        self.note = note
 
 
 def describe_rows(data: pd.DataFrame, mask, columns=None, limit: int = 5) -> str:

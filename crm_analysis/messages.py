@@ -215,6 +215,18 @@ _CATALOGUE: list[tuple[str, str, str]] = [
     ("value.no", "False", "否"),
     ("model.nbd_limit", "{model} (NBD limit)", "{model}（NBD 极限形式）"),
     ("model.penalised", "{model} (penalised, {penalizer})", "{model}（带惩罚项 {penalizer}）"),
+    ("note.fit_no_dropout",
+     "{model}: no sign of customers leaving in these data; the model reduces to its no-dropout NBD "
+     "limit (P(alive) = 1: every customer is treated as active).",
+     "{model}：数据中没有客户流失的迹象；模型退化为无流失的 NBD 极限形式（P(alive) = 1：所有客户都视为仍然活跃）。"),
+    ("note.fit_flat",
+     "{model}: the likelihood is flat around the estimate, so its parameters are poorly identified "
+     "(standard errors {se}).",
+     "{model}：似然函数在估计值附近很平坦，参数难以识别（标准误 {se}）。"),
+    ("note.fit_spend_correlated",
+     "Gamma-Gamma: purchase frequency and average spend are correlated (r = {corr}); the model assumes "
+     "they are independent, so expected spend and CLV are biased.",
+     "Gamma-Gamma：购买频次与平均消费额相关（r = {corr}）；该模型假定二者独立，因此预期消费额和 CLV 有偏。"),
     ("check.dropped", "dropped", "已删除"),
     ("check.kept", "kept", "已保留"),
     ("check.missing_customer_id", "missing customer id", "缺少客户编号"),
@@ -482,6 +494,10 @@ class Message(str):
         out.parts = (self.parts or (self,)) + (other.parts or (other,))
         return out
 
+    def __reduce__(self):
+        # pickled as its spec (the report's fit worker sends warnings that carry one)
+        return _from_spec, (self.spec,)
+
     @property
     def spec(self) -> dict:
         """``{"id": ..., "params": {...}}`` (or ``{"parts": [...]}``): enough to render it in any language."""
@@ -489,6 +505,19 @@ class Message(str):
             return {"parts": [p.spec for p in self.parts]}
         return {"id": self.key, "params": {k: v.spec if isinstance(v, Message) else v
                                            for k, v in self.params.items()}}
+
+
+def _from_spec(spec: dict) -> Message:
+    """The :class:`Message` of a spec (:attr:`Message.spec`): the inverse, for pickling."""
+    if "parts" in spec:
+        parts = [_from_spec(part) for part in spec["parts"]]
+        out = parts[0]
+        for part in parts[1:]:
+            out = out + part
+        return out
+    params = {k: _from_spec(v) if isinstance(v, dict) and ("id" in v or "parts" in v) else v
+              for k, v in spec.get("params", {}).items()}
+    return Message(spec["id"], **params)
 
 
 def localise(text, lang: str = "en") -> str:

@@ -431,7 +431,7 @@ def _fit_worker_main(argv: list[str]) -> None:
     """Entry of the worker process of :func:`_fit_all`: SUMMARY.pkl MODEL OUT.pkl.
 
     Writes :func:`_fit_one`'s result (or its CRMDataError) and the warnings it
-    raised, as (text, category) pairs for the caller to raise again.
+    raised (the warning objects, with their report notes) for the caller to raise again.
     """
     import pickle
 
@@ -446,7 +446,7 @@ def _fit_worker_main(argv: list[str]) -> None:
         except CRMDataError as exc:
             out = exc
     with open(target, "wb") as fh:
-        pickle.dump((out, [(str(w.message), w.category) for w in caught]), fh)
+        pickle.dump((out, [w.message for w in caught]), fh)
 
 
 #: From this many customers :func:`_fit_all` fits the Pareto/NBD in a second process
@@ -539,8 +539,8 @@ def _fit_all(summary: pd.DataFrame, notes: list[str], where: str, *,
                     model, penalised = _fit_one(summary, key)
                 else:
                     result, caught = done
-                    for text, category in caught:
-                        warnings.warn(text, category, stacklevel=2)
+                    for warning in caught:
+                        warnings.warn(warning, stacklevel=2)
                     if isinstance(result, CRMDataError):
                         raise result
                     model, penalised = result
@@ -1031,8 +1031,10 @@ def analyse_client(
                 notes.append(Message("note.no_spend_model", reason=str(exc).splitlines()[0][:160]))
     # Keep the models' own warnings (flat likelihood, no dropout ...), not library deprecations.
     # Advice for Python callers ("Try a small penalizer ...") has no CLI option: cut it.
-    notes += list(dict.fromkeys(str(w.message).splitlines()[0].split(" Try ")[0] for w in caught
-                                if not issubclass(w.category, noise)))
+    # A ModelFitWarning carries its report sentence (a Message, so zh reports translate it).
+    notes += list(dict.fromkeys(
+        getattr(w.message, "note", None) or str(w.message).splitlines()[0].split(" Try ")[0]
+        for w in caught if not issubclass(w.category, noise)))
 
     # ---- model table and choice
     rows = []

@@ -248,3 +248,42 @@ def test_a_penalised_refit_is_named_in_both_languages():
     label = _fitted_label("Pareto/NBD", Refit())
     assert label == "Pareto/NBD (penalised, 0.001)"
     assert localise(str(label), "zh") == "Pareto/NBD（带惩罚项 0.001）"
+
+
+def test_a_message_survives_pickling_with_its_language():
+    # The report's fit worker sends warnings whose report note is a Message.
+    import pickle
+
+    from crm_analysis.errors import ModelFitWarning
+    from crm_analysis.messages import Message
+
+    note = Message("note.fit_no_dropout", model="BG/NBD")
+    back = pickle.loads(pickle.dumps(ModelFitWarning("text", note=note)))
+    assert str(back) == "text" and isinstance(back.note, Message)
+    assert back.note == note and localise(back.note.spec, "zh") == localise(note.spec, "zh")
+    assert localise(back.note.spec, "zh").startswith("BG/NBD：数据中没有客户流失的迹象")
+
+
+def test_model_fit_warnings_become_report_notes_in_both_languages():
+    # A log without dropout: the report's notes carry the fits' findings as Messages.
+    import warnings
+
+    import numpy as np
+    import pandas as pd
+
+    import crm_analysis as crm
+
+    rng = np.random.default_rng(4)
+    rows = []
+    for i, rate in enumerate(rng.gamma(0.8, 1 / 20, 400)):
+        t = float(rng.integers(0, 180))
+        while t < 730:
+            rows.append((i, pd.Timestamp("2021-01-01") + pd.Timedelta(days=t), 20.0 + i % 7))
+            t += rng.exponential(1 / rate)
+    log = pd.DataFrame(rows, columns=["customer_id", "date", "amount"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = crm.analyse_client(log)
+    fit_notes = [n for n in result.notes if getattr(n, "key", "") == "note.fit_no_dropout"]
+    assert [n.params["model"] for n in fit_notes] == ["BG/NBD", "Pareto/NBD"]
+    assert all("fit_btyd(" not in localise(n.spec, "zh") for n in fit_notes)

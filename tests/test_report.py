@@ -298,7 +298,8 @@ def _fit_all_recorded(summary, parallel, monkeypatch):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         models = report._fit_all(summary, notes, "whole", parallel=parallel)
-    return (models, [str(n) for n in notes], [(str(w.message), w.category) for w in caught],
+    return (models, [str(n) for n in notes],
+            [(str(w.message), w.category, str(getattr(w.message, "note", None))) for w in caught],
             fitted_here)
 
 

@@ -299,24 +299,43 @@ def _fit_all_recorded(summary, parallel, monkeypatch):
         warnings.simplefilter("always")
         models = report._fit_all(summary, notes, "whole", parallel=parallel)
     return (models, [str(n) for n in notes],
-            [(str(w.message), w.category, str(getattr(w.message, "note", None))) for w in caught],
+            [(str(w.message), w.category, getattr(getattr(w.message, "note", None), "spec", None))
+             for w in caught],
             fitted_here)
 
 
-@pytest.mark.parametrize("n_lines", [3000, 20000], ids=["penalised-refit", "flat-warning"])
-def test_fits_in_a_worker_process_equal_the_fits_here(n_lines, monkeypatch):
+def _no_dropout_log(n_customers: int = 400, seed: int = 4) -> pd.DataFrame:
+    """Poisson buyers (gamma rates) who never leave, over two years."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i, rate in enumerate(rng.gamma(0.8, 1 / 20, n_customers)):
+        t = float(rng.integers(0, 180))
+        while t < 730:
+            rows.append((i, pd.Timestamp("2021-01-01") + pd.Timedelta(days=t), 20.0))
+            t += rng.exponential(1 / rate)
+    return pd.DataFrame(rows, columns=["customer_id", "date", "amount"])
+
+
+@pytest.mark.parametrize("case", ["penalised-refit", "no-dropout-warning"])
+def test_fits_in_a_worker_process_equal_the_fits_here(case, monkeypatch):
     # The Pareto/NBD fitted in a second process: the same parameters, notes (a penalised
-    # refit on one log) and warnings (a flat likelihood on the other), in the same order.
+    # refit on one log) and warnings with their report notes (the NBD limit on a log
+    # without dropout), in the same order.
     from crm_analysis.simulate.largelog import synthetic_log
 
-    log = synthetic_log(n_lines, seed=1)
+    log = synthetic_log(3000, seed=1) if case == "penalised-refit" else _no_dropout_log()
     summary = crm.rfm_summary(log, customer_id="customer_id", date="date", amount="amount",
                               freq="D", freq_multiplier=7)
     here = _fit_all_recorded(summary, False, monkeypatch)
     there = _fit_all_recorded(summary, True, monkeypatch)
     assert here[3] == ["bgnbd", "pareto"] and there[3] == ["bgnbd"]  # Pareto/NBD in the worker
     assert here[1] == there[1] and here[2] == there[2]
-    assert here[1] or here[2]  # the case exercises a note or a warning
+    if case == "penalised-refit":
+        assert here[1] == ["The unpenalised pareto fit did not converge; refitted with penalizer 0.001."]
+    else:
+        assert [note for _, _, note in here[2]] == [
+            {"id": "note.fit_no_dropout", "params": {"model": model}}
+            for model in ("BG/NBD", "Pareto/NBD")]
     assert list(here[0]) == list(there[0]) == ["BG/NBD", "Pareto/NBD"]
     for label in here[0]:
         np.testing.assert_allclose(there[0][label].params_, here[0][label].params_, rtol=1e-12)

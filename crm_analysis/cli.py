@@ -13,6 +13,7 @@ Bad input ends with exit code 2 and a one-line reason, never a traceback.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import sys
 import zipfile
@@ -473,7 +474,8 @@ def report(transactions: str, customer_id: str, date: str, amount: str | None, s
                                             date_format=date_format, tz=tz, **cleaning)
             del data  # the cleaned copy is all the analysis needs
             if len(checked.data) and len(checked.data.columns) > 3:
-                checked.data = checked.data[[customer_id, date, amount]]
+                # a new result holding only the three columns the analysis reads
+                checked = dataclasses.replace(checked, data=checked.data[[customer_id, date, amount]])
         survey_frame = None
         if survey is not None:
             survey_frame = read_table(survey, expect=["customer_id", "overall_satisfaction"])

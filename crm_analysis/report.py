@@ -803,20 +803,26 @@ def analyse_survey(survey: pd.DataFrame, scores: pd.DataFrame | None = None, *,
     if not declared and scales:
         notes.append(Message("note.no_scale", scales=", ".join(
             f"{c} {lo:g}-{hi:g}" for c, (lo, hi) in sorted(scales.items()))))
-    out = SurveyAnalysis(importance=importance, n_responses=len(survey),
-                         n_used=int(importance["n"].iloc[0]),
-                         dropped=dict(importance.attrs.get("dropped") or {}),
-                         scales=scales, scale_declared=declared, notes=notes)
+    fields = {"importance": importance, "n_responses": len(survey),
+              "n_used": int(importance["n"].iloc[0]),
+              "dropped": dict(importance.attrs.get("dropped") or {}),
+              "scales": scales, "scale_declared": declared, "notes": notes}
     if "recommend" in survey:
-        out.nps = nps(survey, dropna=True)
+        fields["nps"] = nps(survey, dropna=True)
     try:
         index = loyalty_index(survey, item_range=scales, missing="drop")
     except CRMDataError as exc:
         notes.append(Message("note.no_loyalty_index", reason=str(exc).splitlines()[0]))
-        return out
-    out.loyalty_alpha = float(index.diagnostics_.loc["overall", "alpha"])
-    if scores is None:
-        return out
+        index = None
+    if index is not None:
+        fields["loyalty_alpha"] = float(index.diagnostics_.loc["overall", "alpha"])
+        if scores is not None:
+            fields.update(_attitude_and_behaviour(index, scores, notes))
+    return SurveyAnalysis(**fields)
+
+
+def _attitude_and_behaviour(index, scores: pd.DataFrame, notes: list) -> dict:
+    """The match counts of survey and log, and the Dick & Basu matrix from 20 matched customers."""
     attitude = index.scores_.groupby(level=0).mean()
     behaviour = scores[["frequency", "T", "clv", "p_alive"]].assign(
         repeat_rate=scores["frequency"] / scores["T"].where(scores["T"] > 0))
@@ -824,13 +830,12 @@ def analyse_survey(survey: pd.DataFrame, scores: pd.DataFrame | None = None, *,
     attitude.index = attitude.index.astype(str)
     behaviour.index = behaviour.index.astype(str)
     common = attitude.index.intersection(behaviour.index)
-    out.n_matched = len(common)
-    out.n_survey_only = len(attitude) - len(common)
-    out.n_behaviour_only = len(behaviour) - len(common)
+    out = {"n_matched": len(common), "n_survey_only": len(attitude) - len(common),
+           "n_behaviour_only": len(behaviour) - len(common)}
     if len(common) >= 20:
         joined = join_survey_behaviour(attitude, behaviour, on_unmatched="keep-matched")
-        out.matrix = dick_basu_segments(joined.data, attitude="loyalty_index",
-                                        patronage="repeat_rate", clv="clv")
+        out["matrix"] = dick_basu_segments(joined.data, attitude="loyalty_index",
+                                           patronage="repeat_rate", clv="clv")
     else:
         notes.append(Message("note.few_matched", n=len(common)))
     return out

@@ -45,6 +45,7 @@ from ._checks import require_columns, require_frame
 from ._deprecation import renamed_kwargs
 from .errors import CRMDataError, describe_rows, rows_dropped_note
 from .fitted import FittedModel
+from .messages import Message
 
 __all__ = [
     "IMPORTANCE_METHODS",
@@ -86,7 +87,13 @@ class SurveyScaleWarning(UserWarning):
     column rated 1..k (k from 3 to 7) also holds 0: a 0 may be a real answer on a 0..k scale,
     or a code for "not applicable" that would be analysed as the worst rating.
     Declare one or the other (``scale=(0, k)`` or ``missing_codes=[0]``).
+    ``note``: the same finding for a client report, with the command line's
+    options (a :class:`crm_analysis.messages.Message`, so it can be said in Chinese).
     """
+
+    def __init__(self, text: str, note: str | None = None):
+        super().__init__(text)
+        self.note = note
 
 
 def _missing_codes(missing_codes, where: str) -> list:
@@ -140,13 +147,12 @@ def _warn_code_like_zeros(df: pd.DataFrame, columns: list[str], where: str) -> N
         if rest.empty or rest.min() != 1 or not 3 <= rest.max() <= 7:
             continue
         k = int(rest.max())
-        warnings.warn(
+        warnings.warn(SurveyScaleWarning(
             f"{where}: column {c!r} holds 0 in {int(zero.sum()):,} of {len(v):,} rows while its "
             f"other answers run 1-{k}; if 0 means 'not applicable', pass missing_codes=[0] "
             f"(CLI: --survey-missing 0) and dropna=True, else declare scale=(0, {k}).",
-            SurveyScaleWarning,
-            stacklevel=4,
-        )
+            note=Message("note.zero_code", column=str(c), n=f"{int(zero.sum()):,}",
+                         total=f"{len(v):,}", k=k)), stacklevel=4)
 
 
 def _prepare(

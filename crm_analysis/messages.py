@@ -215,6 +215,11 @@ _CATALOGUE: list[tuple[str, str, str]] = [
     ("value.no", "False", "否"),
     ("model.nbd_limit", "{model} (NBD limit)", "{model}（NBD 极限形式）"),
     ("model.penalised", "{model} (penalised, {penalizer})", "{model}（带惩罚项 {penalizer}）"),
+    ("note.zero_code",
+     "Survey column '{column}' holds 0 in {n} of {total} answers while its other answers run 1-{k}: "
+     "if 0 means 'not applicable', run with --survey-missing 0; else declare --survey-scale 0-{k}.",
+     "问卷列“{column}”在 {total} 个回答中有 {n} 个为 0，而其他回答在 1-{k} 之间：如果 0 表示“不适用”，"
+     "请加上 --survey-missing 0 运行；否则请声明 --survey-scale 0-{k}。"),
     ("note.fit_no_dropout",
      "{model}: no sign of customers leaving in these data; the model reduces to its no-dropout NBD "
      "limit (P(alive) = 1: every customer is treated as active).",

@@ -796,7 +796,8 @@ def analyse_survey(survey: pd.DataFrame, scores: pd.DataFrame | None = None, *,
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", SurveyScaleWarning)
         importance = check_client_survey(survey, missing_codes=missing_codes, scale=scale)
-    notes += [str(w.message) for w in caught if issubclass(w.category, SurveyScaleWarning)]
+    notes += [getattr(w.message, "note", None) or str(w.message) for w in caught
+              if issubclass(w.category, SurveyScaleWarning)]
     index_items = [c for c in SURVEY_NON_DRIVERS - {"customer_id", "employee_satisfaction"}
                    if c in survey]
     scales, declared = survey_scales(survey, index_items, scale)

@@ -287,3 +287,23 @@ def test_model_fit_warnings_become_report_notes_in_both_languages():
     fit_notes = [n for n in result.notes if getattr(n, "key", "") == "note.fit_no_dropout"]
     assert [n.params["model"] for n in fit_notes] == ["BG/NBD", "Pareto/NBD"]
     assert all("fit_btyd(" not in localise(n.spec, "zh") for n in fit_notes)
+
+
+def test_a_zero_coded_survey_column_is_one_note_with_cli_options_in_both_languages():
+    # A 1-5 rating column with zeros and no declared scale: the report's note names the
+    # command-line options (not Python arguments) and is said in Chinese in a zh report.
+    import pandas as pd
+
+    from crm_analysis.report import analyse_survey
+
+    survey = pd.read_csv(Path(__file__).resolve().parents[1] / "data" / "restaurant_survey.csv")
+    column = "speed"
+    survey[column] = survey[column].clip(1, 5)  # a 1-5 scale ...
+    survey.loc[:9, column] = 0                  # ... with ten zeros
+    result = analyse_survey(survey)
+    (note,) = [n for n in result.notes if getattr(n, "key", "") == "note.zero_code"]
+    assert note.params["column"] == column and note.params["n"] == "10"
+    for lang in ("en", "zh"):
+        text = localise(note.spec, lang)
+        assert "--survey-missing 0" in text and "missing_codes" not in text
+    assert "问卷列" in localise(note.spec, "zh")

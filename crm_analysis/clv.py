@@ -231,8 +231,7 @@ def _total_loglik(model, params, cols, w, rows=None) -> float:
         rows = _prepare(model, cols, np.asarray(w, float)) if rows is None else rows
         return _likelihood.total_loglik(model, params, rows)
     if model == "pareto":
-        if not isinstance(rows, _pareto_likelihood.Rows):  # e.g. a fit's BG-family rows
-            rows = _pareto_likelihood.prepare(*cols, np.asarray(w, float))
+        rows = _pareto_likelihood.prepare(*cols, np.asarray(w, float)) if rows is None else rows
         return _pareto_likelihood.loglik(np.asarray(params, float), rows)[0]
     raise CRMDataError(f"BTYDModel: unknown model {model!r}")  # pragma: no cover
 
@@ -328,27 +327,25 @@ def _optimise(fun, starts, *, grad=None, weight: float = 1.0, tol: float = 1e-3,
     # a much smaller one (one more quadratic step), pinning the optimum to ~1e-8.
     stop = tol * (1e-9 if analytic else 1e-3)
 
-    def safe(t):
-        with np.errstate(all="ignore"):
-            v = fun(t)
-        return v if np.isfinite(v) else 1e10
-
-    def safe_grad(t):
-        with np.errstate(all="ignore"):
-            g = grad(t)
-        return np.where(np.isfinite(g), g, 0.0)
-
-    run_fun, run_grad = safe, safe_grad
-    if coarse is not None:
-        def run_fun(t):
+    def guarded(f):
+        """``f`` with a non-finite value read as 1e10 (a wall BFGS steps back from)."""
+        def value(t):
             with np.errstate(all="ignore"):
-                v = coarse[0](t)
+                v = f(t)
             return v if np.isfinite(v) else 1e10
+        return value
 
-        def run_grad(t):
+    def guarded_grad(g):
+        """``g`` with non-finite components read as 0."""
+        def gradient(t):
             with np.errstate(all="ignore"):
-                g = coarse[1](t)
-            return np.where(np.isfinite(g), g, 0.0)
+                out = g(t)
+            return np.where(np.isfinite(out), out, 0.0)
+        return gradient
+
+    safe, safe_grad = guarded(fun), guarded_grad(grad)
+    run_fun, run_grad = ((safe, safe_grad) if coarse is None
+                         else (guarded(coarse[0]), guarded_grad(coarse[1])))
 
     def run(x0, gtol, stall):
         history = []
@@ -397,7 +394,7 @@ def _optimise(fun, starts, *, grad=None, weight: float = 1.0, tol: float = 1e-3,
 
     loose_ends: list = []
 
-    def attempt(gtol):
+    def attempt(gtol, *, loose: bool = False):
         ends = []
         for i, x0 in enumerate(starts):
             res = None
@@ -412,7 +409,7 @@ def _optimise(fun, starts, *, grad=None, weight: float = 1.0, tol: float = 1e-3,
                     x0 = previous.x
             if res is None:
                 res = run(x0, gtol, tol * 0.1)
-            if gtol == 1e-5:
+            if loose:
                 loose_ends.append(res)
             if np.all(np.isfinite(res.x)) and res.fun < 1e10:
                 ends.append(res)
@@ -436,7 +433,7 @@ def _optimise(fun, starts, *, grad=None, weight: float = 1.0, tol: float = 1e-3,
         # there reach the optimum in a fraction of the evaluations a tight BFGS spends
         # on its last digits (its line searches fail on objective changes below
         # machine precision).  Kept only when Newton confirms the optimum.
-        out = attempt(1e-5)
+        out = attempt(1e-5, loose=True)
         if out is not None and not out[2] < tol:
             out = None
     if out is None:
@@ -1300,7 +1297,8 @@ def fit_btyd(
     params = pd.Series(_rescale(fitted_key, p_scaled, 1.0 / scale), index=_PARAM_NAMES[fitted_key])
     if not np.all(np.isfinite(params)) or (params <= 0).any():
         raise ConvergenceError(f"{what}: invalid parameters {params.to_dict()}. {_ADVICE}")
-    ll = _total_loglik(fitted_key, p_scaled, data_cols, w, rows) + float(np.sum(w * x)) * np.log(scale)
+    ll = (_total_loglik(fitted_key, p_scaled, data_cols, w, rows if fitted_key in _FAST else None)
+          + float(np.sum(w * x)) * np.log(scale))
     se, cov = _standard_errors(fitted_key, p_scaled, data_cols, w, out_params=params.to_numpy())
     _check_fit(params, se, what, _LABELS[key])
     return BTYDModel(

@@ -489,7 +489,8 @@ def report(transactions: str, customer_id: str, date: str, amount: str | None, s
         clear_bar()
         raise _Fail(_one_line(exc, strict=strict)) from None
     step("saving the analysis")
-    result.save(out / "analysis")
+    cleaning_summary = _cli_text(result.validation.summary())  # CLI options, not Python arguments
+    result.save(out / "analysis", validation_summary=cleaning_summary)
     write_safe_csv(result.scores.reset_index(), out / "customer_scores.csv")
     if custom_cleaning and not isinstance(checked, LogFileCleaning):  # else written above
         checked.data.to_parquet(out / "cleaned_transactions.parquet", index=False)
@@ -500,7 +501,7 @@ def report(transactions: str, customer_id: str, date: str, amount: str | None, s
         write_model(ScoringModel.from_client_analysis(result, amount=amount), save_model)
     # The kernel reads the saved folder only: what is said at the end is kept, the scores
     # and summaries are let go, so that the two processes never hold them both.
-    cleaning_summary, notes = _cli_text(result.validation.summary()), list(result.notes)
+    notes = list(result.notes)
     survey_result, model_choice = result.survey, result.model_choice
     del checked, result
     from ._allocator import return_freed_memory

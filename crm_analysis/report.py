@@ -234,11 +234,14 @@ class ClientAnalysis:
         out["share_of_customers"] = out["customers"] / out["customers"].sum()
         return out.sort_values("clv", ascending=False)
 
-    def save(self, folder) -> Path:
+    def save(self, folder, *, validation_summary: str | None = None) -> Path:
         """Write the tables (Parquet) and figures (JSON) the report template displays.
 
         The folder holds no pickle: :func:`load_client_analysis` rebuilds a
-        :class:`SavedAnalysis` from plain files.
+        :class:`SavedAnalysis` from plain files.  ``validation_summary``: the
+        cleaning summary as the report should print it (the command line passes
+        its own wording, which names its options instead of Python arguments);
+        default :meth:`ValidationResult.summary`.
 
         Returns
         -------
@@ -254,7 +257,8 @@ class ClientAnalysis:
         objects = {"cohorts": self.cohorts, "whale": self.whale}
         facts = {"headline": self.headline, "settings": self.settings, "notes": self.notes,
                  "model_choice": self.model_choice, "value_label": self.value_label,
-                 "validation_summary": self.validation.summary(),
+                 "validation_summary": (self.validation.summary() if validation_summary is None
+                                        else validation_summary),
                  "period": [str(self.headline.get("first_date")), str(self.headline.get("last_date"))]}
         # The sentences again as catalogue ids and figures, so the report can say them in
         # Chinese (crm-analysis report --lang zh) with the same numbers.

@@ -96,6 +96,8 @@ def test_report_on_cdnow_writes_html_and_scores(cdnow_report, cdnow_csv):
     assert "import crm_analysis" not in html  # code hidden by default
     # neither CDNOW fit reduces to the NBD: no sentence explaining that limit
     assert "NBD limit is the no-dropout form" not in html
+    # the cleaning summary names the command's options (8 zero amounts kept), not Python's
+    assert "--zero-amounts drop" in html and "zero_amounts=" not in html
 
 
 def test_report_counts_survey_answers_coded_not_applicable(cdnow_report, survey_with_codes):
